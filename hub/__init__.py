@@ -1,0 +1,56 @@
+"""Universal billing hub for MSPs: vendor license counts to recurring invoices."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build one hub app. ``test_config`` replaces the instance config and environment (tests)."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("HUB_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=str(Path(instance_path).resolve()) if instance_path else None)
+
+    from hub.config import load_config
+
+    load_config(app, test_config)
+    logging.basicConfig(level=app.config.get("HUB_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from hub.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from hub import models  # noqa: F401  (every table known before the first query)
+    from hub.plugin_host import build_registry
+    from hub.security.secrets import SecretBox
+
+    app.extensions["hub.secrets"] = SecretBox(str(app.config["HUB_ENCRYPTION_KEYS"]).split(","))
+    app.extensions["hub.plugins"] = build_registry(app.config)
+
+    from hub import events
+    from hub.billing import init_app as init_billing
+    from hub.cli import register_commands
+    from hub.web import init_app as init_web
+
+    events.init_app(app)
+    init_billing(app)
+    init_web(app)
+    register_commands(app)
+
+    if app.config.get("HUB_SCHEDULER"):
+        from hub.sync.jobs import start_scheduler
+
+        start_scheduler(app)
+    return app

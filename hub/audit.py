@@ -1,0 +1,63 @@
+"""Writes audit events. Every change of a mapping, a count or a billed quantity goes through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hub.extensions import db
+from hub.models import AuditEvent
+from hub.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a user, a sync run, the CLI or the hub itself."""
+
+    type: str
+    label: str
+    user_id: int | None = None
+    sync_run_id: int | None = None
+
+    @classmethod
+    def user(cls, user) -> "Actor":
+        return cls("user", user.email, user_id=user.id)
+
+    @classmethod
+    def sync(cls, run) -> "Actor":
+        return cls("sync", f"sync run {run.id}", sync_run_id=run.id)
+
+    @classmethod
+    def cli(cls, who: str = "cli") -> "Actor":
+        return cls("cli", who)
+
+    @classmethod
+    def system(cls, what: str = "system") -> "Actor":
+        return cls("system", what)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def audit_event(actor: Actor, action: str, entity_type: str, entity_id: Any = None, *, field: str | None = None,
+                old: Any = None, new: Any = None, integration_id: int | None = None,
+                details: dict | None = None, at=None) -> dict:
+    """The row for one audit event, as a dict (for bulk inserts)."""
+    return dict(
+        occurred_at=at or utcnow(), actor_type=actor.type, actor=actor.label, user_id=actor.user_id,
+        sync_run_id=actor.sync_run_id, integration_id=integration_id, action=action, entity_type=entity_type,
+        entity_id=_text(entity_id), field=field, old_value=_text(old), new_value=_text(new), details=details,
+    )
+
+
+def record(actor: Actor, action: str, entity_type: str, entity_id: Any = None, **kwargs: Any) -> AuditEvent:
+    event = AuditEvent(**audit_event(actor, action, entity_type, entity_id, **kwargs))
+    db.session.add(event)
+    return event
+
+
+def record_many(rows: list[dict]) -> None:
+    """Bulk insert of rows made by ``audit_event`` (a sync may write thousands)."""
+    if rows:
+        db.session.execute(db.insert(AuditEvent), rows)

@@ -1,0 +1,86 @@
+"""``hub sync``, ``hub runs``, ``hub scheduler``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from hub.cli import emit
+from hub.extensions import db
+from hub.models import SyncRun, SyncStatus, VendorIntegration
+
+#: exit statuses of ``hub sync``, for scripts
+EXIT_OK, EXIT_FAILED, EXIT_NEEDS_REVIEW, EXIT_ALREADY_RUNNING, EXIT_NOT_POSSIBLE = 0, 1, 3, 4, 5
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("sync")
+    @click.argument("vendor", required=False)
+    @click.option("--all", "all_", is_flag=True, help="Sync every enabled vendor.")
+    @click.option("--json", "as_json", is_flag=True)
+    def sync_command(vendor: str | None, all_: bool, as_json: bool) -> None:
+        """Sync one vendor now, or all enabled vendors.
+
+        Exit status: 0 success, 1 failed, 3 needs review, 4 already running, 5 not possible.
+        """
+        from hub.integrations import enabled_integrations
+        from hub.sync import AlreadyRunning, SyncNotPossible, run_sync
+
+        if bool(vendor) == all_:
+            raise click.UsageError("name one VENDOR or pass --all")
+        slugs = [i.slug for i in enabled_integrations()] if all_ else [vendor]
+        rows, worst = [], EXIT_OK
+        for slug in slugs:
+            try:
+                run = run_sync(slug, trigger="cli", triggered_by="cli")
+            except AlreadyRunning as err:
+                rows.append({"vendor": slug, "status": "already_running", "message": str(err)})
+                worst = max(worst, EXIT_ALREADY_RUNNING)
+                continue
+            except SyncNotPossible as err:
+                rows.append({"vendor": slug, "status": "not_possible", "message": str(err)})
+                worst = max(worst, EXIT_NOT_POSSIBLE)
+                continue
+            rows.append(_run_row(run, slug))
+            code = {SyncStatus.SUCCEEDED.value: EXIT_OK, SyncStatus.NEEDS_REVIEW.value: EXIT_NEEDS_REVIEW}.get(
+                run.status, EXIT_FAILED)
+            worst = max(worst, code)
+        emit(rows, ["vendor", "run", "status", "customers_seen", "customers_added", "customers_detached",
+                    "counts_changed", "count_failures", "message"], as_json)
+        sys.exit(worst)
+
+    @app.cli.command("runs")
+    @click.argument("vendor", required=False)
+    @click.option("--limit", default=20, show_default=True)
+    @click.option("--json", "as_json", is_flag=True)
+    def runs_command(vendor: str | None, limit: int, as_json: bool) -> None:
+        """Show the last sync runs."""
+        query = (db.select(SyncRun, VendorIntegration.slug).join(VendorIntegration)
+                 .order_by(SyncRun.id.desc()).limit(limit))
+        if vendor:
+            query = query.where(VendorIntegration.slug == vendor)
+        rows = [_run_row(run, slug) | {"started_at": run.started_at.isoformat(timespec="seconds"),
+                                       "trigger": run.trigger}
+                for run, slug in db.session.execute(query).all()]
+        emit(rows, ["run", "vendor", "trigger", "started_at", "status", "customers_seen", "counts_changed",
+                    "message"], as_json)
+
+    @app.cli.command("scheduler")
+    @click.option("--tick", default=60, show_default=True, help="Seconds between checks for due syncs.")
+    def scheduler_command(tick: int) -> None:
+        """Run the scheduler as its own process (for deployments with several web workers)."""
+        from hub.sync.jobs import build_scheduler
+
+        click.echo(f"hub scheduler: checking for due syncs every {tick} s (Ctrl+C to stop)")
+        build_scheduler(current_app._get_current_object(), blocking=True, tick_seconds=tick).start()
+
+
+def _run_row(run: SyncRun, slug: str) -> dict:
+    return {
+        "vendor": slug, "run": run.id, "status": run.status, "customers_seen": run.customers_seen,
+        "customers_added": run.customers_added, "customers_detached": run.customers_detached,
+        "counts_changed": run.counts_changed, "count_failures": run.count_failures,
+        "message": run.error_message or "",
+    }

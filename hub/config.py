@@ -1,0 +1,88 @@
+"""Configuration: defaults, then the instance folder's ``config.py``, then ``HUB_*`` environment variables.
+
+The embedded default needs nothing: SQLite and generated keys in the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from hub.security.secrets import load_or_create_key_file
+
+DEFAULTS = {
+    "HUB_DEMO": False,
+    "HUB_SCHEDULER": False,            # run APScheduler inside this process (dev, demo, single worker)
+    "HUB_DEFAULT_INTERVAL_MINUTES": 360,
+    "HUB_DETACH_THRESHOLD_PCT": 20,
+    "HUB_SYNC_LEASE_SECONDS": 3600,
+    "HUB_STRICT_PLUGINS": False,
+    "HUB_DISABLED_PLUGINS": "",
+    "HUB_TRACE_PLUGINS": False,
+    "HUB_LOAD_ENTRY_POINTS": True,
+    "HUB_LOGIN_ATTEMPTS_PER_15_MIN": 10,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+#: environment variables read as booleans / integers
+BOOL_KEYS = {"HUB_DEMO", "HUB_SCHEDULER", "HUB_STRICT_PLUGINS", "HUB_TRACE_PLUGINS", "SESSION_COOKIE_SECURE",
+             "HUB_LOAD_ENTRY_POINTS"}
+INT_KEYS = {"HUB_DEFAULT_INTERVAL_MINUTES", "HUB_SYNC_LEASE_SECONDS", "HUB_LOGIN_ATTEMPTS_PER_15_MIN"}
+
+
+def _env_value(key: str, raw: str):
+    if key in BOOL_KEYS:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if key in INT_KEYS:
+        return int(raw)
+    return raw
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for key, raw in os.environ.items():
+            if key.startswith("HUB_") or key == "SESSION_COOKIE_SECURE":
+                app.config[key] = _env_value(key, raw)
+    else:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    if "SQLALCHEMY_DATABASE_URI" not in app.config:
+        url = app.config.get("HUB_DATABASE_URL") or f"sqlite:///{instance / 'hub.sqlite3'}"
+        app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(url)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        instance.mkdir(parents=True, exist_ok=True)
+        # several threads (web + scheduler) share one file; wait for locks instead of failing at once
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = app.config.get("HUB_SECRET_KEY") or _instance_secret(instance / "secret_key")
+    if not app.config.get("HUB_ENCRYPTION_KEYS"):
+        app.config["HUB_ENCRYPTION_KEYS"] = load_or_create_key_file(instance / "encryption.key")
+
+
+def _normalise_db_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; accept the bare postgres:// forms people paste
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

@@ -1,0 +1,156 @@
+"""Enabling and configuring vendor integrations, one service for the panel, the CLI and the scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from hub.audit import Actor, record
+from hub.extensions import db
+from hub.models import IntegrationState, VendorIntegration
+from hub.plugins import ConnectionCheck, VendorConfigError, VendorError
+from hub.plugin_host import PluginRegistry, VendorHandle
+from hub.security.secrets import SecretBox
+
+
+def registry() -> PluginRegistry:
+    return current_app.extensions["hub.plugins"]
+
+
+def secret_box() -> SecretBox:
+    return current_app.extensions["hub.secrets"]
+
+
+def handle_for(slug: str) -> VendorHandle:
+    try:
+        return registry().handle(slug)
+    except KeyError:
+        raise VendorConfigError(f"no vendor plugin named {slug!r} is loaded", field="vendor") from None
+
+
+def get_integration(slug: str) -> VendorIntegration | None:
+    return db.session.execute(db.select(VendorIntegration).filter_by(slug=slug)).scalar_one_or_none()
+
+
+def get_or_create_integration(slug: str) -> VendorIntegration:
+    integration = get_integration(slug)
+    if integration is None:
+        handle_for(slug)  # refuse slugs no plugin answers to
+        integration = VendorIntegration(
+            slug=slug, enabled=False, settings={}, state=IntegrationState.NOT_CONFIGURED.value,
+            interval_minutes=current_app.config["HUB_DEFAULT_INTERVAL_MINUTES"],
+            detach_threshold_pct=current_app.config["HUB_DETACH_THRESHOLD_PCT"],
+        )
+        db.session.add(integration)
+        db.session.flush()
+    return integration
+
+
+def stored_config(integration: VendorIntegration) -> dict[str, Any]:
+    """Settings plus decrypted secrets: what the plugin's schema dumps, ready to load again."""
+    return {**(integration.settings or {}), **secret_box().decrypt(integration.secrets_token)}
+
+
+def load_config(integration: VendorIntegration) -> dict[str, Any]:
+    """The plugin's loaded configuration for a saved integration."""
+    return handle_for(integration.slug).load_config(stored_config(integration))
+
+
+def merge_form(integration: VendorIntegration | None, raw: dict[str, Any], handle: VendorHandle) -> dict[str, Any]:
+    """New raw settings over the stored ones. A secret left blank keeps its stored value."""
+    merged = stored_config(integration) if integration is not None else {}
+    for key, value in raw.items():
+        if key in handle.info.secret_fields and (value is None or value == ""):
+            continue
+        merged[key] = value
+    return merged
+
+
+@dataclass
+class SaveResult:
+    integration: VendorIntegration
+    check: ConnectionCheck | None
+
+
+def test_connection(slug: str, raw: dict[str, Any]) -> ConnectionCheck:
+    """Try settings without saving them. Raises VendorError (with ``field`` for config errors)."""
+    handle = handle_for(slug)
+    config = handle.load_config(merge_form(get_integration(slug), raw, handle))
+    with handle.make_session(config) as session:
+        check = handle.test_connection(config, session)
+    if check is None:
+        raise VendorError(f"{slug}: hub_test_connection returned nothing")
+    return check
+
+
+def configure(slug: str, raw: dict[str, Any], actor: Actor, *, enable: bool | None = None,
+              interval_minutes: int | None = None, check_connection: bool = True) -> SaveResult:
+    """Validate, optionally test, then save settings (secrets encrypted). Nothing is saved on error."""
+    handle = handle_for(slug)
+    existing = get_integration(slug)
+    config = handle.load_config(merge_form(existing, raw, handle))
+    check = None
+    if check_connection:
+        with handle.make_session(config) as session:
+            check = handle.test_connection(config, session)
+        if check is not None and not check.ok:
+            raise VendorConfigError(f"test connection failed: {check.message}")
+    dumped = handle.info.config_schema().dump(config)
+    secrets = {k: v for k, v in dumped.items() if k in handle.info.secret_fields and v not in (None, "")}
+    settings = {k: v for k, v in dumped.items() if k not in handle.info.secret_fields}
+
+    integration = get_or_create_integration(slug)
+    old_settings = dict(integration.settings or {})
+    old_secrets = secret_box().decrypt(integration.secrets_token)
+    integration.settings = settings
+    if secrets != old_secrets:
+        integration.secrets_token = secret_box().encrypt(secrets)
+    for key in sorted(set(settings) | set(old_settings)):
+        if settings.get(key) != old_settings.get(key):
+            record(actor, "integration.configure", "integration", integration.id, field=key,
+                   old=old_settings.get(key), new=settings.get(key), integration_id=integration.id)
+    for key in sorted(set(secrets) | set(old_secrets)):
+        if secrets.get(key) != old_secrets.get(key):
+            # the values never reach the audit log, only the fact that they changed
+            record(actor, "integration.configure", "integration", integration.id, field=key,
+                   old="***" if key in old_secrets else None, new="***" if key in secrets else None,
+                   integration_id=integration.id)
+    if interval_minutes is not None:
+        set_interval(integration, interval_minutes, actor)
+    if integration.state in (IntegrationState.NOT_CONFIGURED.value, IntegrationState.NEEDS_REAUTH.value,
+                             IntegrationState.ERROR.value):
+        integration.state = IntegrationState.READY.value
+        integration.state_message = None
+    if enable is not None:
+        set_enabled(integration, enable, actor)
+    db.session.commit()
+    return SaveResult(integration, check)
+
+
+def set_interval(integration: VendorIntegration, minutes: int, actor: Actor) -> None:
+    if not 5 <= int(minutes) <= 7 * 24 * 60:
+        raise VendorConfigError("interval_minutes must be between 5 and 10080", field="interval_minutes")
+    if integration.interval_minutes != int(minutes):
+        record(actor, "integration.schedule", "integration", integration.id, field="interval_minutes",
+               old=integration.interval_minutes, new=int(minutes), integration_id=integration.id)
+        integration.interval_minutes = int(minutes)
+
+
+def set_enabled(integration: VendorIntegration, enabled: bool, actor: Actor) -> None:
+    if enabled and not integration.secrets_token and not integration.settings:
+        raise VendorConfigError("configure the vendor before enabling it", field="enabled")
+    if integration.enabled != enabled:
+        record(actor, "integration.enable" if enabled else "integration.disable", "integration", integration.id,
+               field="enabled", old=integration.enabled, new=enabled, integration_id=integration.id)
+        integration.enabled = enabled
+    if not enabled:
+        integration.state = IntegrationState.DISABLED.value
+    elif integration.state == IntegrationState.DISABLED.value:
+        integration.state = IntegrationState.READY.value
+
+
+def enabled_integrations() -> list[VendorIntegration]:
+    return list(db.session.execute(
+        db.select(VendorIntegration).filter_by(enabled=True).order_by(VendorIntegration.slug)).scalars())

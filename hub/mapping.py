@@ -1,0 +1,102 @@
+"""The Customer Mapping rules, used by the panel, the API and the CLI alike.
+
+A vendor customer maps to at most one Organization; an Organization may have many vendor customers,
+across vendors. Unmapping a Detached vendor customer removes its row: the vendor no longer knows it
+and nobody bills it any more.
+"""
+
+from __future__ import annotations
+
+from hub import events
+from hub.audit import Actor, record
+from hub.extensions import db
+from hub.models import LicenseCount, MapStatus, Organization, VendorCustomer
+from hub.timeutil import utcnow
+
+
+class MappingError(ValueError):
+    """A mapping request that cannot be done; ``field`` names the input at fault."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _customer(customer_id: int) -> VendorCustomer:
+    customer = db.session.get(VendorCustomer, customer_id)
+    if customer is None:
+        raise MappingError(f"vendor customer {customer_id} does not exist", "customer_id")
+    return customer
+
+
+def map_customer(customer_id: int, organization_id: int, actor: Actor) -> VendorCustomer:
+    customer = _customer(customer_id)
+    organization = db.session.get(Organization, organization_id)
+    if organization is None:
+        raise MappingError(f"organization {organization_id} does not exist", "organization_id")
+    if customer.detached_at is not None:
+        raise MappingError("a Detached vendor customer cannot be mapped; unmap it instead", "customer_id")
+    old = customer.organization_id
+    if old == organization.id:
+        return customer
+    customer.organization_id = organization.id
+    customer.mapped_at = utcnow()
+    record(actor, "mapping.map" if old is None else "mapping.remap", "vendor_customer", customer.id,
+           field="organization_id", old=old, new=organization.id, integration_id=customer.integration_id,
+           details={"customer": customer.name, "organization": organization.name})
+    events.mapping_changed.send(customer, customer_id=customer.id, old_organization_id=old,
+                                new_organization_id=organization.id, actor=actor)
+    db.session.commit()
+    return customer
+
+
+def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
+    """Unmap; returns None when the customer was Detached and its row was removed."""
+    customer = _customer(customer_id)
+    status = customer.map_status
+    if status is MapStatus.NOT_MAPPED:
+        raise MappingError("this vendor customer is not mapped", "customer_id")
+    old = customer.organization_id
+    details = {"customer": customer.name, "external_id": customer.external_id,
+               "organization": customer.organization.name if customer.organization else None}
+    events.mapping_changed.send(customer, customer_id=customer.id, old_organization_id=old,
+                                new_organization_id=None, actor=actor)
+    if status is MapStatus.DETACHED:
+        record(actor, "mapping.remove_detached", "vendor_customer", customer.id, field="organization_id",
+               old=old, new=None, integration_id=customer.integration_id, details=details)
+        db.session.execute(db.delete(LicenseCount).filter_by(vendor_customer_id=customer.id))
+        db.session.delete(customer)
+        db.session.commit()
+        return None
+    customer.organization_id = None
+    customer.mapped_at = None
+    record(actor, "mapping.unmap", "vendor_customer", customer.id, field="organization_id", old=old, new=None,
+           integration_id=customer.integration_id, details=details)
+    db.session.commit()
+    return customer
+
+
+def create_organization(name: str, actor: Actor, domain: str | None = None) -> Organization:
+    name = (name or "").strip()
+    if not name:
+        raise MappingError("an Organization needs a name", "name")
+    if len(name) > 200:
+        raise MappingError("an Organization name has at most 200 characters", "name")
+    exists = db.session.execute(
+        db.select(Organization.id).where(db.func.lower(Organization.name) == name.lower())).first()
+    if exists:
+        raise MappingError(f"an Organization named {name!r} already exists", "name")
+    organization = Organization(name=name, domain=(domain or None))
+    db.session.add(organization)
+    db.session.flush()
+    record(actor, "organization.create", "organization", organization.id, field="name", new=name)
+    return organization
+
+
+def create_organization_from_customer(customer_id: int, actor: Actor) -> VendorCustomer:
+    """One step: a new Organization named after the vendor customer, and the mapping to it."""
+    customer = _customer(customer_id)
+    if customer.map_status is not MapStatus.NOT_MAPPED:
+        raise MappingError("only a Not mapped vendor customer can create an Organization", "customer_id")
+    organization = create_organization(customer.name, actor, domain=(customer.extra or {}).get("domain"))
+    return map_customer(customer.id, organization.id, actor)

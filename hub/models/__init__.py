@@ -1,0 +1,25 @@
+"""Database models. Import models from here so every table is known to Alembic."""
+
+from .organization import Organization
+from .integration import IntegrationState, VendorIntegration
+from .vendor_customer import LicenseCount, LicenseCountHistory, MapStatus, VendorCustomer, VendorSku
+from .sync_run import SyncLease, SyncRun, SyncStatus
+from .audit import AuditEvent
+from .user import Role, User
+
+__all__ = [
+    "Organization",
+    "IntegrationState",
+    "VendorIntegration",
+    "VendorCustomer",
+    "VendorSku",
+    "LicenseCount",
+    "LicenseCountHistory",
+    "MapStatus",
+    "SyncRun",
+    "SyncLease",
+    "SyncStatus",
+    "AuditEvent",
+    "Role",
+    "User",
+]

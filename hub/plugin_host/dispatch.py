@@ -1,0 +1,71 @@
+"""Calls one vendor's hooks, and only that vendor's.
+
+pluggy calls every registered implementation of a hook; for vendor I/O that would couple every
+plugin's failures together. ``VendorHandle`` uses ``subset_hook_caller`` so a call reaches exactly
+one plugin.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+from marshmallow import ValidationError
+
+from hub import __version__
+from hub.plugins import VendorConfigError, VendorSession
+
+if TYPE_CHECKING:
+    from .registry import PluginRegistry, VendorPlugin
+
+
+class VendorHandle:
+    def __init__(self, registry: PluginRegistry, record: VendorPlugin) -> None:
+        self.registry = registry
+        self.record = record
+        self.info = record.info
+        self.slug = record.slug
+
+    def _call(self, hook: str, **kwargs: Any) -> Any:
+        others = [p for p in self.registry.pm.get_plugins() if p is not self.record.plugin]
+        return self.registry.pm.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def load_config(self, raw: dict) -> dict:
+        """Validate raw settings with the plugin's schema; VendorConfigError names the first bad field."""
+        try:
+            return self.info.config_schema().load(raw)
+        except ValidationError as err:
+            field, problems = next(iter(sorted(err.normalized_messages().items())))
+            text = problems if isinstance(problems, str) else "; ".join(map(str, problems))
+            raise VendorConfigError(f"{field}: {text}", field=field) from None
+
+    def secret_values(self, config: dict) -> list[str]:
+        return [str(config[name]) for name in self.info.secret_fields if config.get(name)]
+
+    def make_session(self, config: dict, **overrides: Any) -> VendorSession:
+        options = dict(
+            user_agent=f"msp-billing-hub/{__version__} {self.slug}/{self.info.version}",
+            requests_per_second=self.info.requests_per_second,
+            max_concurrency=self.info.max_concurrency,
+            secrets=self.secret_values(config),
+        )
+        options.update(overrides)
+        return VendorSession(**options)
+
+    # -- hooks -----------------------------------------------------------------------------------
+
+    def test_connection(self, config: dict, session: VendorSession):
+        return self._call("hub_test_connection", config=config, session=session)
+
+    def list_customers(self, config: dict, session: VendorSession) -> Iterable:
+        return self._call("hub_list_customers", config=config, session=session) or ()
+
+    def fetch_license_counts(self, config: dict, session: VendorSession, customers: list) -> Iterable:
+        return self._call("hub_fetch_license_counts", config=config, session=session, customers=customers) or ()
+
+    def map_skus(self, config: dict, skus: list[str]) -> Iterable:
+        return self._call("hub_map_skus", config=config, skus=skus) or ()
+
+    def demo_simulator(self):
+        return self._call("hub_demo_simulator")

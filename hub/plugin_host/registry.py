@@ -1,0 +1,162 @@
+"""Builds one plugin manager per app from the ``hub`` entry-point group.
+
+A plugin that fails to import, registers an unknown hook or describes itself wrongly is recorded
+as a ``LoadError`` and left out; the others load. ``HUB_STRICT_PLUGINS`` turns that into a crash
+for development, ``HUB_DISABLED_PLUGINS`` blocks names, ``HUB_TRACE_PLUGINS`` logs every hook call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from hub.plugins import PROJECT, PluginLoadError, VendorInfo
+from hub.plugins import hookspecs
+
+log = logging.getLogger("hub.plugins")
+
+REQUIRED_HOOKS = ("hub_vendor_info", "hub_test_connection", "hub_list_customers", "hub_fetch_license_counts")
+SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+@dataclass(frozen=True)
+class LoadError:
+    name: str
+    source: str
+    message: str
+
+
+@dataclass(frozen=True)
+class VendorPlugin:
+    """A loaded plugin: its registered object, its self-description and where it came from."""
+
+    slug: str
+    plugin: Any
+    info: VendorInfo
+    distribution: str | None
+    dist_version: str | None
+
+
+class PluginRegistry:
+    """Per-app registry of vendor plugins (kept in ``app.extensions["hub.plugins"]``)."""
+
+    def __init__(self, *, strict: bool = False, blocked: set[str] | None = None, trace: bool = False) -> None:
+        self.pm = pluggy.PluginManager(PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.strict = strict
+        self.blocked = set(blocked or ())
+        self.vendors: dict[str, VendorPlugin] = {}
+        self.errors: list[LoadError] = []
+        if trace:
+            self.pm.trace.root.setwriter(log.info)
+            self.pm.enable_tracing()
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def load_entry_points(self) -> None:
+        for ep in sorted(entry_points(group=PROJECT), key=lambda e: e.name):
+            if ep.name in self.blocked:
+                log.info("plugin %s blocked by HUB_DISABLED_PLUGINS", ep.name)
+                continue
+            dist = getattr(ep, "dist", None)
+            try:
+                module = ep.load()
+            except Exception as err:  # an import error in one plugin must not stop the hub
+                self._fail(ep.name, ep.value, f"could not be imported: {type(err).__name__}: {err}", err)
+                continue
+            self.register(module, ep.name, source=ep.value,
+                          distribution=dist.metadata["Name"] if dist else None,
+                          dist_version=dist.version if dist else None)
+
+    def register(self, plugin: Any, name: str, *, source: str | None = None,
+                 distribution: str | None = None, dist_version: str | None = None) -> VendorPlugin | None:
+        """Register one plugin object under ``name`` and validate it. Returns None when it failed."""
+        source = source or repr(plugin)
+        if name in self.vendors:
+            return self._fail(name, source, f"a plugin named {name!r} is already loaded")
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as err:
+            return self._fail(name, source, f"hooks do not match the specs: {err}", err)
+        except ValueError as err:
+            return self._fail(name, source, str(err), err)
+        try:
+            info = self._validate(plugin, name)
+        except PluginLoadError as err:
+            self.pm.unregister(plugin)
+            return self._fail(name, source, str(err), err)
+        plugin_record = VendorPlugin(name, plugin, info, distribution, dist_version or info.version)
+        self.vendors[name] = plugin_record
+        return plugin_record
+
+    def unregister(self, name: str) -> None:
+        record = self.vendors.pop(name, None)
+        if record is not None:
+            self.pm.unregister(record.plugin)
+
+    def _validate(self, plugin: Any, name: str) -> VendorInfo:
+        callers = self.pm.get_hookcallers(plugin) or []
+        implemented = {caller.name for caller in callers}
+        unknown = sorted(caller.name for caller in callers if caller.spec is None)
+        if unknown:
+            raise PluginLoadError(f"unknown hooks: {', '.join(unknown)}")
+        missing = [hook for hook in REQUIRED_HOOKS if hook not in implemented]
+        if missing:
+            raise PluginLoadError(f"missing required hooks: {', '.join(missing)}")
+        try:
+            info = self.pm.subset_hook_caller("hub_vendor_info", self._others(plugin))()
+        except Exception as err:
+            raise PluginLoadError(f"hub_vendor_info failed: {type(err).__name__}: {err}") from err
+        if not isinstance(info, VendorInfo):
+            raise PluginLoadError(f"hub_vendor_info returned {type(info).__name__}, not VendorInfo")
+        if info.slug != name:
+            raise PluginLoadError(f"slug {info.slug!r} does not match the entry-point name {name!r}")
+        if not SLUG_RE.match(info.slug):
+            raise PluginLoadError(f"slug {info.slug!r} must be 2-40 lower-case letters, digits or _")
+        try:
+            info.config_schema()
+        except Exception as err:
+            raise PluginLoadError(f"config_schema cannot be built: {err}") from err
+        return info
+
+    def _others(self, plugin: Any) -> list[Any]:
+        return [p for p in self.pm.get_plugins() if p is not plugin]
+
+    def _fail(self, name: str, source: str, message: str, err: BaseException | None = None) -> None:
+        self.errors = [e for e in self.errors if e.name != name] + [LoadError(name, source, message)]
+        log.warning("plugin %s not loaded: %s", name, message)
+        if self.strict:
+            raise PluginLoadError(f"plugin {name}: {message}") from err
+        return None
+
+    # -- access --------------------------------------------------------------------------------
+
+    def get(self, slug: str) -> VendorPlugin | None:
+        return self.vendors.get(slug)
+
+    def handle(self, slug: str):
+        from .dispatch import VendorHandle
+
+        record = self.vendors.get(slug)
+        if record is None:
+            raise KeyError(slug)
+        return VendorHandle(self, record)
+
+    def hooks_of(self, slug: str) -> list[str]:
+        record = self.vendors[slug]
+        return sorted(caller.name for caller in self.pm.get_hookcallers(record.plugin) or [])
+
+
+def build_registry(config: dict) -> PluginRegistry:
+    """Make the registry for one app from its config and load every entry point."""
+    blocked = {n.strip() for n in str(config.get("HUB_DISABLED_PLUGINS") or "").split(",") if n.strip()}
+    registry = PluginRegistry(strict=bool(config.get("HUB_STRICT_PLUGINS")), blocked=blocked,
+                              trace=bool(config.get("HUB_TRACE_PLUGINS")))
+    if config.get("HUB_LOAD_ENTRY_POINTS", True):
+        registry.load_entry_points()
+    return registry

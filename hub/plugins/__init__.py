@@ -1,0 +1,58 @@
+"""The public API for vendor plugin authors. Import from here, and from nothing else in ``hub``.
+
+    from hub.plugins import hookimpl, VendorInfo, VendorCustomer, LicenseCount, VendorAuthError
+
+Register your module under the ``hub`` entry-point group::
+
+    [project.entry-points.hub]
+    acme = "hub_acme.plugin"
+"""
+
+import pluggy
+
+from .errors import (
+    PluginLoadError,
+    VendorAuthError,
+    VendorConfigError,
+    VendorDataError,
+    VendorError,
+    VendorUnavailableError,
+)
+from .http import VendorSession, json_or_data_error, parse_retry_after, raise_for_vendor_status
+from .types import (
+    ConnectionCheck,
+    CountFailure,
+    CustomerStatus,
+    DemoSimulator,
+    LicenseCount,
+    SkuMapping,
+    VendorCustomer,
+    VendorInfo,
+)
+
+#: the entry-point group and pluggy project name
+PROJECT = "hub"
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+__all__ = [
+    "PROJECT",
+    "hookimpl",
+    "ConnectionCheck",
+    "CountFailure",
+    "CustomerStatus",
+    "DemoSimulator",
+    "LicenseCount",
+    "SkuMapping",
+    "VendorCustomer",
+    "VendorInfo",
+    "VendorSession",
+    "VendorError",
+    "VendorAuthError",
+    "VendorUnavailableError",
+    "VendorConfigError",
+    "VendorDataError",
+    "PluginLoadError",
+    "raise_for_vendor_status",
+    "json_or_data_error",
+    "parse_retry_after",
+]

@@ -1,0 +1,192 @@
+"""The HTTP session the hub hands to every vendor plugin.
+
+One ``VendorSession`` per vendor integration and run. It adds what every vendor client needs and
+nobody should write twice: timeouts, retries with backoff on 429/5xx and connection errors that honour
+``Retry-After``, a rate limit kept across threads, a User-Agent, bounded fan-out, and secrets kept out
+of logs and error messages.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
+
+import requests
+
+from .errors import VendorAuthError, VendorConfigError, VendorDataError, VendorUnavailableError
+
+log = logging.getLogger("hub.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: ``"5"``, ``"60, 60"`` or an HTTP date."""
+    if not value:
+        return None
+    first = value.split(",")[0].strip()
+    try:
+        return max(0.0, float(first))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(first).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+class RateLimiter:
+    """Spaces calls at least ``1/rate`` seconds apart across all threads of one session."""
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+class Redactor:
+    """Replaces every known secret value in a text with ``***``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+    def __call__(self, text: object) -> str:
+        text = str(text)
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class VendorSession(requests.Session):
+    """``requests.Session`` with the hub's timeouts, retries, rate limit and redaction."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str = "msp-billing-hub",
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        max_retry_wait: float = 65.0,
+        requests_per_second: float | None = None,
+        max_concurrency: int = 4,
+        secrets: Iterable[str] = (),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.headers["User-Agent"] = user_agent
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_retry_wait = max_retry_wait
+        self.max_concurrency = max(1, max_concurrency)
+        self.redact = Redactor(secrets)
+        self.rate_limiter = RateLimiter(requests_per_second, clock=clock, sleep=sleep)
+        self._sleep = sleep
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        attempt = 0
+        while True:
+            self.rate_limiter.acquire()
+            with self._count_lock:
+                self.request_count += 1
+            started = time.monotonic()
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as err:
+                kind = "timed out" if isinstance(err, requests.Timeout) else "could not connect"
+                if attempt >= self.max_retries:
+                    raise VendorUnavailableError(
+                        f"{method} {self.redact(_path(url))} {kind} after {attempt + 1} attempts"
+                    ) from None
+                wait = self._backoff_wait(attempt)
+            else:
+                log.debug("%s %s -> %s in %.0f ms", method, self.redact(_path(url)), response.status_code,
+                          (time.monotonic() - started) * 1000)
+                if response.status_code not in RETRY_STATUSES:
+                    return response
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if attempt >= self.max_retries or (retry_after or 0) > self.max_retry_wait:
+                    return response
+                wait = retry_after if retry_after is not None else self._backoff_wait(attempt)
+            attempt += 1
+            log.info("retrying %s %s in %.1f s (attempt %d)", method, self.redact(_path(url)), wait, attempt + 1)
+            self._sleep(wait)
+
+    def _backoff_wait(self, attempt: int) -> float:
+        return self.backoff * (2**attempt) * (1 + random.random() / 4)
+
+    def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """Run ``fn`` over ``items`` with at most ``max_concurrency`` calls in flight, in order.
+
+        The rate limit still holds: every request of every thread passes the same limiter.
+        """
+        items = list(items)
+        if self.max_concurrency == 1 or len(items) <= 1:
+            yield from map(fn, items)
+            return
+        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
+            yield from pool.map(fn, items)
+
+
+def _path(url: str) -> str:
+    """The URL without its query string: vendors put ids and sometimes keys there."""
+    return url.split("?", 1)[0]
+
+
+def raise_for_vendor_status(response: requests.Response, session: VendorSession | None = None,
+                            detail: str | None = None) -> requests.Response:
+    """Map a final HTTP status to the hub's error taxonomy; return the response when it is 2xx/3xx.
+
+    401/403 -> VendorAuthError; 429/5xx -> VendorUnavailableError (with retry_after);
+    404 -> VendorConfigError; other 4xx -> VendorDataError. ``detail`` is added to the message
+    (pass the vendor's error text), redacted by ``session``.
+    """
+    status = response.status_code
+    if status < 400:
+        return response
+    redact = session.redact if session else str
+    where = f"{response.request.method if response.request else 'GET'} {redact(_path(response.url or ''))}"
+    text = f"{where} answered HTTP {status}" + (f": {redact(detail)}" if detail else "")
+    if status in (401, 403):
+        raise VendorAuthError(text, status=status)
+    if status in RETRY_STATUSES:
+        raise VendorUnavailableError(text, status=status,
+                                     retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    if status == 404:
+        raise VendorConfigError(text, status=status)
+    raise VendorDataError(text, status=status)
+
+
+def json_or_data_error(response: requests.Response, session: VendorSession | None = None):
+    """Decode a JSON body or raise VendorDataError naming the call."""
+    try:
+        return response.json()
+    except ValueError:
+        redact = session.redact if session else str
+        raise VendorDataError(f"{redact(_path(response.url or ''))} returned malformed JSON "
+                              f"(HTTP {response.status_code})") from None

@@ -1,0 +1,110 @@
+"""Small typed records that plugins return to the hub. Frozen: the hub never mutates them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+from marshmallow import Schema
+
+
+class CustomerStatus(str, enum.Enum):
+    """The vendor's own view of a customer (not the hub's map status)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TRIAL = "trial"
+
+
+@dataclass(frozen=True)
+class VendorInfo:
+    """Describes a vendor plugin. ``slug`` must equal the entry-point name."""
+
+    slug: str
+    display_name: str
+    version: str
+    description: str
+    #: marshmallow schema class; mark secret fields with ``metadata={"secret": True}``
+    config_schema: type[Schema]
+    docs_url: str | None = None
+    #: the vendor's documented request budget per API key; the core's HTTP session keeps under it
+    requests_per_second: float | None = None
+    #: calls a plugin may run at once for per-customer fan-out
+    max_concurrency: int = 4
+
+    @property
+    def secret_fields(self) -> frozenset[str]:
+        schema = self.config_schema()
+        return frozenset(name for name, f in schema.fields.items() if f.metadata.get("secret"))
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """Result of ``hub_test_connection``: ``ok`` plus something a human can read."""
+
+    ok: bool
+    message: str
+    account_name: str | None = None
+
+
+@dataclass(frozen=True)
+class VendorCustomer:
+    """One customer as the vendor lists it. ``external_id`` is unique and stable per vendor."""
+
+    external_id: str
+    name: str
+    status: CustomerStatus = CustomerStatus.ACTIVE
+    #: small, non-secret facts worth keeping (domain, vendor path, ...)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LicenseCount:
+    """How many of one SKU one customer uses now. ``quantity`` is a non-negative Decimal."""
+
+    customer_external_id: str
+    sku: str
+    quantity: Decimal
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.quantity, Decimal):
+            object.__setattr__(self, "quantity", Decimal(str(self.quantity)))
+        if self.quantity < 0:
+            raise ValueError(f"negative quantity {self.quantity} for {self.customer_external_id}/{self.sku}")
+
+
+@dataclass(frozen=True)
+class CountFailure:
+    """Counts for one customer could not be read (say its tenant answered 404).
+
+    The hub records it on that customer, keeps its last counts and applies the others.
+    """
+
+    customer_external_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SkuMapping:
+    """The plugin's suggestion for one SKU. ``billable=False`` marks flags and informational rows."""
+
+    sku: str
+    name: str
+    unit: str = "license"
+    billable: bool = True
+    #: a suggested product code for the catalog (the admin confirms or changes it)
+    suggested_product_code: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoSimulator:
+    """A local fake of the vendor's API for demo mode and tests.
+
+    ``make_app(customers)`` returns a WSGI app seeded with about that many customers;
+    ``config_for(base_url)`` returns a configuration dict that points the plugin at it.
+    """
+
+    make_app: Callable[[int], Callable]
+    config_for: Callable[[str], dict]

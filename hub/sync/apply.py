@@ -1,0 +1,210 @@
+"""Writes a sync plan in bulk: a few statements per kind of change, never a query per customer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import bindparam
+
+from hub import events
+from hub.audit import Actor, audit_event, record_many
+from hub.extensions import db
+from hub.models import LicenseCount, LicenseCountHistory, SyncRun, VendorCustomer, VendorIntegration, VendorSku
+from hub.sync.reconcile import CountChange, CustomerPlan, KnownCustomer, plan_counts
+from hub.timeutil import utcnow
+
+log = logging.getLogger("hub.sync")
+
+
+@dataclass
+class ApplyResult:
+    counts_changed: int
+    changed_customer_ids: set[int]
+
+
+def known_customers(integration_id: int) -> list[KnownCustomer]:
+    rows = db.session.execute(
+        db.select(VendorCustomer.id, VendorCustomer.external_id, VendorCustomer.name, VendorCustomer.vendor_status,
+                  VendorCustomer.detached_at, VendorCustomer.extra)
+        .where(VendorCustomer.integration_id == integration_id)
+    )
+    return [KnownCustomer(r.id, r.external_id, r.name, r.vendor_status, r.detached_at is not None, r.extra or {})
+            for r in rows]
+
+
+def load_current_counts(integration_id: int) -> dict[tuple[int, str], Decimal]:
+    rows = db.session.execute(
+        db.select(LicenseCount.vendor_customer_id, VendorSku.sku, LicenseCount.quantity)
+        .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
+        .where(VendorSku.integration_id == integration_id)
+    )
+    return {(r.vendor_customer_id, r.sku): Decimal(r.quantity) for r in rows}
+
+
+def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPlan, listed: set[str],
+               known_ids: dict[str, int], count_changes: list[CountChange],
+               new_counts: dict[tuple[str, str], Decimal], failures: dict[str, str], config: dict,
+               handle) -> ApplyResult:
+    now = utcnow()
+    actor = Actor.sync(run)
+    iid = integration.id
+    audits: list[dict] = []
+    changed_ids: set[int] = set()
+
+    def audit(action, entity_id, **kw):
+        audits.append(audit_event(actor, action, "vendor_customer", entity_id, integration_id=iid, at=now, **kw))
+
+    # -- customers -----------------------------------------------------------------------------
+    if plan.new:
+        db.session.execute(db.insert(VendorCustomer), [
+            dict(integration_id=iid, external_id=c.external_id, name=c.name, vendor_status=c.status.value,
+                 extra=dict(c.extra or {}), first_seen_at=now, last_seen_at=now)
+            for c in plan.new
+        ])
+        new_external = {c.external_id for c in plan.new}
+        new_ids = {e: i for e, i in db.session.execute(
+            db.select(VendorCustomer.external_id, VendorCustomer.id).where(VendorCustomer.integration_id == iid)
+        ).all() if e in new_external}
+        for c in plan.new:
+            audit("customer.create", new_ids[c.external_id], field="name", new=c.name,
+                  details={"external_id": c.external_id, "vendor_status": c.status.value})
+    else:
+        new_ids = {}
+
+    updates = []
+    for change in plan.changed:
+        row = {"_id": change.known.id, "name": change.listed.name, "vendor_status": change.listed.status.value,
+               "extra": dict(change.listed.extra or {})}
+        updates.append(row)
+        for name in change.fields:
+            if name == "extra":
+                continue  # informational facts; not worth an audit line each
+            old = getattr(change.known, name)
+            new = change.listed.name if name == "name" else change.listed.status.value
+            audit("customer.rename" if name == "name" else "customer.status", change.known.id, field=name,
+                  old=old, new=new)
+        if "vendor_status" in change.fields:
+            changed_ids.add(change.known.id)
+    if updates:
+        db.session.execute(
+            db.update(VendorCustomer).where(VendorCustomer.id == bindparam("_id"))
+            .values(name=bindparam("name"), vendor_status=bindparam("vendor_status"), extra=bindparam("extra")),
+            updates,
+        )
+
+    if plan.detach:
+        ids = [k.id for k in plan.detach]
+        for chunk in _chunks(ids):
+            db.session.execute(db.update(VendorCustomer).where(VendorCustomer.id.in_(chunk))
+                               .values(detached_at=now, last_seen_at=integration.last_success_at or now))
+        for k in plan.detach:
+            audit("customer.detach", k.id, field="detached_at", old=None, new=now.isoformat(timespec="seconds"))
+        changed_ids.update(ids)
+
+    if plan.reattach:
+        ids = [k.id for k, _ in plan.reattach]
+        for chunk in _chunks(ids):
+            db.session.execute(db.update(VendorCustomer).where(VendorCustomer.id.in_(chunk))
+                               .values(detached_at=None, last_seen_at=now))
+        for k, _ in plan.reattach:
+            audit("customer.reattach", k.id, field="detached_at", old="detached", new=None)
+        changed_ids.update(ids)
+
+    # -- per-customer count failures -------------------------------------------------------------
+    all_ids = {e: i for e, i in known_ids.items() if e in listed} | new_ids
+    failed_ids = [all_ids[e] for e in failures if e in all_ids]
+    ok_ids = [i for e, i in all_ids.items() if e not in failures]
+    if failed_ids:
+        db.session.execute(
+            db.update(VendorCustomer).where(VendorCustomer.id == bindparam("_id"))
+            .values(count_error=bindparam("msg"), count_error_at=now),
+            [{"_id": all_ids[e], "msg": msg[:2000]} for e, msg in failures.items() if e in all_ids],
+        )
+    # clear old errors of customers that answered this time
+    previously_failed = [i for (i,) in db.session.execute(
+        db.select(VendorCustomer.id).where(VendorCustomer.integration_id == iid,
+                                           VendorCustomer.count_error.is_not(None))).all()]
+    cleared = sorted(set(previously_failed) & set(ok_ids))
+    for chunk in _chunks(cleared):
+        db.session.execute(db.update(VendorCustomer).where(VendorCustomer.id.in_(chunk))
+                           .values(count_error=None, count_error_at=None))
+
+    # -- counts ----------------------------------------------------------------------------------
+    answered_new = {new_ids[e] for e in new_ids if e not in failures}
+    count_changes = count_changes + plan_counts(
+        {}, {(new_ids[e], sku): q for (e, sku), q in new_counts.items()}, answered_new)
+    describe = lambda skus: _describe_skus(handle, config, skus)  # noqa: E731
+    counts_changed = _apply_counts(run, integration, count_changes, now, audits, describe)
+    changed_ids.update(c.customer_id for c in count_changes)
+
+    record_many(audits)
+    events.sync_applied.send(run, run=run, changed_customer_ids=changed_ids)
+    return ApplyResult(counts_changed, changed_ids)
+
+
+def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[CountChange], now,
+                  audits: list[dict], describe) -> int:
+    if not changes:
+        return 0
+    sku_ids = _ensure_skus(integration, {c.sku for c in changes}, now, describe)
+    inserts, updates, history = [], [], []
+    actor = Actor.sync(run)
+    for c in changes:
+        sid = sku_ids[c.sku]
+        if c.old is None:
+            inserts.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, updated_at=now,
+                                sync_run_id=run.id))
+        else:
+            updates.append({"_cid": c.customer_id, "_sid": sid, "quantity": c.new})
+        history.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, previous_quantity=c.old,
+                            recorded_at=now, sync_run_id=run.id))
+        audits.append(audit_event(actor, "count.change", "vendor_customer", c.customer_id, field=c.sku,
+                                  old=c.old, new=c.new, integration_id=integration.id, at=now))
+    if inserts:
+        db.session.execute(db.insert(LicenseCount), inserts)
+    if updates:
+        db.session.execute(
+            db.update(LicenseCount)
+            .where(LicenseCount.vendor_customer_id == bindparam("_cid"), LicenseCount.sku_id == bindparam("_sid"))
+            .values(quantity=bindparam("quantity"), updated_at=now, sync_run_id=run.id),
+            updates,
+        )
+    db.session.execute(db.insert(LicenseCountHistory), history)
+    return len(changes)
+
+
+def _ensure_skus(integration: VendorIntegration, skus: set[str], now, describe) -> dict[str, int]:
+    existing = dict(db.session.execute(
+        db.select(VendorSku.sku, VendorSku.id).where(VendorSku.integration_id == integration.id)).all())
+    missing = sorted(skus - set(existing))
+    if missing:
+        known = describe(missing)
+        db.session.execute(db.insert(VendorSku), [
+            dict(integration_id=integration.id, sku=s, first_seen_at=now,
+                 name=known[s].name if s in known else s,
+                 unit=known[s].unit if s in known else "license",
+                 billable=known[s].billable if s in known else True,
+                 suggested_product_code=known[s].suggested_product_code if s in known else None)
+            for s in missing
+        ])
+        existing = dict(db.session.execute(
+            db.select(VendorSku.sku, VendorSku.id).where(VendorSku.integration_id == integration.id)).all())
+    return existing
+
+
+def _describe_skus(handle, config: dict, skus: list[str]) -> dict:
+    """The plugin's suggestions for new SKUs. A failure here only costs the suggestions, not the sync."""
+    if handle is None:
+        return {}
+    try:
+        return {m.sku: m for m in handle.map_skus(config, list(skus)) or () if m.sku in skus}
+    except Exception:
+        log.exception("hub_map_skus of %s failed; new SKUs stay unmapped", handle.slug)
+        return {}
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,261 @@
+"""One run of one vendor integration: read everything from the vendor, then apply it in one transaction.
+
+Reading never writes. A run that fails while reading (auth, timeout, 5xx after retries, malformed
+payload, paging cut short, a plugin bug) ends with a clear message and changes no customer and no
+count. Only a complete listing may detach customers, and one that would detach too many stops for
+review.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+
+from hub import integrations
+from hub.audit import Actor, record
+from hub.extensions import db
+from hub.models import IntegrationState, SyncRun, SyncStatus, VendorIntegration
+from hub.plugins import (
+    CountFailure,
+    LicenseCount,
+    VendorAuthError,
+    VendorCustomer,
+    VendorDataError,
+    VendorError,
+    VendorUnavailableError,
+)
+from hub.sync import lease
+from hub.sync.apply import apply_plan, known_customers, load_current_counts
+from hub.sync.reconcile import plan_counts, plan_customers
+from hub.timeutil import utcnow
+
+log = logging.getLogger("hub.sync")
+
+
+class SyncNotPossible(Exception):
+    """The integration is missing, disabled or not configured."""
+
+
+class AlreadyRunning(Exception):
+    """Another process or thread holds this integration's sync lease."""
+
+
+@dataclass
+class VendorSnapshot:
+    """Everything one run read from the vendor, validated, before any write."""
+
+    customers: list[VendorCustomer]
+    counts: dict[tuple[str, str], Decimal]
+    failures: dict[str, str]
+
+
+def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None, *,
+             allow_mass_detach: bool = False, session_options: dict | None = None) -> SyncRun:
+    """Run one sync of ``slug`` now and return its SyncRun. Raises AlreadyRunning or SyncNotPossible."""
+    integration = integrations.get_integration(slug)
+    if integration is None or (not integration.settings and not integration.secrets_token):
+        raise SyncNotPossible(f"{slug} is not configured")
+    holder = lease.new_holder()
+    if not lease.acquire(integration.id, holder, current_app.config["HUB_SYNC_LEASE_SECONDS"]):
+        raise AlreadyRunning(f"a sync of {slug} is already running")
+    try:
+        _close_interrupted_runs(integration)
+        run = SyncRun(integration_id=integration.id, trigger=trigger, triggered_by=triggered_by,
+                      status=SyncStatus.RUNNING.value, started_at=utcnow())
+        db.session.add(run)
+        previous_state = integration.state
+        integration.state = IntegrationState.SYNCING.value
+        integration.last_sync_at = run.started_at
+        db.session.commit()
+        try:
+            snapshot, config, handle = _read_vendor(integration, session_options or {})
+        except VendorError as err:
+            return _fail(run, integration, previous_state, err.kind, err.message, err)
+        except Exception as err:  # a plugin bug: never reconcile on it
+            log.exception("plugin %s failed during sync run %s", slug, run.id)
+            return _fail(run, integration, previous_state, "plugin_error",
+                         f"the {slug} plugin failed: {type(err).__name__}: {err}", err)
+        try:
+            return _apply(run, integration, previous_state, snapshot, config, handle, allow_mass_detach)
+        except Exception as err:
+            db.session.rollback()
+            log.exception("applying sync run %s failed", run.id)
+            run = db.session.get(SyncRun, run.id)
+            integration = db.session.get(VendorIntegration, integration.id)
+            return _fail(run, integration, previous_state, "apply_error", f"{type(err).__name__}: {err}", err)
+    finally:
+        db.session.rollback()
+        lease.release(integration.id, holder)
+
+
+def _read_vendor(integration: VendorIntegration, session_options: dict) -> tuple[VendorSnapshot, dict, Any]:
+    handle = integrations.handle_for(integration.slug)
+    config = integrations.load_config(integration)
+    with handle.make_session(config, **session_options) as session:
+        check = handle.test_connection(config, session)
+        if check is not None and not check.ok:
+            raise VendorAuthError(f"test connection failed: {check.message}")
+        customers = _validated_customers(handle.list_customers(config, session))
+        counts, failures = _validated_counts(handle.fetch_license_counts(config, session, customers), customers)
+    return VendorSnapshot(customers, counts, failures), config, handle
+
+
+def _validated_customers(listing) -> list[VendorCustomer]:
+    customers: list[VendorCustomer] = []
+    seen: set[str] = set()
+    for item in listing:
+        if not isinstance(item, VendorCustomer):
+            raise VendorDataError(f"hub_list_customers yielded {type(item).__name__}, not VendorCustomer")
+        if not item.external_id:
+            raise VendorDataError(f"customer {item.name!r} has no external id")
+        if item.external_id in seen:
+            raise VendorDataError(f"customer id {item.external_id!r} was listed twice")
+        seen.add(item.external_id)
+        customers.append(item)
+    return customers
+
+
+def _validated_counts(results, customers: list[VendorCustomer]):
+    listed = {c.external_id for c in customers}
+    counts: dict[tuple[str, str], Decimal] = {}
+    failures: dict[str, str] = {}
+    for item in results:
+        if isinstance(item, CountFailure):
+            failures[item.customer_external_id] = item.message
+            continue
+        if not isinstance(item, LicenseCount):
+            raise VendorDataError(f"hub_fetch_license_counts yielded {type(item).__name__}")
+        if item.customer_external_id not in listed:
+            raise VendorDataError(f"a count names customer {item.customer_external_id!r}, which was not listed")
+        key = (item.customer_external_id, item.sku)
+        if key in counts:
+            raise VendorDataError(f"SKU {item.sku!r} was counted twice for customer {item.customer_external_id!r}")
+        counts[key] = item.quantity
+    # a customer that failed keeps its last counts: drop whatever partial answer it gave
+    return {k: v for k, v in counts.items() if k[0] not in failures}, failures
+
+
+def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, snapshot: VendorSnapshot,
+           config: dict, handle, allow_mass_detach: bool) -> SyncRun:
+    known = known_customers(integration.id)
+    plan = plan_customers(known, snapshot.customers)
+    run.customers_seen = len(snapshot.customers)
+    if plan.needs_review(integration.detach_threshold_pct) and not allow_mass_detach:
+        run.status = SyncStatus.NEEDS_REVIEW.value
+        run.finished_at = utcnow()
+        run.review = {
+            "would_detach": len(plan.detach),
+            "active_before": plan.active_before,
+            "share_pct": str(plan.detach_share_pct),
+            "threshold_pct": str(integration.detach_threshold_pct),
+            "sample": [{"external_id": k.external_id, "name": k.name} for k in plan.detach[:50]],
+        }
+        run.error_message = (f"the vendor's listing would detach {len(plan.detach)} of {plan.active_before} "
+                             f"active customers ({plan.detach_share_pct}%); nothing was applied")
+        integration.state = IntegrationState.NEEDS_REVIEW.value
+        integration.state_message = run.error_message
+        db.session.commit()
+        log.warning("sync run %s of %s needs review: %s", run.id, integration.slug, run.error_message)
+        return run
+
+    id_by_external = {k.external_id: k.id for k in known}
+    current = load_current_counts(integration.id)
+    new_ids = {c.external_id for c in plan.new}
+    # counts of brand-new customers are planned after they get ids (in apply_plan)
+    reported_known = {(id_by_external[e], sku): q for (e, sku), q in snapshot.counts.items() if e in id_by_external}
+    answered = {id_by_external[c.external_id] for c in snapshot.customers
+                if c.external_id in id_by_external and c.external_id not in snapshot.failures}
+    count_changes = plan_counts(current, reported_known, answered)
+
+    result = apply_plan(run=run, integration=integration, plan=plan, count_changes=count_changes,
+                        listed={c.external_id for c in snapshot.customers}, known_ids=id_by_external,
+                        new_counts={k: v for k, v in snapshot.counts.items() if k[0] in new_ids},
+                        failures=snapshot.failures, config=config, handle=handle)
+    run.status = SyncStatus.SUCCEEDED.value
+    run.finished_at = utcnow()
+    run.customers_added = len(plan.new)
+    run.customers_updated = len(plan.changed)
+    run.customers_detached = len(plan.detach)
+    run.customers_reattached = len(plan.reattach)
+    run.counts_changed = result.counts_changed
+    run.count_failures = len(snapshot.failures)
+    if previous_state == IntegrationState.RETRYING.value:
+        log.info("%s is reachable again", integration.slug)
+    integration.state = IntegrationState.READY.value if integration.enabled else IntegrationState.DISABLED.value
+    integration.state_message = (f"{len(snapshot.failures)} customer(s) could not be counted"
+                                 if snapshot.failures else None)
+    integration.retry_not_before = None
+    integration.last_success_at = run.finished_at
+    db.session.commit()
+    return run
+
+
+def _fail(run: SyncRun, integration: VendorIntegration, previous_state: str, kind: str, message: str,
+          err: BaseException) -> SyncRun:
+    db.session.rollback()
+    run.status = SyncStatus.FAILED.value
+    run.finished_at = utcnow()
+    run.error_kind = kind
+    run.error_message = message
+    integration.state_message = message
+    if isinstance(err, VendorAuthError):
+        integration.state = IntegrationState.NEEDS_REAUTH.value
+    elif isinstance(err, VendorUnavailableError):
+        integration.state = IntegrationState.RETRYING.value
+        if err.retry_after:
+            integration.retry_not_before = run.finished_at + timedelta(seconds=err.retry_after)
+        if previous_state != IntegrationState.RETRYING.value:
+            log.warning("%s is unavailable: %s", integration.slug, message)
+    else:
+        integration.state = IntegrationState.ERROR.value
+    if not isinstance(err, VendorUnavailableError):
+        log.warning("sync run %s of %s failed (%s): %s", run.id, integration.slug, kind, message)
+    db.session.commit()
+    return run
+
+
+def _close_interrupted_runs(integration: VendorIntegration) -> None:
+    """Runs left 'running' by a process that died while holding an expired lease."""
+    db.session.execute(
+        db.update(SyncRun)
+        .where(SyncRun.integration_id == integration.id, SyncRun.status == SyncStatus.RUNNING.value)
+        .values(status=SyncStatus.FAILED.value, finished_at=utcnow(), error_kind="interrupted",
+                error_message="the process running this sync stopped before it finished")
+    )
+
+
+def confirm_review(run_id: int, actor: Actor) -> SyncRun:
+    """An admin accepts a needs-review run: a fresh sync runs and may detach past the threshold."""
+    run = _review_run(run_id)
+    run.status = SyncStatus.CONFIRMED.value
+    run.reviewed_by, run.reviewed_at = actor.label, utcnow()
+    record(actor, "sync.review_confirm", "sync_run", run.id, integration_id=run.integration_id,
+           details=run.review)
+    slug = run.integration.slug
+    db.session.commit()
+    return run_sync(slug, trigger="review", triggered_by=actor.label, allow_mass_detach=True)
+
+
+def dismiss_review(run_id: int, actor: Actor) -> SyncRun:
+    run = _review_run(run_id)
+    run.status = SyncStatus.DISMISSED.value
+    run.reviewed_by, run.reviewed_at = actor.label, utcnow()
+    integration = run.integration
+    if integration.state == IntegrationState.NEEDS_REVIEW.value:
+        integration.state = IntegrationState.READY.value if integration.enabled else IntegrationState.DISABLED.value
+        integration.state_message = None
+    record(actor, "sync.review_dismiss", "sync_run", run.id, integration_id=run.integration_id)
+    db.session.commit()
+    return run
+
+
+def _review_run(run_id: int) -> SyncRun:
+    run = db.session.get(SyncRun, run_id)
+    if run is None or run.status != SyncStatus.NEEDS_REVIEW.value:
+        raise SyncNotPossible(f"sync run {run_id} is not waiting for review")
+    return run

@@ -1,0 +1,82 @@
+"""The scheduler: APScheduler ticks, the database decides what is due.
+
+Each tick finds the enabled integrations whose interval has passed since their last sync and runs
+them. Due-ness lives in the database (``last_sync_at``, ``interval_minutes``, ``retry_not_before``),
+so an edited interval applies at the next tick, and several scheduler processes can run at once:
+the sync lease lets exactly one of them sync an integration.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from hub.extensions import db
+from hub.models import IntegrationState, VendorIntegration
+from hub.timeutil import utcnow
+
+log = logging.getLogger("hub.scheduler")
+
+#: states in which the schedule pauses until a person acts
+PAUSED_STATES = {IntegrationState.NEEDS_REAUTH.value, IntegrationState.NOT_CONFIGURED.value,
+                 IntegrationState.PLUGIN_MISSING.value, IntegrationState.DISABLED.value}
+
+#: extra jobs other parts of the hub add (billing's daily invoice run): (id, func(app), trigger kwargs)
+EXTRA_JOBS: list[tuple[str, Callable[[Flask], None], dict]] = []
+
+
+def due_integrations(now: datetime | None = None) -> list[VendorIntegration]:
+    now = now or utcnow()
+    due = []
+    for integration in db.session.execute(db.select(VendorIntegration).filter_by(enabled=True)).scalars():
+        if integration.state in PAUSED_STATES:
+            continue
+        if integration.retry_not_before and integration.retry_not_before > now:
+            continue
+        if integration.last_sync_at and integration.last_sync_at + timedelta(
+                minutes=integration.interval_minutes) > now:
+            continue
+        due.append(integration)
+    return due
+
+
+def run_due_syncs(app: Flask) -> list[int]:
+    """One scheduler tick; returns the ids of the runs it made."""
+    from hub.sync import AlreadyRunning, SyncNotPossible, run_sync
+
+    made = []
+    with app.app_context():
+        for integration in due_integrations():
+            try:
+                made.append(run_sync(integration.slug, trigger="schedule", triggered_by="scheduler").id)
+            except AlreadyRunning:
+                log.info("%s is already syncing elsewhere; skipped", integration.slug)
+            except SyncNotPossible as err:
+                log.info("%s skipped: %s", integration.slug, err)
+            except Exception:
+                log.exception("scheduled sync of %s crashed", integration.slug)
+            finally:
+                db.session.remove()
+    return made
+
+
+def build_scheduler(app: Flask, blocking: bool = False, tick_seconds: int = 60):
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
+    scheduler.add_job(run_due_syncs, "interval", seconds=tick_seconds, args=[app], id="hub-due-syncs",
+                      max_instances=1, coalesce=True, next_run_time=datetime.now().astimezone())
+    for job_id, func, trigger in EXTRA_JOBS:
+        scheduler.add_job(func, args=[app], id=job_id, max_instances=1, coalesce=True, **trigger)
+    return scheduler
+
+
+def start_scheduler(app: Flask):
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    app.extensions["hub.scheduler"] = scheduler
+    log.info("scheduler started in-process")
+    return scheduler

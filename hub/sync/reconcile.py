@@ -1,0 +1,120 @@
+"""Pure rules of a sync: what a complete vendor listing means for the customers and counts we hold.
+
+No database, no plugin: plain values in, a plan out, so every rule is table-tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable, Mapping
+
+from hub.plugins import VendorCustomer
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class KnownCustomer:
+    """What we hold of one vendor customer, as far as a sync cares."""
+
+    id: int
+    external_id: str
+    name: str
+    vendor_status: str
+    detached: bool
+    extra: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CustomerChange:
+    known: KnownCustomer
+    listed: VendorCustomer
+    fields: tuple[str, ...]  # which of name / vendor_status / extra changed
+
+
+@dataclass
+class CustomerPlan:
+    new: list[VendorCustomer] = field(default_factory=list)
+    changed: list[CustomerChange] = field(default_factory=list)
+    detach: list[KnownCustomer] = field(default_factory=list)
+    reattach: list[tuple[KnownCustomer, VendorCustomer]] = field(default_factory=list)
+    active_before: int = 0
+
+    @property
+    def detach_share_pct(self) -> Decimal:
+        if not self.active_before:
+            return ZERO
+        return (Decimal(len(self.detach)) * 100 / self.active_before).quantize(Decimal("0.01"))
+
+    def needs_review(self, threshold_pct: Decimal) -> bool:
+        """True when the listing would detach more than the threshold share, or every active customer."""
+        if not self.detach:
+            return False
+        if len(self.detach) == self.active_before:
+            return True
+        return self.detach_share_pct > Decimal(threshold_pct)
+
+
+def plan_customers(known: Iterable[KnownCustomer], listed: Iterable[VendorCustomer]) -> CustomerPlan:
+    """Compare a *complete* listing with what we hold. Callers must never pass a partial listing."""
+    known_by_id = {k.external_id: k for k in known}
+    plan = CustomerPlan(active_before=sum(1 for k in known_by_id.values() if not k.detached))
+    seen: set[str] = set()
+    for customer in listed:
+        seen.add(customer.external_id)
+        have = known_by_id.get(customer.external_id)
+        if have is None:
+            plan.new.append(customer)
+            continue
+        changed = _changed_fields(have, customer)
+        if have.detached:
+            plan.reattach.append((have, customer))
+        if changed:
+            plan.changed.append(CustomerChange(have, customer, changed))
+    plan.detach = [k for ext, k in known_by_id.items() if not k.detached and ext not in seen]
+    return plan
+
+
+def _changed_fields(have: KnownCustomer, listed: VendorCustomer) -> tuple[str, ...]:
+    fields = []
+    if have.name != listed.name:
+        fields.append("name")
+    if have.vendor_status != listed.status.value:
+        fields.append("vendor_status")
+    if dict(have.extra or {}) != dict(listed.extra or {}):
+        fields.append("extra")
+    return tuple(fields)
+
+
+@dataclass(frozen=True)
+class CountChange:
+    customer_id: int
+    sku: str
+    old: Decimal | None  # None: the pair had no count yet
+    new: Decimal
+
+
+def plan_counts(
+    current: Mapping[tuple[int, str], Decimal],
+    reported: Mapping[tuple[int, str], Decimal],
+    answered_customers: Iterable[int],
+) -> list[CountChange]:
+    """Count changes for the customers whose counts were read.
+
+    ``current`` holds what we store, ``reported`` what the vendor said now; both keyed by
+    (customer id, sku). A SKU we hold for an answered customer that the vendor left out drops to 0.
+    Customers not in ``answered_customers`` (failed or detached) keep their counts.
+    """
+    answered = set(answered_customers)
+    changes = [
+        CountChange(cid, sku, current.get((cid, sku)), qty)
+        for (cid, sku), qty in reported.items()
+        if cid in answered and current.get((cid, sku)) != qty
+    ]
+    changes += [
+        CountChange(cid, sku, qty, ZERO)
+        for (cid, sku), qty in current.items()
+        if cid in answered and (cid, sku) not in reported and qty != ZERO
+    ]
+    return sorted(changes, key=lambda c: (c.customer_id, c.sku))

@@ -1,0 +1,1 @@
+"""Test kit for vendor plugin authors (conformance suite and fixtures)."""

@@ -1,0 +1,1 @@
+"""pytest plugin shipped with the hub (``pytest11`` entry point): fixtures for plugin authors."""

@@ -1,0 +1,111 @@
+"""Fixtures in the flaskr style: ``app``, ``client``, ``runner``, ``fake_vendor``.
+
+The suite runs on SQLite (a fresh file per test). With ``HUB_TEST_DATABASE_URL`` set it runs on that
+PostgreSQL server instead, in a database created for this session and dropped after it; tables are
+emptied after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from hub import create_app
+from hub.audit import Actor
+from hub.extensions import db
+from tests.fakes.fake_vendor import FAKE_CONFIG, FakeVendor
+
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A URL per session on PostgreSQL; on SQLite the ``app`` fixture makes a file per test."""
+    if not PG_URL:
+        yield None
+        return
+    url = sa.engine.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+                             if PG_URL.startswith("postgresql://") else PG_URL)
+    name = f"hub_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_test_config(tmp_path, database_url, **extra):
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+        "SECRET_KEY": "test-secret",
+        "HUB_ENCRYPTION_KEYS": "kJ9l0Xy2bcoV1a7m3tXJ5qQx0Hh4m8l1b9cR2dE6fF0=",
+        "HUB_LOAD_ENTRY_POINTS": False,
+        "WTF_CSRF_ENABLED": False,
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url):
+    """Override in a module to change the app's config (e.g. to load entry points)."""
+    return make_test_config(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def fake_vendor(app):
+    """A FakeVendor registered as plugin ``fake`` (the datasette register/unregister pattern)."""
+    vendor = FakeVendor("fake")
+    registry = app.extensions["hub.plugins"]
+    assert registry.register(vendor, "fake") is not None, registry.errors
+    yield vendor
+    registry.unregister("fake")
+
+
+@pytest.fixture
+def fake_integration(app_ctx, fake_vendor):
+    """The fake vendor configured and enabled, as an admin would leave it."""
+    from hub import integrations
+
+    result = integrations.configure("fake", dict(FAKE_CONFIG), Actor.cli("test"), enable=True)
+    return result.integration
