@@ -47,6 +47,7 @@ class VendorHandle:
         options = dict(
             user_agent=f"msp-billing-hub/{__version__} {self.slug}/{self.info.version}",
             requests_per_second=self.info.requests_per_second,
+            rate_limits=dict(self.info.rate_limits),
             max_concurrency=self.info.max_concurrency,
             secrets=self.secret_values(config),
         )

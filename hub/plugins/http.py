@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
 import requests
 
@@ -89,6 +89,7 @@ class VendorSession(requests.Session):
         backoff: float = 0.5,
         max_retry_wait: float = 65.0,
         requests_per_second: float | None = None,
+        rate_limits: Mapping[str, float] | None = None,
         max_concurrency: int = 4,
         secrets: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
@@ -103,15 +104,24 @@ class VendorSession(requests.Session):
         self.max_concurrency = max(1, max_concurrency)
         self.redact = Redactor(secrets)
         self.rate_limiter = RateLimiter(requests_per_second, clock=clock, sleep=sleep)
+        #: stricter budgets for some calls, chosen per request with ``rate_key=``
+        self.rate_limiters = {key: RateLimiter(rate, clock=clock, sleep=sleep)
+                              for key, rate in (rate_limits or {}).items()}
         self._sleep = sleep
         self.request_count = 0
         self._count_lock = threading.Lock()
 
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+    def request(self, method, url, *args, rate_key: str | None = None, **kwargs):  # type: ignore[override]
+        """As ``requests.Session.request``; ``rate_key`` also applies that named rate limit."""
         kwargs.setdefault("timeout", self.timeout)
+        extra_limiter = self.rate_limiters.get(rate_key) if rate_key else None
+        if rate_key and extra_limiter is None:
+            raise KeyError(f"no rate limit named {rate_key!r}; declare it in VendorInfo.rate_limits")
         attempt = 0
         while True:
             self.rate_limiter.acquire()
+            if extra_limiter is not None:
+                extra_limiter.acquire()
             with self._count_lock:
                 self.request_count += 1
             started = time.monotonic()

@@ -31,6 +31,8 @@ class VendorInfo:
     docs_url: str | None = None
     #: the vendor's documented request budget per API key; the core's HTTP session keeps under it
     requests_per_second: float | None = None
+    #: stricter named budgets for some calls (e.g. ``{"licensing": 5}``); pass ``rate_key=`` per request
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
     #: calls a plugin may run at once for per-customer fan-out
     max_concurrency: int = 4
 
