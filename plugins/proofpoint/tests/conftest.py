@@ -1,0 +1,154 @@
+"""Fixtures for the Proofpoint plugin's tests.
+
+- ``api``: a strict ``responses`` mock of the Proofpoint API; ``api.get(path, ...)`` registers an
+  answer that only matches when the X-User/X-Password headers are the configured ones.
+- ``handle`` / ``session``: the plugin registered with the hub's real plugin registry, and the
+  VendorSession the hub would build for it, with ``sleep`` recorded instead of slept.
+- ``sim``: the plugin's simulator served on a free loopback port.
+- ``app`` (from the hub's own conftest): a real hub app on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import responses
+from responses import matchers
+from werkzeug.serving import make_server
+
+import hub_proofpoint.plugin
+from hub.plugin_host import PluginRegistry
+from hub_proofpoint.schema import ProofpointConfig
+from hub_proofpoint.simulator import DEMO_CONFIG, make_app
+from tests.conftest import app, app_ctx, database_url, make_test_config  # noqa: F401  (fixtures)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASE_URL = "https://us1.proofpointessentials.com"
+API = BASE_URL + "/api/v1"
+RAW_CONFIG = {"base_url": BASE_URL, "username": "billing@msp.example", "password": "s3cret-Pass!word",
+              "partner_domain": "msp.example"}
+AUTH_HEADERS = {"X-User": RAW_CONFIG["username"], "X-Password": RAW_CONFIG["password"]}
+
+
+def load_fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+class MockedApi:
+    """``responses`` registrations for the Proofpoint API, every one requiring the auth headers."""
+
+    def __init__(self, rsps: responses.RequestsMock) -> None:
+        self.rsps = rsps
+
+    def get(self, path: str, *, fixture: str | None = None, json=None, body=None, status: int = 200,
+            headers: dict | None = None, auth: dict | None = None):
+        kwargs = {"status": status, "headers": headers or {},
+                  "match": [matchers.header_matcher(auth or AUTH_HEADERS)]}
+        if fixture is not None:
+            kwargs["json"] = load_fixture(fixture)
+        elif json is not None:
+            kwargs["json"] = json
+        else:
+            kwargs["body"] = body if body is not None else ""
+        return self.rsps.add(responses.GET, API + path, **kwargs)
+
+    def happy(self, listing: str = "orgs.json", *, connection: bool = True):
+        """/me and the partner org (with ``connection``), its listing and the sub-partner's listing."""
+        if connection:
+            self.get("/me", fixture="me.json")
+            self.get("/orgs/msp.example", fixture="partner_org.json")
+        self.get("/orgs/msp.example/orgs", fixture=listing)
+        if listing == "orgs.json":
+            self.get("/orgs/summit-it.example/orgs", fixture="orgs_sub_partner.json")
+
+    @staticmethod
+    def load(name: str):
+        """A recorded payload from tests/fixtures."""
+        return load_fixture(name)
+
+    @staticmethod
+    def url(path: str) -> str:
+        return API + path
+
+    def calls_to(self, path: str) -> int:
+        return sum(1 for call in self.rsps.calls if call.request.url.split("?")[0] == API + path)
+
+
+@pytest.fixture
+def api():
+    with responses.RequestsMock() as rsps:
+        yield MockedApi(rsps)
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url):  # noqa: F811
+    """The hub app finds this plugin the way production does: through its ``hub`` entry point."""
+    return make_test_config(tmp_path, database_url, HUB_LOAD_ENTRY_POINTS=True)
+
+
+@pytest.fixture
+def raw_config():
+    return dict(RAW_CONFIG)
+
+
+@pytest.fixture
+def config(raw_config):
+    return ProofpointConfig().load(raw_config)
+
+
+@pytest.fixture
+def registry():
+    registry = PluginRegistry()
+    assert registry.register(hub_proofpoint.plugin, "proofpoint") is not None, registry.errors
+    return registry
+
+
+@pytest.fixture
+def handle(registry):
+    return registry.handle("proofpoint")
+
+
+@pytest.fixture
+def sleeps():
+    """Every wait the session asked for (retries, Retry-After, rate-limit spacing); none is slept."""
+    return []
+
+
+@pytest.fixture
+def session(handle, config, sleeps):
+    with handle.make_session(config, sleep=sleeps.append) as session:
+        yield session
+
+
+class ServedSimulator:
+    def __init__(self, app) -> None:
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def state(self):
+        return self.app.state
+
+    @property
+    def faults(self):
+        return self.app.faults
+
+    def config(self, **overrides) -> dict:
+        return {**DEMO_CONFIG, "base_url": self.base_url, **overrides}
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def sim():
+    served = ServedSimulator(make_app(12))
+    yield served
+    served.stop()
