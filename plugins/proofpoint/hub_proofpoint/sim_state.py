@@ -52,7 +52,8 @@ class SimOrg:
             "licensing_package": self.licensing_package, "is_beginner_plus": self.is_beginner_plus,
             "is_beginner_plus_enabled": self.is_beginner_plus, "user_licenses": self.user_licenses,
             "active_users": self.active_users, "when_renewal": self.when_renewal,
-            "www": f"https://www.{self.primary_domain}", "country": "US", "phone": "+1 555 0100",
+            "www": f"https://www.{self.primary_domain}", "address": f"{100 + self.eid % 900} Commerce Way",
+            "postcode": f"{10000 + self.eid % 89999}", "stateprov": "WA", "country": "US", "phone": "+1 555 0100",
             "admin_user": f"it@{self.primary_domain}",
             "domains": [{"name": d, "is_active": True, "is_relay": True,
                          "destination": f"{d.replace('.', '-')}.mail.protection.outlook.com", "failovers": []}
@@ -176,8 +177,9 @@ def seed(state: SimState, customers: int, *, seed_value: int = 20250501) -> SimS
         name = _unique_name(rng, state, n)
         package = rng.choices(packages, weights)[0]
         active = rng.randint(3, 120) if rng.random() > 0.1 else rng.randint(150, 900)
-        suspended = rng.random() < 0.06
-        trial = not suspended and rng.random() < 0.08
+        # fixed shares, so even a small demo has some of each: 1 in 15 suspended, 1 in 12 on trial
+        suspended = n % 15 == 4
+        trial = not suspended and n % 12 == 7
         state.add_org(
             name, parent=sub_partner if sub_partner and n % 10 == 9 else "",
             licensing_package=package, is_beginner_plus=package == "beginner" and rng.random() < 0.3,
