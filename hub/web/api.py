@@ -1,0 +1,170 @@
+"""JSON endpoints for the panel's scripts: the mapping table, Organization autocomplete, map/unmap,
+suggestions, and a sync's progress. Errors are ``{"error": ..., "field": ...}`` with a 4xx status.
+
+State-changing calls are POSTs that carry the CSRF token in the ``X-CSRFToken`` header (see
+``static/hub.js``: ``hub.api``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, make_response, request
+from sqlalchemy import case, func, select
+
+from hub import integrations, mapping
+from hub.extensions import db
+from hub.models import Organization, SyncRun, VendorCustomer
+from hub.web import sync_runner
+from hub.web.access import ANYONE, BILLING, roles
+from hub.web.helpers import actor
+from hub.web.mapping import query_from_args
+from hub.web.mapping_query import one_row, status_counts, table_page
+from hub.web.paging import int_arg
+from hub.web.suggestions import suggest
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+AUTOCOMPLETE_LIMIT = 10
+BULK_LIMIT = 500
+
+
+def _fail(message: str, field: str, status: int = 400):
+    return jsonify(error=message, field=field), status
+
+
+def _enabled_integration(slug: str | None):
+    found = integrations.get_integration(slug or "")
+    if found is None or not found.enabled:
+        abort(404, f"no enabled vendor integration named {slug!r}")
+    return found
+
+
+def _body() -> dict:
+    return request.get_json(silent=True) or request.form.to_dict()
+
+
+def _int(value, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        abort(make_response(*_fail(f"{field} must be a whole number", field)))
+
+
+@bp.get("/mapping/customers")
+@roles(read=ANYONE)
+def customers():
+    found = _enabled_integration(request.args.get("vendor"))
+    rows, page = table_page(query_from_args(found.id))
+    return jsonify(rows=rows, page=page.as_dict(), counts=status_counts(found.id))
+
+
+@bp.get("/organizations")
+@roles(read=ANYONE)
+def organizations():
+    """Autocomplete: names containing ``q``, names starting with it first."""
+    q = (request.args.get("q") or "").strip().lower()[:200]
+    name = func.lower(Organization.name)
+    stmt = select(Organization.id, Organization.name, Organization.domain)
+    if q:
+        stmt = stmt.where(name.contains(q, autoescape=True)).order_by(
+            case((name.startswith(q, autoescape=True), 0), else_=1), name)
+    else:
+        stmt = stmt.order_by(name)
+    rows = db.session.execute(stmt.limit(AUTOCOMPLETE_LIMIT)).all()
+    return jsonify(organizations=[{"id": r.id, "name": r.name, "domain": r.domain} for r in rows])
+
+
+def _row_response(customer_id: int):
+    """The changed row and the vendor's new status counts, so the page updates in place."""
+    integration_id = db.session.scalar(select(VendorCustomer.integration_id).where(VendorCustomer.id == customer_id))
+    return jsonify(row=one_row(customer_id), removed=False, counts=status_counts(integration_id))
+
+
+@bp.post("/mapping/customers/<int:customer_id>/map")
+@roles(read=ANYONE, change=BILLING)
+def map_customer(customer_id: int):
+    organization_id = _int(_body().get("organization_id"), "organization_id")
+    try:
+        mapping.map_customer(customer_id, organization_id, actor())
+    except mapping.MappingError as err:
+        db.session.rollback()
+        return _fail(str(err), err.field, 404 if "does not exist" in str(err) else 400)
+    return _row_response(customer_id)
+
+
+@bp.post("/mapping/customers/<int:customer_id>/unmap")
+@roles(read=ANYONE, change=BILLING)
+def unmap_customer(customer_id: int):
+    customer = db.session.get(VendorCustomer, customer_id)
+    integration_id = customer.integration_id if customer else None
+    try:
+        kept = mapping.unmap_customer(customer_id, actor())
+    except mapping.MappingError as err:
+        db.session.rollback()
+        return _fail(str(err), err.field, 404 if "does not exist" in str(err) else 400)
+    if kept is None:
+        return jsonify(row=None, removed=True, counts=status_counts(integration_id))
+    return _row_response(customer_id)
+
+
+@bp.post("/mapping/customers/<int:customer_id>/create-organization")
+@roles(read=ANYONE, change=BILLING)
+def create_organization(customer_id: int):
+    try:
+        mapping.create_organization_from_customer(customer_id, actor())
+    except mapping.MappingError as err:
+        db.session.rollback()
+        return _fail(str(err), err.field, 404 if "does not exist" in str(err) else 400)
+    return _row_response(customer_id)
+
+
+@bp.get("/mapping/suggestions")
+@roles(read=ANYONE)
+def suggestions():
+    found = _enabled_integration(request.args.get("vendor"))
+    limit = int_arg("limit", 100, 1, BULK_LIMIT)
+    found_suggestions = suggest(found.id, limit=limit)
+    return jsonify(suggestions=[s.as_dict() for s in found_suggestions])
+
+
+@bp.post("/mapping/suggestions/accept")
+@roles(read=ANYONE, change=BILLING)
+def accept_suggestions():
+    """Map several customers at once: ``{"pairs": [{"customer_id", "organization_id"}]}``; each is audited."""
+    pairs = _body().get("pairs")
+    if not isinstance(pairs, list) or not pairs:
+        return _fail("send a non-empty list of {customer_id, organization_id}", "pairs")
+    if len(pairs) > BULK_LIMIT:
+        return _fail(f"at most {BULK_LIMIT} pairs at once", "pairs")
+    mapped, failed = [], []
+    for n, pair in enumerate(pairs):
+        if not isinstance(pair, dict):
+            failed.append({"index": n, "error": "not an object", "field": f"pairs[{n}]"})
+            continue
+        try:
+            customer_id = int(pair.get("customer_id"))
+            organization_id = int(pair.get("organization_id"))
+        except (TypeError, ValueError):
+            failed.append({"index": n, "error": "customer_id and organization_id must be whole numbers",
+                           "field": f"pairs[{n}]"})
+            continue
+        try:
+            mapping.map_customer(customer_id, organization_id, actor())
+        except mapping.MappingError as err:
+            db.session.rollback()
+            failed.append({"index": n, "customer_id": customer_id, "error": str(err), "field": err.field})
+            continue
+        mapped.append(one_row(customer_id))
+    return jsonify(mapped=mapped, failed=failed), (200 if mapped or not failed else 400)
+
+
+@bp.get("/integrations/<slug>/status")
+@roles(read=ANYONE)
+def sync_status(slug: str):
+    found = integrations.get_integration(slug)
+    if found is None:
+        abort(404, f"{slug} is not set up")
+    last = db.session.execute(select(SyncRun).filter_by(integration_id=found.id)
+                              .order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1)).scalar_one_or_none()
+    return jsonify(state=found.state, running=sync_runner.is_running(found.id),
+                   last_run=None if last is None else {"id": last.id, "status": last.status,
+                                                       "error": last.error_message})

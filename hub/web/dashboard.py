@@ -1,0 +1,31 @@
+"""The dashboard: each integration's state and how many of its customers still need mapping."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from hub.extensions import db
+from hub.models import SyncRun, SyncStatus, VendorCustomer, VendorIntegration
+from hub.web.access import ANYONE, roles
+from hub.web.helpers import STATE_LABELS, registry
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@roles(read=ANYONE)
+def index():
+    found = list(db.session.execute(select(VendorIntegration).order_by(VendorIntegration.slug)).scalars())
+    counts: dict[int, dict[str, int]] = {}
+    for integration_id, status, n in db.session.execute(
+            select(VendorCustomer.integration_id, VendorCustomer.map_status, func.count())
+            .group_by(VendorCustomer.integration_id, VendorCustomer.map_status)):
+        counts.setdefault(integration_id, {})[status] = n
+    reviews = list(db.session.execute(
+        select(SyncRun).filter_by(status=SyncStatus.NEEDS_REVIEW.value).order_by(SyncRun.started_at.desc())
+        .limit(10)).scalars())
+    reg = registry()
+    names = {i.slug: reg.get(i.slug).info.display_name if reg.get(i.slug) else i.slug for i in found}
+    return render_template("dashboard.html", integrations=found, counts=counts, names=names, reviews=reviews,
+                           load_errors=reg.errors, plugin_count=len(reg.vendors), state_labels=STATE_LABELS)

@@ -1,0 +1,44 @@
+"""Small helpers shared by the panel's views."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, redirect, request
+from flask_login import current_user
+
+from hub.audit import Actor
+from hub.models import VendorIntegration
+
+
+def actor() -> Actor:
+    return Actor.user(current_user)
+
+
+def registry():
+    return current_app.extensions["hub.plugins"]
+
+
+def back(default: str):
+    """Redirect to the form's ``next`` (same-site paths only) or ``default``."""
+    target = request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return redirect(target)
+    return redirect(default)
+
+
+def integration_or_404(slug: str) -> VendorIntegration:
+    from hub import integrations
+
+    integration = integrations.get_integration(slug)
+    if integration is None:
+        abort(404, f"{slug} is not set up")
+    return integration
+
+
+STATE_LABELS = {
+    "ready": "Ready", "syncing": "Syncing", "retrying": "Retrying", "needs_reauth": "Needs credentials",
+    "needs_review": "Needs review", "error": "Error", "disabled": "Disabled", "not_configured": "Not configured",
+    "plugin_missing": "Plugin missing",
+}

@@ -1,0 +1,133 @@
+"""The Customer Mapping table's data: one vendor's customers, searched, sorted and paged on the server.
+
+One query per page (rows plus ``count(*) over ()``) and one batched query for the license counts of
+that page's rows only. Shared by the page, the JSON API and ``benchmarks/mapping_page.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, or_, select
+
+from hub.extensions import db
+from hub.models import LicenseCount, MapStatus, Organization, VendorCustomer, VendorSku
+from hub.web.paging import Page, paged_query
+
+STATUS_ORDER = {MapStatus.MAPPED.value: 0, MapStatus.NOT_MAPPED.value: 1, MapStatus.DETACHED.value: 2}
+SORT_KEYS = ("name", "status", "organization", "vendor_status")
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    integration_id: int
+    q: str = ""
+    sort: str = "name"
+    direction: str = "asc"
+    status: str = ""
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def clean(cls, integration_id: int, q: str | None, sort: str | None, direction: str | None,
+              status: str | None, page: int, per_page: int) -> "TableQuery":
+        return cls(integration_id, (q or "").strip()[:200], sort if sort in SORT_KEYS else "name",
+                   "desc" if direction == "desc" else "asc",
+                   status if status in STATUS_ORDER else "", page, per_page)
+
+
+def _order(query: TableQuery):
+    desc = query.direction == "desc"
+
+    def ordered(expr):
+        return expr.desc() if desc else expr.asc()
+
+    status_rank = case(*((VendorCustomer.map_status == value, rank) for value, rank in STATUS_ORDER.items()),
+                       else_=9)
+    name = func.lower(VendorCustomer.name)
+    if query.sort == "status":
+        keys = [ordered(status_rank), name]
+    elif query.sort == "organization":
+        # rows without an Organization always last, whatever the direction
+        keys = [Organization.name.is_(None), ordered(func.lower(Organization.name)), name]
+    elif query.sort == "vendor_status":
+        keys = [ordered(VendorCustomer.vendor_status), name]
+    else:
+        keys = [ordered(name)]
+    return keys + [ordered(VendorCustomer.id)]
+
+
+def _row_select():
+    return (select(VendorCustomer.id, VendorCustomer.name, VendorCustomer.external_id, VendorCustomer.vendor_status,
+                   VendorCustomer.detached_at, VendorCustomer.organization_id, VendorCustomer.extra,
+                   VendorCustomer.count_error, Organization.name.label("organization_name"))
+            .outerjoin(Organization, Organization.id == VendorCustomer.organization_id))
+
+
+def base_select(query: TableQuery):
+    stmt = _row_select().where(VendorCustomer.integration_id == query.integration_id)
+    if query.q:
+        needle = query.q.lower()
+        stmt = stmt.where(or_(func.lower(VendorCustomer.name).contains(needle, autoescape=True),
+                              func.lower(VendorCustomer.external_id).contains(needle, autoescape=True),
+                              func.lower(Organization.name).contains(needle, autoescape=True)))
+    if query.status:
+        stmt = stmt.where(VendorCustomer.map_status == query.status)
+    return stmt.order_by(*_order(query))
+
+
+def licenses_for(customer_ids: list[int]) -> dict[int, list[dict]]:
+    """{customer id: [{"sku", "name", "quantity"}]} for these customers only, one query."""
+    if not customer_ids:
+        return {}
+    result: dict[int, list[dict]] = {}
+    rows = db.session.execute(
+        select(LicenseCount.vendor_customer_id, VendorSku.sku, VendorSku.name, LicenseCount.quantity)
+        .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
+        .where(LicenseCount.vendor_customer_id.in_(customer_ids))
+        .order_by(LicenseCount.vendor_customer_id, VendorSku.sku))
+    for customer_id, sku, name, quantity in rows:
+        result.setdefault(customer_id, []).append(
+            {"sku": sku, "name": name or sku, "quantity": format(quantity.normalize(), "f")})
+    return result
+
+
+def row_dict(row, licenses: list[dict]) -> dict:
+    if row.detached_at is not None:
+        status = MapStatus.DETACHED
+    else:
+        status = MapStatus.MAPPED if row.organization_id is not None else MapStatus.NOT_MAPPED
+    extra = row.extra or {}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "external_id": row.external_id,
+        "domain": extra.get("domain") if isinstance(extra.get("domain"), str) else None,
+        "vendor_status": row.vendor_status,
+        "status": status.value,
+        "status_label": status.label,
+        "organization": ({"id": row.organization_id, "name": row.organization_name}
+                         if row.organization_id is not None else None),
+        "count_error": row.count_error,
+        "licenses": licenses,
+    }
+
+
+def table_page(query: TableQuery) -> tuple[list[dict], Page]:
+    rows, page = paged_query(db.session, base_select(query), query.page, query.per_page)
+    licenses = licenses_for([r.id for r in rows])
+    return [row_dict(r, licenses.get(r.id, [])) for r in rows], page
+
+
+def one_row(customer_id: int) -> dict | None:
+    row = db.session.execute(_row_select().where(VendorCustomer.id == customer_id)).first()
+    return None if row is None else row_dict(row, licenses_for([row.id]).get(row.id, []))
+
+
+def status_counts(integration_id: int) -> dict[str, int]:
+    counts = {value: 0 for value in STATUS_ORDER}
+    for status, n in db.session.execute(
+            select(VendorCustomer.map_status, func.count()).where(VendorCustomer.integration_id == integration_id)
+            .group_by(VendorCustomer.map_status)):
+        counts[status] = n
+    return counts

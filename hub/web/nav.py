@@ -1,0 +1,48 @@
+"""The navigation bar, as data. Links whose endpoint is not registered are left out.
+
+The billing pages are added by ``hub.billing`` later; their links appear as soon as these endpoints
+exist: ``billing.recurring_list``, ``billing.invoice_list``, ``billing.pending_list``,
+``billing.usage_report``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+
+
+@dataclass(frozen=True)
+class NavLink:
+    endpoint: str
+    label: str
+    section: str
+
+
+NAV_LINKS = (
+    NavLink("dashboard.index", "Dashboard", ""),
+    NavLink("organizations.list", "Organizations", ""),
+    NavLink("billing.recurring_list", "Recurring invoices", "Billing"),
+    NavLink("billing.invoice_list", "Invoices", "Billing"),
+    NavLink("billing.pending_list", "Pending changes", "Billing"),
+    NavLink("billing.usage_report", "Usage report", "Billing"),
+    NavLink("appcenter.index", "App Center", "Admin"),
+    NavLink("mapping.index", "Customer Mapping", "Admin"),
+    NavLink("history.list", "Sync history", "Admin"),
+    NavLink("audit_log.list", "Audit log", "Admin"),
+)
+
+
+def nav_sections() -> list[tuple[str, list[dict]]]:
+    """[(section, [{"label", "url", "active"}])] in display order, registered endpoints only."""
+    current = request.endpoint or ""
+    sections: dict[str, list[dict]] = {}
+    for link in NAV_LINKS:
+        if link.endpoint not in current_app.view_functions:
+            continue
+        blueprint = link.endpoint.split(".")[0]
+        active = current == link.endpoint or (
+            current.split(".")[0] == blueprint and blueprint not in ("billing", "dashboard"))
+        sections.setdefault(link.section, []).append(
+            {"label": link.label, "url": url_for(link.endpoint), "active": active})
+    return list(sections.items())

@@ -1,0 +1,116 @@
+"""Organizations: the MSP's own customers. List, create, edit (name, domain), and their vendor customers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from hub import mapping
+from hub.audit import record
+from hub.extensions import db
+from hub.models import Organization, VendorCustomer, VendorIntegration
+from hub.web.access import ANYONE, BILLING, roles
+from hub.web.helpers import actor
+from hub.web.mapping_query import licenses_for
+from hub.web.paging import page_args, paged_query
+from hub.web.suggestions import domain_of
+
+bp = Blueprint("organizations", __name__, url_prefix="/organizations")
+
+
+def _read_form() -> tuple[dict, dict]:
+    values = {"name": (request.form.get("name") or "").strip(), "domain": (request.form.get("domain") or "").strip()}
+    errors = {}
+    if not values["name"]:
+        errors["name"] = "Enter a name."
+    elif len(values["name"]) > 200:
+        errors["name"] = "At most 200 characters."
+    if values["domain"]:
+        domain = domain_of(values["domain"])
+        if domain is None:
+            errors["domain"] = "Enter a domain like example.com."
+        else:
+            values["domain"] = domain
+    return values, errors
+
+
+def _name_taken(name: str, except_id: int | None = None) -> bool:
+    stmt = select(Organization.id).where(func.lower(Organization.name) == name.lower())
+    if except_id is not None:
+        stmt = stmt.where(Organization.id != except_id)
+    return db.session.execute(stmt).first() is not None
+
+
+@bp.get("/", endpoint="list")
+@roles(read=ANYONE)
+def list_organizations():
+    q = (request.args.get("q") or "").strip()[:200]
+    page_number, per_page = page_args()
+    mapped = (select(VendorCustomer.organization_id, func.count().label("n")).where(
+        VendorCustomer.organization_id.is_not(None)).group_by(VendorCustomer.organization_id).subquery())
+    stmt = (select(Organization, func.coalesce(mapped.c.n, 0).label("customers"))
+            .outerjoin(mapped, mapped.c.organization_id == Organization.id)
+            .order_by(func.lower(Organization.name), Organization.id))
+    if q:
+        needle = q.lower()
+        stmt = stmt.where(func.lower(Organization.name).contains(needle, autoescape=True)
+                          | func.lower(func.coalesce(Organization.domain, "")).contains(needle, autoescape=True))
+    rows, page = paged_query(db.session, stmt, page_number, per_page)
+    return render_template("organizations/list.html", rows=[(r.Organization, r.customers) for r in rows], page=page, q=q)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(read=BILLING, change=BILLING)
+def create():
+    if request.method == "GET":
+        return render_template("organizations/form.html", organization=None, values={}, errors={})
+    values, errors = _read_form()
+    if not errors:
+        try:
+            organization = mapping.create_organization(values["name"], actor(), domain=values["domain"] or None)
+        except mapping.MappingError as err:
+            db.session.rollback()
+            errors[err.field] = str(err)
+        else:
+            db.session.commit()
+            flash(f"Organization {organization.name} created.", "success")
+            return redirect(url_for(".detail", organization_id=organization.id))
+    return render_template("organizations/form.html", organization=None, values=values, errors=errors), 400
+
+
+@bp.get("/<int:organization_id>")
+@roles(read=ANYONE)
+def detail(organization_id: int):
+    organization = db.get_or_404(Organization, organization_id)
+    customers = db.session.execute(
+        select(VendorCustomer, VendorIntegration.slug)
+        .join(VendorIntegration, VendorIntegration.id == VendorCustomer.integration_id)
+        .where(VendorCustomer.organization_id == organization.id)
+        .order_by(VendorIntegration.slug, func.lower(VendorCustomer.name))).all()
+    licenses = licenses_for([c.id for c, _ in customers])
+    return render_template("organizations/detail.html", organization=organization, customers=customers,
+                           licenses=licenses)
+
+
+@bp.route("/<int:organization_id>/edit", methods=["GET", "POST"])
+@roles(read=BILLING, change=BILLING)
+def edit(organization_id: int):
+    organization = db.get_or_404(Organization, organization_id)
+    if request.method == "GET":
+        values = {"name": organization.name, "domain": organization.domain or ""}
+        return render_template("organizations/form.html", organization=organization, values=values, errors={})
+    values, errors = _read_form()
+    if not errors and _name_taken(values["name"], organization.id):
+        errors["name"] = f"An Organization named {values['name']!r} already exists."
+    if errors:
+        return render_template("organizations/form.html", organization=organization, values=values,
+                               errors=errors), 400
+    changes = {"name": values["name"], "domain": values["domain"] or None}
+    for field, new in changes.items():
+        old = getattr(organization, field)
+        if old != new:
+            record(actor(), "organization.update", "organization", organization.id, field=field, old=old, new=new)
+            setattr(organization, field, new)
+    db.session.commit()
+    flash(f"Organization {organization.name} saved.", "success")
+    return redirect(url_for(".detail", organization_id=organization.id))

@@ -1,0 +1,72 @@
+"""Creating panel users: one service for the CLI (``hub user create``) and demo mode."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from hub.audit import Actor, record
+from hub.extensions import db
+from hub.models import Role, User
+
+MIN_PASSWORD_LENGTH = 10
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class UserError(ValueError):
+    """Bad input for a user; ``field`` names it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def new_password() -> str:
+    """A random password for generated accounts (demo admin)."""
+    return secrets.token_urlsafe(15)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.execute(db.select(User).filter_by(email=normalise_email(email))).scalar_one_or_none()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "password")
+
+
+def create_user(email: str, role: str | Role, password: str, actor: Actor | None = None) -> User:
+    """Validate and save a new user (password hashed with werkzeug's scrypt). Commits; audited."""
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 200:
+        raise UserError(f"{email!r} is not an e-mail address", "email")
+    try:
+        role = Role(role).value
+    except ValueError:
+        raise UserError(f"role must be one of {', '.join(r.value for r in Role)}", "role") from None
+    check_password_rules(password)
+    if find_user(email) is not None:
+        raise UserError(f"a user {email} already exists", "email")
+    user = User(email=email, role=role, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record(actor or Actor.system(), "user.create", "user", user.id, field="role", new=role,
+           details={"email": email})
+    db.session.commit()
+    return user
+
+
+def set_password(email: str, password: str, actor: Actor | None = None) -> User:
+    user = find_user(email)
+    if user is None:
+        raise UserError(f"no user {normalise_email(email)}", "email")
+    check_password_rules(password)
+    user.set_password(password)
+    record(actor or Actor.system(), "user.set_password", "user", user.id, field="password", old="***", new="***")
+    db.session.commit()
+    return user
