@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from hub.extensions import db
@@ -37,6 +38,9 @@ class Actor:
 
 
 def _text(value: Any) -> str | None:
+    if isinstance(value, Decimal) and value.is_finite():
+        # "5" whether it came from the vendor (5) or the database (5.0000 on every backend)
+        return format(value.normalize(), "f")
     return None if value is None else str(value)
 
 

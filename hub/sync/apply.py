@@ -17,6 +17,9 @@ from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.sync")
 
+# Multi-row UPDATEs go through the Core table: the ORM's bulk UPDATE refuses extra WHERE criteria.
+CUSTOMERS = VendorCustomer.__table__
+
 
 @dataclass
 class ApplyResult:
@@ -75,8 +78,8 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
 
     updates = []
     for change in plan.changed:
-        row = {"_id": change.known.id, "name": change.listed.name, "vendor_status": change.listed.status.value,
-               "extra": dict(change.listed.extra or {})}
+        row = {"_id": change.known.id, "_name": change.listed.name, "_status": change.listed.status.value,
+               "_extra": dict(change.listed.extra or {})}
         updates.append(row)
         for name in change.fields:
             if name == "extra":
@@ -89,8 +92,8 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
             changed_ids.add(change.known.id)
     if updates:
         db.session.execute(
-            db.update(VendorCustomer).where(VendorCustomer.id == bindparam("_id"))
-            .values(name=bindparam("name"), vendor_status=bindparam("vendor_status"), extra=bindparam("extra")),
+            db.update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("_id"))
+            .values(name=bindparam("_name"), vendor_status=bindparam("_status"), extra=bindparam("_extra")),
             updates,
         )
 
@@ -114,21 +117,23 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
 
     # -- per-customer count failures -------------------------------------------------------------
     all_ids = {e: i for e, i in known_ids.items() if e in listed} | new_ids
-    failed_ids = [all_ids[e] for e in failures if e in all_ids]
-    ok_ids = [i for e, i in all_ids.items() if e not in failures]
-    if failed_ids:
+    ok_ids = {i for e, i in all_ids.items() if e not in failures}
+    previous_errors = dict(db.session.execute(
+        db.select(VendorCustomer.id, VendorCustomer.count_error).where(VendorCustomer.integration_id == iid,
+                                                                       VendorCustomer.count_error.is_not(None))).all())
+    # a failure that persists with the same message is not a change: keep the row (and its time) as is
+    failed = [{"_id": all_ids[e], "_msg": msg[:2000]} for e, msg in failures.items()
+              if e in all_ids and previous_errors.get(all_ids[e]) != msg[:2000]]
+    if failed:
         db.session.execute(
-            db.update(VendorCustomer).where(VendorCustomer.id == bindparam("_id"))
-            .values(count_error=bindparam("msg"), count_error_at=now),
-            [{"_id": all_ids[e], "msg": msg[:2000]} for e, msg in failures.items() if e in all_ids],
+            db.update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("_id"))
+            .values(count_error=bindparam("_msg"), count_error_at=now),
+            failed,
         )
     # clear old errors of customers that answered this time
-    previously_failed = [i for (i,) in db.session.execute(
-        db.select(VendorCustomer.id).where(VendorCustomer.integration_id == iid,
-                                           VendorCustomer.count_error.is_not(None))).all()]
-    cleared = sorted(set(previously_failed) & set(ok_ids))
+    cleared = sorted(set(previous_errors) & ok_ids)
     for chunk in _chunks(cleared):
-        db.session.execute(db.update(VendorCustomer).where(VendorCustomer.id.in_(chunk))
+        db.session.execute(db.update(CUSTOMERS).where(CUSTOMERS.c.id.in_(chunk))
                            .values(count_error=None, count_error_at=None))
 
     # -- counts ----------------------------------------------------------------------------------
@@ -157,7 +162,7 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
             inserts.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, updated_at=now,
                                 sync_run_id=run.id))
         else:
-            updates.append({"_cid": c.customer_id, "_sid": sid, "quantity": c.new})
+            updates.append({"_cid": c.customer_id, "_sid": sid, "_qty": c.new})
         history.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, previous_quantity=c.old,
                             recorded_at=now, sync_run_id=run.id))
         audits.append(audit_event(actor, "count.change", "vendor_customer", c.customer_id, field=c.sku,
@@ -165,10 +170,11 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
     if inserts:
         db.session.execute(db.insert(LicenseCount), inserts)
     if updates:
+        counts = LicenseCount.__table__
         db.session.execute(
-            db.update(LicenseCount)
-            .where(LicenseCount.vendor_customer_id == bindparam("_cid"), LicenseCount.sku_id == bindparam("_sid"))
-            .values(quantity=bindparam("quantity"), updated_at=now, sync_run_id=run.id),
+            db.update(counts)
+            .where(counts.c.vendor_customer_id == bindparam("_cid"), counts.c.sku_id == bindparam("_sid"))
+            .values(quantity=bindparam("_qty"), updated_at=now, sync_run_id=run.id),
             updates,
         )
     db.session.execute(db.insert(LicenseCountHistory), history)

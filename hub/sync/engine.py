@@ -8,8 +8,9 @@ review.
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from hub.extensions import db
 from hub.models import IntegrationState, SyncRun, SyncStatus, VendorIntegration
 from hub.plugins import (
     CountFailure,
+    CustomerStatus,
     LicenseCount,
     VendorAuthError,
     VendorCustomer,
@@ -31,14 +33,22 @@ from hub.plugins import (
 )
 from hub.sync import lease
 from hub.sync.apply import apply_plan, known_customers, load_current_counts
+from hub.plugins.http import Redactor
+from hub.security.secrets import SecretsError
 from hub.sync.reconcile import plan_counts, plan_customers
 from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.sync")
 
+#: the scale of stored quantities (``Numeric(18, 4)``): finer input would differ from what we read back
+QUANTUM = Decimal("0.0001")
+MAX_QUANTITY = Decimal(10) ** 14
+#: when an unavailable vendor gave no Retry-After, try again after this long (or the interval, if shorter)
+RETRY_BACKOFF = timedelta(minutes=15)
+
 
 class SyncNotPossible(Exception):
-    """The integration is missing, disabled or not configured."""
+    """The integration is missing or not configured. (A disabled one may still be synced by hand.)"""
 
 
 class AlreadyRunning(Exception):
@@ -76,6 +86,8 @@ def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None
             snapshot, config, handle = _read_vendor(integration, session_options or {})
         except VendorError as err:
             return _fail(run, integration, previous_state, err.kind, err.message, err)
+        except SecretsError as err:  # the hub's keys, not the plugin's fault
+            return _fail(run, integration, previous_state, "bad_config", str(err), err)
         except Exception as err:  # a plugin bug: never reconcile on it
             log.exception("plugin %s failed during sync run %s", slug, run.id)
             return _fail(run, integration, previous_state, "plugin_error",
@@ -111,10 +123,20 @@ def _validated_customers(listing) -> list[VendorCustomer]:
     for item in listing:
         if not isinstance(item, VendorCustomer):
             raise VendorDataError(f"hub_list_customers yielded {type(item).__name__}, not VendorCustomer")
-        if not item.external_id:
-            raise VendorDataError(f"customer {item.name!r} has no external id")
+        if not item.external_id or not isinstance(item.external_id, str):
+            raise VendorDataError(f"customer {item.name!r} has no external id (a non-empty string)")
+        if not isinstance(item.name, str):
+            raise VendorDataError(f"customer {item.external_id!r} has no name")
         if item.external_id in seen:
             raise VendorDataError(f"customer id {item.external_id!r} was listed twice")
+        if not isinstance(item.status, CustomerStatus):
+            try:
+                item = replace(item, status=CustomerStatus(item.status))
+            except ValueError:
+                raise VendorDataError(f"customer {item.external_id!r} has unknown status {item.status!r}") from None
+        if item.extra:
+            # stored as JSON: compare what will be read back, or every run would see a change
+            item = replace(item, extra=json.loads(json.dumps(dict(item.extra), default=str)))
         seen.add(item.external_id)
         customers.append(item)
     return customers
@@ -132,10 +154,15 @@ def _validated_counts(results, customers: list[VendorCustomer]):
             raise VendorDataError(f"hub_fetch_license_counts yielded {type(item).__name__}")
         if item.customer_external_id not in listed:
             raise VendorDataError(f"a count names customer {item.customer_external_id!r}, which was not listed")
+        if not item.sku or not isinstance(item.sku, str):
+            raise VendorDataError(f"a count of customer {item.customer_external_id!r} has no SKU")
+        if not item.quantity.is_finite() or item.quantity >= MAX_QUANTITY:
+            raise VendorDataError(f"SKU {item.sku!r} of customer {item.customer_external_id!r} "
+                                  f"has quantity {item.quantity}")
         key = (item.customer_external_id, item.sku)
         if key in counts:
             raise VendorDataError(f"SKU {item.sku!r} was counted twice for customer {item.customer_external_id!r}")
-        counts[key] = item.quantity
+        counts[key] = item.quantity.quantize(QUANTUM)
     # a customer that failed keeps its last counts: drop whatever partial answer it gave
     return {k: v for k, v in counts.items() if k[0] not in failures}, failures
 
@@ -198,6 +225,7 @@ def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, sn
 def _fail(run: SyncRun, integration: VendorIntegration, previous_state: str, kind: str, message: str,
           err: BaseException) -> SyncRun:
     db.session.rollback()
+    message = _redact(integration, message)
     run.status = SyncStatus.FAILED.value
     run.finished_at = utcnow()
     run.error_kind = kind
@@ -207,16 +235,29 @@ def _fail(run: SyncRun, integration: VendorIntegration, previous_state: str, kin
         integration.state = IntegrationState.NEEDS_REAUTH.value
     elif isinstance(err, VendorUnavailableError):
         integration.state = IntegrationState.RETRYING.value
-        if err.retry_after:
-            integration.retry_not_before = run.finished_at + timedelta(seconds=err.retry_after)
+        # the scheduler retries a RETRYING integration at retry_not_before, not a whole interval later
+        wait = (timedelta(seconds=err.retry_after) if err.retry_after
+                else min(RETRY_BACKOFF, timedelta(minutes=integration.interval_minutes)))
+        integration.retry_not_before = run.finished_at + wait
         if previous_state != IntegrationState.RETRYING.value:
             log.warning("%s is unavailable: %s", integration.slug, message)
     else:
         integration.state = IntegrationState.ERROR.value
     if not isinstance(err, VendorUnavailableError):
+        integration.retry_not_before = None
+    if not isinstance(err, VendorUnavailableError):
         log.warning("sync run %s of %s failed (%s): %s", run.id, integration.slug, kind, message)
     db.session.commit()
     return run
+
+
+def _redact(integration: VendorIntegration, message: str) -> str:
+    """A plugin's error text may quote a URL or header holding a credential: never store it."""
+    try:
+        secrets = integrations.secret_box().decrypt(integration.secrets_token)
+    except SecretsError:
+        return message
+    return Redactor(str(v) for v in secrets.values() if v)(message)
 
 
 def _close_interrupted_runs(integration: VendorIntegration) -> None:
@@ -230,15 +271,22 @@ def _close_interrupted_runs(integration: VendorIntegration) -> None:
 
 
 def confirm_review(run_id: int, actor: Actor) -> SyncRun:
-    """An admin accepts a needs-review run: a fresh sync runs and may detach past the threshold."""
-    run = _review_run(run_id)
-    run.status = SyncStatus.CONFIRMED.value
-    run.reviewed_by, run.reviewed_at = actor.label, utcnow()
-    record(actor, "sync.review_confirm", "sync_run", run.id, integration_id=run.integration_id,
-           details=run.review)
-    slug = run.integration.slug
-    db.session.commit()
-    return run_sync(slug, trigger="review", triggered_by=actor.label, allow_mass_detach=True)
+    """An admin accepts a needs-review run: a fresh sync runs and may detach past the threshold.
+
+    Returns the fresh run. The reviewed run is marked confirmed only when that run succeeded; if it
+    failed (or another sync holds the lease) the review stays open. Raises SyncNotPossible or
+    AlreadyRunning like ``run_sync``.
+    """
+    slug = _review_run(run_id).integration.slug
+    fresh = run_sync(slug, trigger="review", triggered_by=actor.label, allow_mass_detach=True)
+    if fresh.status == SyncStatus.SUCCEEDED.value:
+        run = db.session.get(SyncRun, run_id)
+        run.status = SyncStatus.CONFIRMED.value
+        run.reviewed_by, run.reviewed_at = actor.label, utcnow()
+        record(actor, "sync.review_confirm", "sync_run", run.id, integration_id=run.integration_id,
+               details={**(run.review or {}), "applied_by_run": fresh.id})
+        db.session.commit()
+    return fresh
 
 
 def dismiss_review(run_id: int, actor: Actor) -> SyncRun:
