@@ -39,6 +39,8 @@ class FakeVendor:
         self.list_error: BaseException | None = None
         self.count_error: BaseException | None = None
         self.connection_error: BaseException | None = None
+        #: what hub_test_connection answers when it does not raise
+        self.connection_check = ConnectionCheck(ok=True, message="ok", account_name="Fake MSP")
         #: yield this many customers, then raise (a listing cut short)
         self.list_cut_after: int | None = None
         self.calls: list[str] = []
@@ -61,7 +63,7 @@ class FakeVendor:
         self.calls.append("test_connection")
         if self.connection_error:
             raise self.connection_error
-        return ConnectionCheck(ok=True, message="ok", account_name="Fake MSP")
+        return self.connection_check
 
     @hookimpl
     def hub_list_customers(self, config, session):
