@@ -51,6 +51,10 @@ class ProofpointSimulator:
             Rule(f"{API}/orgs/<domain>/users", endpoint="users", methods=["GET"]),
         ], strict_slashes=False)
 
+    def listed_customer_count(self) -> int:
+        """How many customers a complete sync should list: every organization in the partner tree."""
+        return len(self.state.customers())
+
     def __call__(self, environ, start_response):
         return self.dispatch(Request(environ))(environ, start_response)
 

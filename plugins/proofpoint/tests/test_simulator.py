@@ -32,7 +32,7 @@ def test_seeding_is_deterministic_and_mixed(app):
     again = make_app(30)
     assert [o.to_json() for o in app.state.orgs.values()] == [o.to_json() for o in again.state.orgs.values()]
     customers = app.state.customers()
-    assert len(customers) == 30
+    assert len(customers) == 30 == app.listed_customer_count()
     assert len({o.eid for o in customers}) == 30 and len({o.primary_domain for o in customers}) == 30
     assert any(not o.is_active for o in customers) and any(o.is_on_trial for o in customers)
     assert len({o.licensing_package for o in customers}) >= 3

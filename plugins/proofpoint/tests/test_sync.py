@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from hub import integrations
+from hub import integrations, mapping
 from hub.audit import Actor
 from hub.extensions import db
 from hub.models import IntegrationState, LicenseCount, MapStatus, VendorCustomer, VendorSku
@@ -123,11 +123,18 @@ def test_vendor_changes_flow_into_the_hub(hub, sim):
     assert (run.customers_added, run.customers_detached) == (1, 1)
 
 
-def test_quantity_source_user_licenses(hub, sim):
+def test_quantity_source_user_licenses_keeps_customers_and_mappings(hub, sim):
+    assert sync().status == "succeeded"
+    customer = customers_by_eid()[str(sim.state.customers()[0].eid)]
+    mapping.create_organization_from_customer(customer.id, Actor.cli("test"))
+    ids_before = {eid: c.id for eid, c in customers_by_eid().items()}
     integrations.configure("proofpoint", {"quantity_source": "user_licenses", "bill_trials": True},
                            Actor.cli("test"), check_connection=False)
     assert sync().status == "succeeded"
     assert counts_by_eid() == expected_counts(sim.state, "user_licenses", bill_trials=True)
+    after = customers_by_eid()
+    assert {eid: c.id for eid, c in after.items()} == ids_before
+    assert after[customer.external_id].map_status is MapStatus.MAPPED
 
 
 def _break_auth(sim):
