@@ -8,6 +8,8 @@ of logs and error messages.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import email.utils
 import logging
 import random
@@ -44,24 +46,65 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 class RateLimiter:
-    """Spaces calls at least ``1/rate`` seconds apart across all threads of one session."""
+    """Spaces calls at least ``1/rate`` seconds apart across all threads of one session.
+
+    It keeps the send times it handed out (the recent and future ones), so a call may take a free
+    slot between two already reserved ones: a call held back by a stricter named limit does not
+    make calls that only need this limit wait behind it.
+    """
 
     def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = 1.0 / rate if rate else 0.0
         self._clock, self._sleep = clock, sleep
-        self._next = 0.0
+        self._slots: list[float] = []  # reserved send times, sorted
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            self._sleep(slot - now)
+        acquire_together(self)
+
+    def _free_from(self, t: float) -> float:
+        """The earliest time >= t at least one interval away from every reserved slot."""
+        while True:
+            i = bisect.bisect_right(self._slots, t - self.interval + _EPSILON)
+            if i == len(self._slots) or self._slots[i] >= t + self.interval - _EPSILON:
+                return t
+            t = self._slots[i] + self.interval
+
+    def _reserve(self, t: float, now: float) -> None:
+        del self._slots[:bisect.bisect_left(self._slots, now - self.interval)]
+        bisect.insort(self._slots, t)
+
+
+_EPSILON = 1e-9
+
+
+def acquire_together(*limiters: RateLimiter | None) -> None:
+    """Wait for one send time that every limiter allows, and reserve it in all of them at once.
+
+    Taking them one after another would let a call queued on a stricter limit hold a slot of the
+    looser one it no longer sends in; concurrent calls would then go out closer together than the
+    looser limit allows. Pass the limiters in the same order everywhere (the locks are taken in it).
+    """
+    active = [limiter for limiter in limiters if limiter is not None and limiter.interval]
+    if not active:
+        return
+    clock, sleep = active[0]._clock, active[0]._sleep
+    with contextlib.ExitStack() as stack:
+        for limiter in active:
+            stack.enter_context(limiter._lock)
+        now = slot = clock()
+        settled = False
+        while not settled:  # each pass only moves later, past a reserved slot: it ends
+            settled = True
+            for limiter in active:
+                free = limiter._free_from(slot)
+                if free != slot:
+                    slot, settled = free, False
+        for limiter in active:
+            limiter._reserve(slot, now)
+    if slot > now:
+        sleep(slot - now)
 
 
 class Redactor:
@@ -119,9 +162,7 @@ class VendorSession(requests.Session):
             raise KeyError(f"no rate limit named {rate_key!r}; declare it in VendorInfo.rate_limits")
         attempt = 0
         while True:
-            self.rate_limiter.acquire()
-            if extra_limiter is not None:
-                extra_limiter.acquire()
+            acquire_together(self.rate_limiter, extra_limiter)
             with self._count_lock:
                 self.request_count += 1
             started = time.monotonic()
