@@ -6,6 +6,8 @@ from .vendor_customer import LicenseCount, LicenseCountHistory, MapStatus, Vendo
 from .sync_run import SyncLease, SyncRun, SyncStatus
 from .audit import AuditEvent
 from .user import Role, User
+from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
+from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
 
 __all__ = [
     "Organization",
@@ -22,4 +24,16 @@ __all__ = [
     "AuditEvent",
     "Role",
     "User",
+    "Product",
+    "RecurringInvoice",
+    "RecurringLine",
+    "QuantityChange",
+    "Frequency",
+    "PeriodMode",
+    "LineKind",
+    "ChangeStatus",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "BillingCounter",
 ]

@@ -86,6 +86,8 @@ class VendorSku(db.Model):
     billable: Mapped[bool] = mapped_column(default=True)
     suggested_product_code: Mapped[str | None] = mapped_column(String(100))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the catalog product this SKU bills as, once an admin confirmed it (billing); None: unmapped
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"), index=True)
 
 
 class LicenseCount(db.Model):
