@@ -1,0 +1,238 @@
+"""The invoice run: one invoice per due recurring invoice and period, never two, even from two processes.
+
+Each batch is one transaction that first *claims* its recurring invoices: a single UPDATE moves
+each ``next_run_date`` on, but only where it still holds the date this run read. On PostgreSQL the
+row locks make a concurrent run wait and then find nothing to claim; on SQLite the write lock does
+the same. The unique constraint on (recurring_invoice_id, period_start) backs the claim up. A batch
+that loses a race is rolled back and retried one recurring invoice at a time, re-reading each.
+Missed periods are caught up one round at a time, each period with its own invoice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import bindparam, case
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from hub.audit import Actor, audit_event, record_many
+from hub.billing import numbering
+from hub.billing.money import ZERO, fmt_money
+from hub.billing.pricing import PricedLine, price_lines
+from hub.billing.schedule import Period, next_run, period_for
+from hub.extensions import db
+from hub.models import Invoice, InvoiceLine, InvoiceStatus, RecurringInvoice
+from hub.timeutil import utcnow
+
+log = logging.getLogger("hub.billing")
+
+RECURRING = RecurringInvoice.__table__
+INVOICES = Invoice.__table__
+BATCH = 200
+#: catch-up limit per run: 400 missed periods (33 years of monthly runs)
+MAX_ROUNDS = 400
+
+
+@dataclass
+class RunResult:
+    run_date: date
+    issued: list[int] = field(default_factory=list)  # invoice ids
+    drafts: list[int] = field(default_factory=list)
+    #: (recurring invoice id, run date) with nothing to bill: no invoice, the date moved on
+    empty: list[tuple[int, date]] = field(default_factory=list)
+    #: (recurring invoice id, why) left alone: an error, or a period that already had its invoice
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+class _Conflict(Exception):
+    """Another run claimed part of the batch first."""
+
+
+@dataclass
+class _Plan:
+    recurring: RecurringInvoice
+    run_date: date
+    period: Period
+    advance_to: date
+    lines: list[PricedLine]
+
+
+def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, recurring_ids=None,
+                     batch_size: int = BATCH) -> RunResult:
+    """Issue (or draft, when ``auto_issue`` is off) every invoice due on or before ``today`` (UTC).
+
+    Safe to run twice and from several processes at once. Commits per batch.
+    """
+    today = today or utcnow().date()
+    actor = actor or Actor.system("invoice run")
+    result = RunResult(today)
+    db.session.commit()
+    failed: set[int] = set()
+    for _round in range(MAX_ROUNDS):
+        due = [d for d in _due(today, recurring_ids) if d[0] not in failed]
+        if not due:
+            break
+        for start in range(0, len(due), batch_size):
+            batch = due[start:start + batch_size]
+            if _attempt(batch, actor, result) == "ok":
+                continue
+            for item in batch:  # someone else took part of it, or one of them fails: go one by one
+                outcome = _attempt([item], actor, result)
+                if outcome == "ok" or (outcome == "conflict" and _resolve_conflict(*item, actor, result)):
+                    continue
+                failed.add(item[0])
+                result.skipped.append((item[0], "could not claim it (database busy?)" if outcome == "conflict"
+                                       else outcome))
+    return result
+
+
+def _due(today: date, recurring_ids) -> list[tuple[int, date]]:
+    query = (db.select(RecurringInvoice.id, RecurringInvoice.next_run_date)
+             .where(RecurringInvoice.active.is_(True), RecurringInvoice.next_run_date <= today)
+             .order_by(RecurringInvoice.id))
+    if recurring_ids is not None:
+        query = query.where(RecurringInvoice.id.in_(list(recurring_ids)))
+    due = [(rid, run_date) for rid, run_date in db.session.execute(query).all()]
+    db.session.rollback()  # end the read: each claim starts a transaction of its own
+    return due
+
+
+def _attempt(batch: list[tuple[int, date]], actor: Actor, result: RunResult) -> str:
+    """"ok", "conflict", or an error message; the transaction is committed or rolled back."""
+    try:
+        made = _issue_batch(batch, actor)
+        db.session.commit()
+    except (_Conflict, DBAPIError) as err:
+        db.session.rollback()
+        if isinstance(err, _Conflict) or _is_race(err):
+            return "conflict"
+        log.exception("invoice run failed for recurring invoices %s", [b[0] for b in batch])
+        return f"{type(err).__name__}: {err}"
+    except Exception as err:  # a bug in one recurring invoice must not stop the others
+        db.session.rollback()
+        log.exception("invoice run failed for recurring invoices %s", [b[0] for b in batch])
+        return f"{type(err).__name__}: {err}"
+    for kind, value in made:
+        getattr(result, kind).append(value)
+    return "ok"
+
+
+def _is_race(err: DBAPIError) -> bool:
+    """Unique violations, lock timeouts and deadlocks: what a concurrent run causes."""
+    if isinstance(err, IntegrityError):
+        return True
+    text = str(err.orig).lower()
+    return any(word in text for word in ("locked", "deadlock", "could not serialize", "lock timeout"))
+
+
+def _plans(batch: list[tuple[int, date]]) -> list[_Plan]:
+    ids = [rid for rid, _ in batch]
+    recurring = {r.id: r for r in db.session.execute(
+        db.select(RecurringInvoice).where(RecurringInvoice.id.in_(ids))).scalars()}
+    priced = price_lines(ids)
+    plans = []
+    for rid, run_date in batch:
+        r = recurring.get(rid)
+        if r is None or not r.active or r.next_run_date != run_date:
+            raise _Conflict()
+        plans.append(_Plan(r, run_date, period_for(run_date, r.frequency, r.period_mode, r.anchor_day),
+                           next_run(run_date, r.frequency, r.anchor_day),
+                           [ln for ln in priced.get(rid, ()) if ln.on_invoice]))
+    return plans
+
+
+def _claim(plans: list[_Plan]) -> None:
+    """Move each next_run_date on, where it still is what we read. Must be the transaction's first write."""
+    ids = [p.recurring.id for p in plans]
+    claimed = db.session.execute(
+        db.update(RECURRING)
+        .where(RECURRING.c.id.in_(ids),
+               RECURRING.c.next_run_date == case({p.recurring.id: p.run_date for p in plans}, value=RECURRING.c.id))
+        .values(next_run_date=case({p.recurring.id: p.advance_to for p in plans}, value=RECURRING.c.id),
+                updated_at=utcnow())
+    ).rowcount
+    if claimed != len(plans):
+        raise _Conflict()
+
+
+def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str, object]]:
+    plans = _plans(batch)
+    _claim(plans)
+    now = utcnow()
+    made: list[tuple[str, object]] = [("empty", (p.recurring.id, p.run_date)) for p in plans if not p.lines]
+    plans = [p for p in plans if p.lines]
+    if not plans:
+        return made
+    ids = db.session.execute(
+        db.insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True),
+        [_invoice_row(p, actor, now) for p in plans]).scalars().all()
+    db.session.execute(db.insert(InvoiceLine), [
+        _line_row(invoice_id, n, ln) for invoice_id, p in zip(ids, plans) for n, ln in enumerate(p.lines, 1)])
+    to_issue = [(invoice_id, p) for invoice_id, p in zip(ids, plans) if p.recurring.auto_issue]
+    numbers = numbering.allocate(len(to_issue))
+    if to_issue:
+        db.session.execute(
+            db.update(INVOICES).where(INVOICES.c.id == bindparam("_id"))
+            .values(status=InvoiceStatus.ISSUED.value, number=bindparam("_number"), issued_at=now),
+            [{"_id": invoice_id, "_number": number} for (invoice_id, _), number in zip(to_issue, numbers)])
+    issued = {invoice_id: number for (invoice_id, _), number in zip(to_issue, numbers)}
+    audits = []
+    for invoice_id, p in zip(ids, plans):
+        number = issued.get(invoice_id)
+        audits.append(audit_event(
+            actor, "invoice.issue" if number else "invoice.draft", "invoice", invoice_id, field="total",
+            new=fmt_money(sum((ln.amount for ln in p.lines), ZERO)), at=now,
+            details={"number": number, "recurring_invoice_id": p.recurring.id,
+                     "organization_id": p.recurring.organization_id, "period_start": p.period.start.isoformat(),
+                     "period_end": p.period.end.isoformat(), "lines": len(p.lines),
+                     "next_run_date": p.advance_to.isoformat()}))
+        made.append(("issued" if number else "drafts", invoice_id))
+    record_many(audits)
+    return made
+
+
+def _invoice_row(p: _Plan, actor: Actor, now) -> dict:
+    subtotal = sum((ln.amount for ln in p.lines), ZERO)
+    taxable = sum((ln.amount for ln in p.lines if ln.taxable), ZERO)
+    r = p.recurring
+    return dict(status=InvoiceStatus.DRAFT.value, recurring_invoice_id=r.id, organization_id=r.organization_id,
+                period_start=p.period.start, period_end=p.period.end, invoice_date=p.run_date,
+                due_date=p.run_date + timedelta(days=r.due_days), currency=r.currency, memo=r.memo,
+                subtotal=subtotal, taxable_subtotal=taxable, total=subtotal, created_at=now, created_by=actor.label)
+
+
+def _line_row(invoice_id: int, position: int, ln: PricedLine) -> dict:
+    return dict(invoice_id=invoice_id, position=position, recurring_line_id=ln.recurring_line_id, kind=ln.kind,
+                product_id=ln.product_id, product_code=ln.product_code, description=ln.description,
+                quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount, taxable=ln.taxable,
+                quantity_change_id=ln.quantity_change_id, sync_run_id=ln.sync_run_id, source=ln.source[:300],
+                details={"counted_quantity": str(ln.counted_quantity), "price_source": ln.price_source,
+                         "vendor": ln.vendor})
+
+
+def _resolve_conflict(recurring_id: int, run_date: date, actor: Actor, result: RunResult) -> bool:
+    """A single claim failed. True when that is settled: another run got there first (nothing to do),
+    or the period already has an invoice (the date was moved back by hand: move it on past it)."""
+    recurring = db.session.get(RecurringInvoice, recurring_id)
+    if recurring is None or recurring.next_run_date != run_date or not recurring.active:
+        db.session.rollback()
+        return True
+    period = period_for(run_date, recurring.frequency, recurring.period_mode, recurring.anchor_day)
+    existing = db.session.execute(db.select(Invoice.id).where(
+        Invoice.recurring_invoice_id == recurring_id, Invoice.period_start == period.start)).scalar()
+    if existing is None:
+        db.session.rollback()
+        return False
+    moved = db.session.execute(
+        db.update(RECURRING).where(RECURRING.c.id == recurring_id, RECURRING.c.next_run_date == run_date)
+        .values(next_run_date=next_run(run_date, recurring.frequency, recurring.anchor_day))).rowcount
+    if moved:
+        record_many([audit_event(actor, "recurring.skip_period", "recurring_invoice", recurring_id,
+                                 field="next_run_date", old=run_date,
+                                 new=next_run(run_date, recurring.frequency, recurring.anchor_day),
+                                 details={"invoice_id": existing, "period_start": period.start.isoformat()})])
+        result.skipped.append((recurring_id, f"period {period.label} already has invoice {existing}"))
+    db.session.commit()
+    return True

@@ -1,0 +1,165 @@
+"""The next invoice of a recurring invoice before it is issued, line by line: quantity, where it came from,
+and what changed since the last invoice. Reads only; a fixed number of queries whatever the size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func
+
+from hub.billing import validate
+from hub.billing.evidence import Contribution, load_contributions
+from hub.billing.money import ZERO, fmt_money, fmt_price, fmt_quantity
+from hub.billing.pricing import PricedLine, price_lines
+from hub.billing.schedule import Period, period_for
+from hub.extensions import db
+from hub.models import (
+    ChangeStatus,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LicenseCount,
+    QuantityChange,
+    RecurringInvoice,
+    VendorCustomer,
+    VendorIntegration,
+    VendorSku,
+)
+
+
+@dataclass
+class PreviewLine:
+    line: PricedLine
+    #: the same recurring line on the last invoice, if it was there
+    previous: InvoiceLine | None
+    #: quantity changes of this line since the last invoice (applied, approved, held, rejected)
+    changes: list[QuantityChange] = field(default_factory=list)
+    pending: QuantityChange | None = None
+    #: vendor lines: the counts they add up, now
+    contributions: list[Contribution] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """new, changed or unchanged against the last invoice; not_billed when it stays off this one."""
+        if not self.line.on_invoice:
+            return "not_billed"
+        if self.previous is None:
+            return "new"
+        same = (Decimal(self.previous.quantity) == self.line.quantity
+                and Decimal(self.previous.amount) == self.line.amount)
+        return "unchanged" if same else "changed"
+
+    @property
+    def quantity_delta(self) -> Decimal | None:
+        return None if self.previous is None else self.line.quantity - Decimal(self.previous.quantity)
+
+    @property
+    def amount_delta(self) -> Decimal | None:
+        return None if self.previous is None else self.line.amount - Decimal(self.previous.amount)
+
+
+@dataclass
+class InvoicePreview:
+    recurring: RecurringInvoice
+    run_date: date
+    period: Period
+    lines: list[PreviewLine]
+    last_invoice: Invoice | None
+    #: lines of the last invoice whose recurring line is gone
+    removed: list[InvoiceLine]
+    warnings: list[str]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((pl.line.amount for pl in self.lines if pl.line.on_invoice), ZERO)
+
+    @property
+    def previous_total(self) -> Decimal | None:
+        return None if self.last_invoice is None else Decimal(self.last_invoice.total)
+
+
+def preview_invoice(recurring_id: int, run_date: date | None = None) -> InvoicePreview:
+    """What the next invoice of ``recurring_id`` would be, if issued on ``run_date`` (default: its next run)."""
+    recurring = validate.existing(RecurringInvoice, recurring_id, "recurring_id")
+    run_date = validate.day(run_date, "run_date") if run_date else recurring.next_run_date
+    priced = price_lines([recurring.id]).get(recurring.id, [])
+    last = db.session.execute(
+        db.select(Invoice).where(Invoice.recurring_invoice_id == recurring.id,
+                                 Invoice.status != InvoiceStatus.VOID.value)
+        .order_by(Invoice.period_start.desc()).limit(1)).scalar()
+    previous = {ln.recurring_line_id: ln for ln in (last.lines if last else [])}
+    line_ids = [pl.recurring_line_id for pl in priced]
+    changes: dict[int, list[QuantityChange]] = {}
+    query = db.select(QuantityChange).where(QuantityChange.line_id.in_(line_ids)).order_by(QuantityChange.id)
+    if last is not None:
+        query = query.where(QuantityChange.created_at > last.created_at)
+    for change in db.session.execute(query).scalars():
+        changes.setdefault(change.line_id, []).append(change)
+    pending = {c.line_id: c for c in db.session.execute(
+        db.select(QuantityChange).where(QuantityChange.line_id.in_(line_ids),
+                                        QuantityChange.status == ChangeStatus.PENDING.value)).scalars()}
+    keys = {(recurring.organization_id, pl.integration_id, pl.product_id) for pl in priced if pl.integration_id}
+    counts = load_contributions(keys)
+    lines = [PreviewLine(pl, previous.get(pl.recurring_line_id), changes.get(pl.recurring_line_id, []),
+                         pending.get(pl.recurring_line_id),
+                         counts.get((recurring.organization_id, pl.integration_id, pl.product_id), []))
+             for pl in priced]
+    removed = [ln for rid, ln in previous.items() if rid not in set(line_ids)]
+    period = period_for(run_date, recurring.frequency, recurring.period_mode, recurring.anchor_day)
+    return InvoicePreview(recurring, run_date, period, lines, last, removed, _warnings(recurring, lines))
+
+
+def _warnings(recurring: RecurringInvoice, lines: list[PreviewLine]) -> list[str]:
+    out = [f"{pl.line.description}: a change to {fmt_quantity(pl.pending.new_quantity)} is waiting for approval"
+           for pl in lines if pl.pending is not None]
+    billed = {(pl.line.integration_id, pl.line.product_id) for pl in lines if pl.line.integration_id}
+    rows = db.session.execute(
+        db.select(VendorIntegration.slug, VendorSku.integration_id, VendorSku.product_id, VendorSku.sku,
+                  func.sum(LicenseCount.quantity))
+        .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
+        .join(VendorCustomer, VendorCustomer.id == LicenseCount.vendor_customer_id)
+        .join(VendorIntegration, VendorIntegration.id == VendorSku.integration_id)
+        .where(VendorCustomer.organization_id == recurring.organization_id, VendorCustomer.detached_at.is_(None),
+               VendorSku.billable.is_(True), LicenseCount.quantity > 0)
+        .group_by(VendorIntegration.slug, VendorSku.integration_id, VendorSku.product_id, VendorSku.sku)).all()
+    for slug, integration_id, product_id, sku, quantity in rows:
+        if product_id is None:
+            out.append(f"{slug}: {fmt_quantity(quantity)} licenses of SKU {sku} are not mapped to a product")
+        elif (integration_id, product_id) not in billed:
+            out.append(f"{slug}: {fmt_quantity(quantity)} licenses of SKU {sku} have no line on this invoice")
+    return out
+
+
+def preview_to_dict(preview: InvoicePreview) -> dict:
+    """The preview as plain JSON-ready values (money and quantities as strings)."""
+    return {
+        "recurring_invoice_id": preview.recurring.id, "organization_id": preview.recurring.organization_id,
+        "run_date": preview.run_date.isoformat(), "period_start": preview.period.start.isoformat(),
+        "period_end": preview.period.end.isoformat(), "currency": preview.recurring.currency,
+        "total": fmt_money(preview.total), "previous_total": fmt_money(preview.previous_total),
+        "last_invoice_id": preview.last_invoice.id if preview.last_invoice else None,
+        "warnings": preview.warnings,
+        "removed": [{"description": ln.description, "quantity": fmt_quantity(ln.quantity),
+                     "amount": fmt_money(ln.amount)} for ln in preview.removed],
+        "lines": [{
+            "recurring_line_id": pl.line.recurring_line_id, "kind": pl.line.kind, "description": pl.line.description,
+            "product_code": pl.line.product_code, "status": pl.status, "quantity": fmt_quantity(pl.line.quantity),
+            "counted_quantity": fmt_quantity(pl.line.counted_quantity),
+            "unit_price": fmt_price(pl.line.unit_price), "price_source": pl.line.price_source,
+            "amount": fmt_money(pl.line.amount), "source": pl.line.source, "vendor": pl.line.vendor,
+            "quantity_change_id": pl.line.quantity_change_id, "sync_run_id": pl.line.sync_run_id,
+            "previous_quantity": fmt_quantity(pl.previous.quantity) if pl.previous else None,
+            "previous_amount": fmt_money(pl.previous.amount) if pl.previous else None,
+            "quantity_delta": fmt_quantity(pl.quantity_delta), "amount_delta": fmt_money(pl.amount_delta),
+            "pending": ({"change_id": pl.pending.id, "new_quantity": fmt_quantity(pl.pending.new_quantity),
+                         "reasons": pl.pending.reasons} if pl.pending else None),
+            "changes": [{"id": c.id, "status": c.status, "cause": c.cause, "old": fmt_quantity(c.old_quantity),
+                         "new": fmt_quantity(c.new_quantity), "at": c.created_at.isoformat(timespec="seconds"),
+                         "sync_run_id": c.sync_run_id, "reasons": c.reasons} for c in pl.changes],
+            "counts": [{"customer": c.customer, "external_id": c.external_id, "sku": c.sku,
+                        "quantity": fmt_quantity(c.quantity), "counted": c.counted, "history_id": c.history_id}
+                       for c in pl.contributions],
+        } for pl in preview.lines],
+    }

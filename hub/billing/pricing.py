@@ -1,0 +1,128 @@
+"""Recurring lines priced as they stand now, for many recurring invoices at once (invoice run and preview).
+
+Each priced line carries its evidence: the quantity change that set a vendor line's quantity, the
+sync run behind it, and a sentence saying where the quantity and the price came from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func
+
+from hub.billing.money import ZERO, billed_quantity, fmt_price, fmt_quantity, line_amount, unit_price
+from hub.extensions import db
+from hub.models import ChangeStatus, LineKind, Product, QuantityChange, RecurringLine, VendorIntegration
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    recurring_line_id: int
+    recurring_invoice_id: int
+    position: int
+    kind: str
+    product_id: int
+    product_code: str
+    description: str
+    taxable: bool
+    #: what the line counts (vendor) or was given (standard), before minimum and "do not bill"
+    counted_quantity: Decimal
+    min_quantity: Decimal | None
+    do_not_bill: bool
+    quantity: Decimal  # what the invoice bills
+    unit_price: Decimal
+    amount: Decimal
+    price_source: str
+    integration_id: int | None
+    vendor: str | None
+    quantity_change_id: int | None
+    sync_run_id: int | None
+    source: str
+
+    @property
+    def on_invoice(self) -> bool:
+        """Lines that bill nothing ("do not bill", or a quantity of zero) stay off the invoice."""
+        return not self.do_not_bill and self.quantity != ZERO
+
+
+def price_lines(recurring_ids) -> dict[int, list[PricedLine]]:
+    """recurring invoice id -> its live lines, priced, in position order."""
+    ids = sorted(set(recurring_ids))
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        rows += db.session.execute(
+            db.select(RecurringLine.id, RecurringLine.recurring_invoice_id, RecurringLine.position, RecurringLine.kind,
+                      RecurringLine.description, RecurringLine.quantity, RecurringLine.integration_id,
+                      RecurringLine.min_quantity, RecurringLine.unit_price_override, RecurringLine.markup_pct,
+                      RecurringLine.do_not_bill, Product.id, Product.code, Product.name, Product.unit_price,
+                      Product.unit_cost, Product.taxable)
+            .join(Product, Product.id == RecurringLine.product_id)
+            .where(RecurringLine.recurring_invoice_id.in_(ids[start:start + CHUNK]),
+                   RecurringLine.archived_at.is_(None))
+            .order_by(RecurringLine.recurring_invoice_id, RecurringLine.position, RecurringLine.id)
+        ).all()
+    vendor_line_ids = [r[0] for r in rows if r[3] == LineKind.VENDOR.value]
+    changes = last_applied_changes(vendor_line_ids)
+    slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
+    out: dict[int, list[PricedLine]] = defaultdict(list)
+    for r in rows:
+        (line_id, rid, position, kind, description, quantity, integration_id, minimum, override, markup,
+         do_not_bill, product_id, code, name, price, cost, taxable) = r
+        counted = Decimal(quantity)
+        minimum = None if minimum is None else Decimal(minimum)
+        billed = billed_quantity(counted, minimum, do_not_bill)
+        price_each = unit_price(price, cost, override, markup)
+        change_id, run_id = changes.get(line_id, (None, None))
+        out[rid].append(PricedLine(
+            recurring_line_id=line_id, recurring_invoice_id=rid, position=position, kind=kind, product_id=product_id,
+            product_code=code, description=description or name, taxable=taxable, counted_quantity=counted,
+            min_quantity=minimum, do_not_bill=do_not_bill, quantity=billed, unit_price=price_each,
+            amount=line_amount(billed, price_each), price_source=_price_source(price, cost, override, markup),
+            integration_id=integration_id, vendor=slugs.get(integration_id), quantity_change_id=change_id,
+            sync_run_id=run_id,
+            source=_quantity_source(kind, counted, minimum, do_not_bill, slugs.get(integration_id), change_id, run_id)))
+    return out
+
+
+def last_applied_changes(line_ids) -> dict[int, tuple[int, int | None]]:
+    """line id -> (id, sync run id) of the applied or approved change that set its quantity."""
+    ids = sorted(set(line_ids))
+    latest: dict[int, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        latest.update(db.session.execute(
+            db.select(QuantityChange.line_id, func.max(QuantityChange.id))
+            .where(QuantityChange.line_id.in_(ids[start:start + CHUNK]),
+                   QuantityChange.status.in_([ChangeStatus.APPLIED.value, ChangeStatus.APPROVED.value]))
+            .group_by(QuantityChange.line_id)).all())
+    change_ids = sorted(latest.values())
+    runs: dict[int, int | None] = {}
+    for start in range(0, len(change_ids), CHUNK):
+        runs.update(db.session.execute(db.select(QuantityChange.id, QuantityChange.sync_run_id)
+                                       .where(QuantityChange.id.in_(change_ids[start:start + CHUNK]))).all())
+    return {line_id: (change_id, runs.get(change_id)) for line_id, change_id in latest.items()}
+
+
+def _price_source(price, cost, override, markup) -> str:
+    if override is not None:
+        return "price override"
+    if markup is not None:
+        return f"cost {fmt_price(cost)} + {fmt_quantity(markup)}% markup"
+    return "product price"
+
+
+def _quantity_source(kind, counted, minimum, do_not_bill, vendor, change_id, run_id) -> str:
+    if kind != LineKind.VENDOR.value:
+        text = "fixed quantity"
+    else:
+        text = f"{fmt_quantity(counted)} counted at {vendor or 'the vendor'}"
+        if change_id is not None:
+            text += f" (change {change_id}" + (f", sync run {run_id})" if run_id else ")")
+    if minimum is not None and minimum > counted:
+        text += f"; minimum {fmt_quantity(minimum)} billed"
+    if do_not_bill:
+        text += "; do not bill"
+    return text

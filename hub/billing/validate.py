@@ -1,0 +1,75 @@
+"""Small input checks shared by the billing services; each raises BillingError naming the field."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from hub.billing.errors import BillingError
+from hub.extensions import db
+
+
+def text(value: Any, field: str, *, max_len: int, required: bool = True) -> str | None:
+    value = "" if value is None else str(value).strip()
+    if not value:
+        if required:
+            raise BillingError(f"{field} is required", field)
+        return None
+    if len(value) > max_len:
+        raise BillingError(f"{field} has at most {max_len} characters", field)
+    return value
+
+
+def integer(value: Any, field: str, *, minimum: int | None = 0, maximum: int | None = None,
+            optional: bool = False) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if optional:
+            return None
+        raise BillingError(f"{field} is required", field)
+    if isinstance(value, (bool, float)):
+        raise BillingError(f"{field} must be a whole number", field)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise BillingError(f"{field} must be a whole number, not {value!r}", field) from None
+    if minimum is not None and number < minimum:
+        raise BillingError(f"{field} must be at least {minimum}", field)
+    if maximum is not None and number > maximum:
+        raise BillingError(f"{field} must be at most {maximum}", field)
+    return number
+
+
+def day(value: Any, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BillingError(f"{field} must be a date (YYYY-MM-DD), not {value!r}", field) from None
+
+
+def choice(value: Any, field: str, enum_cls) -> str:
+    try:
+        return enum_cls(value).value
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum_cls)
+        raise BillingError(f"{field} must be one of {allowed}, not {value!r}", field) from None
+
+
+def boolean(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text_value = str(value).strip().lower()
+    if text_value in {"1", "true", "yes", "on"}:
+        return True
+    if text_value in {"0", "false", "no", "off", ""}:
+        return False
+    raise BillingError(f"{field} must be true or false, not {value!r}", field)
+
+
+def existing(model, value: Any, field: str):
+    """The row of ``model`` with id ``value``, or a BillingError naming ``field``."""
+    row = db.session.get(model, integer(value, field, minimum=1))
+    if row is None:
+        raise BillingError(f"{field}: no {model.__name__} with id {value}", field)
+    return row

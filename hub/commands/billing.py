@@ -1,0 +1,141 @@
+"""``hub invoices run|preview|export|list`` and ``hub report usage``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+import click
+from flask import Flask
+
+from hub.cli import emit
+
+
+def _date(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _fail(err) -> None:
+    field = getattr(err, "field", None)
+    raise click.ClickException(f"{field}: {err}" if field and field not in str(err) else str(err))
+
+
+def register(app: Flask) -> None:
+    @app.cli.group("invoices")
+    def invoices_group() -> None:
+        """Issue, preview and export invoices."""
+
+    @invoices_group.command("run")
+    @click.option("--date", "run_date", callback=_date, help="Issue what is due on this day (default: today, UTC).")
+    @click.option("--json", "as_json", is_flag=True)
+    def run_command(run_date, as_json: bool) -> None:
+        """Issue every invoice that is due (safe to repeat: a period is never invoiced twice)."""
+        from hub.audit import Actor
+        from hub.billing.invoicing import run_due_invoices
+
+        result = run_due_invoices(run_date, Actor.cli("hub invoices run"))
+        summary = {"run_date": result.run_date.isoformat(), "issued": result.issued, "drafts": result.drafts,
+                   "nothing_to_bill": [rid for rid, _ in result.empty],
+                   "skipped": [{"recurring_invoice_id": rid, "reason": why} for rid, why in result.skipped]}
+        if as_json:
+            click.echo(json.dumps(summary, indent=2))
+        else:
+            click.echo(f"{result.run_date}: {len(result.issued)} issued, {len(result.drafts)} drafts, "
+                       f"{len(result.empty)} with nothing to bill, {len(result.skipped)} skipped")
+            for rid, why in result.skipped:
+                click.echo(f"  recurring invoice {rid}: {why}", err=True)
+        sys.exit(1 if result.skipped else 0)
+
+    @invoices_group.command("preview")
+    @click.argument("recurring_id", type=int)
+    @click.option("--date", "run_date", callback=_date, help="Preview as if run on this day.")
+    @click.option("--json", "as_json", is_flag=True)
+    def preview_command(recurring_id: int, run_date, as_json: bool) -> None:
+        """Show the next invoice of RECURRING_ID line by line, and what changed since the last one."""
+        from hub.billing.errors import BillingError
+        from hub.billing.preview import preview_invoice, preview_to_dict
+
+        try:
+            data = preview_to_dict(preview_invoice(recurring_id, run_date))
+        except BillingError as err:
+            _fail(err)
+        if as_json:
+            click.echo(json.dumps(data, indent=2))
+            return
+        click.echo(f"Recurring invoice {recurring_id}: run {data['run_date']}, period {data['period_start']} to "
+                   f"{data['period_end']}, total {data['total']} {data['currency']} "
+                   f"(last invoice: {data['previous_total'] or 'none'})")
+        emit([{**ln, "was": ln["previous_quantity"] or "-"} for ln in data["lines"]],
+             ["description", "status", "quantity", "was", "unit_price", "amount", "source"], False)
+        for warning in data["warnings"]:
+            click.echo(f"warning: {warning}")
+
+    @invoices_group.command("export")
+    @click.argument("invoice_id", type=int)
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True)
+    @click.option("--output", "-o", type=click.File("w"), default="-", help="File to write (default: stdout).")
+    def export_command(invoice_id: int, fmt: str, output) -> None:
+        """Write INVOICE_ID as CSV, JSON or printable HTML."""
+        from hub.billing import export
+        from hub.billing.errors import BillingError
+        from hub.billing.invoices import get_invoice
+
+        try:
+            invoice = get_invoice(invoice_id)
+        except BillingError as err:
+            _fail(err)
+        writer = {"csv": export.invoice_csv, "json": export.invoice_json, "html": export.render_invoice_html}[fmt]
+        output.write(writer(invoice))
+
+    @invoices_group.command("list")
+    @click.option("--status", type=click.Choice(["draft", "issued", "void"]))
+    @click.option("--organization", "organization_id", type=int)
+    @click.option("--limit", default=50, show_default=True)
+    @click.option("--json", "as_json", is_flag=True)
+    def list_command(status, organization_id, limit: int, as_json: bool) -> None:
+        """The newest invoices."""
+        from hub.billing.invoices import list_invoices
+        from hub.billing.money import fmt_money
+        from hub.billing.numbering import label
+
+        rows = [{"id": i.id, "number": label(i.number), "status": i.status, "organization": i.organization.name,
+                 "invoice_date": i.invoice_date.isoformat(), "period": f"{i.period_start}..{i.period_end}",
+                 "total": fmt_money(i.total), "currency": i.currency}
+                for i in list_invoices(status=status, organization_id=organization_id, limit=limit)]
+        emit(rows, ["id", "number", "status", "organization", "invoice_date", "period", "total", "currency"],
+             as_json)
+
+    @app.cli.group("report")
+    def report_group() -> None:
+        """Billing reports."""
+
+    @report_group.command("usage")
+    @click.option("--vendor", help="Only this vendor (its slug).")
+    @click.option("--organization", "organization_id", type=int)
+    @click.option("--status", help="Only rows with this billing status (e.g. under_billed, not_mapped).")
+    @click.option("--csv", "as_csv", is_flag=True, help="Write CSV instead of a table.")
+    def usage_command(vendor, organization_id, status, as_csv: bool) -> None:
+        """The Third-Party Vendor Usage Report: vendor counts against billed quantities, and unbilled money."""
+        from hub.billing.money import fmt_money, fmt_quantity
+        from hub.billing.usage_report import usage_report, usage_report_csv
+
+        report = usage_report(vendor=vendor, organization_id=organization_id, status=status)
+        if as_csv:
+            click.echo(usage_report_csv(report), nl=False)
+            return
+        rows = [{"vendor": r.vendor, "customer": r.customer, "map_status": r.map_status,
+                 "organization": r.organization, "sku": r.sku, "vendor_qty": fmt_quantity(r.vendor_quantity),
+                 "billed_qty": fmt_quantity(r.billed_quantity), "difference": fmt_quantity(r.difference),
+                 "unbilled_value": fmt_money(r.unbilled_value), "status": r.status} for r in report.rows]
+        emit(rows, ["vendor", "customer", "map_status", "organization", "sku", "vendor_qty", "billed_qty",
+                    "difference", "unbilled_value", "status"], False)
+        t = report.totals
+        click.echo(f"TOTAL vendor {fmt_quantity(t.vendor_quantity)}, billed {fmt_quantity(t.billed_quantity)}, "
+                   f"unbilled {fmt_quantity(t.unbilled_quantity)} worth {fmt_money(t.unbilled_value)} a month"
+                   + (f" (+{t.unpriced_rows} rows without a price)" if t.unpriced_rows else ""))
