@@ -51,7 +51,7 @@ EXTRA_ITEMS = [
     OfferingItem("pw_pack_adv_backup_servers", "pck_per_workload", "pack_adv_backup_servers", "count", "quantity"),
     OfferingItem("pw_base_adv_dr_compute_points", "pck_per_workload", "compute_points", "infra", "seconds",
                  "2d67488d-f8b5-4733-a531-e2878ed0b887"),
-    # a pack the plugin's SKU table does not know: the hub must show it as unmapped
+    # a pack the plugin's SKU table does not know (not seeded; tests add it to see it unmapped)
     OfferingItem("pw_pack_adv_security_edr", "pck_per_workload", "pack_adv_security_edr", "count", "quantity"),
 ]
 CATALOG = {item.name: item for items in EDITIONS.values() for item in items} | {i.name: i for i in EXTRA_ITEMS}
@@ -243,7 +243,6 @@ def seed(state: SimState, customers: int) -> SimState:
         if i % 11 == 10:
             state.set_usage(tenant_id, prefix + "storage", rng.randint(1, 300) * GIB, INFRA_PARTNER)
         if i % 13 == 12 and edition == "pck_per_workload":
-            state.set_usage(tenant_id, "pw_pack_adv_security_edr", rng.randint(1, 30))
             state.set_usage(tenant_id, "pw_base_adv_dr_compute_points", rng.randint(1, 200) * 900)
         if i % 5 == 0:
             state.add_unit("Head office", tenant_id)
