@@ -68,6 +68,8 @@ def parse_org(raw: dict, parent_domain: str, where: str) -> Org:
         raise VendorDataError(f"{where}: org {label!r} has no eid (the stable id the hub keys customers on)")
     if name is None:
         raise VendorDataError(f"{where}: org eid {eid} has neither a name nor a primary_domain")
+    if isinstance(eid, float) and eid.is_integer():
+        eid = int(eid)  # 1183412.0 is the same entity as 1183412
     return Org(
         eid=_text(eid),
         name=name,

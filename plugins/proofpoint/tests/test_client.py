@@ -43,6 +43,7 @@ def test_org_fields_are_read_tolerantly(api, client):
     assert orgs["Woodgrove Dental"].package == "beginner_plus"
     assert (orgs["Contoso Ltd"].active_users, orgs["Contoso Ltd"].user_licenses) == (47, 50)
     assert orgs["Contoso Ltd"].primary_domain == "contoso.example"
+    assert orgs["Tailspin Toys"].eid == "1184207"  # given as a string, kept as the same id
 
 
 @pytest.mark.parametrize("envelope", ["orgs", "bare", "data"])

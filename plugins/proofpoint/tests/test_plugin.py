@@ -52,6 +52,21 @@ def test_connection_with_bad_credentials(api, handle, config, session):
         handle.test_connection(config, session)
 
 
+def test_connection_against_the_simulator(handle, sim, sleeps):
+    config = handle.load_config(sim.config())
+    with handle.make_session(config, sleep=sleeps.append) as session:
+        check = handle.test_connection(config, session)
+    assert check.ok and check.account_name == "Northwind Managed Services"
+
+
+def test_a_partner_on_another_stack_is_named_in_the_error(handle, sim, sleeps):
+    sim.state.other_stacks[sim.state.partner_domain] = "us2.proofpointessentials.com"
+    config = handle.load_config(sim.config())
+    with handle.make_session(config, sleep=sleeps.append) as session, pytest.raises(VendorConfigError) as err:
+        handle.test_connection(config, session)
+    assert err.value.field == "base_url" and "us2.proofpointessentials.com" in err.value.message
+
+
 def test_customers_carry_status_and_domain(api, handle, config, session):
     api.happy(connection=False)
     customers = {c.external_id: c for c in handle.list_customers(config, session)}
