@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -11,6 +12,7 @@ from hub.audit import Actor, record
 from hub.extensions import db
 from hub.models import IntegrationState, VendorIntegration
 from hub.plugins import ConnectionCheck, VendorConfigError, VendorError
+from hub.plugins.http import Redactor
 from hub.plugin_host import PluginRegistry, VendorHandle
 from hub.security.secrets import SecretBox
 
@@ -41,7 +43,7 @@ def get_or_create_integration(slug: str) -> VendorIntegration:
         integration = VendorIntegration(
             slug=slug, enabled=False, settings={}, state=IntegrationState.NOT_CONFIGURED.value,
             interval_minutes=current_app.config["HUB_DEFAULT_INTERVAL_MINUTES"],
-            detach_threshold_pct=current_app.config["HUB_DETACH_THRESHOLD_PCT"],
+            detach_threshold_pct=Decimal(str(current_app.config["HUB_DETACH_THRESHOLD_PCT"])),
         )
         db.session.add(integration)
         db.session.flush()
@@ -78,10 +80,20 @@ def test_connection(slug: str, raw: dict[str, Any]) -> ConnectionCheck:
     """Try settings without saving them. Raises VendorError (with ``field`` for config errors)."""
     handle = handle_for(slug)
     config = handle.load_config(merge_form(get_integration(slug), raw, handle))
-    with handle.make_session(config) as session:
-        check = handle.test_connection(config, session)
-    if check is None:
-        raise VendorError(f"{slug}: hub_test_connection returned nothing")
+    return _check_connection(handle, config)
+
+
+def _check_connection(handle: VendorHandle, config: dict[str, Any]) -> ConnectionCheck:
+    try:
+        with handle.make_session(config) as session:
+            check = handle.test_connection(config, session)
+    except VendorError:
+        raise
+    except Exception as err:  # a plugin bug becomes a clear error, not a crash of the panel or CLI
+        raise VendorError(f"the {handle.slug} plugin failed: {type(err).__name__}: "
+                          f"{Redactor(handle.secret_values(config))(err)}") from err
+    if not isinstance(check, ConnectionCheck):
+        raise VendorError(f"{handle.slug}: hub_test_connection returned {type(check).__name__}, not ConnectionCheck")
     return check
 
 
@@ -91,12 +103,22 @@ def configure(slug: str, raw: dict[str, Any], actor: Actor, *, enable: bool | No
     handle = handle_for(slug)
     existing = get_integration(slug)
     config = handle.load_config(merge_form(existing, raw, handle))
+    if interval_minutes is not None:
+        interval_minutes = _valid_interval(interval_minutes)
     check = None
     if check_connection:
-        with handle.make_session(config) as session:
-            check = handle.test_connection(config, session)
-        if check is not None and not check.ok:
+        check = _check_connection(handle, config)
+        if not check.ok:
             raise VendorConfigError(f"test connection failed: {check.message}")
+    try:
+        return _save(slug, handle, config, actor, check, enable, interval_minutes)
+    except Exception:
+        db.session.rollback()  # nothing half-saved stays in the session for a later commit
+        raise
+
+
+def _save(slug: str, handle: VendorHandle, config: dict[str, Any], actor: Actor, check: ConnectionCheck | None,
+          enable: bool | None, interval_minutes: int | None) -> SaveResult:
     dumped = handle.info.config_schema().dump(config)
     secrets = {k: v for k, v in dumped.items() if k in handle.info.secret_fields and v not in (None, "")}
     settings = {k: v for k, v in dumped.items() if k not in handle.info.secret_fields}
@@ -129,13 +151,23 @@ def configure(slug: str, raw: dict[str, Any], actor: Actor, *, enable: bool | No
     return SaveResult(integration, check)
 
 
-def set_interval(integration: VendorIntegration, minutes: int, actor: Actor) -> None:
-    if not 5 <= int(minutes) <= 7 * 24 * 60:
+def _valid_interval(minutes: Any) -> int:
+    try:
+        value = int(minutes)
+    except (TypeError, ValueError):
+        raise VendorConfigError(f"interval_minutes must be a whole number of minutes, not {minutes!r}",
+                                field="interval_minutes") from None
+    if not 5 <= value <= 7 * 24 * 60:
         raise VendorConfigError("interval_minutes must be between 5 and 10080", field="interval_minutes")
-    if integration.interval_minutes != int(minutes):
+    return value
+
+
+def set_interval(integration: VendorIntegration, minutes: int, actor: Actor) -> None:
+    minutes = _valid_interval(minutes)
+    if integration.interval_minutes != minutes:
         record(actor, "integration.schedule", "integration", integration.id, field="interval_minutes",
-               old=integration.interval_minutes, new=int(minutes), integration_id=integration.id)
-        integration.interval_minutes = int(minutes)
+               old=integration.interval_minutes, new=minutes, integration_id=integration.id)
+        integration.interval_minutes = minutes
 
 
 def set_enabled(integration: VendorIntegration, enabled: bool, actor: Actor) -> None:
@@ -154,3 +186,21 @@ def set_enabled(integration: VendorIntegration, enabled: bool, actor: Actor) -> 
 def enabled_integrations() -> list[VendorIntegration]:
     return list(db.session.execute(
         db.select(VendorIntegration).filter_by(enabled=True).order_by(VendorIntegration.slug)).scalars())
+
+
+def rotate_secrets(actor: Actor) -> int:
+    """Re-encrypt every stored credential with the newest key of ``HUB_ENCRYPTION_KEYS``.
+
+    Run it after putting a new key first (``HUB_ENCRYPTION_KEYS="new,old"``); then the old key can go.
+    Returns how many integrations were re-encrypted.
+    """
+    box = secret_box()
+    rotated = 0
+    for integration in db.session.execute(
+            db.select(VendorIntegration).where(VendorIntegration.secrets_token.is_not(None))).scalars():
+        integration.secrets_token = box.rotate(integration.secrets_token)
+        record(actor, "integration.rotate_key", "integration", integration.id, field="secrets",
+               old="***", new="***", integration_id=integration.id)
+        rotated += 1
+    db.session.commit()
+    return rotated

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hub import events
 from hub.audit import Actor, record
 from hub.extensions import db
-from hub.models import LicenseCount, MapStatus, Organization, VendorCustomer
+from hub.models import LicenseCount, LicenseCountHistory, MapStatus, Organization, VendorCustomer
 from hub.timeutil import utcnow
 
 
@@ -22,8 +22,15 @@ class MappingError(ValueError):
         self.field = field
 
 
+def _id(value, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise MappingError(f"{field} must be a number, not {value!r}", field) from None
+
+
 def _customer(customer_id: int) -> VendorCustomer:
-    customer = db.session.get(VendorCustomer, customer_id)
+    customer = db.session.get(VendorCustomer, _id(customer_id, "customer_id"))
     if customer is None:
         raise MappingError(f"vendor customer {customer_id} does not exist", "customer_id")
     return customer
@@ -31,7 +38,7 @@ def _customer(customer_id: int) -> VendorCustomer:
 
 def map_customer(customer_id: int, organization_id: int, actor: Actor) -> VendorCustomer:
     customer = _customer(customer_id)
-    organization = db.session.get(Organization, organization_id)
+    organization = db.session.get(Organization, _id(organization_id, "organization_id"))
     if organization is None:
         raise MappingError(f"organization {organization_id} does not exist", "organization_id")
     if customer.detached_at is not None:
@@ -64,7 +71,9 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
     if status is MapStatus.DETACHED:
         record(actor, "mapping.remove_detached", "vendor_customer", customer.id, field="organization_id",
                old=old, new=None, integration_id=customer.integration_id, details=details)
+        # explicit, so SQLite (no enforced ON DELETE CASCADE) ends like PostgreSQL
         db.session.execute(db.delete(LicenseCount).filter_by(vendor_customer_id=customer.id))
+        db.session.execute(db.delete(LicenseCountHistory).filter_by(vendor_customer_id=customer.id))
         db.session.delete(customer)
         db.session.commit()
         return None
@@ -76,7 +85,7 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
     return customer
 
 
-def create_organization(name: str, actor: Actor, domain: str | None = None) -> Organization:
+def create_organization(name: str, actor: Actor, domain: str | None = None, *, commit: bool = True) -> Organization:
     name = (name or "").strip()
     if not name:
         raise MappingError("an Organization needs a name", "name")
@@ -90,6 +99,8 @@ def create_organization(name: str, actor: Actor, domain: str | None = None) -> O
     db.session.add(organization)
     db.session.flush()
     record(actor, "organization.create", "organization", organization.id, field="name", new=name)
+    if commit:
+        db.session.commit()
     return organization
 
 
@@ -98,5 +109,6 @@ def create_organization_from_customer(customer_id: int, actor: Actor) -> VendorC
     customer = _customer(customer_id)
     if customer.map_status is not MapStatus.NOT_MAPPED:
         raise MappingError("only a Not mapped vendor customer can create an Organization", "customer_id")
-    organization = create_organization(customer.name, actor, domain=(customer.extra or {}).get("domain"))
+    organization = create_organization(customer.name, actor, domain=(customer.extra or {}).get("domain"),
+                                       commit=False)  # one transaction with the mapping
     return map_customer(customer.id, organization.id, actor)
