@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask import Flask
@@ -35,13 +36,26 @@ DEFAULTS = {
 BOOL_KEYS = {"HUB_DEMO", "HUB_SCHEDULER", "HUB_STRICT_PLUGINS", "HUB_TRACE_PLUGINS", "SESSION_COOKIE_SECURE",
              "HUB_LOAD_ENTRY_POINTS"}
 INT_KEYS = {"HUB_DEFAULT_INTERVAL_MINUTES", "HUB_SYNC_LEASE_SECONDS", "HUB_LOGIN_ATTEMPTS_PER_15_MIN"}
+DECIMAL_KEYS = {"HUB_DETACH_THRESHOLD_PCT"}
+
+
+class ConfigError(ValueError):
+    """A ``HUB_*`` setting that cannot be read; the message names the variable."""
 
 
 def _env_value(key: str, raw: str):
-    if key in BOOL_KEYS:
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if key in INT_KEYS:
-        return int(raw)
+    try:
+        if key in BOOL_KEYS:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if key in INT_KEYS:
+            return int(raw)
+        if key in DECIMAL_KEYS:
+            value = Decimal(raw.strip())
+            if not value.is_finite():
+                raise InvalidOperation
+            return value
+    except (ValueError, InvalidOperation):
+        raise ConfigError(f"{key}={raw!r} is not a valid {'number' if key in DECIMAL_KEYS else 'integer'}") from None
     return raw
 
 
