@@ -165,9 +165,11 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
     plans = [p for p in plans if p.lines]
     if not plans:
         return made
-    ids = db.session.execute(
-        db.insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True),
-        [_invoice_row(p, actor, now) for p in plans]).scalars().all()
+    # one invoice per recurring invoice per batch: match ids by it (unordered RETURNING stays batched)
+    by_recurring = dict(db.session.execute(
+        db.insert(Invoice).returning(Invoice.recurring_invoice_id, Invoice.id),
+        [_invoice_row(p, actor, now) for p in plans]).all())
+    ids = [by_recurring[p.recurring.id] for p in plans]
     db.session.execute(db.insert(InvoiceLine), [
         _line_row(invoice_id, n, ln) for invoice_id, p in zip(ids, plans) for n, ln in enumerate(p.lines, 1)])
     to_issue = [(invoice_id, p) for invoice_id, p in zip(ids, plans) if p.recurring.auto_issue]

@@ -209,11 +209,12 @@ def _write(lines: list[_Line], new_changes: list[dict], superseded: list[int], t
                                details={"cause": trigger.cause, "sync_run_id": trigger.sync_run_id})
                    for cid in superseded]
     if new_changes:
-        ids = db.session.execute(
-            db.insert(QuantityChange).returning(QuantityChange.id, sort_by_parameter_order=True), new_changes
-        ).scalars().all()
+        # one change per line per call: match ids by line (unordered RETURNING keeps the insert batched)
+        by_line = dict(db.session.execute(
+            db.insert(QuantityChange).returning(QuantityChange.line_id, QuantityChange.id), new_changes).all())
         applied = []
-        for change_id, row in zip(ids, new_changes):
+        for row in new_changes:
+            change_id = by_line[row["line_id"]]
             ln = by_id[row["line_id"]]
             is_applied = row["status"] == ChangeStatus.APPLIED.value
             (result.applied if is_applied else result.held).append(change_id)
