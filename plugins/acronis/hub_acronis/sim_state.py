@@ -105,6 +105,8 @@ class SimState:
         self.clients = {SIM_CLIENT_ID: SIM_CLIENT_SECRET}
         #: every request: (method, path, {query params}) for tests to inspect
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        #: time.monotonic() at which each of ``requests`` arrived (benchmarks check the request rate)
+        self.request_times: list[float] = []
         self._rng = random.Random(seed)
         self._next_v1 = 1363500
         self.root_id = self._add("Acronis Cloud", "root", None).id

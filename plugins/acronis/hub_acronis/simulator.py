@@ -71,10 +71,11 @@ class AcronisSimulator:
 
     def respond(self, request: Request) -> Response:
         faults = self.faults
-        if faults.latency:
-            self._sleep(faults.latency)
         with self.state.lock:
             self.state.requests.append((request.method, request.path, dict(request.args)))
+            self.state.request_times.append(time.monotonic())
+        if faults.latency:
+            self._sleep(faults.latency)
         try:
             if faults.rate_limit_retry_after is not None:
                 raise ApiError(429, "Too many requests", headers={"Retry-After": str(faults.rate_limit_retry_after)})
