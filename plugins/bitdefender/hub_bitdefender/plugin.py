@@ -47,5 +47,5 @@ def hub_map_skus(skus):
 
 @hookimpl
 def hub_demo_simulator():
-    return DemoSimulator(make_app=simulator.make_app, config_for=simulator.config_for)
+    return DemoSimulator(make_app=simulator.make_demo_app, config_for=simulator.config_for)
 

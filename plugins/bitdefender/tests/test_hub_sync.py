@@ -92,7 +92,7 @@ def test_first_sync_lands_customers_statuses_and_counts(configured, clock):
     skus = {s.sku: s for s in db.session.execute(db.select(VendorSku)).scalars()}
     assert "aLaCarteMonhtlyUsage" not in skus
     assert skus["edrMonthlyUsage"].name == "EDR" and skus["emailSecurityMonthlyUsage"].unit == "mailbox"
-    assert configured.app.limits.rejected == 0  # never over GravityZone's limits
+    assert configured.app.limits.over_limit == 0  # never over GravityZone's limits
 
 
 def test_a_second_sync_changes_nothing(configured, clock):
@@ -178,5 +178,58 @@ def test_a_session_over_the_limits_is_refused_by_the_simulator(configured, clock
     # the negative control: the simulator's limits are real, so the first test's zero means something
     run = sync(clock, requests_per_second=100, rate_limits={"licensing": 100, "companies": 100})
 
-    assert configured.app.limits.rejected > 0
+    assert configured.app.limits.over_limit > 0
     assert run.status in ("succeeded", "failed")
+
+
+def break_at(sim_app, service: str, nth: int, **knobs):
+    """Set fault knobs when the ``nth`` request to ``service`` arrives (so mid-run), and answer it broken."""
+    answer = sim_app.handle
+    seen = []
+
+    def handle(request):
+        if request.path.endswith(f"/jsonrpc/{service}"):
+            seen.append(request.path)
+            if len(seen) == nth:
+                for knob, value in knobs.items():
+                    setattr(sim_app.faults, knob, value)
+        return answer(request)
+
+    sim_app.handle = handle  # the instance attribute wins over the method __call__ looks up
+    return seen
+
+
+@pytest.mark.parametrize("knobs, kind", [
+    ({"auth": True}, "auth_failed"),
+    ({"unavailable": 502}, "unavailable"),
+    ({"rate_limit_retry_after": 300}, "unavailable"),
+])
+def test_a_vendor_failing_in_the_middle_of_the_listing_changes_nothing(configured, clock, knobs, kind):
+    sim_state = configured.app.state
+    sync(clock)
+    sim_state.remove(sim_state.customer_ids()[0])
+    sim_state.set_counts(sim_state.customer_ids()[0], endpointMonthlyUsage=999)
+    before = snapshot()
+    # after the connection check and the tree walk, while customers are being read
+    seen = break_at(configured.app, "licensing", 3, **knobs)
+
+    run = sync(clock)
+
+    assert run.status == "failed" and run.error_kind == kind, run.error_message
+    assert len(seen) >= 3  # the fault struck while customers were being read
+    assert snapshot() == before
+
+
+def test_counts_come_from_reads_made_while_listing(configured, clock, app):
+    # why the conformance kit's "vendor breaks once counts are fetched" case does not apply here
+    requests_seen = []
+    monitor = app.extensions["hub.plugins"].pm.add_hookcall_monitoring(
+        lambda hook, impls, kwargs: requests_seen.append((hook, configured.app.requests)), lambda *a: None)
+    try:
+        run = sync(clock)
+    finally:
+        monitor()
+
+    assert run.status == "succeeded"
+    at_fetch = dict(requests_seen)["hub_fetch_license_counts"]
+    assert configured.app.requests == at_fetch  # nothing asked of GravityZone after the listing

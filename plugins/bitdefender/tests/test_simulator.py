@@ -143,7 +143,7 @@ def test_rate_limits_answer_429_with_html_and_retry_after(small, clock):
     for _ in range(20):
         clock.t += 0.2
         assert rpc.post("licensing", "getMonthlyUsage", {"companyId": company}).status_code == 200
-    assert app.limits.rejected == 1
+    assert app.limits.over_limit == 1
 
 
 def test_the_key_wide_limit_covers_every_service(small, clock):
@@ -188,10 +188,15 @@ def test_malformed_answers_the_listing_with_something_not_json(small):
     assert rpc.post("general", "getApiKeyDetails").status_code == 200  # only the listing
 
 
-def test_the_plugin_offers_it_for_demo_mode():
+def test_the_plugin_offers_it_for_demo_mode(clock):
     demo = plugin.hub_demo_simulator()
     app = demo.make_app(5)
     assert isinstance(app, simulator.GravityZoneSimulator) and app.customer_count() == 5
+    # limits counted, not enforced: the hub's kit drives it with sessions that never wait
+    app.clock = clock.now
+    rpc = Rpc(app)
+    assert [rpc.post("general", "getApiKeyDetails").status_code for _ in range(12)] == [200] * 12
+    assert app.limits.over_limit == 2
     assert demo.config_for("http://127.0.0.1:5000") == {"base_url": "http://127.0.0.1:5000/api",
                                                         "api_key": simulator.DEMO_API_KEY}
 
