@@ -1,0 +1,104 @@
+"""Checks that a misbehaving vendor (via the simulator's Faults) reaches the hub as the right error."""
+
+from __future__ import annotations
+
+from hub.plugins import ConnectionCheck, VendorAuthError, VendorDataError, VendorError, VendorUnavailableError
+from hub.testing.checks.base import check
+from hub.testing.checks.calls import HOOKS, Outcome, call, healthy_listing
+from hub.testing.harness import PluginHarness, fail
+
+#: the session's default cap on honoured Retry-After (VendorSession.max_retry_wait) is 65 s
+OVER_CAP_RETRY_AFTER = 300
+
+
+def _all_hooks(h: PluginHarness, config: dict, customers: list, **session_options) -> dict[str, Outcome]:
+    return {hook: call(h, hook, config, customers, **session_options) for hook in HOOKS}
+
+
+def _report(title: str, problems: list[str]) -> None:
+    if problems:
+        fail(title + ":\n  " + "\n  ".join(problems))
+
+
+@check("auth_error_maps_to_VendorAuthError")
+def auth_error_maps_to_VendorAuthError(h: PluginHarness) -> None:
+    """With every credential refused, each hook raises VendorAuthError (test_connection may instead
+    answer ok=False); counts raise too, rather than a CountFailure per customer."""
+    config = h.loaded_config()
+    customers = healthy_listing(h, config=config)
+    with h.faults(auth=True):
+        outcomes = _all_hooks(h, config, customers)
+    problems = []
+    for hook, result in outcomes.items():
+        refused = isinstance(result.value, ConnectionCheck) and not result.value.ok
+        if isinstance(result.error, VendorAuthError) or (hook == "hub_test_connection" and refused):
+            continue
+        problems.append(f"{hook} {result.describe()}; expected VendorAuthError"
+                        + (" (the whole vendor refused us: raise, don't yield a CountFailure per customer)"
+                           if hook == "hub_fetch_license_counts" and result.error is None else ""))
+    _report("refused credentials do not map to VendorAuthError", problems)
+
+
+@check("transient_maps_to_VendorUnavailableError")
+def transient_maps_to_VendorUnavailableError(h: PluginHarness) -> None:
+    """HTTP 500/503, 429 with Retry-After (under and over the session's cap) and timeouts raise
+    VendorUnavailableError from every hook, carrying the vendor's retry_after."""
+    config = h.loaded_config()
+    customers = healthy_listing(h, config=config)
+    wait = h.config.retry_after
+    scenarios = [
+        ("HTTP 503", {"unavailable": 503}, None),
+        ("HTTP 500", {"unavailable": 500}, None),
+        (f"HTTP 429 with Retry-After: {wait}", {"rate_limit_retry_after": wait}, wait),
+        (f"HTTP 429 with Retry-After: {OVER_CAP_RETRY_AFTER}", {"rate_limit_retry_after": OVER_CAP_RETRY_AFTER},
+         OVER_CAP_RETRY_AFTER),
+    ]
+    problems = []
+    for label, knobs, retry_after in scenarios:
+        with h.faults(**knobs):
+            outcomes = _all_hooks(h, config, customers)
+        for hook, result in outcomes.items():
+            if not isinstance(result.error, VendorUnavailableError):
+                problems.append(f"{label}: {hook} {result.describe()}; expected VendorUnavailableError")
+            elif retry_after is not None and (result.error.retry_after is None
+                                              or abs(result.error.retry_after - retry_after) > 1):
+                problems.append(f"{label}: {hook} raised VendorUnavailableError with retry_after="
+                                f"{result.error.retry_after!r}, expected {retry_after} (use raise_for_vendor_status"
+                                " or pass retry_after=parse_retry_after(...))")
+    # a vendor that answers too slowly: the session's timeout fires (shortened here to keep tests fast)
+    with h.faults(latency=0.3):
+        slow = call(h, "hub_list_customers", config, timeout=0.05, max_retries=1)
+    if not isinstance(slow.error, VendorUnavailableError):
+        problems.append(f"timeout: hub_list_customers {slow.describe()}; expected VendorUnavailableError "
+                        "(let the session's timeout error through, don't catch it)")
+    _report("transient failures do not map to VendorUnavailableError", problems)
+
+
+@check("malformed_maps_to_VendorDataError")
+def malformed_maps_to_VendorDataError(h: PluginHarness) -> None:
+    """A customer listing whose body is not valid JSON raises VendorDataError."""
+    config = h.loaded_config()
+    with h.faults(malformed=True):
+        result = call(h, "hub_list_customers", config)
+    if not isinstance(result.error, VendorDataError):
+        fail(f"with a malformed listing body, hub_list_customers {result.describe()}; expected VendorDataError "
+             "(use hub.plugins.json_or_data_error)")
+
+
+@check("listing_cut_short_is_an_error")
+def listing_cut_short_is_an_error(h: PluginHarness) -> None:
+    """When the listing breaks after its first page, hub_list_customers raises a VendorError
+    (VendorDataError or VendorUnavailableError), never returns the partial listing."""
+    served = h.simulator(h.config.paging_customers)
+    config = h.loaded_config(served)
+    full = len(healthy_listing(h, served, config))
+    with h.faults(served, cut_listing=True):
+        result = call(h, "hub_list_customers", config)
+    if result.error is None:
+        fail(f"with the listing cut after its first page, hub_list_customers returned {len(result.value)} of "
+             f"{full} customers without raising: the hub would detach the rest. Raise VendorDataError when "
+             "a page that should come does not")
+    if not isinstance(result.error, (VendorDataError, VendorUnavailableError)):
+        kind = "a VendorError of the wrong kind" if isinstance(result.error, VendorError) else "a plugin bug"
+        fail(f"with the listing cut short, hub_list_customers {result.describe()} ({kind}); expected "
+             "VendorDataError or VendorUnavailableError")

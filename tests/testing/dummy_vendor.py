@@ -1,0 +1,155 @@
+"""Acme: a small vendor whose plugin is correct, for proving the conformance kit passes and fails.
+
+The API is REST with an ``X-Api-Key`` header, a customer listing in pages of 25 and a batch usage
+call. The simulator honours every ``Faults`` knob. ``AcmeVendor`` is written the way a good plugin
+is; ``broken_plugins.py`` breaks it one rule at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+from marshmallow import Schema, fields
+from werkzeug.wrappers import Request, Response
+
+from hub.plugins import (
+    ConnectionCheck,
+    CustomerStatus,
+    DemoSimulator,
+    LicenseCount,
+    SkuMapping,
+    VendorCustomer,
+    VendorDataError,
+    VendorInfo,
+    hookimpl,
+    json_or_data_error,
+    raise_for_vendor_status,
+)
+from hub.plugins.simulator import Faults
+
+API_KEY = "acme-key-5d41402abc4b2a76"
+PAGE_SIZE = 25
+SKUS = {"seats": ("Backup seats", True), "storage_gb": ("Cloud storage", True), "mfa": ("MFA flag", False)}
+
+
+class AcmeSimulator:
+    """The Acme API in memory: customers ``c-0001``..., every 7th suspended, every 5th without storage."""
+
+    def __init__(self, customers: int) -> None:
+        self.faults = Faults()
+        self.customers = [{"id": f"c-{n:04d}", "name": f"Customer {n:04d}", "suspended": n % 7 == 0}
+                          for n in range(1, customers + 1)]
+        self.requests = 0
+
+    def listed_customer_count(self) -> int:
+        return len(self.customers)
+
+    def usage(self, customer_id: str) -> list[dict]:
+        n = int(customer_id.split("-")[1])
+        rows = [{"customer": customer_id, "sku": "seats", "quantity": n % 9 + 1},
+                {"customer": customer_id, "sku": "mfa", "quantity": 1}]
+        if n % 5:
+            rows.append({"customer": customer_id, "sku": "storage_gb", "quantity": f"{n * 1.5:.1f}"})
+        return rows
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        return self.answer(request)(environ, start_response)
+
+    def answer(self, request: Request) -> Response:
+        self.requests += 1
+        f = self.faults
+        if f.latency:
+            time.sleep(f.latency)
+        if f.auth or request.headers.get("X-Api-Key") != API_KEY:
+            return _json({"error": "invalid API key"}, 401)
+        if f.unavailable:
+            return _json({"error": "maintenance"}, f.unavailable)
+        if f.rate_limit_retry_after is not None:
+            return _json({"error": "slow down"}, 429, {"Retry-After": str(f.rate_limit_retry_after)})
+        if request.path == "/api/me":
+            return _json({"account": "Acme MSP"})
+        if request.path == "/api/customers":
+            page = int(request.args.get("page", 1))
+            if f.malformed:
+                return Response('{"items": [{"id": "c-00', status=200, content_type="application/json")
+            if f.cut_listing and page > 1:
+                return _json({"error": "internal error"}, 500)
+            items = self.customers[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+            more = page * PAGE_SIZE < len(self.customers)
+            return _json({"items": items, "next_page": page + 1 if more else None})
+        if request.path == "/api/usage":
+            ids = [i for i in request.args.get("ids", "").split(",") if i]
+            known = {c["id"] for c in self.customers}
+            return _json({"items": [row for i in ids if i in known for row in self.usage(i)]})
+        return _json({"error": "not found"}, 404)
+
+
+def _json(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
+
+
+class AcmeConfig(Schema):
+    base_url = fields.Url(required=True, require_tld=False)
+    api_key = fields.String(required=True, metadata={"secret": True})
+
+
+class AcmeVendor:
+    """A correct plugin. Methods other than hooks are the seams the broken variants override."""
+
+    slug = "acme"
+
+    @hookimpl
+    def hub_vendor_info(self):
+        return VendorInfo(slug=self.slug, display_name="Acme Backup", version="1.0.0",
+                          description="Acme's backup seats and storage", config_schema=AcmeConfig,
+                          requests_per_second=50)
+
+    @hookimpl
+    def hub_test_connection(self, config, session):
+        body = self.get(config, session, "/api/me")
+        return ConnectionCheck(ok=True, message=f"signed in as {body['account']}", account_name=body["account"])
+
+    @hookimpl
+    def hub_list_customers(self, config, session):
+        page = 1
+        while page:
+            body = self.get(config, session, "/api/customers", page=page)
+            for item in body["items"]:
+                yield self.customer(item)
+            page = body.get("next_page")
+
+    @hookimpl
+    def hub_fetch_license_counts(self, config, session, customers):
+        ids = [c.external_id for c in customers]
+        for start in range(0, len(ids), 50):
+            body = self.get(config, session, "/api/usage", ids=",".join(ids[start:start + 50]))
+            for row in body["items"]:
+                yield LicenseCount(row["customer"], row["sku"], Decimal(str(row["quantity"])))
+
+    @hookimpl
+    def hub_map_skus(self, config, skus):
+        return [SkuMapping(sku=s, name=SKUS[s][0], billable=SKUS[s][1], unit="GB" if s == "storage_gb" else "seat")
+                for s in skus if s in SKUS]
+
+    @hookimpl
+    def hub_demo_simulator(self):
+        return DemoSimulator(make_app=AcmeSimulator,
+                             config_for=lambda base_url: {"base_url": base_url, "api_key": API_KEY})
+
+    # -- seams -----------------------------------------------------------------------------------
+
+    def customer(self, item: dict) -> VendorCustomer:
+        try:
+            return VendorCustomer(external_id=item["id"], name=item["name"],
+                                  status=CustomerStatus.SUSPENDED if item["suspended"] else CustomerStatus.ACTIVE)
+        except KeyError as err:
+            raise VendorDataError(f"a customer has no {err}") from None
+
+    def get(self, config, session, path: str, **params) -> dict:
+        response = session.get(config["base_url"].rstrip("/") + path, params=params,
+                               headers={"X-Api-Key": config["api_key"]})
+        raise_for_vendor_status(response, session)
+        return json_or_data_error(response, session)

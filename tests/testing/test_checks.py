@@ -1,0 +1,35 @@
+"""Each named check passes on a correct plugin and fails, with its own message, on a broken one."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.testing import CHECKS, ConformanceFailure, PluginHarness
+from tests.testing.broken_plugins import BROKEN
+from tests.testing.dummy_vendor import AcmeVendor
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    with PluginHarness("acme", plugin=AcmeVendor(), workdir=tmp_path_factory.mktemp("good")) as harness:
+        yield harness
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_correct_plugin_passes(good, name):
+    CHECKS[name](good)
+
+
+def test_every_check_is_proven_to_fail():
+    """No check is left without a broken plugin that makes it fail."""
+    assert set(CHECKS) - {check for _, check, _ in BROKEN} == {"entry_point_loads"} - {
+        check for _, check, _ in BROKEN}
+
+
+@pytest.mark.parametrize(("plugin", "check", "message"), BROKEN,
+                         ids=[f"{p.__name__}-{c}" for p, c, _ in BROKEN])
+def test_broken_plugin_fails_its_check(plugin, check, message, tmp_path):
+    with PluginHarness("acme", plugin=plugin(), workdir=tmp_path) as harness:
+        with pytest.raises(ConformanceFailure) as failure:
+            CHECKS[check](harness)
+    assert message in str(failure.value), str(failure.value)
