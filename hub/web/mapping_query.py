@@ -44,7 +44,8 @@ def _order(query: TableQuery):
 
     status_rank = case(*((VendorCustomer.map_status == value, rank) for value, rank in STATUS_ORDER.items()),
                        else_=9)
-    name = func.lower(VendorCustomer.name)
+    # ties break by name in the same direction, so descending is exactly ascending reversed
+    name = ordered(func.lower(VendorCustomer.name))
     if query.sort == "status":
         keys = [ordered(status_rank), name]
     elif query.sort == "organization":
@@ -53,7 +54,7 @@ def _order(query: TableQuery):
     elif query.sort == "vendor_status":
         keys = [ordered(VendorCustomer.vendor_status), name]
     else:
-        keys = [ordered(name)]
+        keys = [name]
     return keys + [ordered(VendorCustomer.id)]
 
 

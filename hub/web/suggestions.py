@@ -113,8 +113,8 @@ def _earlier_mappings(integration_id: int) -> dict[str, tuple[int, str]]:
 def suggest(integration_id: int, customer_ids: list[int] | None = None, min_score: float = 0.0,
             limit: int = 200) -> list[Suggestion]:
     """The best Organization for each Not mapped customer of this integration, best scores first."""
-    index = _OrgIndex(list(db.session.execute(
-        select(Organization.id, Organization.name, Organization.domain)).tuples()))
+    index = _OrgIndex([tuple(row) for row in db.session.execute(
+        select(Organization.id, Organization.name, Organization.domain))])
     if not index.names:
         return []
     earlier = _earlier_mappings(integration_id)

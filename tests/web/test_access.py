@@ -1,0 +1,116 @@
+"""Every role on every route: who may read, who may change. Table-driven over the app's url_map."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint, url_for
+
+from hub.extensions import db
+from hub.models import Organization, SyncRun, VendorCustomer
+from hub.web.access import roles
+from tests.web.access_table import EXPECTED, PUBLIC
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+            for method in rule.methods - IGNORED_METHODS}
+
+
+def test_every_route_has_an_expected_rule(app):
+    missing = sorted(app_routes(app) - set(EXPECTED))
+    assert not missing, f"routes without a row in tests/web/access_table.py: {missing}"
+
+
+def test_every_expected_rule_is_a_route(app):
+    stale = sorted(set(EXPECTED) - app_routes(app))
+    assert not stale, f"rows in access_table.py for routes that no longer exist: {stale}"
+
+
+def test_code_declarations_match_the_table(app):
+    """The ``@roles`` data on each view says the same as the table (admin implied everywhere)."""
+    from hub.web.access import SAFE_METHODS
+
+    for (endpoint, method), expected in EXPECTED.items():
+        view = app.view_functions[endpoint]
+        if expected == PUBLIC:
+            assert endpoint == "static" or getattr(view, "hub_public", False), endpoint
+            continue
+        rule = view.hub_access
+        declared = rule.read if method in SAFE_METHODS else rule.change
+        assert declared == expected, (endpoint, method, declared)
+
+
+def _url_args(app, endpoint: str, ids: dict) -> dict:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {"slug": "fake", "customer_id": ids["customer"], "organization_id": ids["organization"],
+              "run_id": ids["run"], "filename": "hub.css"}
+    return {arg: values[arg] for arg in rule.arguments}
+
+
+@pytest.fixture
+def world(mapped_world, users):
+    run = db.session.execute(db.select(SyncRun).order_by(SyncRun.id)).scalars().first()
+    customer = db.session.execute(db.select(VendorCustomer).filter_by(external_id="c-2")).scalar_one()
+    org = db.session.execute(db.select(Organization).filter_by(name="Contoso")).scalar_one()
+    return {"customer": customer.id, "organization": org.id, "run": run.id}
+
+
+ROUTES = sorted(EXPECTED.items(), key=lambda item: item[0])
+
+
+@pytest.mark.parametrize(("route", "allowed"), ROUTES, ids=[f"{e}:{m}" for (e, m), _ in ROUTES])
+def test_role_access(app, client, auth, world, route, allowed):
+    endpoint, method = route
+    with app.test_request_context():
+        url = url_for(endpoint, **_url_args(app, endpoint, world))
+
+    def call():
+        return client.open(url, method=method, data={})
+
+    anonymous = call()
+    if allowed == PUBLIC:
+        assert anonymous.status_code < 400 or endpoint == "auth.login", anonymous.status_code
+        return
+    if url.startswith("/api/"):
+        assert anonymous.status_code == 401
+    else:
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+    for role in ("viewer", "billing", "admin"):  # least rights first: their calls change nothing
+        auth.login(role)
+        response = call()
+        if role in allowed:
+            assert response.status_code not in (401, 403), (role, response.status_code)
+            if endpoint != "auth.logout":  # signing out rightly lands on the login page
+                assert "/login" not in response.headers.get("Location", ""), role
+            assert response.status_code < 500, (role, response.status_code, response.data[:500])
+        else:
+            assert response.status_code == 403, (role, response.status_code)
+        auth.logout()
+
+
+def test_a_view_without_roles_is_refused(app, client, auth):
+    """Deny by default: a route that forgot ``@roles`` answers 403 even to an admin."""
+    bp = Blueprint("forgetful", __name__)
+
+    @bp.get("/forgetful")
+    def forgetful():
+        return "should never be served"
+
+    @bp.get("/declared")
+    @roles()
+    def declared():
+        return "fine"
+
+    app.register_blueprint(bp)
+    auth.login("admin")
+    assert client.get("/forgetful").status_code == 403
+    assert client.get("/declared").data == b"fine"
+
+
+def test_unknown_urls_are_404_not_a_login_loop(client, auth):
+    assert client.get("/no/such/page").status_code == 404
+    auth.login("viewer")
+    assert client.get("/no/such/page").status_code == 404
