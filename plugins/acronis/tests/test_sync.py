@@ -167,6 +167,23 @@ def test_a_customer_whose_usage_fails_keeps_its_last_counts(hub, sim):
     assert "Usage is not available" in customers_by_id()[first].count_error
 
 
+def test_rotating_the_client_secret_keeps_customers_and_mappings(hub, sim):
+    from hub import mapping
+
+    sync()
+    customer = customers_by_id()[sim.state.customers()[0].id]
+    mapping.create_organization_from_customer(customer.id, Actor.cli("test"))
+    client_id = next(iter(sim.state.clients))
+    sim.state.clients[client_id] = "rotated-secret-2b7e"
+    assert sync().error_kind == "auth_failed"  # the old secret no longer works
+    integrations.configure("acronis", {"client_secret": "rotated-secret-2b7e"}, Actor.cli("test"),
+                           check_connection=False)
+    run = sync()
+    assert (run.status, run.customers_added, run.customers_detached) == ("succeeded", 0, 0)
+    again = customers_by_id()[customer.external_id]
+    assert (again.id, again.map_status) == (customer.id, MapStatus.MAPPED)
+
+
 def break_auth(sim):
     sim.faults.auth = True
 
