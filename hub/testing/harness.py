@@ -53,6 +53,20 @@ class RunResult:
     state_message: str | None
 
 
+@dataclass
+class FaultWindow:
+    """When a fault was switched on (in simulator requests) and when it was switched off again."""
+
+    served: ServedApp
+    armed_at: int | None = None
+    ended_at: int | None = None
+
+    @property
+    def vendor_called(self) -> bool:
+        """Whether any request reached the simulator while the fault was on."""
+        return self.armed_at is not None and (self.ended_at or 0) > self.armed_at
+
+
 class PluginHarness:
     """A plugin under test. ``plugin`` registers an object directly instead of the entry point."""
 
@@ -164,28 +178,35 @@ class PluginHarness:
                 setattr(faults, k, v)
 
     @contextlib.contextmanager
-    def faults_from(self, hook: str | None, served: ServedApp | None = None, **knobs: Any) -> Iterator[None]:
+    def faults_from(self, hook: str | None, served: ServedApp | None = None, **knobs: Any) -> Iterator["FaultWindow"]:
         """Set fault knobs the moment the hub calls ``hook`` (``None``: at once), so a sync gets past
-        the earlier stages and fails in that one; put the old values back after the block."""
-        if hook is None:
-            with self.faults(served, **knobs):
-                yield
-            return
-        faults = (served or self.simulator()).faults
+        the earlier stages and fails in that one; put the old values back after the block. The
+        yielded window tells afterwards whether the vendor was called while failing."""
+        served = served or self.simulator()
+        faults = served.faults
         old = {k: getattr(faults, k) for k in knobs}
+        window = FaultWindow(served)
+
+        def arm() -> None:
+            for k, v in knobs.items():
+                setattr(faults, k, v)
+            window.armed_at = served.request_count
 
         def before(hook_name, impls, kwargs):
             if hook_name == hook:
-                for k, v in knobs.items():
-                    setattr(faults, k, v)
+                arm()
 
-        undo = self.registry.pm.add_hookcall_monitoring(before, lambda *args: None)
+        undo = self.registry.pm.add_hookcall_monitoring(before, lambda *args: None) if hook else None
+        if hook is None:
+            arm()
         try:
-            yield
+            yield window
         finally:
-            undo()
+            if undo is not None:
+                undo()
             for k, v in old.items():
                 setattr(faults, k, v)
+            window.ended_at = served.request_count
 
     # -- hub syncs -------------------------------------------------------------------------------
 

@@ -23,6 +23,12 @@ class ServedApp:
     base_url: str
     server: BaseWSGIServer
     thread: threading.Thread
+    counter: "_Counter"
+
+    @property
+    def request_count(self) -> int:
+        """Requests the app has received so far (any path, any answer)."""
+        return self.counter.value
 
     @property
     def faults(self):
@@ -41,11 +47,25 @@ class ServedApp:
         self.stop()
 
 
+class _Counter:
+    """WSGI middleware counting requests, so a check can tell whether the plugin called the vendor."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.value = app, 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self._lock:
+            self.value += 1
+        return self.app(environ, start_response)
+
+
 def serve(app: Any, host: str = "127.0.0.1", name: str = "simulator") -> ServedApp:
     """Start serving ``app`` on ``host`` at a port the OS picks; ``stop()`` (or ``with``) ends it."""
-    server = make_server(host, 0, app, threaded=True, request_handler=_QuietHandler)
+    counter = _Counter(app)
+    server = make_server(host, 0, counter, threaded=True, request_handler=_QuietHandler)
     # a short poll interval makes stop() quick; the thread is a daemon so a forgotten stop never hangs exit
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"hub-{name}", daemon=True)
     thread.start()
-    return ServedApp(app, f"http://{host}:{server.server_port}", server, thread)
+    return ServedApp(app, f"http://{host}:{server.server_port}", server, thread, counter)
