@@ -114,8 +114,8 @@ class AcronisClient:
             detail = error_detail(response)
             oauth_error = (detail or "").split(":", 1)[0]
             if response.status_code != 400 or oauth_error in OAUTH_AUTH_ERRORS:
-                raise VendorAuthError(f"Acronis refused the API client credentials: {self._redact(detail or 'no detail')}",
-                                      status=response.status_code)
+                raise VendorAuthError("Acronis refused the API client credentials: "
+                                      f"{self._redact(detail or 'no detail')}", status=response.status_code)
         self._raise_for_status(response, "POST /idp/token", not_found_field="base_url")
         body = json_or_data_error(response, self.session)
         token = body.get("access_token") if isinstance(body, dict) else None

@@ -32,7 +32,8 @@ class AcronisConfig(Schema):
     #: the data-center URL shown when the API client was created, e.g. https://eu2-cloud.acronis.com
     base_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"},
                           metadata={"label": "Data center URL",
-                                    "help": "As shown when the API client was created, e.g. https://eu2-cloud.acronis.com"})
+                                    "help": "As shown when the API client was created, "
+                                            "e.g. https://eu2-cloud.acronis.com"})
     client_id = Trimmed(required=True, validate=validate.Length(min=1, max=200),
                         metadata={"label": "API client ID"})
     client_secret = Trimmed(required=True, validate=validate.Length(min=1, max=500),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-import responses
 
 from hub.plugins import VendorAuthError, VendorConfigError, VendorDataError, VendorUnavailableError
 from hub_acronis.client import AcronisClient
