@@ -32,7 +32,7 @@ class AcronisConfig(Schema):
     #: the data-center URL shown when the API client was created, e.g. https://eu2-cloud.acronis.com
     base_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"},
                           metadata={"label": "Data center URL",
-                                    "help": "As shown when the API client was created, "
+                                    "description": "As shown when the API client was created, "
                                             "e.g. https://eu2-cloud.acronis.com"})
     client_id = Trimmed(required=True, validate=validate.Length(min=1, max=200),
                         metadata={"label": "API client ID"})
@@ -40,7 +40,7 @@ class AcronisConfig(Schema):
                             metadata={"label": "API client secret", "secret": True})
     partner_tenant_id = OptionalUuid(load_default=None, allow_none=True,
                                      metadata={"label": "Partner tenant ID (optional)",
-                                               "help": "Only to list a tenant other than the API client's own"})
+                                               "description": "Only to list a tenant other than the API client's own"})
 
     @post_load
     def _normalise_base_url(self, data: dict, **kwargs) -> dict:

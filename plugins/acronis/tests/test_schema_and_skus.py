@@ -77,3 +77,13 @@ def test_the_sku_table_is_consistent():
     assert all(info.name and info.unit for info in SKUS.values())
     storage = [sku for sku in SKUS if sku.endswith("storage")]
     assert storage and all(SKUS[sku].unit == "GB" for sku in storage)
+
+
+def test_the_app_center_form_shows_labels_help_and_a_password_box():
+    from hub.web.schema_form import form_fields
+
+    form = {f.name: f for f in form_fields(plugin.hub_vendor_info().config_schema)}
+    assert (form["base_url"].kind, form["base_url"].label) == ("url", "Data center URL")
+    assert "eu2-cloud.acronis.com" in form["base_url"].help
+    assert (form["client_secret"].kind, form["client_secret"].secret) == ("password", True)
+    assert form["partner_tenant_id"].required is False
