@@ -258,10 +258,14 @@ _clients_lock = threading.Lock()
 
 
 def client_for(config: dict, session: VendorSession) -> AcronisClient:
-    """The client for this config and session, so one sync run's hooks share a token."""
+    """The client for this config and session, so one sync run's hooks share a token.
+
+    The cache is keyed weakly by the session and the client holds only a proxy of it: when the hub
+    drops the session at the end of the run, the client and its token go too.
+    """
     key = (config["base_url"], config["client_id"], config["client_secret"], config.get("partner_tenant_id"))
     with _clients_lock:
         per_session = _clients.setdefault(session, {})
         if key not in per_session:
-            per_session[key] = AcronisClient(config, session)
+            per_session[key] = AcronisClient(config, weakref.proxy(session))
         return per_session[key]

@@ -216,3 +216,21 @@ def test_unmatched_calls_fail_loudly(api, client):
     with pytest.raises(VendorUnavailableError):
         client.access_token()
     assert isinstance(api.rsps.calls[0].response, requests.ConnectionError)
+
+
+def test_hooks_of_one_session_share_a_client_that_goes_with_the_session(config):
+    import gc
+    import weakref
+
+    from hub.plugins import VendorSession
+    from hub_acronis.client import client_for
+
+    session = VendorSession()
+    first = client_for(config, session)
+    assert client_for(config, session) is first
+    assert client_for({**config, "client_secret": "other"}, session) is not first
+    assert client_for(config, VendorSession()) is not first
+    gone = weakref.ref(session)
+    del session, first
+    gc.collect()
+    assert gone() is None  # the cache did not keep the session (and its client) alive
