@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hub.extensions import db
-from hub.models import SyncRun, SyncStatus, VendorCustomer, VendorIntegration
+from hub.models import SyncRun, SyncStatus, VendorIntegration
 from hub.web.access import ANYONE, roles
 from hub.web.helpers import STATE_LABELS, registry
+from hub.web.mapping_query import status_count_query, status_of
 
 bp = Blueprint("dashboard", __name__)
 
@@ -18,10 +19,10 @@ bp = Blueprint("dashboard", __name__)
 def index():
     found = list(db.session.execute(select(VendorIntegration).order_by(VendorIntegration.slug)).scalars())
     counts: dict[int, dict[str, int]] = {}
-    for integration_id, status, n in db.session.execute(
-            select(VendorCustomer.integration_id, VendorCustomer.map_status, func.count())
-            .group_by(VendorCustomer.integration_id, VendorCustomer.map_status)):
-        counts.setdefault(integration_id, {})[status] = n
+    for integration_id, detached, mapped, n in db.session.execute(status_count_query()):
+        status = status_of(detached, mapped)
+        by_status = counts.setdefault(integration_id, {})
+        by_status[status] = by_status.get(status, 0) + n
     reviews = list(db.session.execute(
         select(SyncRun).filter_by(status=SyncStatus.NEEDS_REVIEW.value).order_by(SyncRun.started_at.desc())
         .limit(10)).scalars())

@@ -125,10 +125,24 @@ def one_row(customer_id: int) -> dict | None:
     return None if row is None else row_dict(row, licenses_for([row.id]).get(row.id, []))
 
 
+def status_of(detached: bool, mapped: bool) -> str:
+    if detached:
+        return MapStatus.DETACHED.value
+    return MapStatus.MAPPED.value if mapped else MapStatus.NOT_MAPPED.value
+
+
+def status_count_query():
+    """(integration_id, detached?, mapped?, count) groups. Grouping on the two tests, not on the CASE
+    expression: PostgreSQL refuses a GROUP BY whose bound parameters differ from the SELECT's."""
+    detached = VendorCustomer.detached_at.is_not(None)
+    mapped = VendorCustomer.organization_id.is_not(None)
+    return (select(VendorCustomer.integration_id, detached, mapped, func.count())
+            .group_by(VendorCustomer.integration_id, detached, mapped))
+
+
 def status_counts(integration_id: int) -> dict[str, int]:
     counts = {value: 0 for value in STATUS_ORDER}
-    for status, n in db.session.execute(
-            select(VendorCustomer.map_status, func.count()).where(VendorCustomer.integration_id == integration_id)
-            .group_by(VendorCustomer.map_status)):
-        counts[status] = n
+    for _, detached, mapped, n in db.session.execute(
+            status_count_query().where(VendorCustomer.integration_id == integration_id)):
+        counts[status_of(detached, mapped)] += n
     return counts
