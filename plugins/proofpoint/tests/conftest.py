@@ -5,7 +5,9 @@
 - ``handle`` / ``session``: the plugin registered with the hub's real plugin registry, and the
   VendorSession the hub would build for it, with ``sleep`` recorded instead of slept.
 - ``sim``: the plugin's simulator served on a free loopback port.
-- ``app`` (from the hub's own conftest): a real hub app on SQLite or PostgreSQL.
+- from the hub's test kit (``hub.testing``'s pytest plugin), named by ``hub_plugin`` below:
+  ``hub_harness``, ``hub_app`` (a real hub app with this plugin loaded from its entry point, on SQLite,
+  or PostgreSQL when HUB_TEST_DATABASE_URL is set), ``simulator`` (served on loopback).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import hub_proofpoint.plugin
 from hub.plugin_host import PluginRegistry
 from hub_proofpoint.schema import ProofpointConfig
 from hub_proofpoint.simulator import DEMO_CONFIG, make_app
-from tests.conftest import app, app_ctx, database_url, make_test_config  # noqa: F401  (fixtures)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE_URL = "https://us1.proofpointessentials.com"
@@ -84,9 +85,9 @@ def api():
 
 
 @pytest.fixture
-def app_config(tmp_path, database_url):  # noqa: F811
-    """The hub app finds this plugin the way production does: through its ``hub`` entry point."""
-    return make_test_config(tmp_path, database_url, HUB_LOAD_ENTRY_POINTS=True)
+def hub_plugin():
+    """The entry-point name the hub's test kit loads (its fixtures find the plugin through it)."""
+    return "proofpoint"
 
 
 @pytest.fixture

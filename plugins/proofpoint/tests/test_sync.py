@@ -1,11 +1,16 @@
 """Real hub syncs: the plugin found through its entry point, the simulator on loopback, a real database.
 
+The hub app, its database and the served simulator come from the hub's test kit fixtures
+(``hub_harness``, ``hub_app``, ``simulator``), as they would for a third-party plugin.
+
 Every failure is checked the same way: after a good first sync the simulated account changes (so a
 sync that applied anything would show), the vendor then misbehaves, and the hub's tables must be
 exactly as they were.
 """
 
 from decimal import Decimal
+
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +20,7 @@ from hub.audit import Actor
 from hub.extensions import db
 from hub.models import IntegrationState, LicenseCount, MapStatus, VendorCustomer, VendorSku
 from hub.sync import run_sync
+from hub.testing import SuiteConfig
 
 #: the hub's data: what a failed sync must leave untouched (runs and integration state may change)
 DATA_TABLES = ("organizations", "vendor_customers", "vendor_skus", "license_counts", "license_count_history",
@@ -64,10 +70,24 @@ def expected_counts(state, source="active_users", bill_trials=False):
 
 
 @pytest.fixture
-def hub(app, sim):
-    with app.app_context():
-        integrations.configure("proofpoint", sim.config(), Actor.cli("test"), enable=True, check_connection=False)
-        yield app
+def hub_suite_config():
+    return SuiteConfig(customers=12)
+
+
+@pytest.fixture
+def sim(simulator):
+    """The served simulator with its account (``state``) and fault knobs at hand."""
+    return SimpleNamespace(app=simulator.app, state=simulator.app.state, faults=simulator.faults,
+                           base_url=simulator.base_url)
+
+
+@pytest.fixture
+def hub(hub_harness, hub_app, simulator):
+    with hub_app.app_context():
+        integrations.configure("proofpoint", hub_harness.raw_config(simulator), Actor.cli("test"), enable=True,
+                               check_connection=False)
+        yield hub_app
+        db.session.remove()
 
 
 def test_the_plugin_comes_from_its_entry_point(hub):
