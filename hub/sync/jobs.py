@@ -22,23 +22,27 @@ from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.scheduler")
 
-#: states in which the schedule pauses until a person acts
+#: states in which the schedule pauses until a person acts (needs_review: until an admin confirms or dismisses)
 PAUSED_STATES = {IntegrationState.NEEDS_REAUTH.value, IntegrationState.NOT_CONFIGURED.value,
-                 IntegrationState.PLUGIN_MISSING.value, IntegrationState.DISABLED.value}
+                 IntegrationState.PLUGIN_MISSING.value, IntegrationState.DISABLED.value,
+                 IntegrationState.NEEDS_REVIEW.value}
 
 #: extra jobs other parts of the hub add (billing's daily invoice run): (id, func(app), trigger kwargs)
 EXTRA_JOBS: list[tuple[str, Callable[[Flask], None], dict]] = []
 
 
 def due_integrations(now: datetime | None = None) -> list[VendorIntegration]:
+    """Enabled integrations whose interval has passed, or whose retry time has come (state retrying)."""
     now = now or utcnow()
     due = []
-    for integration in db.session.execute(db.select(VendorIntegration).filter_by(enabled=True)).scalars():
+    for integration in db.session.execute(
+            db.select(VendorIntegration).filter_by(enabled=True).order_by(VendorIntegration.slug)).scalars():
         if integration.state in PAUSED_STATES:
             continue
         if integration.retry_not_before and integration.retry_not_before > now:
             continue
-        if integration.last_sync_at and integration.last_sync_at + timedelta(
+        retry_now = integration.state == IntegrationState.RETRYING.value and integration.retry_not_before
+        if not retry_now and integration.last_sync_at and integration.last_sync_at + timedelta(
                 minutes=integration.interval_minutes) > now:
             continue
         due.append(integration)
@@ -51,15 +55,18 @@ def run_due_syncs(app: Flask) -> list[int]:
 
     made = []
     with app.app_context():
-        for integration in due_integrations():
+        # slugs, not instances: each sync commits and the session is removed between them
+        slugs = [integration.slug for integration in due_integrations()]
+        db.session.remove()
+        for slug in slugs:
             try:
-                made.append(run_sync(integration.slug, trigger="schedule", triggered_by="scheduler").id)
+                made.append(run_sync(slug, trigger="schedule", triggered_by="scheduler").id)
             except AlreadyRunning:
-                log.info("%s is already syncing elsewhere; skipped", integration.slug)
+                log.info("%s is already syncing elsewhere; skipped", slug)
             except SyncNotPossible as err:
-                log.info("%s skipped: %s", integration.slug, err)
+                log.info("%s skipped: %s", slug, err)
             except Exception:
-                log.exception("scheduled sync of %s crashed", integration.slug)
+                log.exception("scheduled sync of %s crashed", slug)
             finally:
                 db.session.remove()
     return made
