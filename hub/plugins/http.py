@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import datetime
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
@@ -25,24 +28,42 @@ from .errors import VendorAuthError, VendorConfigError, VendorDataError, VendorU
 log = logging.getLogger("hub.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def is_unavailable_status(status: int) -> bool:
+    """A final status that means "try again later": 408, 429 and any 5xx."""
+    return status in (408, 429) or 500 <= status <= 599
+#: the connection failed, timed out, or broke off in the middle of a body: worth retrying
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+INVALID_URL = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: ``"5"``, ``"60, 60"`` or an HTTP date."""
-    if not value:
+    """Seconds to wait from a ``Retry-After`` header: ``"5"``, ``"60, 60"`` or an HTTP date.
+
+    ``None`` when the header is missing or unreadable. An HTTP date holds a comma of its own
+    (``Wed, 21 Oct 2015 07:28:00 GMT``), so only a number is cut at the first comma.
+    """
+    if not value or not value.strip():
         return None
     first = value.split(",")[0].strip()
     try:
-        return max(0.0, float(first))
+        seconds = float(first)
     except ValueError:
-        pass
+        return _seconds_until(value.strip(), now)
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _seconds_until(http_date: str, now: float | None) -> float | None:
     try:
-        when = email.utils.parsedate_to_datetime(first).timestamp()
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError):
         return None
-    return max(0.0, when - (time.time() if now is None else now))
+    if when.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are always UTC
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class RateLimiter:
@@ -108,10 +129,16 @@ def acquire_together(*limiters: RateLimiter | None) -> None:
 
 
 class Redactor:
-    """Replaces every known secret value in a text with ``***``."""
+    """Replaces every known secret value in a text with ``***``, also as it appears in a URL
+    (percent-encoded, as requests sends it) or a form body (``+`` for spaces)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+        forms = set()
+        for secret in secrets:
+            if secret and len(secret) >= 3:
+                forms |= {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
+                          requests.utils.requote_uri(secret)}
+        self.secrets = sorted(forms, key=len, reverse=True)
 
     def __call__(self, text: object) -> str:
         text = str(text)
@@ -145,6 +172,11 @@ class VendorSession(requests.Session):
         self.backoff = backoff
         self.max_retry_wait = max_retry_wait
         self.max_concurrency = max(1, max_concurrency)
+        if self.max_concurrency > requests.adapters.DEFAULT_POOLSIZE:
+            # one kept-alive connection per worker thread, instead of urllib3 discarding the extras
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.max_concurrency)
+            self.mount("https://", adapter)
+            self.mount("http://", adapter)
         self.redact = Redactor(secrets)
         self.rate_limiter = RateLimiter(requests_per_second, clock=clock, sleep=sleep)
         #: stricter budgets for some calls, chosen per request with ``rate_key=``
@@ -168,7 +200,10 @@ class VendorSession(requests.Session):
             started = time.monotonic()
             try:
                 response = super().request(method, url, *args, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as err:
+            except INVALID_URL as err:
+                raise VendorConfigError(f"{method} {self.redact(_path(str(url)))}: invalid URL "
+                                        f"({type(err).__name__})", field="base_url") from None
+            except TRANSPORT_ERRORS as err:
                 kind = "timed out" if isinstance(err, requests.Timeout) else "could not connect"
                 if attempt >= self.max_retries:
                     raise VendorUnavailableError(
@@ -213,7 +248,7 @@ def raise_for_vendor_status(response: requests.Response, session: VendorSession 
                             detail: str | None = None) -> requests.Response:
     """Map a final HTTP status to the hub's error taxonomy; return the response when it is 2xx/3xx.
 
-    401/403 -> VendorAuthError; 429/5xx -> VendorUnavailableError (with retry_after);
+    401/403 -> VendorAuthError; 408/429/5xx -> VendorUnavailableError (with retry_after);
     404 -> VendorConfigError; other 4xx -> VendorDataError. ``detail`` is added to the message
     (pass the vendor's error text), redacted by ``session``.
     """
@@ -225,7 +260,7 @@ def raise_for_vendor_status(response: requests.Response, session: VendorSession 
     text = f"{where} answered HTTP {status}" + (f": {redact(detail)}" if detail else "")
     if status in (401, 403):
         raise VendorAuthError(text, status=status)
-    if status in RETRY_STATUSES:
+    if is_unavailable_status(status):
         raise VendorUnavailableError(text, status=status,
                                      retry_after=parse_retry_after(response.headers.get("Retry-After")))
     if status == 404:
