@@ -15,18 +15,17 @@ import math
 import re
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from typing import Any, Callable
 
 from werkzeug.wrappers import Request, Response
 
 from hub.plugins.simulator import Faults
 
+from .sim_limits import LIMITS, RateLimits
 from .sim_state import COUNTERS, CUSTOMER, MISSPELLED, PARTNER, SimState
 
 DEMO_API_KEY = "gz-demo-4f1c9a7e2b6d8035"
-#: (rate per second, burst) per bucket; "key" holds every call of one API key
-LIMITS = {"key": (10.0, 10.0), "licensing": (5.0, 5.0)}
 LICENSING_LIMITED = {"getLicenseInfo", "getMonthlyUsage", "getMonthlyUsagePerProductType"}
 _PATH = re.compile(r"/v1\.[01]/jsonrpc/([a-z]+)/?$")
 _MONTH = re.compile(r"^(0[1-9]|1[0-2])/\d{4}$")
@@ -36,52 +35,6 @@ class RpcError(Exception):
     def __init__(self, code: int, message: str, details: str | None = None, status: int = 200) -> None:
         super().__init__(message)
         self.code, self.message, self.details, self.status = code, message, details, status
-
-
-class RateLimits:
-    """Token buckets per (API key, bucket), on the app's clock; also records what it saw.
-
-    ``over_limit`` counts the calls that exceeded a limit. With ``enforce`` (the default) they are
-    refused with 429; without, they are only counted: for clients whose sessions do not really wait
-    (the hub's conformance kit), which a real-time limit would refuse for that reason alone.
-    """
-
-    def __init__(self, clock: Callable[[], float], enforce: bool = True) -> None:
-        self.clock = clock
-        self.enforce = enforce
-        self._buckets: dict[tuple[str, str], list[float]] = {}
-        self._recent: dict[str, deque] = {name: deque() for name in LIMITS}
-        #: the most calls seen within one second (a window open at its start), per bucket
-        self.peak_per_second: dict[str, int] = {name: 0 for name in LIMITS}
-        self.over_limit = 0
-        self._lock = threading.Lock()
-
-    def admit(self, key: str, buckets: list[str]) -> float | None:
-        """None when the call may go on, else the seconds until it could."""
-        with self._lock:
-            now = self.clock()
-            states = []
-            for name in buckets:
-                rate, burst = LIMITS[name]
-                tokens, last = self._buckets.get((key, name), [burst, now])
-                tokens = min(burst, tokens + (now - last) * rate)
-                states.append((name, rate, tokens))
-            short = [(1 - tokens) / rate for _, rate, tokens in states if tokens < 1]
-            if short:
-                self.over_limit += 1
-                for name, _, tokens in states:
-                    self._buckets[(key, name)] = [tokens, now]
-                if self.enforce:
-                    return max(short)
-                states = [(name, rate, tokens + 1) for name, rate, tokens in states]  # let it through, free
-            for name, _, tokens in states:
-                self._buckets[(key, name)] = [tokens - 1, now]
-                recent = self._recent[name]
-                recent.append(now)
-                while recent and recent[0] <= now - 1.0:
-                    recent.popleft()
-                self.peak_per_second[name] = max(self.peak_per_second[name], len(recent))
-            return None
 
 
 class GravityZoneSimulator:
@@ -96,6 +49,8 @@ class GravityZoneSimulator:
         #: calls answered per "service/method", and every HTTP request seen
         self.calls: Counter = Counter()
         self.requests = 0
+        #: (clock time, "service/method") of every JSON-RPC call as it arrived, refused ones too
+        self.arrivals: list[tuple[float, str]] = []
         self._count_lock = threading.Lock()
 
     @property
@@ -138,6 +93,8 @@ class GravityZoneSimulator:
             return _rpc(rpc_id, RpcError(-32600, "Invalid Request"))
         method = payload["method"]
         key = _basic_user(request.headers.get("Authorization", ""))
+        with self._count_lock:
+            self.arrivals.append((self.clock(), f"{service}/{method}"))
         wait = self.limits.admit(key, ["key"] + (["licensing"] if method in LICENSING_LIMITED else []))
         if wait is not None:
             return _too_many(max(1, math.ceil(wait)))

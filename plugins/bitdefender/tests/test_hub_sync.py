@@ -233,3 +233,24 @@ def test_counts_come_from_reads_made_while_listing(configured, clock, app):
     assert run.status == "succeeded"
     at_fetch = dict(requests_seen)["hub_fetch_license_counts"]
     assert configured.app.requests == at_fetch  # nothing asked of GravityZone after the listing
+
+
+def test_a_new_api_key_keeps_customers_and_mappings(configured, clock):
+    from hub import mapping
+
+    sync(clock)
+    first = next(iter(customers().values()))
+    mapping.create_organization_from_customer(first.id, Actor.cli("test"))
+    ids_before = {c.external_id: c.id for c in customers().values()}
+    configured.app.api_key = "gz-rotated-0c1d2e3f4a5b6c7d"  # the old key now gets 401
+    assert sync(clock).error_kind == "auth_failed"
+
+    integrations.configure(SLUG, {"api_key": "gz-rotated-0c1d2e3f4a5b6c7d"}, Actor.cli("test"),
+                           check_connection=False)
+    run = sync(clock)
+
+    assert run.status == "succeeded", run.error_message
+    after = customers()
+    assert {c.external_id: c.id for c in after.values()} == ids_before
+    assert after[first.external_id].map_status is MapStatus.MAPPED
+    assert integrations.get_integration(SLUG).state == "ready"
