@@ -1,0 +1,56 @@
+"""``hub invoices run|preview|export|list`` and ``hub report usage``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from hub.extensions import db
+from hub.models import Invoice
+
+
+def test_invoices_run_preview_export(runner, billed):
+    schedule, _ = billed
+    preview = runner.invoke(args=["invoices", "preview", str(schedule.id), "--json"])
+    assert preview.exit_code == 0, preview.output
+    assert json.loads(preview.output)["lines"][0]["quantity"] == "20"
+    table = runner.invoke(args=["invoices", "preview", str(schedule.id)])
+    assert "total 200.00 USD" in table.output and "20 counted at fake" in table.output
+
+    result = runner.invoke(args=["invoices", "run", "--date", "2024-01-31"])
+    assert result.exit_code == 0, result.output
+    assert "2024-01-31: 1 issued, 0 drafts" in result.output
+    again = runner.invoke(args=["invoices", "run", "--date", "2024-01-31", "--json"])
+    assert json.loads(again.output)["issued"] == []
+
+    invoice_id = db.session.execute(db.select(Invoice.id)).scalar_one()
+    exported = runner.invoke(args=["invoices", "export", str(invoice_id), "--format", "csv"])
+    [row] = list(csv.DictReader(io.StringIO(exported.output)))
+    assert (row["invoice_number"], row["quantity"], row["amount"]) == ("INV-000001", "20", "200.00")
+    as_json = runner.invoke(args=["invoices", "export", str(invoice_id), "--format", "json"])
+    assert json.loads(as_json.output)["total"] == "200.00"
+    html = runner.invoke(args=["invoices", "export", str(invoice_id), "--format", "html"])
+    assert "<!doctype html>" in html.output
+    listing = runner.invoke(args=["invoices", "list", "--json"])
+    assert json.loads(listing.output)[0]["number"] == "INV-000001"
+
+
+def test_cli_errors_are_clear(runner, billed):
+    missing = runner.invoke(args=["invoices", "export", "999"])
+    assert missing.exit_code == 1 and "invoice_id" in missing.output
+    bad_date = runner.invoke(args=["invoices", "run", "--date", "31.01.2024"])
+    assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
+
+
+def test_report_usage(runner, billed, vendor):
+    vendor.fake.add("n1", "Nobody", seats=3)
+    vendor.sync()
+    table = runner.invoke(args=["report", "usage", "--vendor", "fake"])
+    assert table.exit_code == 0, table.output
+    assert "TOTAL vendor 23, billed 20, unbilled 3 worth 30.00 a month" in table.output
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["report", "usage", "--csv"]).output)))
+    assert [(r["vendor"], r["vendor_customer"], r["status"]) for r in rows] == [
+        ("fake", "Contoso Ltd", "billed"), ("fake", "Nobody", "not_mapped"), ("TOTAL", "", "")]
+    only = runner.invoke(args=["report", "usage", "--status", "not_mapped", "--csv"])
+    assert "Contoso Ltd" not in only.output and "Nobody" in only.output

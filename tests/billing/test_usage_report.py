@@ -1,0 +1,177 @@
+"""The Third-Party Vendor Usage Report on a hand-checked data set, built through real syncs and mappings."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import event
+
+from hub import integrations
+from hub.billing import catalog, pending, recurring
+from hub.billing.usage_report import count_history, usage_report, usage_report_csv
+from hub.extensions import db
+from hub.sync import run_sync
+from tests.fakes.fake_vendor import FAKE_CONFIG, FakeVendor
+
+from .conftest import ADMIN
+
+
+@pytest.fixture
+def other_vendor(app, fake_integration):
+    vendor = FakeVendor("other")
+    registry = app.extensions["hub.plugins"]
+    assert registry.register(vendor, "other") is not None, registry.errors
+    integrations.configure("other", dict(FAKE_CONFIG), ADMIN, enable=True)
+    yield vendor
+    registry.unregister("other")
+
+
+@pytest.fixture
+def data(vendor, other_vendor, make_org, make_product):
+    """The data set; the expected figures are worked out by hand in EXPECTED below."""
+    seats, backup = make_product("SEATS", "10.00", "6.00"), make_product("BACKUP", "2.50", "1.00")
+    contoso, fabrikam, initech = make_org("Contoso"), make_org("Fabrikam"), make_org("Initech")
+    fake = vendor.fake
+    fake.add("c1", "Contoso HQ", seats=18, backup=100, flag=1)
+    fake.add("c2", "Contoso Lab", seats=5)
+    fake.add("f1", "Fabrikam", seats=8)
+    fake.add("d1", "Gone Ltd", seats=2)
+    fake.add("i1", "Initech", seats=4)
+    fake.add("n1", "Nobody Inc", seats=3, backup=10, mystery=7)
+    vendor.sync()
+    fake.counts["c1"]["seats"] = 20  # some history for c1
+    vendor.sync()
+    for ext, org in (("c1", contoso), ("c2", contoso), ("f1", fabrikam), ("d1", fabrikam), ("i1", initech)):
+        vendor.map(ext, org)
+    vendor.map_sku("seats", seats)
+    vendor.map_sku("backup", backup)
+    catalog.set_sku_billable(vendor.sku("flag").id, False, ADMIN)
+    schedule = recurring.create_recurring_invoice(contoso.id, ADMIN, next_run_date=date(2024, 1, 1))
+    recurring.add_line(schedule.id, ADMIN, kind="vendor", product_id=seats.id, integration_id=vendor.integration.id,
+                       markup_pct="50")  # 6.00 + 50 % = 9.00 a month
+    schedule = recurring.create_recurring_invoice(fabrikam.id, ADMIN, next_run_date=date(2024, 1, 1),
+                                                  frequency="quarterly")
+    recurring.add_line(schedule.id, ADMIN, kind="vendor", product_id=seats.id, integration_id=vendor.integration.id,
+                       unit_price_override="30", min_quantity="12")  # 30.00 a quarter = 10.00 a month
+    fake.remove("d1")  # Detached: Fabrikam's 10 -> 8 is held; the line still counts 10, bills its minimum 12
+    vendor.sync()
+    assert len(pending.list_pending_changes()) == 1
+
+    other_vendor.add("o1", "Contoso (other vendor)", seats=6)
+    assert run_sync("other").status == "succeeded"
+    other = integrations.get_integration("other")
+    from hub.models import VendorCustomer, VendorSku
+
+    o1 = db.session.execute(db.select(VendorCustomer).filter_by(integration_id=other.id)).scalar_one()
+    from hub import mapping
+
+    mapping.map_customer(o1.id, contoso.id, ADMIN)
+    sku = db.session.execute(db.select(VendorSku).filter_by(integration_id=other.id)).scalar_one()
+    catalog.map_sku(sku.id, seats.id, ADMIN)
+    return {"contoso": contoso, "fabrikam": fabrikam}
+
+
+# (vendor, customer, sku) -> vendor qty, billed qty, difference, monthly price, unbilled qty, unbilled value, status
+EXPECTED = {
+    ("fake", "Contoso HQ", "backup"): ("100", "0", "100", "2.50", "100", "250.00", "no_line"),
+    ("fake", "Contoso HQ", "flag"): ("1", "0", "1", None, "0", "0.00", "not_billable"),
+    ("fake", "Contoso HQ", "seats"): ("20", "20", "0", "9.00", "0", "0.00", "billed"),
+    ("fake", "Contoso Lab", "seats"): ("5", "5", "0", "9.00", "0", "0.00", "billed"),
+    ("fake", "Fabrikam", "seats"): ("8", "8", "0", "10.00", "0", "0.00", "billed"),
+    # Detached: the vendor no longer counts it (0, last count 2); it carries the rest of the minimum 12
+    ("fake", "Gone Ltd", "seats"): ("0", "4", "-4", "10.00", "0", "0.00", "detached"),
+    ("fake", "Initech", "seats"): ("4", "0", "4", "10.00", "4", "40.00", "no_line"),
+    ("fake", "Nobody Inc", "backup"): ("10", "0", "10", "2.50", "10", "25.00", "not_mapped"),
+    ("fake", "Nobody Inc", "mystery"): ("7", "0", "7", None, "7", None, "sku_unmapped"),
+    ("fake", "Nobody Inc", "seats"): ("3", "0", "3", "10.00", "3", "30.00", "not_mapped"),
+    ("other", "Contoso (other vendor)", "seats"): ("6", "0", "6", "10.00", "6", "60.00", "no_line"),
+}
+
+
+def _figures(row):
+    return (row.vendor_quantity, row.billed_quantity, row.difference, row.monthly_unit_price,
+            row.unbilled_quantity, row.unbilled_value, row.status)
+
+
+def _expected(values):
+    vq, bq, diff, price, uq, value, status = values
+    return (D(vq), D(bq), D(diff), None if price is None else D(price), D(uq), None if value is None else D(value),
+            status)
+
+
+def test_rows_and_totals_match_the_hand_checked_figures(data):
+    report = usage_report()
+    got = {(r.vendor, r.customer, r.sku): _figures(r) for r in report.rows}
+    assert got == {k: _expected(v) for k, v in EXPECTED.items()}
+    t = report.totals
+    # vendor 20+5+100+1+8+0+4+3+10+7+6 = 164; billed 20+5+8+4 = 37; unbilled 100+4+3+10+7+6 = 130
+    assert (t.vendor_quantity, t.billed_quantity, t.difference, t.unbilled_quantity) == (D(164), D(37), D(127), D(130))
+    assert (t.unbilled_value, t.unpriced_rows) == (D("405.00"), 1)  # 250 + 40 + 25 + 30 + 60; "mystery" unpriced
+    assert report.by_vendor["other"].unbilled_value == D("60.00")
+    gone = [r for r in report.rows if r.customer == "Gone Ltd"][0]
+    assert (gone.map_status, gone.last_quantity, gone.organization) == ("detached", D(2), "Fabrikam")
+
+
+def test_billed_quantities_follow_an_approval(data):
+    pending.approve_change(pending.list_pending_changes()[0].change.id, ADMIN)
+    rows = {(r.customer, r.sku): r for r in usage_report(vendor="fake").rows}
+    # Fabrikam's line now counts 8, still bills its minimum 12: 8 on Fabrikam's row, 4 on the Detached one
+    assert rows[("Fabrikam", "seats")].billed_quantity == 8
+    assert rows[("Gone Ltd", "seats")].billed_quantity == 4
+
+
+@pytest.mark.parametrize("filters, keys", [
+    ({"vendor": "other"}, {("other", "Contoso (other vendor)", "seats")}),
+    ({"status": "not_mapped"}, {("fake", "Nobody Inc", "backup"), ("fake", "Nobody Inc", "seats")}),
+    ({"map_status": "detached"}, {("fake", "Gone Ltd", "seats")}),
+    ({"vendor": "fake", "status": "no_line"}, {("fake", "Contoso HQ", "backup"), ("fake", "Initech", "seats")}),
+])
+def test_filters(data, filters, keys):
+    report = usage_report(**filters)
+    assert {(r.vendor, r.customer, r.sku) for r in report.rows} == keys
+    assert report.totals.unbilled_quantity == sum((_expected(EXPECTED[k])[4] for k in keys), D(0))
+
+
+def test_organization_filter(data):
+    report = usage_report(organization_id=data["contoso"].id)
+    assert {(r.customer, r.sku) for r in report.rows} == {
+        ("Contoso HQ", "backup"), ("Contoso HQ", "flag"), ("Contoso HQ", "seats"), ("Contoso Lab", "seats"),
+        ("Contoso (other vendor)", "seats")}
+    assert report.totals.unbilled_value == D("310.00")
+
+
+def test_csv_export(data):
+    rows = list(csv.reader(io.StringIO(usage_report_csv(usage_report()))))
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    assert header[:3] == ["vendor", "vendor_customer", "external_id"] and len(body) == len(EXPECTED)
+    initech = [r for r in body if r[1] == "Initech"][0]
+    assert [dict(zip(header, initech))[c] for c in ("vendor_quantity", "billed_quantity", "difference",
+                                                     "monthly_unit_price", "unbilled_quantity",
+                                                     "unbilled_monthly_value", "status")] == [
+        "4", "0", "4", "10.00", "4", "40.00", "no_line"]
+    assert total[0] == "TOTAL" and total[header.index("unbilled_monthly_value")] == "405.00"
+
+
+def test_count_history_per_customer_and_sku(data, vendor):
+    c1 = vendor.customer("c1")
+    points = count_history(c1.id, vendor.sku("seats").id)
+    assert [(p.previous_quantity, p.quantity) for p in points] == [(None, D(18)), (D(18), D(20))]
+    assert {p.sku for p in count_history(c1.id)} == {"seats", "backup", "flag"}
+
+
+def test_report_is_two_queries_whatever_the_size(app, data):
+    statements = []
+
+    def count(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        usage_report()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements
