@@ -54,8 +54,8 @@ def register(app: Flask) -> None:
                                             check_connection=not skip_test)
         except VendorError as err:
             field = getattr(err, "field", None)
-            raise click.ClickException(f"{vendor}: {field + ': ' if field and field not in err.message else ''}"
-                                       f"{err.message}") from None
+            named = field and not err.message.startswith(f"{field}:")  # schema errors name it already
+            raise click.ClickException(f"{vendor}: {field + ': ' if named else ''}{err.message}") from None
         message = f"{vendor} saved"
         if result.check:
             message += f"; connection OK: {result.check.message}"
@@ -77,6 +77,14 @@ def register(app: Flask) -> None:
 
         integration_group.command(flag, help=f"{flag.title()} VENDOR's scheduled syncs.")(
             click.argument("vendor")(toggle))
+
+    @integration_group.command("rotate-keys")
+    def rotate_keys_command() -> None:
+        """Re-encrypt stored credentials with the first key of HUB_ENCRYPTION_KEYS (then drop the old key)."""
+        from hub import integrations
+
+        count = integrations.rotate_secrets(Actor.cli())
+        click.echo(f"re-encrypted the credentials of {count} integration(s) with the newest key")
 
     @integration_group.command("list")
     @click.option("--json", "as_json", is_flag=True)
