@@ -33,6 +33,10 @@ def init_app(app: Flask) -> None:
     for module in (auth, dashboard, appcenter, mapping, organizations, history, audit_log, api):
         app.register_blueprint(module.bp)
 
+    from hub.web import billing_pages
+
+    app.register_blueprint(billing_pages.bp)
+
     @app.get("/healthz")
     @public
     def healthz():

@@ -26,6 +26,8 @@ NAV_LINKS = (
     NavLink("billing.invoice_list", "Invoices", "Billing"),
     NavLink("billing.pending_list", "Pending changes", "Billing"),
     NavLink("billing.usage_report", "Usage report", "Billing"),
+    NavLink("billing.catalog_list", "Catalog", "Billing"),
+    NavLink("billing.sku_mapping", "SKU mapping", "Billing"),
     NavLink("appcenter.index", "App Center", "Admin"),
     NavLink("mapping.index", "Customer Mapping", "Admin"),
     NavLink("history.list", "Sync history", "Admin"),

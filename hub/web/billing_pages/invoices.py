@@ -1,0 +1,160 @@
+"""Invoices: the preview of a recurring invoice's next one, "issue now" when it is due, issued invoices
+(list, detail, printable HTML, CSV and JSON), issuing a draft and voiding.
+
+Issued invoices never change (the database refuses it); the pages only read them, and the two
+actions (issue a draft, void) are the services' own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from hub.billing import export, invoices, preview
+from hub.billing.invoicing import run_due_invoices
+from hub.billing.numbering import label
+from hub.extensions import db
+from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
+from hub.timeutil import utcnow
+from hub.web.access import ANYONE, BILLING, roles
+from hub.web.billing_pages import bp
+from hub.web.billing_pages.forms import call, optional_int
+from hub.web.helpers import actor
+from hub.web.paging import int_arg
+
+PER_PAGE = 50
+NONE = "'none'"
+
+
+@bp.get("/recurring/<int:recurring_id>/preview")
+@roles(read=ANYONE)
+def recurring_preview(recurring_id: int):
+    item = db.get_or_404(RecurringInvoice, recurring_id)
+    errors = {}
+    run_date = (request.args.get("run_date") or "").strip() or None
+    done = call(preview.preview_invoice, item.id, run_date, form_fields=("run_date",))
+    if not done.ok:
+        errors = done.errors
+        done = call(preview.preview_invoice, item.id)
+    return render_template("billing_web/preview.html", item=item, preview=done.result, errors=errors,
+                           run_date=run_date or "", today=utcnow().date()), (400 if errors else 200)
+
+
+@bp.post("/recurring/<int:recurring_id>/issue-now")
+@roles(read=ANYONE, change=BILLING)
+def recurring_issue_now(recurring_id: int):
+    """Run the invoice run for this one recurring invoice, today: only when it is due (the service decides
+    what is due and never issues two invoices for one period)."""
+    item = db.get_or_404(RecurringInvoice, recurring_id)
+    today = utcnow().date()
+    if not item.active or item.next_run_date > today:
+        flash(f"Not due: the next invoice is due on {item.next_run_date.isoformat()}"
+              f"{'' if item.active else ' and this recurring invoice is inactive'}.", "error")
+        return redirect(url_for(".recurring_detail", recurring_id=item.id), 303)
+    result = run_due_invoices(today, actor(), recurring_ids=[item.id])
+    made = result.issued + result.drafts
+    if made:
+        flash(f"{len(result.issued)} invoice(s) issued, {len(result.drafts)} draft(s) made.", "success")
+    elif result.empty:
+        flash("Nothing to bill for this period: no invoice was made and the next run date moved on.", "info")
+    for _rid, why in result.skipped:
+        flash(f"Not issued: {why}", "error")
+    if len(made) == 1:
+        return redirect(url_for(".invoice_detail", invoice_id=made[0]), 303)
+    return redirect(url_for(".recurring_detail", recurring_id=item.id), 303)
+
+
+@bp.get("/invoices")
+@roles(read=ANYONE)
+def invoice_list():
+    organization_id = optional_int("organization_id")
+    recurring_id = optional_int("recurring_id")
+    status = request.args.get("status") or ""
+    if status not in {s.value for s in InvoiceStatus}:
+        status = ""
+    page = int_arg("page", 1, 1, 1_000_000)
+    found = invoices.list_invoices(organization_id=organization_id, status=status or None,
+                                   recurring_invoice_id=recurring_id, limit=PER_PAGE + 1,
+                                   offset=(page - 1) * PER_PAGE)
+    has_next, found = len(found) > PER_PAGE, found[:PER_PAGE]
+    org_ids = {i.organization_id for i in found}
+    names = dict(db.session.execute(db.select(Organization.id, Organization.name)
+                                    .where(Organization.id.in_(org_ids))).all()) if org_ids else {}
+    organization = db.session.get(Organization, organization_id) if organization_id else None
+    return render_template("billing_web/invoices.html", invoices=found, names=names, status=status,
+                           statuses=[s.value for s in InvoiceStatus], organization=organization,
+                           recurring_id=recurring_id, page=page, has_next=has_next)
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    return db.get_or_404(Invoice, invoice_id)
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@roles(read=ANYONE)
+def invoice_detail(invoice_id: int, errors=None, status=200):
+    invoice = _invoice(invoice_id)
+    return render_template("billing_web/invoice_detail.html", invoice=invoice, errors=errors or {},
+                           reason=request.form.get("reason", "") if errors else ""), status
+
+
+def _filename(invoice: Invoice, ext: str) -> str:
+    name = label(invoice.number) if invoice.number else f"draft-{invoice.id}"
+    return f"invoice-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.{ext}"
+
+
+@bp.get("/invoices/<int:invoice_id>.csv")
+@roles(read=ANYONE)
+def invoice_csv(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    return Response(export.invoice_csv(invoice), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(invoice, "csv")}"'})
+
+
+@bp.get("/invoices/<int:invoice_id>.json")
+@roles(read=ANYONE)
+def invoice_json(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    return Response(export.invoice_json(invoice), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(invoice, "json")}"'})
+
+
+@bp.get("/invoices/<int:invoice_id>/print")
+@roles(read=ANYONE)
+def invoice_print(invoice_id: int):
+    """The billing service's standalone printable page. Its one inline <style> is allowed by hash, so the
+    page stays under a Content-Security-Policy with no inline scripts and no other inline styles."""
+    html = export.render_invoice_html(_invoice(invoice_id))
+    hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+              for s in re.findall(r"<style>(.*?)</style>", html, flags=re.S)]
+    csp = (f"default-src 'none'; style-src {' '.join(hashes) or NONE}; "
+           "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": csp})
+
+
+@bp.post("/invoices/<int:invoice_id>/void")
+@roles(read=ANYONE, change=BILLING)
+def invoice_void(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    done = call(invoices.void_invoice, invoice.id, actor(), request.form.get("reason", ""), form_fields=("reason",))
+    if not done.ok:
+        return invoice_detail(invoice_id, errors=done.errors, status=400)
+    flash(f"Invoice {label(done.result.number)} is void.", "success")
+    return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)
+
+
+@bp.post("/invoices/<int:invoice_id>/issue")
+@roles(read=ANYONE, change=BILLING)
+def invoice_issue(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    if invoice.status != InvoiceStatus.DRAFT.value:
+        abort(409, f"invoice {invoice.id} is {invoice.status}; only a draft can be issued")
+    done = call(invoices.issue_invoice, invoice.id, actor())
+    if done.ok:
+        flash(f"Invoice {label(done.result.number)} issued.", "success")
+    else:
+        flash(next(iter(done.errors.values())), "error")
+    return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)

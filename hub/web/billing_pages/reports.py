@@ -1,0 +1,85 @@
+"""The Third-Party Vendor Usage Report: what vendors count against what recurring invoices bill.
+
+Filters (vendor, Organization, billing status, map status), totals per vendor and overall, the
+unbilled monthly value in front, a chart of license counts over time and a CSV of the same rows.
+Figures come from ``hub.billing.usage_report``; rows are paged here only for display.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+
+from hub.billing import usage_report as service
+from hub.extensions import db
+from hub.models import Organization, VendorCustomer, VendorSku
+from hub.timeutil import utcnow
+from hub.web.access import ANYONE, roles
+from hub.web.billing_pages import bp
+from hub.web.billing_pages.forms import integration_choices, optional_int, organization_choices
+from hub.web.billing_pages.usage_chart import build_chart, customer_series, report_series
+from hub.web.paging import Page, int_arg, page_args
+
+STATUS_LABELS = {"billed": "Billed", "under_billed": "Under-billed", "over_billed": "Over-billed",
+                 "no_line": "No invoice line", "not_mapped": "Customer not mapped", "sku_unmapped": "SKU not mapped",
+                 "detached": "Detached", "do_not_bill": "Do not bill", "not_billable": "Not billable"}
+MAP_STATUSES = (("mapped", "Mapped"), ("not_mapped", "Not mapped"), ("detached", "Detached"))
+CHART_DAYS = (30, 90, 365)
+
+
+def _filters() -> dict:
+    vendors = {i.slug for i in integration_choices()}
+    vendor = request.args.get("vendor") or ""
+    status = request.args.get("status") or ""
+    map_status = request.args.get("map_status") or ""
+    return {"vendor": vendor if vendor in vendors else "",
+            "organization_id": optional_int("organization_id"),
+            "status": status if status in STATUS_LABELS else "",
+            "map_status": map_status if map_status in dict(MAP_STATUSES) else ""}
+
+
+def _report(filters: dict):
+    return service.usage_report(vendor=filters["vendor"] or None, organization_id=filters["organization_id"],
+                                status=filters["status"] or None, map_status=filters["map_status"] or None)
+
+
+@bp.get("/reports/usage")
+@roles(read=ANYONE)
+def usage_report():
+    filters = _filters()
+    report = _report(filters)
+    number, per_page = page_args(100)
+    page = Page(number, per_page, len(report.rows))
+    if page.number > page.pages:
+        page = Page(page.pages, per_page, len(report.rows))
+    days = int_arg("days", 90, 1, 366)
+    days = days if days in CHART_DAYS else 90
+    chart = build_chart(report_series(report.rows, days, utcnow().date(), filters["organization_id"]))
+    return render_template("billing_web/usage_report.html", report=report, filters=filters, page=page,
+                           rows=report.rows[page.offset:page.offset + per_page], chart=chart, days=days,
+                           chart_days=CHART_DAYS, integrations=integration_choices(),
+                           organizations=organization_choices(), status_labels=STATUS_LABELS,
+                           map_statuses=MAP_STATUSES, unbilled_statuses=service.UNBILLED_STATUSES)
+
+
+@bp.get("/reports/usage.csv")
+@roles(read=ANYONE)
+def usage_report_csv():
+    filters = _filters()
+    stamp = utcnow().strftime("%Y%m%d")
+    return Response(service.usage_report_csv(_report(filters)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="usage-report-{stamp}.csv"'})
+
+
+@bp.get("/reports/usage/customers/<int:customer_id>")
+@roles(read=ANYONE)
+def usage_history(customer_id: int):
+    """One vendor customer's counts over time, per SKU (``sku`` narrows it to one)."""
+    customer = db.get_or_404(VendorCustomer, customer_id)
+    sku_id = optional_int("sku")
+    if sku_id is not None and db.session.get(VendorSku, sku_id) is None:
+        abort(404, f"no SKU with id {sku_id}")
+    history = service.count_history(customer.id, sku_id)
+    chart = build_chart(customer_series(history, utcnow().date()))
+    organization = db.session.get(Organization, customer.organization_id) if customer.organization_id else None
+    return render_template("billing_web/usage_history.html", customer=customer, organization=organization,
+                           history=history[::-1], chart=chart, sku_id=sku_id)
