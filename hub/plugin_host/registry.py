@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -53,8 +55,8 @@ class PluginRegistry:
         self.vendors: dict[str, VendorPlugin] = {}
         self.errors: list[LoadError] = []
         if trace:
-            self.pm.trace.root.setwriter(log.info)
-            self.pm.enable_tracing()
+            # not pm.enable_tracing(): it logs every argument's value, and config holds the secrets
+            self.pm.add_hookcall_monitoring(_trace_before, _trace_after)
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -82,6 +84,7 @@ class PluginRegistry:
         try:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as err:
+            self._forget(plugin)
             return self._fail(name, source, f"hooks do not match the specs: {err}", err)
         except ValueError as err:
             return self._fail(name, source, str(err), err)
@@ -92,6 +95,7 @@ class PluginRegistry:
             return self._fail(name, source, str(err), err)
         plugin_record = VendorPlugin(name, plugin, info, distribution, dist_version or info.version)
         self.vendors[name] = plugin_record
+        self.errors = [e for e in self.errors if e.name != name]  # an earlier failed attempt is history
         return plugin_record
 
     def unregister(self, name: str) -> None:
@@ -107,7 +111,9 @@ class PluginRegistry:
             raise PluginLoadError(f"unknown hooks: {', '.join(unknown)}")
         missing = [hook for hook in REQUIRED_HOOKS if hook not in implemented]
         if missing:
-            raise PluginLoadError(f"missing required hooks: {', '.join(missing)}")
+            unmarked = [hook for hook in missing if callable(getattr(plugin, hook, None))]
+            raise PluginLoadError(f"missing required hooks: {', '.join(missing)}"
+                                  + (f" ({', '.join(unmarked)} not marked @hookimpl)" if unmarked else ""))
         try:
             info = self.pm.subset_hook_caller("hub_vendor_info", self._others(plugin))()
         except Exception as err:
@@ -123,6 +129,11 @@ class PluginRegistry:
         except Exception as err:
             raise PluginLoadError(f"config_schema cannot be built: {err}") from err
         return info
+
+    def _forget(self, plugin: Any) -> None:
+        # pluggy before 1.7 left a plugin that failed validation half registered
+        if self.pm.is_registered(plugin):
+            self.pm.unregister(plugin)
 
     def _others(self, plugin: Any) -> list[Any]:
         return [p for p in self.pm.get_plugins() if p is not plugin]
@@ -150,6 +161,22 @@ class PluginRegistry:
     def hooks_of(self, slug: str) -> list[str]:
         record = self.vendors[slug]
         return sorted(caller.name for caller in self.pm.get_hookcallers(record.plugin) or [])
+
+
+_trace_started = threading.local()
+
+
+def _trace_before(hook_name: str, impls, kwargs) -> None:
+    _trace_started.at = time.perf_counter()
+    log.info("hook %s(%s) -> %s", hook_name, ", ".join(kwargs), ", ".join(i.plugin_name for i in impls) or "nobody")
+
+
+def _trace_after(outcome, hook_name: str, impls, kwargs) -> None:
+    ms = (time.perf_counter() - getattr(_trace_started, "at", time.perf_counter())) * 1000
+    if outcome.exception is not None:
+        log.info("hook %s raised %s after %.1f ms", hook_name, type(outcome.exception).__name__, ms)
+    else:
+        log.info("hook %s returned %s after %.1f ms", hook_name, type(outcome.get_result()).__name__, ms)
 
 
 def build_registry(config: dict) -> PluginRegistry:

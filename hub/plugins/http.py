@@ -9,9 +9,11 @@ of logs and error messages.
 from __future__ import annotations
 
 import bisect
+import collections
 import contextlib
 import datetime
 import email.utils
+import itertools
 import logging
 import math
 import random
@@ -229,14 +231,26 @@ class VendorSession(requests.Session):
     def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """Run ``fn`` over ``items`` with at most ``max_concurrency`` calls in flight, in order.
 
-        The rate limit still holds: every request of every thread passes the same limiter.
+        The rate limit still holds: every request of every thread passes the same limiter. Work is
+        handed out only a little ahead of the results read, so when one call raises (the vendor
+        refused us) or the caller stops reading, no more than that little extra was started.
         """
         items = list(items)
         if self.max_concurrency == 1 or len(items) <= 1:
             yield from map(fn, items)
             return
-        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
-            yield from pool.map(fn, items)
+        ahead = 2 * self.max_concurrency
+        pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="hub-vendor")
+        try:
+            pending = collections.deque(pool.submit(fn, item) for item in items[:ahead])
+            upcoming = iter(items[ahead:])
+            while pending:
+                result = pending.popleft().result()
+                for item in itertools.islice(upcoming, 1):
+                    pending.append(pool.submit(fn, item))
+                yield result
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _path(url: str) -> str:

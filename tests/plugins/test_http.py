@@ -293,7 +293,8 @@ def test_map_concurrent_stops_starting_work_after_a_failure():
 
     with VendorSession(max_concurrency=4) as s, pytest.raises(VendorAuthError):
         list(s.map_concurrent(work, range(500)))
-    assert len(started) < 20, f"{len(started)} calls started after the vendor refused us"
+    # work is handed out at most 2 x max_concurrency ahead of the results read
+    assert len(started) <= 9, f"{len(started)} calls started after the vendor refused us"
 
 
 def test_map_concurrent_abandoned_early_does_not_run_the_rest():
@@ -302,7 +303,7 @@ def test_map_concurrent_abandoned_early_does_not_run_the_rest():
         results = s.map_concurrent(lambda n: started.append(n) or n, range(300))
         assert next(results) == 0
         results.close()
-    assert len(started) < 20
+    assert len(started) <= 5
 
 
 def test_wide_fan_out_gets_a_connection_per_worker():
