@@ -126,7 +126,7 @@
     input.addEventListener("keydown", onEditorKey);
     input.addEventListener("blur", function () {
       var mine = editor;
-      setTimeout(function () { if (editor === mine && !editor.busy) closeEditor(); }, 150);
+      setTimeout(function () { if (mine && editor === mine && !mine.busy) closeEditor(); }, 150);
     });
     input.focus();
     fetchOptions();
@@ -134,16 +134,21 @@
 
   function fetchOptions() {
     if (!editor) return;
-    var mine = editor, seq = ++editor.seq;
-    var url = root.dataset.apiOrganizations + "?" + new URLSearchParams({ q: mine.input.value });
+    var mine = editor, seq = ++editor.seq, typed = editor.input.value;
+    var url = root.dataset.apiOrganizations + "?" + new URLSearchParams({ q: typed });
     hub.api("GET", url).then(function (data) {
       if (editor !== mine || seq !== mine.seq) return;
       mine.options = data.organizations.map(function (o) {
         return { kind: "org", id: o.id, label: o.name, hint: o.domain };
       });
       mine.options.push({ kind: "create", label: "Create Organization “" + mine.name + "”" });
-      mine.active = mine.input.value.trim() && mine.options.length > 1 ? 0 : -1;
+      mine.active = typed.trim() && mine.options.length > 1 ? 0 : -1;
+      mine.shownQuery = typed;
       renderOptions();
+      if (mine.enterPending) {  // Enter came before the answer for what was typed: take its best match
+        mine.enterPending = false;
+        if (mine.active >= 0) choose(mine.options[mine.active]);
+      }
     }).catch(function (err) { showEditorError(err.message); });
   }
 
@@ -177,7 +182,12 @@
       renderOptions();
     } else if (event.key === "Enter") {
       event.preventDefault();
-      if (e.active >= 0 && e.options[e.active]) choose(e.options[e.active]);
+      if (e.shownQuery !== e.input.value) {  // the list is for older text: ask now, choose when it answers
+        e.enterPending = true;
+        fetchOptions();
+      } else if (e.active >= 0 && e.options[e.active]) {
+        choose(e.options[e.active]);
+      }
     } else if (event.key === "Escape") {
       event.preventDefault();
       var td = e.td;

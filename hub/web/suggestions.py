@@ -23,6 +23,7 @@ LEGAL_WORDS = frozenset("""inc incorporated llc llp ltd limited gmbh mbh ag sa s
 co corp corporation company the kg oy ab as aps""".split())
 DOMAIN_RE = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z]{2,}$")
 FUZZY_FLOOR = 0.8
+CONTAINED = 0.85
 MAX_CANDIDATES = 25
 
 SCORE_DOMAIN = 0.98
@@ -89,13 +90,25 @@ class _OrgIndex:
                 shared[oid] += 1
         best = None
         for oid in sorted(shared, key=shared.get, reverse=True)[:MAX_CANDIDATES]:
-            matcher = SequenceMatcher(None, norm, self.norm[oid])
-            if matcher.real_quick_ratio() < FUZZY_FLOOR or matcher.quick_ratio() < FUZZY_FLOOR:
-                continue
-            ratio = matcher.ratio()
+            ratio = similarity(norm, words, self.norm[oid])
             if ratio >= FUZZY_FLOOR and (best is None or ratio > best[1]):
                 best = (oid, ratio)
         return best
+
+
+def similarity(norm: str, words: set[str], other: str) -> float:
+    """difflib's ratio, raised to CONTAINED when every word of one name is in the other
+    ("Wingtip" and "Wingtip Toys"), which the character ratio alone underrates."""
+    other_words = set(other.split())
+    shorter = words if len(words) <= len(other_words) else other_words
+    if shorter <= (words & other_words) and sum(len(w) for w in shorter) >= 4:
+        contained = CONTAINED
+    else:
+        contained = 0.0
+    matcher = SequenceMatcher(None, norm, other)
+    if max(contained, matcher.real_quick_ratio()) < FUZZY_FLOOR or max(contained, matcher.quick_ratio()) < FUZZY_FLOOR:
+        return contained
+    return max(contained, matcher.ratio())
 
 
 def _earlier_mappings(integration_id: int) -> dict[str, tuple[int, str]]:
