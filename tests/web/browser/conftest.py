@@ -33,20 +33,28 @@ def chromium_path() -> str | None:
     return wanted if os.path.exists(wanted) else shutil.which("chromium")
 
 
+def browser_or_stop() -> str:
+    """The Chromium to drive; otherwise fail (CI, HUB_REQUIRE_BROWSER=1) or skip with the reason."""
+    problem = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as err:  # pragma: no cover - the test extra installs it
+        problem = f"playwright is not installed: {err}"
+    path = chromium_path()
+    if problem is None and path is None:
+        problem = "Chromium is missing: apt-get install chromium (or set HUB_CHROMIUM)"
+    if problem is None:
+        return path
+    if _browser_required():
+        pytest.fail(problem + " — HUB_REQUIRE_BROWSER/CI is set, so the browser tests may not skip")
+    pytest.skip(problem)
+
+
 @pytest.fixture(scope="session")
 def chromium():
-    path = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as err:  # pragma: no cover - the test extra installs it
-        if _browser_required():
-            pytest.fail(f"playwright is not installed: {err}")
-        pytest.skip(f"playwright is not installed: {err}")
-    if path is None:
-        message = "Chromium is missing: apt-get install chromium (or set HUB_CHROMIUM)"
-        if _browser_required():
-            pytest.fail(message + " — HUB_REQUIRE_BROWSER/CI is set, so the browser tests may not skip")
-        pytest.skip(message)
+    path = browser_or_stop()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
