@@ -61,11 +61,13 @@ def one_run(hub, sim, label: str) -> None:
           + (f" error={error}" if error else ""))
     print(f"  requests={len(calls)} ({', '.join(f'{k} x{n}' for k, n in sorted(Counter(n for _, n in calls).items()))})")
     print(f"  wall={wall:.2f}s floor={floor:.2f}s ratio={wall / floor:.2f} (target <= 1.5)")
-    print(f"  over a limit (answered 429)={sim.limits.over_limit - over_before}")
-    # the hub's limiter spaces request *starts*; arrivals jitter by a few ms around that
-    print(f"  max requests arriving in any 1 s window: all={max_in_one_second(times)} (limit {key_rate:g}/s), "
-          f"licensing={max_in_one_second(licensing)} (limit {licensing_rate:g}/s); "
-          f"smallest gap between arrivals={min(gaps) * 1000:.0f} ms")
+    print(f"  calls over GravityZone's limits (10/s burst 10 per key, 5/s licensing; answered 429)="
+          f"{sim.limits.over_limit - over_before}")
+    # the hub's limiter spaces request *starts*; a thread that wakes late (GIL, GC, a busy box) sends
+    # closer to the next one, so strict 1-second windows can hold a few more than the rate. Such a
+    # bunch is at most the calls in flight (VendorInfo.max_concurrency), inside the documented burst.
+    print(f"  for information, strict 1 s windows of arrivals: all<={max_in_one_second(times)}, "
+          f"licensing<={max_in_one_second(licensing)}; smallest gap {min(gaps) * 1000:.0f} ms")
 
 
 def main() -> None:
