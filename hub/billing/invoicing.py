@@ -28,8 +28,10 @@ from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.billing")
 
+# Core tables for bulk writes: the ORM splits a bulk INSERT wherever rows differ in which values are None
 RECURRING = RecurringInvoice.__table__
 INVOICES = Invoice.__table__
+INVOICE_LINES = InvoiceLine.__table__
 BATCH = 200
 #: catch-up limit per run: 400 missed periods (33 years of monthly runs)
 MAX_ROUNDS = 400
@@ -167,10 +169,10 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
         return made
     # one invoice per recurring invoice per batch: match ids by it (unordered RETURNING stays batched)
     by_recurring = dict(db.session.execute(
-        db.insert(Invoice).returning(Invoice.recurring_invoice_id, Invoice.id),
+        db.insert(INVOICES).returning(INVOICES.c.recurring_invoice_id, INVOICES.c.id),
         [_invoice_row(p, actor, now) for p in plans]).all())
     ids = [by_recurring[p.recurring.id] for p in plans]
-    db.session.execute(db.insert(InvoiceLine), [
+    db.session.execute(db.insert(INVOICE_LINES), [
         _line_row(invoice_id, n, ln) for invoice_id, p in zip(ids, plans) for n, ln in enumerate(p.lines, 1)])
     to_issue = [(invoice_id, p) for invoice_id, p in zip(ids, plans) if p.recurring.auto_issue]
     numbers = numbering.allocate(len(to_issue))

@@ -211,7 +211,7 @@ def _write(lines: list[_Line], new_changes: list[dict], superseded: list[int], t
     if new_changes:
         # one change per line per call: match ids by line (unordered RETURNING keeps the insert batched)
         by_line = dict(db.session.execute(
-            db.insert(QuantityChange).returning(QuantityChange.line_id, QuantityChange.id), new_changes).all())
+            db.insert(CHANGES).returning(CHANGES.c.line_id, CHANGES.c.id), new_changes).all())
         applied = []
         for row in new_changes:
             change_id = by_line[row["line_id"]]

@@ -46,7 +46,7 @@ STATUSES = ("billed", "under_billed*", "over_billed", "no_line*", "not_mapped*",
 UNBILLED_STATUSES = {s.rstrip("*") for s in STATUSES if s.endswith("*")}
 
 
-@dataclass
+@dataclass(slots=True)
 class UsageRow:
     integration_id: int
     vendor: str
@@ -141,13 +141,14 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRo
     if organization_id is not None:
         query = query.where(VendorCustomer.organization_id == organization_id)
     rows = []
+    prices: dict[int, Decimal] = {}  # product id -> its price, taken as monthly
     for (iid, slug, cid, cname, ext, vstatus, detached_at, oid, oname, sid, sku, sname, billable, pid, pcode,
          pprice, qty) in db.session.execute(query):
-        qty = Decimal(qty)
         map_status = "detached" if detached_at is not None else ("mapped" if oid is not None else "not_mapped")
         row = UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
                        vendor_quantity=ZERO if detached_at is not None else qty, last_quantity=qty)
-        row.monthly_unit_price = None if pprice is None else four(Decimal(pprice))
+        if pid is not None:
+            row.monthly_unit_price = prices.get(pid) or prices.setdefault(pid, four(pprice))
         row.status = ("not_billable" if not billable and pid is None else "detached" if detached_at is not None
                       else "sku_unmapped" if pid is None else "not_mapped" if oid is None else "no_line")
         rows.append(row)
@@ -182,10 +183,11 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
     if organization_id is not None:
         query = query.where(RecurringInvoice.organization_id == organization_id)
     out: dict[tuple, _Billed] = defaultdict(_Billed)
+    months = {f.value: f.months for f in Frequency}
     for oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency in db.session.execute(query):
         billed = out[(oid, iid, pid)]
-        monthly = unit_price(price, cost, override, markup) / Frequency(frequency).months
-        quantity = billed_quantity(Decimal(qty), minimum, dnb)
+        monthly = unit_price(price, cost, override, markup) / months[frequency]
+        quantity = billed_quantity(qty, minimum, dnb)
         billed.quantity += quantity
         billed.value += quantity * monthly
         billed.do_not_bill = billed.do_not_bill and dnb

@@ -1,0 +1,155 @@
+"""Billing benchmark: the invoice run, the usage report, and recalculating vendor lines after a big sync.
+
+    .venv/bin/python benchmarks/billing.py                      # SQLite file in a temporary folder
+    .venv/bin/python benchmarks/billing.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+
+Targets (issue 4): the invoice run for 5,000 recurring invoices of 5 lines each under 10 s on SQLite;
+the usage report over 10,000 vendor customers under 1 s. Data is inserted in bulk (that is set-up,
+not measured); what is measured goes through the real services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hub import create_app  # noqa: E402
+from hub.audit import Actor  # noqa: E402
+from hub.extensions import db  # noqa: E402
+from hub.models import (  # noqa: E402
+    Invoice,
+    InvoiceLine,
+    LicenseCount,
+    Organization,
+    Product,
+    QuantityChange,
+    RecurringInvoice,
+    RecurringLine,
+    SyncRun,
+    VendorCustomer,
+    VendorIntegration,
+    VendorSku,
+)
+
+RUN_DATE = date(2024, 1, 31)
+
+
+def seed(recurring: int, customers: int) -> dict:
+    """Organizations with a monthly recurring invoice of 5 lines (2 vendor lines, 3 standard), and
+    ``customers`` vendor customers with 2 SKUs each: 80 % mapped, 20 % not mapped."""
+    integration = VendorIntegration(slug="bench", enabled=True, settings={"base_url": "http://x"})
+    db.session.add(integration)
+    db.session.flush()
+    products = [Product(code=f"P{n}", name=f"Product {n}", unit_price=Decimal("10.00") + n,
+                        unit_cost=Decimal("6.25"), taxable=n % 2 == 0) for n in range(5)]
+    db.session.add_all(products)
+    db.session.flush()
+    skus = [VendorSku(integration_id=integration.id, sku=f"sku{n}", name=f"SKU {n}", product_id=products[n].id)
+            for n in range(2)]
+    db.session.add_all(skus)
+    db.session.flush()
+    db.session.execute(db.insert(Organization), [{"name": f"Org {n:05d}"} for n in range(recurring)])
+    org_ids = db.session.execute(db.select(Organization.id).order_by(Organization.id)).scalars().all()
+    db.session.execute(db.insert(RecurringInvoice), [
+        dict(organization_id=oid, next_run_date=RUN_DATE, anchor_day=31, memo="Thank you") for oid in org_ids])
+    rid_by_org = dict(db.session.execute(db.select(RecurringInvoice.organization_id, RecurringInvoice.id)).all())
+    lines = []
+    for n, oid in enumerate(org_ids):
+        rid = rid_by_org[oid]
+        for p in range(2):
+            lines.append(dict(recurring_invoice_id=rid, position=p, kind="vendor", product_id=products[p].id,
+                              integration_id=integration.id, quantity=Decimal(n % 40 + 1),
+                              min_quantity=Decimal(5) if p else None, markup_pct=Decimal("35") if p else None))
+        for p in range(2, 5):
+            lines.append(dict(recurring_invoice_id=rid, position=p, kind="standard", product_id=products[p].id,
+                              quantity=Decimal(p), unit_price_override=Decimal("49.99") if p == 4 else None))
+    db.session.execute(db.insert(RecurringLine), lines)
+    vendor_lines = db.session.execute(db.select(RecurringLine.id, RecurringLine.quantity)
+                                      .where(RecurringLine.kind == "vendor")).all()
+    run = SyncRun(integration_id=integration.id, status="succeeded")
+    db.session.add(run)
+    db.session.flush()
+    db.session.execute(db.insert(QuantityChange), [
+        dict(line_id=lid, status="applied", old_quantity=0, new_quantity=q, reasons=[], cause="sync",
+             sync_run_id=run.id, evidence={}, created_by="bench") for lid, q in vendor_lines])
+
+    db.session.execute(db.insert(VendorCustomer), [
+        dict(integration_id=integration.id, external_id=f"ext-{n}", name=f"Customer {n:05d}",
+             organization_id=org_ids[n % len(org_ids)] if n % 5 else None) for n in range(customers)])
+    customer_ids = db.session.execute(db.select(VendorCustomer.id)).scalars().all()
+    db.session.execute(db.insert(LicenseCount), [
+        dict(vendor_customer_id=cid, sku_id=sku.id, quantity=Decimal(cid % 25 + s), sync_run_id=run.id)
+        for cid in customer_ids for s, sku in enumerate(skus)])
+    db.session.commit()
+    return {"integration_id": integration.id, "run_id": run.id, "customer_ids": customer_ids}
+
+
+def timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - started, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="default: a new SQLite file in a temporary folder")
+    parser.add_argument("--recurring", type=int, default=5000)
+    parser.add_argument("--customers", type=int, default=10000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(folder / "instance"),
+                      "SECRET_KEY": "bench", "HUB_ENCRYPTION_KEYS": "kJ9l0Xy2bcoV1a7m3tXJ5qQx0Hh4m8l1b9cR2dE6fF0=",
+                      "HUB_LOAD_ENTRY_POINTS": False, "HUB_LOG_LEVEL": "WARNING"})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        print(f"database: {db.engine.dialect.name} ({url.split('@')[-1]})")
+        seconds, info = timed(seed, args.recurring, args.customers)
+        print(f"set-up: {args.recurring} recurring invoices x 5 lines, {args.customers} vendor customers "
+              f"x 2 SKUs ({seconds:.1f} s, not measured)")
+
+        from hub.billing.invoicing import run_due_invoices
+        from hub.billing.money import fmt_money, fmt_quantity
+        from hub.billing.quantities import Trigger, recalculate_for_customers
+        from hub.billing.usage_report import usage_report
+
+        seconds, result = timed(run_due_invoices, RUN_DATE)
+        invoices = db.session.execute(db.select(db.func.count()).select_from(Invoice)).scalar()
+        lines = db.session.execute(db.select(db.func.count()).select_from(InvoiceLine)).scalar()
+        assert len(result.issued) == invoices == args.recurring and not result.skipped, result.skipped
+        print(f"invoice run: {invoices} invoices, {lines} lines in {seconds:.2f} s "
+              f"({seconds / invoices * 1000:.2f} ms per invoice; target 10 s: {seconds / 10:.0%} of it)")
+        seconds_again, again = timed(run_due_invoices, RUN_DATE)
+        print(f"second run, same day: {len(again.issued)} issued in {seconds_again:.2f} s")
+
+        timings = []
+        for _ in range(5):
+            seconds, report = timed(usage_report)
+            timings.append(seconds)
+        median = statistics.median(timings)
+        print(f"usage report: {len(report.rows)} rows over {args.customers} vendor customers, median "
+              f"{median * 1000:.0f} ms of 5 (target 1 s: {median:.0%} of it); unbilled "
+              f"{fmt_quantity(report.totals.unbilled_quantity)} licenses worth "
+              f"{fmt_money(report.totals.unbilled_value)} a month")
+
+        # a sync that changed every customer: recalculate all vendor lines, inside one transaction
+        db.session.execute(db.update(LicenseCount).values(quantity=LicenseCount.quantity + 1))
+        run = db.session.get(SyncRun, info["run_id"])
+        seconds, recalc = timed(recalculate_for_customers, info["integration_id"], info["customer_ids"],
+                                Trigger("sync", Actor.sync(run), sync_run_id=run.id))
+        db.session.commit()
+        print(f"recalculation after a sync touching {args.customers} customers: "
+              f"{len(recalc.applied)} applied, {len(recalc.held)} held in {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
