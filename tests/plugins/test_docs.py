@@ -5,6 +5,7 @@ conformance kit, and each bundled plugin's README fills in the quality checklist
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import tomllib
@@ -56,14 +57,15 @@ def test_no_section_documents_a_hook_that_is_not_there(guide):
     assert stale == [], f"headings for hooks that hookspecs.py does not declare (as written): {stale}"
 
 
-def all_test_function_names() -> set[str]:
+@functools.cache
+def all_test_function_names() -> frozenset[str]:
     """Names of every test function in the hub's and the bundled plugins' tests."""
     found = set()
     for folder in [ROOT / "tests", *sorted((ROOT / "plugins").glob("*/tests"))]:
         for path in folder.rglob("test_*.py"):
             tree = ast.parse(path.read_text(), filename=str(path))
             found |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
-    return found
+    return frozenset(found)
 
 
 @pytest.mark.parametrize("hook", sorted(HOOKS))
