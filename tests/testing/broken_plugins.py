@@ -317,6 +317,30 @@ class RefusesHealthyVendor(AcmeVendor):
         return type(super().hub_test_connection(config, session))(ok=False, message="not sure")
 
 
+class CountsFromTheListing(AcmeVendor):
+    """Correct, not broken: reads every customer's usage while listing, so counting makes no call
+    (as a vendor whose listing carries the counts). A failure that starts once counting began never
+    reaches it, and its run may rightly succeed."""
+
+    def __init__(self) -> None:
+        self.usage: dict[str, list] = {}
+
+    @hookimpl
+    def hub_list_customers(self, config, session):
+        customers = list(super().hub_list_customers(config, session))
+        self.usage = {}
+        for row in AcmeVendor.hub_fetch_license_counts(self, config, session, customers):
+            self.usage.setdefault(row.customer_external_id, []).append(row)
+        return customers
+
+    @hookimpl
+    def hub_fetch_license_counts(self, config, session, customers):
+        return [row for c in customers for row in self.usage.get(c.external_id, [])]
+
+
+#: correct plugins written differently from AcmeVendor: every check must pass
+CORRECT_VARIANTS = [CountsFromTheListing]
+
 BROKEN = [
     (DuplicateIds, "customers_unique_stable_ids", "listed more than once"),
     (UnstableIds, "customers_unique_stable_ids", "ids changed between two listings"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.testing import CHECKS, ConformanceFailure, PluginHarness
-from tests.testing.broken_plugins import BROKEN
+from tests.testing.broken_plugins import BROKEN, CORRECT_VARIANTS
 from tests.testing.dummy_vendor import AcmeVendor
 
 
@@ -33,3 +33,10 @@ def test_broken_plugin_fails_its_check(plugin, check, message, tmp_path):
         with pytest.raises(ConformanceFailure) as failure:
             CHECKS[check](harness)
     assert message in str(failure.value), str(failure.value)
+
+
+@pytest.mark.parametrize("plugin", CORRECT_VARIANTS, ids=lambda p: p.__name__)
+def test_correct_variants_pass_the_sync_checks(plugin, tmp_path):
+    with PluginHarness("acme", plugin=plugin(), workdir=tmp_path) as harness:
+        for name in ("counts_reference_listed_customers", "second_sync_changes_nothing", "failed_sync_changes_nothing"):
+            CHECKS[name](harness)
