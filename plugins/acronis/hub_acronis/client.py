@@ -141,7 +141,7 @@ class AcronisClient:
             response = self._send("GET", path, params=params, headers={"Authorization": f"Bearer {token}"})
             if response.status_code != 401 or attempt == 2:
                 break
-            log.info("Acronis answered 401 on GET %s: issuing a new token", path.split("?")[0])
+            log.debug("Acronis answered 401 on GET %s: issuing a new token", path)
             self.forget_token(token)
         self._raise_for_status(response, f"GET {path}", not_found_field=not_found_field, batch=batch)
         return json_or_data_error(response, self.session)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import requests
 
@@ -234,3 +236,16 @@ def test_hooks_of_one_session_share_a_client_that_goes_with_the_session(config):
     del session, first
     gc.collect()
     assert gone() is None  # the cache did not keep the session (and its client) alive
+
+
+def test_a_failed_request_logs_nothing_above_debug(api, client, ids, load, caplog):
+    api.token()
+    api.token("token_renewed.json")
+    url = f"{ids.API}/tenants/{ids.PARTNER}"
+    api.rsps.get(url, json=load("error_unauthorized.json"), status=401)
+    api.rsps.get(url, json=load("error_internal.json"), status=503)
+    api.rsps.get(url, json=load("tenant_partner.json"))
+    with caplog.at_level(logging.DEBUG, logger="hub_acronis"):
+        client.tenant(ids.PARTNER)
+    mine = [r for r in caplog.records if r.name.startswith("hub_acronis")]
+    assert mine and all(r.levelno == logging.DEBUG for r in mine)
