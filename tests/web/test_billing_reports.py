@@ -1,0 +1,115 @@
+"""The usage report page: filters, totals, unbilled value in front, the chart, CSV export, customer history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+from hub.billing import usage_report
+from hub.extensions import db
+from hub.models import LicenseCountHistory
+from hub.timeutil import utcnow
+from hub.web.billing_pages.usage_chart import build_chart, report_series
+from tests.web.billing_fixtures import billing_world  # noqa: F401  (fixture)
+from tests.web.billing_fixtures import sku
+from tests.web.billing_helpers import text_of
+
+
+def _rows(html: str) -> list[tuple[str, str, str]]:
+    """(external id, sku, status) of each report row."""
+    return re.findall(r'data-customer="([^"]+)" data-sku="([^"]+)" data-status="([^"]+)"', html)
+
+
+def test_report_rows_totals_and_unbilled_value(client, auth, billing_world):
+    auth.login("viewer")
+    html = client.get("/billing/reports/usage").data.decode()
+    assert _rows(html) == [("c-1", "seats", "over_billed"), ("c-2", "seats", "not_mapped")]
+    text = text_of(html)
+    # Fabrikam (not mapped) has 2 seats at 10.00 a month: the money being lost
+    assert "Unbilled value per month 20.00 2 unbilled licenses" in text
+    assert "Vendor quantity 4" in text and "Billed quantity 5" in text
+    assert 'class="figure figure-unbilled alert"' in html
+    unbilled = html.split('data-customer="c-2"')[0].rsplit("<tr", 1)[1]
+    assert 'class="unbilled"' in unbilled
+
+
+def test_filters(client, auth, billing_world):
+    auth.login("billing")
+    contoso = billing_world["orgs"]["Contoso"]
+    by_org = client.get(f"/billing/reports/usage?organization_id={contoso.id}").data.decode()
+    assert _rows(by_org) == [("c-1", "seats", "over_billed")]
+    assert "Unbilled value per month 0.00" in text_of(by_org)
+    by_status = client.get("/billing/reports/usage?status=not_mapped").data.decode()
+    assert _rows(by_status) == [("c-2", "seats", "not_mapped")]
+    assert _rows(client.get("/billing/reports/usage?map_status=mapped").data.decode()) == [
+        ("c-1", "seats", "over_billed")]
+    assert _rows(client.get("/billing/reports/usage?vendor=fake&status=billed").data.decode()) == []
+    junk = client.get("/billing/reports/usage?vendor=nope&organization_id=x&status=zzz&days=7&page=-3")
+    assert junk.status_code == 200 and len(_rows(junk.data.decode())) == 2  # unknown filters are ignored
+
+
+def test_csv_export_follows_the_filters(client, auth, billing_world):
+    auth.login("viewer")
+    response = client.get("/billing/reports/usage.csv?status=not_mapped")
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="usage-report-')
+    rows = list(csv.DictReader(io.StringIO(response.data.decode())))
+    assert [(r["vendor"], r["vendor_customer"], r["unbilled_quantity"], r["unbilled_monthly_value"])
+            for r in rows] == [("fake", "Fabrikam", "2", "20.00"), ("TOTAL", "", "2", "20.00")]
+    page = client.get("/billing/reports/usage?status=not_mapped").data.decode()
+    assert 'href="/billing/reports/usage.csv?status=not_mapped"' in page
+
+
+def _age_history(customer_id: int, sku_id: int, days: int) -> None:
+    db.session.execute(db.update(LicenseCountHistory).where(
+        LicenseCountHistory.vendor_customer_id == customer_id, LicenseCountHistory.sku_id == sku_id,
+        LicenseCountHistory.previous_quantity.is_(None)).values(recorded_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+
+
+def test_the_chart_walks_the_history_back_from_todays_counts(app_ctx, billing_world):
+    """c-2 counted 2 seats 20 days ago; c-1 counted 5 seats 10 days ago, then 2 today."""
+    seats = sku("seats").id
+    _age_history(billing_world["customers"]["c-2"].id, seats, 20)
+    _age_history(billing_world["customers"]["c-1"].id, seats, 10)
+    today = utcnow().date()
+    [series] = report_series(usage_report.usage_report().rows, 30, today)
+    values = dict(series.points)
+    assert len(series.points) == 30 and series.label == "fake"
+    assert values[today - timedelta(days=29)] == 0 and values[today - timedelta(days=21)] == 0
+    assert values[today - timedelta(days=20)] == 2 and values[today - timedelta(days=11)] == 2
+    assert values[today - timedelta(days=10)] == 7 and values[today - timedelta(days=1)] == 7
+    assert values[today] == 4
+    chart = build_chart([series])
+    ys = [float(p.split(",")[1]) for p in chart.lines[0]["points"].split()]
+    assert min(ys) >= chart.top and max(ys) <= chart.bottom
+    assert [label for _, label in chart.y_ticks] == ["0", "5", "10"]
+    assert chart.lines[0]["last"] == "4"
+
+
+def test_the_page_draws_the_chart_inline(client, auth, billing_world):
+    _age_history(billing_world["customers"]["c-2"].id, sku("seats").id, 20)
+    auth.login("viewer")
+    html = client.get("/billing/reports/usage?days=30").data.decode()
+    assert '<svg viewBox="0 0 760 240"' in html and '<polyline class="series series-0"' in html
+    assert "fake: 4 now" in text_of(html) and 'aria-current="true" class="active">30 days' in html
+    assert "style=" not in html.split("<svg", 1)[1].split("</svg>")[0]  # no inline styles (CSP)
+
+
+def test_customer_history_page(client, auth, billing_world):
+    auth.login("viewer")
+    customer_id = billing_world["customers"]["c-1"].id
+    html = client.get(f"/billing/reports/usage/customers/{customer_id}").data.decode()
+    text = text_of(html)
+    assert "Contoso Ltd" in text and "<polyline" in html
+    assert re.search(r"seats 5 2 \d+", text)  # the drop from 5 to 2, with its sync run
+    assert client.get(f"/billing/reports/usage/customers/{customer_id}?sku=999999").status_code == 404
+    assert client.get("/billing/reports/usage/customers/999999").status_code == 404
+
+
+def test_money_is_decimal_in_the_report_totals(app_ctx, billing_world):
+    totals = usage_report.usage_report().totals
+    assert totals.unbilled_value == Decimal("20.00") and isinstance(totals.unbilled_value, Decimal)
