@@ -56,8 +56,9 @@ def _psycopg(url: str) -> str:
 
 
 def make_hub_app(workdir: Path, database_url: str, *, load_entry_points: bool,
-                 disabled: list[str] | None = None, **extra: Any):
-    """``create_app`` with a config of its own (no instance folder or environment is read)."""
+                 disabled: list[str] | None = None, fast_sqlite: bool = True, **extra: Any):
+    """``create_app`` with a config of its own (no instance folder or environment is read).
+    ``fast_sqlite`` skips fsync on a SQLite test database (benchmarks turn it off)."""
     from hub import create_app
 
     config = {
@@ -72,7 +73,7 @@ def make_hub_app(workdir: Path, database_url: str, *, load_entry_points: bool,
     }
     config.update(extra)
     app = create_app(config)
-    if database_url.startswith("sqlite"):
+    if fast_sqlite and database_url.startswith("sqlite"):
         _no_fsync(app)
     return app
 

@@ -1,0 +1,201 @@
+"""A full hub sync of each vendor plugin against its own simulator, timed against the vendor's floor.
+
+    .venv/bin/python benchmarks/plugin_sync.py [--customers 2000] [--vendors acronis,bitdefender]
+                                               [--latency 0.02] [--database-url URL] [--second-sync]
+
+Each plugin is loaded through its ``hub`` entry point into a real hub app (a temporary SQLite file, or
+``--database-url``), its ``hub_demo_simulator`` is seeded with ``--customers`` customers and served on
+loopback with ``Faults.latency`` added to every request, and one ``run_sync`` runs with real sleeping:
+the plugin's session keeps its own rate limits and retries as in production.
+
+The floor is the least time the vendor's *documented* rate limit allows for the requests the sync
+made (requests / allowed requests per second, per budget, the largest). A vendor that documents no
+limit gets the latency floor of its requests made one after another (requests x latency) instead,
+and says so. Target: wall time within 1.5x of the floor. Whether a request went over a limit is
+asked of the simulator (``app.limits.over_limit``: Bitdefender's counts the calls over GravityZone's
+token buckets); the most requests seen in any one second is printed too, for information.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import re
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+#: the limits the vendors document (shared/vendor-apis.md), not what a plugin chooses to keep to:
+#: per-key requests/second, and named budgets matched on the request path
+DOCUMENTED_LIMITS: dict[str, dict] = {
+    # §2.7, docs 77211-394430: 10 requests/s per API key; 5/s for the Licensing usage methods
+    "bitdefender": {"per_key": 10.0, "named": {"licensing": (5.0, r"/jsonrpc/licensing$")},
+                    "source": "10 req/s per API key, 5 req/s for licensing methods (GravityZone docs 77211-394430)"},
+    # §1.10: "Acronis publishes no numeric rate limits for the Account Management API"
+    "acronis": None,
+    # §3.7: "Rate limits: not documented"
+    "proofpoint": None,
+}
+TARGET = 1.5
+
+
+class Recorder:
+    """WSGI middleware noting when each request arrived and on which path."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.arrivals: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self._lock:
+            self.arrivals.append((time.perf_counter(), environ.get("PATH_INFO", "")))
+        return self.app(environ, start_response)
+
+
+@dataclass
+class Result:
+    vendor: str
+    status: str
+    wall: float
+    requests: int
+    vendor_phase: float
+    floor: float
+    floor_kind: str
+    over_limit: str
+    peak_second: int
+    notes: list[str] = field(default_factory=list)
+
+
+def most_in_one_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
+
+
+def floor_for(vendor: str, arrivals: list[tuple[float, str]], latency: float) -> tuple[float, str]:
+    documented = DOCUMENTED_LIMITS.get(vendor)
+    if not documented:
+        return (len(arrivals) * latency,
+                f"no documented rate limit: latency floor, {len(arrivals)} sequential requests x {latency * 1000:g} ms")
+    parts = [(len(arrivals) / documented["per_key"], f"{len(arrivals)} requests / {documented['per_key']:g} per s")]
+    for name, (rate, pattern) in documented.get("named", {}).items():
+        matched = sum(1 for _, path in arrivals if re.search(pattern, path))
+        parts.append((matched / rate, f"{matched} {name} requests / {rate:g} per s"))
+    floor, why = max(parts)
+    return floor, f"documented limit ({documented['source']}): {why}"
+
+
+def over_the_limit(vendor: str, app, before: int) -> str:
+    limits = getattr(app, "limits", None)
+    if limits is not None and hasattr(limits, "over_limit"):
+        return f"{limits.over_limit - before} request(s) over the vendor's limits (counted by the simulator)"
+    if not DOCUMENTED_LIMITS.get(vendor):
+        return "no documented limit to exceed"
+    return "the simulator does not count requests over the limits"
+
+
+def bench(vendor: str, customers: int, latency: float, database_url: str | None, second_sync: bool) -> list[Result]:
+    from hub import integrations
+    from hub.audit import Actor
+    from hub.extensions import db
+    from hub.sync import run_sync
+    from hub.testing.hubapp import TestDatabase, create_tables, dispose, make_hub_app
+    from hub.testing.server import serve
+
+    workdir = Path(tempfile.mkdtemp(prefix=f"hub-bench-{vendor}-"))
+    database = TestDatabase(workdir, database_url or "")  # "": SQLite, even if HUB_TEST_DATABASE_URL is set
+    others = sorted({ep.name for ep in entry_points(group="hub")} - {vendor})
+    app = make_hub_app(workdir, database.url, load_entry_points=True, disabled=others, fast_sqlite=False)
+    registry = app.extensions["hub.plugins"]
+    if vendor not in registry.vendors:
+        raise SystemExit(f"{vendor}: not loaded ({[e.message for e in registry.errors] or 'no such entry point'})")
+    handle = registry.handle(vendor)
+    demo = handle.demo_simulator()
+    if demo is None:
+        raise SystemExit(f"{vendor}: the plugin ships no simulator")
+    sim = demo.make_app(customers)
+    sim.faults.latency = latency
+    recorder = Recorder(sim)
+    served = serve(recorder, name=f"{vendor}-bench")
+    database.ensure()
+    create_tables(app)
+    results = []
+    try:
+        with app.app_context():
+            integrations.configure(vendor, demo.config_for(served.base_url), Actor.cli("benchmark"),
+                                   enable=True, check_connection=False)
+        count = getattr(sim, "listed_customer_count", None) or getattr(sim, "expected_customers", None) \
+            or getattr(sim, "customer_count", None)
+        print(f"\n== {vendor}: {handle.info.display_name} {handle.info.version}; simulator lists "
+              f"{count() if count else '?'} customers; {latency * 1000:g} ms per request; plugin's own budget "
+              f"{handle.info.requests_per_second or 'none'}/s {dict(handle.info.rate_limits) or ''}, "
+              f"{handle.info.max_concurrency} in flight")
+        for label in ["first sync"] + (["second sync (nothing changed)"] if second_sync else []):
+            start = len(recorder.arrivals)
+            over_before = getattr(getattr(sim, "limits", None), "over_limit", 0)
+            began = time.perf_counter()
+            with app.app_context():
+                run = run_sync(vendor, trigger="benchmark")
+                status = f"{run.status} (+{run.customers_added} customers, {run.counts_changed} counts)" \
+                    + (f" {run.error_kind}: {run.error_message}" if run.error_kind else "")
+                db.session.remove()
+            wall = time.perf_counter() - began
+            arrivals = recorder.arrivals[start:]
+            times = [t for t, _ in arrivals]
+            floor, kind = floor_for(vendor, arrivals, latency)
+            result = Result(vendor, status, wall, len(arrivals), (times[-1] - times[0]) if times else 0.0,
+                            floor, kind, over_the_limit(vendor, sim, over_before), most_in_one_second(times))
+            if not DOCUMENTED_LIMITS.get(vendor) and handle.info.requests_per_second and arrivals:
+                own = (len(arrivals) - 1) / handle.info.requests_per_second
+                result.notes.append(f"the plugin keeps to {handle.info.requests_per_second:g} requests/s of its own "
+                                    f"choice: its requests alone take at least {own:.2f} s "
+                                    f"(ratio to that: {wall / own if own else float('inf'):.2f} x)")
+            report(label, result)
+            results.append(result)
+    finally:
+        served.stop()
+        dispose(app)
+        database.drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def report(label: str, r: Result) -> None:
+    ratio = r.wall / r.floor if r.floor else float("inf")
+    print(f"{label}: {r.status}")
+    print(f"  wall time      {r.wall:8.2f} s   (requests from first to last: {r.vendor_phase:.2f} s; "
+          f"the rest is the hub's own work)")
+    print(f"  requests       {r.requests:8d}")
+    print(f"  floor          {r.floor:8.2f} s   {r.floor_kind}")
+    print(f"  ratio          {ratio:8.2f} x  (target <= {TARGET}: {'met' if ratio <= TARGET else 'NOT met'})")
+    print(f"  over the limit {r.over_limit}; most requests in any 1 s: {r.peak_second}")
+    for note in r.notes:
+        print(f"  note           {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--vendors", default=None, help="comma-separated entry-point names (default: all installed)")
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds the simulator adds to every request")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server to create a throwaway database on")
+    parser.add_argument("--second-sync", action="store_true", help="also time a second sync of unchanged data")
+    args = parser.parse_args()
+    vendors = [v.strip() for v in args.vendors.split(",")] if args.vendors else \
+        sorted({ep.name for ep in entry_points(group="hub")})
+    print(f"plugin sync benchmark: {args.customers} customers, {args.latency * 1000:g} ms latency, "
+          f"vendors {', '.join(vendors)}")
+    results = [r for vendor in vendors for r in bench(vendor, args.customers, args.latency, args.database_url,
+                                                      args.second_sync)]
+    print("\nvendor        wall s   requests   floor s   ratio   over the limit")
+    for r in results:
+        ratio = r.wall / r.floor if r.floor else float("inf")
+        print(f"{r.vendor:<12} {r.wall:7.2f} {r.requests:10d} {r.floor:9.2f} {ratio:7.2f}   {r.over_limit}")
+
+
+if __name__ == "__main__":
+    main()
