@@ -1,7 +1,10 @@
 """Billing benchmark: the invoice run, the usage report, and recalculating vendor lines after a big sync.
 
     .venv/bin/python benchmarks/billing.py                      # SQLite file in a temporary folder
-    .venv/bin/python benchmarks/billing.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    .venv/bin/python benchmarks/billing.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+On PostgreSQL the URL names the server: the benchmark creates a database of its own there and drops it
+afterwards, so it never touches the database in the URL.
 
 Targets (issue 4): the invoice run for 5,000 recurring invoices of 5 lines each under 10 s on SQLite;
 the usage report over 10,000 vendor customers under 1 s. Data is inserted in bulk (that is set-up,
@@ -11,10 +14,12 @@ not measured); what is measured goes through the real services.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -98,6 +103,27 @@ def timed(fn, *args, **kwargs):
     return time.perf_counter() - started, value
 
 
+@contextlib.contextmanager
+def own_database(url: str | None, folder: Path):
+    """A new SQLite file, or a new database on the PostgreSQL server of ``url``, dropped afterwards."""
+    if not url:
+        yield f"sqlite:///{folder / 'bench.sqlite3'}"
+        return
+    import sqlalchemy as sa
+
+    server = sa.engine.make_url(url)
+    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: a new SQLite file in a temporary folder")
@@ -105,12 +131,15 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10000)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="hub-bench-"))
-    url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+    with own_database(args.database_url, folder) as url:
+        run(args, url, folder)
+
+
+def run(args, url: str, folder: Path) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(folder / "instance"),
                       "SECRET_KEY": "bench", "HUB_ENCRYPTION_KEYS": "kJ9l0Xy2bcoV1a7m3tXJ5qQx0Hh4m8l1b9cR2dE6fF0=",
                       "HUB_LOAD_ENTRY_POINTS": False, "HUB_LOG_LEVEL": "WARNING"})
     with app.app_context():
-        db.drop_all()
         db.create_all()
         print(f"database: {db.engine.dialect.name} ({url.split('@')[-1]})")
         seconds, info = timed(seed, args.recurring, args.customers)
@@ -149,6 +178,8 @@ def main() -> None:
         db.session.commit()
         print(f"recalculation after a sync touching {args.customers} customers: "
               f"{len(recalc.applied)} applied, {len(recalc.held)} held in {seconds:.2f} s")
+        db.session.remove()
+        db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -147,17 +147,29 @@ BEGIN
 END $$""",
     """CREATE TRIGGER invoices_guard BEFORE UPDATE OR DELETE ON invoices
 FOR EACH ROW EXECUTE FUNCTION hub_invoices_guard()""",
+    # statement-level with transition tables: one check per INSERT of thousands of lines, not one per row
     """CREATE OR REPLACE FUNCTION hub_invoice_lines_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF (TG_OP <> 'INSERT' AND (SELECT status FROM invoices WHERE id = OLD.invoice_id) IN ('issued', 'void'))
-     OR (TG_OP <> 'DELETE' AND (SELECT status FROM invoices WHERE id = NEW.invoice_id) IN ('issued', 'void')) THEN
-    RAISE EXCEPTION 'lines of an issued invoice never change' USING ERRCODE = '23000';
+  IF TG_OP <> 'DELETE' THEN
+    IF EXISTS (SELECT 1 FROM new_lines l JOIN invoices i ON i.id = l.invoice_id
+               WHERE i.status IN ('issued', 'void')) THEN
+      RAISE EXCEPTION 'lines of an issued invoice never change' USING ERRCODE = '23000';
+    END IF;
   END IF;
-  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-  RETURN NEW;
+  IF TG_OP <> 'INSERT' THEN
+    IF EXISTS (SELECT 1 FROM old_lines l JOIN invoices i ON i.id = l.invoice_id
+               WHERE i.status IN ('issued', 'void')) THEN
+      RAISE EXCEPTION 'lines of an issued invoice never change' USING ERRCODE = '23000';
+    END IF;
+  END IF;
+  RETURN NULL;
 END $$""",
-    """CREATE TRIGGER invoice_lines_guard BEFORE INSERT OR UPDATE OR DELETE ON invoice_lines
-FOR EACH ROW EXECUTE FUNCTION hub_invoice_lines_guard()""",
+    """CREATE TRIGGER invoice_lines_guard_insert AFTER INSERT ON invoice_lines
+REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION hub_invoice_lines_guard()""",
+    """CREATE TRIGGER invoice_lines_guard_update AFTER UPDATE ON invoice_lines
+REFERENCING OLD TABLE AS old_lines NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION hub_invoice_lines_guard()""",
+    """CREATE TRIGGER invoice_lines_guard_delete AFTER DELETE ON invoice_lines
+REFERENCING OLD TABLE AS old_lines FOR EACH STATEMENT EXECUTE FUNCTION hub_invoice_lines_guard()""",
 ]
 
 for _statement in SQLITE_GUARDS:
