@@ -37,6 +37,7 @@ def walk(gz: GravityZone, root_id: str | None) -> list[Company]:
     customers: list[Company] = []
     seen: set[str] = {root_id} if root_id else set()
     queue: deque[tuple[str | None, tuple[str, ...]]] = deque([(root_id, ())])
+    refused_trials: list[str] = []
     while queue:
         parent_id, resellers = queue.popleft()
         try:
@@ -46,9 +47,9 @@ def walk(gz: GravityZone, root_id: str | None) -> list[Company]:
             if parent_id == root_id:
                 raise _bad_root(err, root_id) from None
             # partners with sub-companies cannot be deleted, so one that vanished mid-walk had none
-            log.info("partner %s disappeared during the walk (%s): no children", parent_id, err.message)
+            log.debug("partner %s disappeared during the walk (%s): no children", parent_id, err.message)
             continue
-        trials = _trial_ids(gz, parent_id)
+        trials = _trial_ids(gz, parent_id, refused_trials)
         for company in listed:
             if company["id"] not in seen:
                 seen.add(company["id"])
@@ -58,6 +59,9 @@ def walk(gz: GravityZone, root_id: str | None) -> list[Company]:
             if partner["id"] not in seen:
                 seen.add(partner["id"])
                 queue.append((partner["id"], resellers + (partner["name"],)))
+    if refused_trials:  # once per run, not per partner: the admin needs to know trials are not flagged
+        log.warning("GravityZone refused the licenseType filter for %d partner(s) (%s); their customers are "
+                    "not flagged as trial", len(refused_trials), refused_trials[0])
     return customers
 
 
@@ -80,13 +84,13 @@ def children(gz: GravityZone, parent_id: str | None, filters: dict) -> list[dict
     return checked
 
 
-def _trial_ids(gz: GravityZone, parent_id: str | None) -> set[str]:
+def _trial_ids(gz: GravityZone, parent_id: str | None, refused: list[str]) -> set[str]:
     """Customers on a trial license, from the listing's own ``licenseType`` filter (one call per partner)."""
     try:
         return {c["id"] for c in children(gz, parent_id, {"companyType": CUSTOMER, "licenseType": TRIAL_LICENSE})}
     except InvalidParams as err:  # the filter is documented, but a refusal must not cost us the listing
-        log.warning("trial customers of %s could not be listed (%s); none flagged as trial",
-                    parent_id or "the key's company", err.message)
+        log.debug("trial customers of %s could not be listed: %s", parent_id or "the key's company", err.message)
+        refused.append(err.message)
         return set()
 
 
@@ -94,8 +98,8 @@ def is_suspended(gz: GravityZone, company_id: str) -> bool | None:
     """``getCompanyDetails.isSuspended``; None when GravityZone no longer knows the company."""
     try:
         details = gz.call("companies", "getCompanyDetails", {"companyId": company_id})
-    except InvalidParams as err:
-        log.warning("details of company %s could not be read: %s", company_id, err.message)
+    except InvalidParams as err:  # deleted since the listing: its usage call will fail too, and be recorded
+        log.debug("details of company %s could not be read: %s", company_id, err.message)
         return None
     if not isinstance(details, dict):
         raise VendorDataError(f"companies/getCompanyDetails answered {type(details).__name__} for {company_id}")

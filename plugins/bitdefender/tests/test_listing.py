@@ -2,6 +2,7 @@
 
 import base64
 import json
+import logging
 
 import pytest
 import requests
@@ -84,15 +85,21 @@ def test_a_partner_that_vanished_mid_walk_has_no_children(tree, config, session,
     assert bd.ids.litware in customers and bd.ids.contoso in customers
 
 
-def test_a_refused_trial_filter_costs_the_trial_flag_not_the_listing(tree, config, session, bd):
+def test_a_refused_trial_filter_costs_the_trial_flag_not_the_listing(tree, config, session, bd, caplog):
     tree.on("network", "getCompaniesList", {"filters": bd.trials}, "error_invalid_request.json")
     with pytest.raises(VendorDataError):
         listed(config, session)  # anything but "invalid params" still stops the run
 
     tree.on("network", "getCompaniesList", {"filters": bd.trials}, "error_invalid_parent.json")
+    for parent in (bd.ids.reseller, bd.ids.subreseller):
+        tree.on("network", "getCompaniesList", {"parentId": parent, "filters": bd.trials}, "error_invalid_parent.json")
+    caplog.set_level(logging.DEBUG)
     customers = listed(config, session)
     assert customers[bd.ids.tailspin].status is CustomerStatus.ACTIVE
     assert len(customers) == 5
+    # said once per run, not once per partner (the guide's "log once")
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "3 partner(s)" in warnings[0].getMessage()
 
 
 def test_a_root_company_that_is_not_a_partner_names_the_field(tree, session, bd):
