@@ -17,8 +17,29 @@ from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.sync")
 
-# Multi-row UPDATEs go through the Core table: the ORM's bulk UPDATE refuses extra WHERE criteria.
+# Bulk statements go through the Core tables: the ORM's bulk UPDATE refuses extra WHERE criteria, and
+# its bulk INSERT and column loading cost more per row than the database does (see benchmarks/).
 CUSTOMERS = VendorCustomer.__table__
+COUNTS = LicenseCount.__table__
+HISTORY = LicenseCountHistory.__table__
+SKUS = VendorSku.__table__
+
+
+#: rows per statement and per batch held in memory: a first sync of 10,000 customers writes ~170,000 rows
+BATCH = 5000
+
+
+class _AuditBuffer(list):
+    """Audit rows, written every BATCH rows so a large sync never holds them all in memory."""
+
+    def append(self, row: dict) -> None:
+        super().append(row)
+        if len(self) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        record_many(self)
+        self.clear()
 
 
 @dataclass
@@ -28,22 +49,22 @@ class ApplyResult:
 
 
 def known_customers(integration_id: int) -> list[KnownCustomer]:
+    c = CUSTOMERS.c
     rows = db.session.execute(
-        db.select(VendorCustomer.id, VendorCustomer.external_id, VendorCustomer.name, VendorCustomer.vendor_status,
-                  VendorCustomer.detached_at, VendorCustomer.extra)
-        .where(VendorCustomer.integration_id == integration_id)
-    )
-    return [KnownCustomer(r.id, r.external_id, r.name, r.vendor_status, r.detached_at is not None, r.extra or {})
-            for r in rows]
+        db.select(c.id, c.external_id, c.name, c.vendor_status, c.detached_at, c.extra)
+        .where(c.integration_id == integration_id)
+    ).all()  # fetchall: iterating a result fetches row by row
+    return [KnownCustomer(id_, external_id, name, status, detached_at is not None, extra or {})
+            for id_, external_id, name, status, detached_at, extra in rows]
 
 
 def load_current_counts(integration_id: int) -> dict[tuple[int, str], Decimal]:
     rows = db.session.execute(
-        db.select(LicenseCount.vendor_customer_id, VendorSku.sku, LicenseCount.quantity)
-        .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
-        .where(VendorSku.integration_id == integration_id)
-    )
-    return {(r.vendor_customer_id, r.sku): Decimal(r.quantity) for r in rows}
+        db.select(COUNTS.c.vendor_customer_id, SKUS.c.sku, COUNTS.c.quantity)
+        .join(SKUS, SKUS.c.id == COUNTS.c.sku_id)
+        .where(SKUS.c.integration_id == integration_id)
+    ).all()
+    return {(customer_id, sku): quantity for customer_id, sku, quantity in rows}  # Numeric: Decimals already
 
 
 def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPlan, listed: set[str],
@@ -53,7 +74,7 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
     now = utcnow()
     actor = Actor.sync(run)
     iid = integration.id
-    audits: list[dict] = []
+    audits = _AuditBuffer()
     changed_ids: set[int] = set()
 
     def audit(action, entity_id, **kw):
@@ -61,14 +82,14 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
 
     # -- customers -----------------------------------------------------------------------------
     if plan.new:
-        db.session.execute(db.insert(VendorCustomer), [
+        db.session.execute(db.insert(CUSTOMERS), [
             dict(integration_id=iid, external_id=c.external_id, name=c.name, vendor_status=c.status.value,
                  extra=dict(c.extra or {}), first_seen_at=now, last_seen_at=now)
             for c in plan.new
         ])
         new_external = {c.external_id for c in plan.new}
         new_ids = {e: i for e, i in db.session.execute(
-            db.select(VendorCustomer.external_id, VendorCustomer.id).where(VendorCustomer.integration_id == iid)
+            db.select(CUSTOMERS.c.external_id, CUSTOMERS.c.id).where(CUSTOMERS.c.integration_id == iid)
         ).all() if e in new_external}
         for c in plan.new:
             audit("customer.create", new_ids[c.external_id], field="name", new=c.name,
@@ -100,7 +121,7 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
     if plan.detach:
         ids = [k.id for k in plan.detach]
         for chunk in _chunks(ids):
-            db.session.execute(db.update(VendorCustomer).where(VendorCustomer.id.in_(chunk))
+            db.session.execute(db.update(CUSTOMERS).where(CUSTOMERS.c.id.in_(chunk))
                                .values(detached_at=now, last_seen_at=integration.last_success_at or now))
         for k in plan.detach:
             audit("customer.detach", k.id, field="detached_at", old=None, new=now.isoformat(timespec="seconds"))
@@ -109,7 +130,7 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
     if plan.reattach:
         ids = [k.id for k, _ in plan.reattach]
         for chunk in _chunks(ids):
-            db.session.execute(db.update(VendorCustomer).where(VendorCustomer.id.in_(chunk))
+            db.session.execute(db.update(CUSTOMERS).where(CUSTOMERS.c.id.in_(chunk))
                                .values(detached_at=None, last_seen_at=now))
         for k, _ in plan.reattach:
             audit("customer.reattach", k.id, field="detached_at", old="detached", new=None)
@@ -119,8 +140,8 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
     all_ids = {e: i for e, i in known_ids.items() if e in listed} | new_ids
     ok_ids = {i for e, i in all_ids.items() if e not in failures}
     previous_errors = dict(db.session.execute(
-        db.select(VendorCustomer.id, VendorCustomer.count_error).where(VendorCustomer.integration_id == iid,
-                                                                       VendorCustomer.count_error.is_not(None))).all())
+        db.select(CUSTOMERS.c.id, CUSTOMERS.c.count_error).where(CUSTOMERS.c.integration_id == iid,
+                                                                 CUSTOMERS.c.count_error.is_not(None))).all())
     # a failure that persists with the same message is not a change: keep the row (and its time) as is
     failed = [{"_id": all_ids[e], "_msg": msg[:2000]} for e, msg in failures.items()
               if e in all_ids and previous_errors.get(all_ids[e]) != msg[:2000]]
@@ -144,40 +165,40 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
     counts_changed = _apply_counts(run, integration, count_changes, now, audits, describe)
     changed_ids.update(c.customer_id for c in count_changes)
 
-    record_many(audits)
+    audits.flush()
     events.sync_applied.send(run, run=run, changed_customer_ids=changed_ids)
     return ApplyResult(counts_changed, changed_ids)
 
 
 def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[CountChange], now,
-                  audits: list[dict], describe) -> int:
+                  audits: _AuditBuffer, describe) -> int:
     if not changes:
         return 0
     sku_ids = _ensure_skus(integration, {c.sku for c in changes}, now, describe)
-    inserts, updates, history = [], [], []
     actor = Actor.sync(run)
-    for c in changes:
-        sid = sku_ids[c.sku]
-        if c.old is None:
-            inserts.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, updated_at=now,
-                                sync_run_id=run.id))
-        else:
-            updates.append({"_cid": c.customer_id, "_sid": sid, "_qty": c.new})
-        history.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, previous_quantity=c.old,
-                            recorded_at=now, sync_run_id=run.id))
-        audits.append(audit_event(actor, "count.change", "vendor_customer", c.customer_id, field=c.sku,
-                                  old=c.old, new=c.new, integration_id=integration.id, at=now))
-    if inserts:
-        db.session.execute(db.insert(LicenseCount), inserts)
-    if updates:
-        counts = LicenseCount.__table__
-        db.session.execute(
-            db.update(counts)
-            .where(counts.c.vendor_customer_id == bindparam("_cid"), counts.c.sku_id == bindparam("_sid"))
-            .values(quantity=bindparam("_qty"), updated_at=now, sync_run_id=run.id),
-            updates,
-        )
-    db.session.execute(db.insert(LicenseCountHistory), history)
+    for batch in _chunks(changes, BATCH):
+        inserts, updates, history = [], [], []
+        for c in batch:
+            sid = sku_ids[c.sku]
+            if c.old is None:
+                inserts.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, updated_at=now,
+                                    sync_run_id=run.id))
+            else:
+                updates.append({"_cid": c.customer_id, "_sid": sid, "_qty": c.new})
+            history.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new,
+                                previous_quantity=c.old, recorded_at=now, sync_run_id=run.id))
+            audits.append(audit_event(actor, "count.change", "vendor_customer", c.customer_id, field=c.sku,
+                                      old=c.old, new=c.new, integration_id=integration.id, at=now))
+        if inserts:
+            db.session.execute(db.insert(COUNTS), inserts)
+        if updates:
+            db.session.execute(
+                db.update(COUNTS)
+                .where(COUNTS.c.vendor_customer_id == bindparam("_cid"), COUNTS.c.sku_id == bindparam("_sid"))
+                .values(quantity=bindparam("_qty"), updated_at=now, sync_run_id=run.id),
+                updates,
+            )
+        db.session.execute(db.insert(HISTORY), history)
     return len(changes)
 
 
@@ -187,7 +208,7 @@ def _ensure_skus(integration: VendorIntegration, skus: set[str], now, describe) 
     missing = sorted(skus - set(existing))
     if missing:
         known = describe(missing)
-        db.session.execute(db.insert(VendorSku), [
+        db.session.execute(db.insert(SKUS), [
             dict(integration_id=integration.id, sku=s, first_seen_at=now,
                  name=known[s].name if s in known else s,
                  unit=known[s].unit if s in known else "license",

@@ -134,7 +134,7 @@ def _validated_customers(listing) -> list[VendorCustomer]:
                 item = replace(item, status=CustomerStatus(item.status))
             except ValueError:
                 raise VendorDataError(f"customer {item.external_id!r} has unknown status {item.status!r}") from None
-        if item.extra:
+        if item.extra and not _plain_json(item.extra):
             # stored as JSON: compare what will be read back, or every run would see a change
             item = replace(item, extra=json.loads(json.dumps(dict(item.extra), default=str)))
         seen.add(item.external_id)
@@ -142,27 +142,36 @@ def _validated_customers(listing) -> list[VendorCustomer]:
     return customers
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain_json(extra) -> bool:
+    """A flat dict of JSON scalars reads back from the database as it is (the common case, checked fast)."""
+    return type(extra) is dict and all(type(k) is str and type(v) in _JSON_SCALARS for k, v in extra.items())
+
+
 def _validated_counts(results, customers: list[VendorCustomer]):
     listed = {c.external_id for c in customers}
     counts: dict[tuple[str, str], Decimal] = {}
     failures: dict[str, str] = {}
-    for item in results:
-        if isinstance(item, CountFailure):
-            failures[item.customer_external_id] = item.message
-            continue
-        if not isinstance(item, LicenseCount):
-            raise VendorDataError(f"hub_fetch_license_counts yielded {type(item).__name__}")
-        if item.customer_external_id not in listed:
-            raise VendorDataError(f"a count names customer {item.customer_external_id!r}, which was not listed")
-        if not item.sku or not isinstance(item.sku, str):
-            raise VendorDataError(f"a count of customer {item.customer_external_id!r} has no SKU")
-        if not item.quantity.is_finite() or item.quantity >= MAX_QUANTITY:
-            raise VendorDataError(f"SKU {item.sku!r} of customer {item.customer_external_id!r} "
-                                  f"has quantity {item.quantity}")
-        key = (item.customer_external_id, item.sku)
+    for item in results:  # tens of thousands of items: kept lean
+        if type(item) is not LicenseCount:
+            if isinstance(item, CountFailure):
+                failures[item.customer_external_id] = item.message
+                continue
+            if not isinstance(item, LicenseCount):
+                raise VendorDataError(f"hub_fetch_license_counts yielded {type(item).__name__}")
+        external_id, sku, quantity = item.customer_external_id, item.sku, item.quantity
+        if external_id not in listed:
+            raise VendorDataError(f"a count names customer {external_id!r}, which was not listed")
+        if type(sku) is not str or not sku:
+            raise VendorDataError(f"a count of customer {external_id!r} has no SKU")
+        if not quantity.is_finite() or quantity >= MAX_QUANTITY:
+            raise VendorDataError(f"SKU {sku!r} of customer {external_id!r} has quantity {quantity}")
+        key = (external_id, sku)
         if key in counts:
-            raise VendorDataError(f"SKU {item.sku!r} was counted twice for customer {item.customer_external_id!r}")
-        counts[key] = item.quantity.quantize(QUANTUM)
+            raise VendorDataError(f"SKU {sku!r} was counted twice for customer {external_id!r}")
+        counts[key] = quantity.quantize(QUANTUM)
     # a customer that failed keeps its last counts: drop whatever partial answer it gave
     return {k: v for k, v in counts.items() if k[0] not in failures}, failures
 

@@ -177,3 +177,21 @@ def test_sync_applied_names_the_changed_customers(fake_integration, fake_vendor)
         run = run_sync("fake")
     ids = {e: c.id for e, c in customers_by_external_id().items()}
     assert heard == [(run.id, {ids["c1"], ids["c3"], ids["c4"]})]
+
+
+def test_large_changes_are_written_in_batches(fake_integration, fake_vendor, monkeypatch):
+    from hub.models import AuditEvent, LicenseCountHistory
+    from hub.sync import apply
+
+    monkeypatch.setattr(apply, "BATCH", 3)
+    set_vendor(fake_vendor, {f"c{n}": customer(f"C{n}", a=n, b=n + 1) for n in range(5)})
+    first = run_sync("fake")
+    set_vendor(fake_vendor, {f"c{n}": customer(f"C{n}", a=n + 10, b=n + 1) for n in range(5)})
+    second = run_sync("fake")
+    assert (first.counts_changed, second.counts_changed) == (10, 5)
+    assert stored_counts() == {**{(f"c{n}", "a"): n + 10 for n in range(5)}, **{(f"c{n}", "b"): n + 1 for n in range(5)}}
+    per_run = {run.id: (len(audits_of_run(run.id)), len(db.session.execute(
+        db.select(LicenseCountHistory).filter_by(sync_run_id=run.id)).all())) for run in (first, second)}
+    assert per_run == {first.id: (15, 10), second.id: (5, 5)}
+    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.sync_run_id.is_not(None))).scalar() == 20
