@@ -92,9 +92,14 @@ def app(app_config, request):
     with app.app_context():
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            # DELETE and restarting the used sequences: ~10x cheaper than TRUNCATE for the few rows a test leaves
             with db.engine.begin() as conn:
-                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                used = conn.execute(sa.text("SELECT sequencename FROM pg_sequences "
+                                            "WHERE schemaname = current_schema() AND last_value IS NOT NULL"))
+                for (sequence,) in used.all():
+                    conn.execute(sa.text(f'ALTER SEQUENCE "{sequence}" RESTART'))
         db.engine.dispose()
 
 
