@@ -1,7 +1,9 @@
 """The Customer Mapping table's data: one vendor's customers, searched, sorted and paged on the server.
 
-One query per page (rows plus ``count(*) over ()``) and one batched query for the license counts of
-that page's rows only. Shared by the page, the JSON API and ``benchmarks/mapping_page.py``.
+Per page: the page's rows (ORDER BY + LIMIT) with their total, either in the same scan (a search) or
+from a cheap count without joins (no search), and one batched query for the license counts of those
+rows only: a fixed number of queries, whatever the page size.
+Shared by the page, the JSON API and ``benchmarks/mapping_page.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from sqlalchemy import case, func, or_, select
 
 from hub.extensions import db
 from hub.models import LicenseCount, MapStatus, Organization, VendorCustomer, VendorSku
-from hub.web.paging import Page, paged_query
+from hub.web.paging import Page, contains_ci, paged_query
 
 STATUS_ORDER = {MapStatus.MAPPED.value: 0, MapStatus.NOT_MAPPED.value: 1, MapStatus.DETACHED.value: 2}
 SORT_KEYS = ("name", "status", "organization", "vendor_status")
@@ -65,16 +67,26 @@ def _row_select():
             .outerjoin(Organization, Organization.id == VendorCustomer.organization_id))
 
 
-def base_select(query: TableQuery):
-    stmt = _row_select().where(VendorCustomer.integration_id == query.integration_id)
+def _filters(query: TableQuery) -> list:
+    conditions = [VendorCustomer.integration_id == query.integration_id]
     if query.q:
-        needle = query.q.lower()
-        stmt = stmt.where(or_(func.lower(VendorCustomer.name).contains(needle, autoescape=True),
-                              func.lower(VendorCustomer.external_id).contains(needle, autoescape=True),
-                              func.lower(Organization.name).contains(needle, autoescape=True)))
+        conditions.append(or_(contains_ci(VendorCustomer.name, query.q), contains_ci(VendorCustomer.external_id, query.q),
+                              contains_ci(Organization.name, query.q)))
     if query.status:
-        stmt = stmt.where(VendorCustomer.map_status == query.status)
-    return stmt.order_by(*_order(query))
+        conditions.append(VendorCustomer.map_status == query.status)
+    return conditions
+
+
+def base_select(query: TableQuery):
+    return _row_select().where(*_filters(query)).order_by(*_order(query))
+
+
+def count_select(query: TableQuery):
+    """The total for the pager: joins Organizations only when the search needs their names."""
+    stmt = select(func.count()).select_from(VendorCustomer)
+    if query.q:
+        stmt = stmt.outerjoin(Organization, Organization.id == VendorCustomer.organization_id)
+    return stmt.where(*_filters(query))
 
 
 def licenses_for(customer_ids: list[int]) -> dict[int, list[dict]]:
@@ -115,7 +127,9 @@ def row_dict(row, licenses: list[dict]) -> dict:
 
 
 def table_page(query: TableQuery) -> tuple[list[dict], Page]:
-    rows, page = paged_query(db.session, base_select(query), query.page, query.per_page)
+    # a search scans every row anyway: count in the same scan; an unfiltered page counts cheaply apart
+    rows, page = paged_query(db.session, base_select(query), query.page, query.per_page, count_select(query),
+                             window_total=bool(query.q))
     licenses = licenses_for([r.id for r in rows])
     return [row_dict(r, licenses.get(r.id, [])) for r in rows], page
 
@@ -141,8 +155,12 @@ def status_count_query():
 
 
 def status_counts(integration_id: int) -> dict[str, int]:
-    counts = {value: 0 for value in STATUS_ORDER}
-    for _, detached, mapped, n in db.session.execute(
-            status_count_query().where(VendorCustomer.integration_id == integration_id)):
-        counts[status_of(detached, mapped)] += n
-    return counts
+    """Mapped / Not mapped / Detached totals of one vendor, in one pass without grouping."""
+    detached = VendorCustomer.detached_at.is_not(None)
+    mapped = VendorCustomer.organization_id.is_not(None)
+    total, n_detached, n_mapped = db.session.execute(
+        select(func.count(), func.count(VendorCustomer.detached_at),
+               func.count(case((~detached & mapped, 1))))
+        .where(VendorCustomer.integration_id == integration_id)).one()
+    return {MapStatus.MAPPED.value: n_mapped, MapStatus.NOT_MAPPED.value: total - n_detached - n_mapped,
+            MapStatus.DETACHED.value: n_detached}

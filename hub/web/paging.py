@@ -60,20 +60,41 @@ class Page:
                 "first_item": self.first_item, "last_item": self.last_item}
 
 
-def paged_query(session, stmt, number: int, per_page: int):
-    """Rows of one page (each with an extra ``_total`` column) and the Page, in one query (``count(*) over ()``).
+def paged_query(session, stmt, number: int, per_page: int, count_stmt=None, window_total: bool = False):
+    """Rows of one page and the Page. A page past the end shows the last page.
 
-    A second query runs only when the page is empty (past the end, or no rows at all).
+    The total comes from ``count_stmt`` when given (a cheaper count, e.g. without joins the filters
+    do not need), else from counting ``stmt``. With ``window_total`` it rides along with the rows
+    (``count(*) over ()``): one scan instead of two, best when filters (a search) cut the rows down,
+    worse for an unfiltered page (the database must then sort every row, not only the top ones).
+    Rows from ``window_total`` carry an extra last column, ``_total``.
     """
     from sqlalchemy import func, select
 
-    counted = stmt.add_columns(func.count().over().label("_total"))
-    rows = session.execute(counted.limit(per_page).offset((number - 1) * per_page)).all()
-    if rows:
-        total = rows[0]._total
-    else:
-        total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-        if total and number > 1:  # asked past the end: show the last page
-            last = math.ceil(total / per_page)
-            return paged_query(session, stmt, last, per_page)
+    if window_total:
+        counted = stmt.add_columns(func.count().over().label("_total"))
+        rows = session.execute(counted.limit(per_page).offset((number - 1) * per_page)).all()
+        if rows or number == 1:
+            return rows, Page(number, per_page, rows[0]._total if rows else 0)
+        # past the end: find the total, then show the last page
+        return paged_query(session, stmt, number, per_page, count_stmt, window_total=False)
+    if count_stmt is None:
+        count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = session.execute(count_stmt).scalar_one()
+    number = min(number, max(1, math.ceil(total / per_page)))
+    rows = session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
     return rows, Page(number, per_page, total)
+
+
+def contains_ci(column, text: str):
+    """Case-insensitive "contains", with LIKE wildcards in ``text`` taken literally.
+
+    SQLite's LIKE already ignores ASCII case (and its lower() knows no more than ASCII), so it gets a
+    plain LIKE, much cheaper than lower() on every row; PostgreSQL gets ILIKE.
+    """
+    from hub.extensions import db
+
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    if db.engine.dialect.name == "sqlite":
+        return column.like(f"%{escaped}%", escape="/")
+    return column.ilike(f"%{escaped}%", escape="/")

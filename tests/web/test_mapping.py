@@ -254,7 +254,7 @@ def test_bulk_accept_maps_each_and_reports_failures(client, auth, mapped_world):
 
 
 def test_the_table_api_uses_a_fixed_number_of_queries(app, client, auth, mapped_world, fake_vendor):
-    """One query for the page's rows (with the total), one for their licenses: no N+1 as pages grow."""
+    """A count, the page's rows and their licenses: the same few queries whatever the page size (no N+1)."""
     for n in range(40):
         fake_vendor.add(f"x-{n}", f"Extra {n}", seats=n, gb=1)
     sync_fake()
@@ -276,6 +276,4 @@ def test_the_table_api_uses_a_fixed_number_of_queries(app, client, auth, mapped_
     small, few = run(5)
     large, many = run(40)
     assert len(small["rows"]) == 5 and len(large["rows"]) == 40
-    assert len(few) == len(many)
-    row_queries = [s for s in many if "count(*) OVER ()" in s]
-    assert len(row_queries) == 1
+    assert len(few) == len(many) <= 4  # count, rows, licenses (+ status totals)
