@@ -172,7 +172,9 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
         db.insert(INVOICES).returning(INVOICES.c.recurring_invoice_id, INVOICES.c.id),
         [_invoice_row(p, actor, now) for p in plans]).all())
     ids = [by_recurring[p.recurring.id] for p in plans]
-    db.session.execute(db.insert(INVOICE_LINES), [
+    # RETURNING makes this one multi-row INSERT per 1000 lines (not an executemany of single rows), so
+    # PostgreSQL's statement-level guard on invoice_lines runs once per batch
+    db.session.execute(db.insert(INVOICE_LINES).returning(INVOICE_LINES.c.id), [
         _line_row(invoice_id, n, ln) for invoice_id, p in zip(ids, plans) for n, ln in enumerate(p.lines, 1)])
     to_issue = [(invoice_id, p) for invoice_id, p in zip(ids, plans) if p.recurring.auto_issue]
     numbers = numbering.allocate(len(to_issue))

@@ -124,11 +124,13 @@ WHEN (SELECT status FROM invoices WHERE id = OLD.invoice_id) IN ('issued', 'void
 BEGIN SELECT RAISE(ABORT, 'lines of an issued invoice never change'); END""",
 ]
 
+# A purge of the whole database (the test suite's clean-up) may delete them after
+# ``SET LOCAL hub.allow_purge = 'on'``; nothing in the hub sets it.
 POSTGRESQL_GUARDS = [
     """CREATE OR REPLACE FUNCTION hub_invoices_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    IF OLD.status IN ('issued', 'void') THEN
+    IF OLD.status IN ('issued', 'void') AND current_setting('hub.allow_purge', true) IS DISTINCT FROM 'on' THEN
       RAISE EXCEPTION 'issued invoices are never deleted' USING ERRCODE = '23000';
     END IF;
     RETURN OLD;
@@ -148,19 +150,23 @@ END $$""",
     """CREATE TRIGGER invoices_guard BEFORE UPDATE OR DELETE ON invoices
 FOR EACH ROW EXECUTE FUNCTION hub_invoices_guard()""",
     # statement-level with transition tables: one check per INSERT of thousands of lines, not one per row
+    # (the invoice ids are gathered first: a join with a transition table, which has no statistics, can be
+    # planned as a nested loop over both)
     """CREATE OR REPLACE FUNCTION hub_invoice_lines_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  ids integer[];
 BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('hub.allow_purge', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP <> 'DELETE' THEN
-    IF EXISTS (SELECT 1 FROM new_lines l JOIN invoices i ON i.id = l.invoice_id
-               WHERE i.status IN ('issued', 'void')) THEN
-      RAISE EXCEPTION 'lines of an issued invoice never change' USING ERRCODE = '23000';
-    END IF;
+    SELECT array_agg(DISTINCT invoice_id) INTO ids FROM new_lines;
   END IF;
   IF TG_OP <> 'INSERT' THEN
-    IF EXISTS (SELECT 1 FROM old_lines l JOIN invoices i ON i.id = l.invoice_id
-               WHERE i.status IN ('issued', 'void')) THEN
-      RAISE EXCEPTION 'lines of an issued invoice never change' USING ERRCODE = '23000';
-    END IF;
+    SELECT array_agg(DISTINCT invoice_id) || coalesce(ids, '{}') INTO ids FROM old_lines;
+  END IF;
+  IF EXISTS (SELECT 1 FROM invoices WHERE id = ANY(ids) AND status IN ('issued', 'void')) THEN
+    RAISE EXCEPTION 'lines of an issued invoice never change' USING ERRCODE = '23000';
   END IF;
   RETURN NULL;
 END $$""",
