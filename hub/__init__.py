@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -15,6 +17,8 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build one hub app. ``test_config`` replaces the instance config and environment (tests)."""
+    from flask import Flask  # here, not at the top: ``import hub.plugins`` (plugins, pytest) needs no Flask
+
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("HUB_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=str(Path(instance_path).resolve()) if instance_path else None)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from hub.testing import CHECKS, ConformanceFailure, PluginHarness
+from hub.testing import CHECKS, ConformanceFailure, PluginHarness, SuiteConfig
 from tests.testing.broken_plugins import BROKEN, CORRECT_VARIANTS
 from tests.testing.dummy_vendor import AcmeVendor
+
+#: Acme's pages hold 25 customers: 60 make three pages, enough for the paging checks and faster than 150
+FAST = SuiteConfig(paging_customers=60)
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
-    with PluginHarness("acme", plugin=AcmeVendor(), workdir=tmp_path_factory.mktemp("good")) as harness:
+    with PluginHarness("acme", FAST, plugin=AcmeVendor(), workdir=tmp_path_factory.mktemp("good")) as harness:
         yield harness
 
 
@@ -29,7 +32,7 @@ def test_every_check_is_proven_to_fail():
 @pytest.mark.parametrize(("plugin", "check", "message"), BROKEN,
                          ids=[f"{p.__name__}-{c}" for p, c, _ in BROKEN])
 def test_broken_plugin_fails_its_check(plugin, check, message, tmp_path):
-    with PluginHarness("acme", plugin=plugin(), workdir=tmp_path) as harness:
+    with PluginHarness("acme", FAST, plugin=plugin(), workdir=tmp_path) as harness:
         with pytest.raises(ConformanceFailure) as failure:
             CHECKS[check](harness)
     assert message in str(failure.value), str(failure.value)
@@ -37,6 +40,6 @@ def test_broken_plugin_fails_its_check(plugin, check, message, tmp_path):
 
 @pytest.mark.parametrize("plugin", CORRECT_VARIANTS, ids=lambda p: p.__name__)
 def test_correct_variants_pass_the_sync_checks(plugin, tmp_path):
-    with PluginHarness("acme", plugin=plugin(), workdir=tmp_path) as harness:
+    with PluginHarness("acme", FAST, plugin=plugin(), workdir=tmp_path) as harness:
         for name in ("counts_reference_listed_customers", "second_sync_changes_nothing", "failed_sync_changes_nothing"):
             CHECKS[name](harness)

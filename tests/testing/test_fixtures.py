@@ -72,3 +72,14 @@ def test_plugin_named_in_the_ini_file(pytester):
                                   "    assert hub_harness.record is None\n")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
+
+
+def test_the_pytest_plugin_imports_nothing_heavy():
+    """pytest loads it in every run of every project with the hub installed: no Flask, no SQLAlchemy."""
+    import subprocess
+    import sys
+
+    code = ("import sys, hub.testing.pytest_plugin, hub.plugins; "
+            "print(sorted(m for m in ('flask', 'sqlalchemy', 'werkzeug', 'hub.models') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -24,10 +24,10 @@ def run(pytester, body: str, *args: str):
 
 def test_correct_plugin_passes_every_check(pytester):
     result = run(pytester, """
-        from hub.testing import conformance_suite
+        from hub.testing import SuiteConfig, conformance_suite
         from tests.testing.dummy_vendor import AcmeVendor
 
-        TestAcmeConformance = conformance_suite("acme", _plugin=AcmeVendor())
+        TestAcmeConformance = conformance_suite("acme", _plugin=AcmeVendor(), config=SuiteConfig(paging_customers=60))
     """)
     result.assert_outcomes(passed=ALL)
     result.stdout.no_fnmatch_line("*FAILED*")
@@ -39,7 +39,7 @@ def test_a_broken_plugin_fails_exactly_the_broken_check_and_skips_show_their_rea
         from tests.testing.broken_plugins import DropsRetryAfter
 
         TestAcmeConformance = conformance_suite("acme", _plugin=DropsRetryAfter(), config=SuiteConfig(
-            skip={"second_sync_changes_nothing": "the vendor's test tenant changes between calls"}))
+            paging_customers=60, skip={"second_sync_changes_nothing": "the vendor's test tenant changes between calls"}))
     """)
     result.assert_outcomes(passed=ALL - 2, failed=1, skipped=1)
     result.stdout.fnmatch_lines([
