@@ -78,9 +78,11 @@
                                  dir: state.dir, page: String(state.page), per_page: state.per_page });
   }
 
-  function load() {
+  /* withCounts: also refresh the Mapped / Not mapped / Detached totals (after changes, not for sorting) */
+  function load(withCounts) {
     var mine = ++loadSeq;
     var query = params();
+    if (withCounts) query.set("counts", "1");
     root.setAttribute("aria-busy", "true");
     return hub.api("GET", root.dataset.apiCustomers + "?" + query).then(function (data) {
       if (mine !== loadSeq) return;  // a newer search answered first
@@ -279,7 +281,7 @@
                   data.failed.length ? "warning" : "success");
         document.getElementById("suggestions-empty").classList.toggle("hidden", body.children.length > 0);
         refreshButton();
-        return load();
+        return load(true);
       }).catch(function (err) { hub.flash(err.message, "error"); });
     }
 

@@ -1,8 +1,8 @@
 """The Customer Mapping table's data: one vendor's customers, searched, sorted and paged on the server.
 
-Per page: the page's rows (ORDER BY + LIMIT) with their total, either in the same scan (a search) or
-from a cheap count without joins (no search), and one batched query for the license counts of those
-rows only: a fixed number of queries, whatever the page size.
+Per page: one query for the page's rows (ORDER BY + LIMIT) with their total, counted in the same scan
+(a search) or by a cheap count without joins (no search), and one batched query for the license
+counts of those rows only: two queries, whatever the page size.
 Shared by the page, the JSON API and ``benchmarks/mapping_page.py``.
 """
 
@@ -72,8 +72,11 @@ def _filters(query: TableQuery) -> list:
     if query.q:
         conditions.append(or_(contains_ci(VendorCustomer.name, query.q), contains_ci(VendorCustomer.external_id, query.q),
                               contains_ci(Organization.name, query.q)))
-    if query.status:
-        conditions.append(VendorCustomer.map_status == query.status)
+    if query.status:  # the plain tests behind the map_status hybrid, which indexes and planners like better
+        detached, mapped = VendorCustomer.detached_at, VendorCustomer.organization_id
+        conditions += {MapStatus.DETACHED.value: [detached.is_not(None)],
+                       MapStatus.MAPPED.value: [detached.is_(None), mapped.is_not(None)],
+                       MapStatus.NOT_MAPPED.value: [detached.is_(None), mapped.is_(None)]}[query.status]
     return conditions
 
 

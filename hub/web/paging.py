@@ -61,29 +61,28 @@ class Page:
 
 
 def paged_query(session, stmt, number: int, per_page: int, count_stmt=None, window_total: bool = False):
-    """Rows of one page and the Page. A page past the end shows the last page.
+    """Rows of one page, each with the total in an extra last column ``_total``, and the Page.
 
-    The total comes from ``count_stmt`` when given (a cheaper count, e.g. without joins the filters
-    do not need), else from counting ``stmt``. With ``window_total`` it rides along with the rows
-    (``count(*) over ()``): one scan instead of two, best when filters (a search) cut the rows down,
-    worse for an unfiltered page (the database must then sort every row, not only the top ones).
-    Rows from ``window_total`` carry an extra last column, ``_total``.
+    One round trip: the total rides along with the rows, either as ``count_stmt`` in a scalar
+    subquery (default: counting ``stmt``; pass a cheaper count, e.g. without joins the filters do not
+    need) or, with ``window_total``, as ``count(*) over ()`` — one scan instead of two, best when a
+    search cuts the rows down, worse for an unfiltered page (every row must then be sorted, not only
+    the top ones). Only an empty page costs a second query; a page past the end shows the last page.
     """
     from sqlalchemy import func, select
 
-    if window_total:
-        counted = stmt.add_columns(func.count().over().label("_total"))
-        rows = session.execute(counted.limit(per_page).offset((number - 1) * per_page)).all()
-        if rows or number == 1:
-            return rows, Page(number, per_page, rows[0]._total if rows else 0)
-        # past the end: find the total, then show the last page
-        return paged_query(session, stmt, number, per_page, count_stmt, window_total=False)
     if count_stmt is None:
         count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
-    total = session.execute(count_stmt).scalar_one()
-    number = min(number, max(1, math.ceil(total / per_page)))
-    rows = session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
-    return rows, Page(number, per_page, total)
+    total = func.count().over() if window_total else count_stmt.scalar_subquery()
+    rows = session.execute(stmt.add_columns(total.label("_total"))
+                           .limit(per_page).offset((number - 1) * per_page)).all()
+    if rows:
+        return rows, Page(number, per_page, rows[0]._total)
+    count = session.execute(count_stmt).scalar_one()
+    last = max(1, math.ceil(count / per_page))
+    if number > last:
+        return paged_query(session, stmt, last, per_page, count_stmt, window_total)
+    return rows, Page(number, per_page, count)
 
 
 def contains_ci(column, text: str):
