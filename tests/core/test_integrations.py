@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from hub import create_app, integrations
 from hub.audit import Actor
 from hub.extensions import db
-from hub.models import AuditEvent, IntegrationState, VendorIntegration
+from hub.models import AuditEvent, IntegrationState
 from hub.plugins import ConnectionCheck, VendorAuthError, VendorConfigError, VendorError
 from hub.security.secrets import SecretsError
 from hub.sync import run_sync
