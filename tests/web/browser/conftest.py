@@ -21,7 +21,7 @@ from tests.conftest import make_test_config
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 #: screenshots land here (CI can keep them as artifacts)
-SCREENSHOTS = Path(os.environ.get("HUB_SCREENSHOT_DIR", "test-artifacts/screenshots"))
+SCREENSHOTS = Path(os.environ.get("HUB_SCREENSHOT_DIR", "test-results/screenshots"))
 
 
 def _browser_required() -> bool:
