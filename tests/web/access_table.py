@@ -49,3 +49,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("history.run", "GET"): ANYONE,
     ("audit_log.list", "GET"): ANYONE,
 }
+
+from tests.web.access_table_billing import BILLING_EXPECTED  # noqa: E402  (the billing pages' rows)
+
+EXPECTED.update(BILLING_EXPECTED)

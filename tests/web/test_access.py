@@ -9,6 +9,7 @@ from hub.extensions import db
 from hub.models import Organization, SyncRun, VendorCustomer
 from hub.web.access import roles
 from tests.web.access_table import EXPECTED, PUBLIC
+from tests.web.access_table_billing import billing_url_values
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -45,17 +46,18 @@ def test_code_declarations_match_the_table(app):
 def _url_args(app, endpoint: str, ids: dict) -> dict:
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {"slug": "fake", "customer_id": ids["customer"], "organization_id": ids["organization"],
-              "run_id": ids["run"], "filename": "hub.css"}
+              "run_id": ids["run"], "filename": "hub.css", **ids["billing"]}
     # other ids (pages added later) get 1: the gate answers before the view looks the object up
     return {arg: values.get(arg, 1) for arg in rule.arguments}
 
 
 @pytest.fixture
-def world(mapped_world, users):
+def world(mapped_world, users, fake_vendor):
     run = db.session.execute(db.select(SyncRun).order_by(SyncRun.id)).scalars().first()
     customer = db.session.execute(db.select(VendorCustomer).filter_by(external_id="c-2")).scalar_one()
     org = db.session.execute(db.select(Organization).filter_by(name="Contoso")).scalar_one()
-    return {"customer": customer.id, "organization": org.id, "run": run.id}
+    billing = billing_url_values(fake_vendor, mapped_world)
+    return {"customer": customer.id, "organization": org.id, "run": run.id, "billing": billing}
 
 
 ROUTES = sorted(EXPECTED.items(), key=lambda item: item[0])

@@ -42,12 +42,13 @@ def recurring_list():
     organization_id = optional_int("organization_id")
     organization = db.session.get(Organization, organization_id) if organization_id else None
     items = recurring.list_recurring_invoices(organization.id if organization else None)
-    names = dict(organization_choices()) if items else {}
+    organizations = organization_choices()
+    names = dict(organizations)
     line_counts = dict(db.session.execute(
         db.select(RecurringLine.recurring_invoice_id, db.func.count(RecurringLine.id))
         .where(RecurringLine.archived_at.is_(None)).group_by(RecurringLine.recurring_invoice_id)).all())
     return render_template("billing_web/recurring_list.html", items=items, names=names, organization=organization,
-                           line_counts=line_counts, today=utcnow().date())
+                           line_counts=line_counts, organizations=organizations, today=utcnow().date())
 
 
 def _recurring_form(item, values, errors, status=200):
