@@ -145,3 +145,14 @@ def test_mark_a_sku_not_billable(client, auth, billing_world):
     junk = client.post(f"/billing/skus/{sku_id}/billable", data={"billable": "maybe"}, follow_redirects=True)
     assert "billable must be true or false" in text_of(junk.data.decode())
     assert fresh(VendorSku, sku_id).billable is False
+
+
+def test_an_inactive_product_stays_shown_on_its_skus(client, auth, billing_world):
+    auth.login("billing")
+    product_id = billing_world["product_id"]
+    client.post(f"/billing/catalog/{product_id}/edit", data={
+        "code": "SEATS", "name": "Cloud seats", "unit_price": "10", "unit_cost": "6", "taxable": "true"})
+    assert fresh(Product, product_id).active is False
+    html = client.get("/billing/skus").data.decode()
+    assert f'<option value="{product_id}" selected>SEATS (inactive)</option>' in html
+    assert "Inactive" in client.get("/billing/catalog").data.decode()
