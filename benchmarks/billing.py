@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -97,9 +98,13 @@ def seed(recurring: int, customers: int) -> dict:
     return {"integration_id": integration.id, "run_id": run.id, "customer_ids": customer_ids}
 
 
+CPU: list[float] = []  # process time of the last ``timed`` call: wall time minus waiting for a busy machine
+
+
 def timed(fn, *args, **kwargs):
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     value = fn(*args, **kwargs)
+    CPU[:] = [time.process_time() - cpu]
     return time.perf_counter() - started, value
 
 
@@ -155,18 +160,20 @@ def run(args, url: str, folder: Path) -> None:
         invoices = db.session.execute(db.select(db.func.count()).select_from(Invoice)).scalar()
         lines = db.session.execute(db.select(db.func.count()).select_from(InvoiceLine)).scalar()
         assert len(result.issued) == invoices == args.recurring and not result.skipped, result.skipped
-        print(f"invoice run: {invoices} invoices, {lines} lines in {seconds:.2f} s "
+        print(f"invoice run: {invoices} invoices, {lines} lines in {seconds:.2f} s, {CPU[0]:.2f} s CPU "
               f"({seconds / invoices * 1000:.2f} ms per invoice; target 10 s: {seconds / 10:.0%} of it)")
         seconds_again, again = timed(run_due_invoices, RUN_DATE)
         print(f"second run, same day: {len(again.issued)} issued in {seconds_again:.2f} s")
 
-        timings = []
+        timings, cpu = [], []
         for _ in range(5):
             seconds, report = timed(usage_report)
             timings.append(seconds)
+            cpu.append(CPU[0])
         median = statistics.median(timings)
         print(f"usage report: {len(report.rows)} rows over {args.customers} vendor customers, median "
-              f"{median * 1000:.0f} ms of 5 (target 1 s: {median:.0%} of it); unbilled "
+              f"{median * 1000:.0f} ms of 5, {statistics.median(cpu) * 1000:.0f} ms CPU "
+              f"(target 1 s: {median:.0%} of it); unbilled "
               f"{fmt_quantity(report.totals.unbilled_quantity)} licenses worth "
               f"{fmt_money(report.totals.unbilled_value)} a month")
 
@@ -176,8 +183,9 @@ def run(args, url: str, folder: Path) -> None:
         seconds, recalc = timed(recalculate_for_customers, info["integration_id"], info["customer_ids"],
                                 Trigger("sync", Actor.sync(run), sync_run_id=run.id))
         db.session.commit()
+        print(f"machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"recalculation after a sync touching {args.customers} customers: "
-              f"{len(recalc.applied)} applied, {len(recalc.held)} held in {seconds:.2f} s")
+              f"{len(recalc.applied)} applied, {len(recalc.held)} held in {seconds:.2f} s, {CPU[0]:.2f} s CPU")
         db.session.remove()
         db.engine.dispose()
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, case
+from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.audit import Actor, audit_event, record_many
@@ -54,7 +55,7 @@ class _Conflict(Exception):
 
 @dataclass
 class _Plan:
-    recurring: RecurringInvoice
+    recurring: Any  # a row of recurring_invoices
     run_date: date
     period: Period
     advance_to: date
@@ -131,8 +132,7 @@ def _is_race(err: DBAPIError) -> bool:
 
 def _plans(batch: list[tuple[int, date]]) -> list[_Plan]:
     ids = [rid for rid, _ in batch]
-    recurring = {r.id: r for r in db.session.execute(
-        db.select(RecurringInvoice).where(RecurringInvoice.id.in_(ids))).scalars()}
+    recurring = {r.id: r for r in db.session.execute(db.select(RECURRING).where(RECURRING.c.id.in_(ids)))}
     priced = price_lines(ids)
     plans = []
     for rid, run_date in batch:
@@ -147,15 +147,11 @@ def _plans(batch: list[tuple[int, date]]) -> list[_Plan]:
 
 def _claim(plans: list[_Plan]) -> None:
     """Move each next_run_date on, where it still is what we read. Must be the transaction's first write."""
-    ids = [p.recurring.id for p in plans]
     claimed = db.session.execute(
-        db.update(RECURRING)
-        .where(RECURRING.c.id.in_(ids),
-               RECURRING.c.next_run_date == case({p.recurring.id: p.run_date for p in plans}, value=RECURRING.c.id))
-        .values(next_run_date=case({p.recurring.id: p.advance_to for p in plans}, value=RECURRING.c.id),
-                updated_at=utcnow())
-    ).rowcount
-    if claimed != len(plans):
+        db.update(RECURRING).where(RECURRING.c.id == bindparam("_id"), RECURRING.c.next_run_date == bindparam("_seen"))
+        .values(next_run_date=bindparam("_next"), updated_at=utcnow()),
+        [{"_id": p.recurring.id, "_seen": p.run_date, "_next": p.advance_to} for p in plans]).rowcount
+    if claimed != len(plans):  # both drivers report the sum over an executemany
         raise _Conflict()
 
 

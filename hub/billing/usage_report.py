@@ -143,7 +143,7 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRo
     rows = []
     prices: dict[int, Decimal] = {}  # product id -> its price, taken as monthly
     for (iid, slug, cid, cname, ext, vstatus, detached_at, oid, oname, sid, sku, sname, billable, pid, pcode,
-         pprice, qty) in db.session.execute(query):
+         pprice, qty) in db.session.connection().execute(query).all():  # Core rows: no ORM loading
         map_status = "detached" if detached_at is not None else ("mapped" if oid is not None else "not_mapped")
         row = UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
                        vendor_quantity=ZERO if detached_at is not None else qty, last_quantity=qty)
@@ -184,7 +184,8 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
         query = query.where(RecurringInvoice.organization_id == organization_id)
     out: dict[tuple, _Billed] = defaultdict(_Billed)
     months = {f.value: f.months for f in Frequency}
-    for oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency in db.session.execute(query):
+    for oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency in (
+            db.session.connection().execute(query).all()):
         billed = out[(oid, iid, pid)]
         monthly = unit_price(price, cost, override, markup) / months[frequency]
         quantity = billed_quantity(qty, minimum, dnb)
