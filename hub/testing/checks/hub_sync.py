@@ -8,7 +8,8 @@ import urllib.parse
 
 from hub.testing.checks.base import check
 from hub.testing.checks.calls import HOOKS, call, healthy_listing, secret_values
-from hub.testing.harness import PluginHarness, RunResult, ServedApp, capture_logs, fail, log_text
+from hub.testing.harness import PluginHarness, RunResult, ServedApp, fail
+from hub.testing.logs import capture_logs, log_text
 from hub.testing.hubapp import diff_snapshots, snapshot_rows
 
 #: (label, fault knobs, error kinds the failed SyncRun may carry, the hooks from which the vendor
