@@ -71,7 +71,8 @@ def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None
     if integration is None or (not integration.settings and not integration.secrets_token):
         raise SyncNotPossible(f"{slug} is not configured")
     holder = lease.new_holder()
-    if not lease.acquire(integration.id, holder, current_app.config["HUB_SYNC_LEASE_SECONDS"]):
+    ttl = current_app.config["HUB_SYNC_LEASE_SECONDS"]
+    if not lease.acquire(integration.id, holder, ttl):
         raise AlreadyRunning(f"a sync of {slug} is already running")
     try:
         _close_interrupted_runs(integration)
@@ -82,27 +83,37 @@ def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None
         integration.state = IntegrationState.SYNCING.value
         integration.last_sync_at = run.started_at
         db.session.commit()
-        try:
-            snapshot, config, handle = _read_vendor(integration, session_options or {})
-        except VendorError as err:
-            return _fail(run, integration, previous_state, err.kind, err.message, err)
-        except SecretsError as err:  # the hub's keys, not the plugin's fault
-            return _fail(run, integration, previous_state, "bad_config", str(err), err)
-        except Exception as err:  # a plugin bug: never reconcile on it
-            log.exception("plugin %s failed during sync run %s", slug, run.id)
-            return _fail(run, integration, previous_state, "plugin_error",
-                         f"the {slug} plugin failed: {type(err).__name__}: {err}", err)
-        try:
-            return _apply(run, integration, previous_state, snapshot, config, handle, allow_mass_detach)
-        except Exception as err:
-            db.session.rollback()
-            log.exception("applying sync run %s failed", run.id)
-            run = db.session.get(SyncRun, run.id)
-            integration = db.session.get(VendorIntegration, integration.id)
-            return _fail(run, integration, previous_state, "apply_error", f"{type(err).__name__}: {err}", err)
+        with lease.KeepAlive(db.engine, integration.id, holder, ttl):
+            return _read_and_apply(run, integration, previous_state, holder, allow_mass_detach,
+                                   session_options or {})
     finally:
         db.session.rollback()
         lease.release(integration.id, holder)
+
+
+def _read_and_apply(run: SyncRun, integration: VendorIntegration, previous_state: str, holder: str,
+                    allow_mass_detach: bool, session_options: dict) -> SyncRun:
+    slug = integration.slug
+    try:
+        snapshot, config, handle = _read_vendor(integration, session_options)
+    except VendorError as err:
+        return _fail(run, integration, previous_state, err.kind, err.message, err)
+    except SecretsError as err:  # the hub's keys, not the plugin's fault
+        return _fail(run, integration, previous_state, "bad_config", str(err), err)
+    except Exception as err:  # a plugin bug: never reconcile on it
+        log.exception("plugin %s failed during sync run %s", slug, run.id)
+        return _fail(run, integration, previous_state, "plugin_error",
+                     f"the {slug} plugin failed: {type(err).__name__}: {err}", err)
+    try:
+        if not lease.still_held(integration.id, holder):
+            raise RuntimeError("the sync lease was lost to another process; nothing applied")
+        return _apply(run, integration, previous_state, snapshot, config, handle, allow_mass_detach)
+    except Exception as err:
+        db.session.rollback()
+        log.exception("applying sync run %s failed", run.id)
+        run = db.session.get(SyncRun, run.id)
+        integration = db.session.get(VendorIntegration, integration.id)
+        return _fail(run, integration, previous_state, "apply_error", f"{type(err).__name__}: {err}", err)
 
 
 def _read_vendor(integration: VendorIntegration, session_options: dict) -> tuple[VendorSnapshot, dict, Any]:

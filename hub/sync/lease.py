@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
 from datetime import timedelta
 
@@ -12,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from hub.extensions import db
 from hub.models import SyncLease
 from hub.timeutil import utcnow
+
+log = logging.getLogger("hub.sync")
 
 
 def new_holder() -> str:
@@ -48,3 +52,50 @@ def release(integration_id: int, holder: str) -> None:
 
 def holder_of(integration_id: int) -> SyncLease | None:
     return db.session.get(SyncLease, integration_id)
+
+
+class KeepAlive:
+    """Renews a held lease every ``ttl/3`` seconds from a background thread, so a long sync (thousands
+    of customers behind a strict rate limit) is never taken over while it is still working.
+
+    It writes on its own connection: the sync's session may be inside a long transaction.
+    """
+
+    def __init__(self, engine, integration_id: int, holder: str, ttl_seconds: int) -> None:
+        self.engine, self.integration_id, self.holder, self.ttl = engine, integration_id, holder, ttl_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{integration_id}", daemon=True)
+
+    def __enter__(self) -> "KeepAlive":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def renew(self) -> bool:
+        """Push the expiry out; False when this holder no longer has the lease."""
+        table = SyncLease.__table__
+        with self.engine.begin() as conn:
+            return bool(conn.execute(
+                table.update()
+                .where(table.c.integration_id == self.integration_id, table.c.holder == self.holder)
+                .values(expires_at=utcnow() + timedelta(seconds=self.ttl))
+            ).rowcount)
+
+    def _run(self) -> None:
+        while not self._stop.wait(max(1.0, self.ttl / 3)):
+            try:
+                if not self.renew():
+                    log.warning("sync lease of integration %s was lost", self.integration_id)
+                    return
+            except Exception:  # a busy database: try again at the next beat
+                log.warning("could not renew the sync lease of integration %s", self.integration_id,
+                            exc_info=True)
+
+
+def still_held(integration_id: int, holder: str) -> bool:
+    return db.session.execute(
+        db.select(SyncLease.holder).where(SyncLease.integration_id == integration_id)
+    ).scalar_one_or_none() == holder

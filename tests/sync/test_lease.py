@@ -108,3 +108,38 @@ def test_two_processes_syncing_at_once_make_one_run(app_config, fake_integration
     assert [(r.status, r.trigger) for r in runs] == [(SyncStatus.SUCCEEDED.value, "cli")]
     assert sorted(customers_by_external_id()) == ["c0", "c1", "c2"]
     assert lease.holder_of(fake_integration.id) is None
+
+
+def test_keep_alive_renews_the_lease_while_held_and_reports_a_lost_one(fake_integration):
+    iid = fake_integration.id
+    assert lease.acquire(iid, "me", 60)
+    db.session.execute(db.update(SyncLease).values(expires_at=utcnow() + timedelta(seconds=5)))
+    db.session.commit()
+    keeper = lease.KeepAlive(db.engine, iid, "me", 3600)
+    assert keeper.renew()
+    db.session.expire_all()
+    assert lease.holder_of(iid).expires_at > utcnow() + timedelta(minutes=59)
+    # another process took it over: renewing must not steal it back
+    db.session.execute(db.update(SyncLease).values(holder="other"))
+    db.session.commit()
+    assert not keeper.renew()
+    db.session.expire_all()
+    assert lease.holder_of(iid).holder == "other"
+
+
+def test_a_run_whose_lease_was_taken_over_applies_nothing(fake_integration, fake_vendor):
+    set_vendor(fake_vendor, {"c1": customer("One", seats=1)})
+
+    class CountsThatLoseTheLease(dict):
+        def get(self, key, default=None):
+            # while we were reading, another process decided our lease had expired and took it
+            with db.engine.begin() as conn:
+                conn.execute(SyncLease.__table__.update().values(holder="usurper"))
+            return super().get(key, default)
+
+    fake_vendor.counts = CountsThatLoseTheLease(fake_vendor.counts)
+    run = run_sync("fake")
+    assert (run.status, run.error_kind) == (SyncStatus.FAILED.value, "apply_error")
+    assert "lease was lost" in run.error_message
+    assert customers_by_external_id() == {}
+    assert lease.holder_of(fake_integration.id).holder == "usurper"  # not ours to release
