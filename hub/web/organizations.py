@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from hub import mapping
@@ -89,7 +89,8 @@ def detail(organization_id: int):
         .order_by(VendorIntegration.slug, func.lower(VendorCustomer.name))).all()
     licenses = licenses_for([c.id for c, _ in customers])
     return render_template("organizations/detail.html", organization=organization, customers=customers,
-                           licenses=licenses)
+                           licenses=licenses,
+                           billing_pages="billing.recurring_list" in current_app.view_functions)
 
 
 @bp.route("/<int:organization_id>/edit", methods=["GET", "POST"])

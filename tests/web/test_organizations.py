@@ -75,3 +75,11 @@ def test_detail_lists_mapped_vendor_customers(client, auth, mapped_world):
     northwind = mapped_world["orgs"]["Northwind"]
     assert "badge-detached" in client.get(f"/organizations/{northwind.id}").data.decode()
     assert client.get("/organizations/99999").status_code == 404
+
+
+def test_detail_links_to_the_organizations_recurring_invoices_and_invoices(client, auth, mapped_world):
+    auth.login("viewer")
+    contoso = mapped_world["orgs"]["Contoso"]
+    html = client.get(f"/organizations/{contoso.id}").data.decode()
+    assert f'href="/billing/recurring?organization_id={contoso.id}"' in html
+    assert f'href="/billing/invoices?organization_id={contoso.id}"' in html
