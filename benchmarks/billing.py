@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +43,7 @@ from hub.models import (  # noqa: E402
     VendorIntegration,
     VendorSku,
 )
+from hub.testing.databases import throwaway_database  # noqa: E402
 
 RUN_DATE = date(2024, 1, 31)
 
@@ -114,19 +114,8 @@ def own_database(url: str | None, folder: Path):
     if not url:
         yield f"sqlite:///{folder / 'bench.sqlite3'}"
         return
-    import sqlalchemy as sa
-
-    server = sa.engine.make_url(url)
-    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(url, "hub_bench") as database_url:
+        yield database_url
 
 
 def main() -> None:

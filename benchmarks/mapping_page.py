@@ -16,18 +16,18 @@ import re
 import statistics
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import jsonify, request
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from hub import create_app
 from hub.extensions import db
 from hub.models import (IntegrationState, LicenseCount, Organization, User, VendorCustomer, VendorIntegration,
                         VendorSku)
+from hub.testing.databases import throwaway_database
 from hub.timeutil import utcnow
 from hub.web.access import public
 
@@ -117,17 +117,8 @@ def scratch_database(server_url: str | None):
     if not server_url:
         yield None
         return
-    url = make_url(server_url)
-    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(server_url, "hub_bench") as url:
+        yield url
 
 
 def median_ms(client, url: str, repeat: int) -> tuple[float, object]:

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +39,7 @@ from hub.plugins import (  # noqa: E402
     ConnectionCheck, CustomerStatus, LicenseCount as Count, SkuMapping, VendorCustomer as Listed, VendorInfo, hookimpl,
 )
 from hub.sync import run_sync  # noqa: E402
+from hub.testing.databases import throwaway_database  # noqa: E402
 from hub.timeutil import utcnow  # noqa: E402
 
 SKUS = [f"sku-{k}" for k in range(5)]
@@ -102,18 +102,8 @@ def scratch_database(url: str | None):
         with tempfile.TemporaryDirectory() as folder:
             yield url or f"sqlite:///{folder}/bench.sqlite3", folder
         return
-    server = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            yield server.set(database=name).render_as_string(hide_password=False), folder
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(url, "hub_bench") as database_url, tempfile.TemporaryDirectory() as folder:
+        yield database_url, folder
 
 
 def make_app(url: str, folder: str):

@@ -72,7 +72,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     instance = Path(app.instance_path)
     if "SQLALCHEMY_DATABASE_URI" not in app.config:
         url = app.config.get("HUB_DATABASE_URL") or f"sqlite:///{instance / 'hub.sqlite3'}"
-        app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(url)
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         instance.mkdir(parents=True, exist_ok=True)
         # several threads (web + scheduler) share one file; wait for locks instead of failing at once
@@ -83,8 +83,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["HUB_ENCRYPTION_KEYS"] = load_or_create_key_file(instance / "encryption.key")
 
 
-def _normalise_db_url(url: str) -> str:
-    # psycopg 3 is the driver we ship; accept the bare postgres:// forms people paste
+def normalise_database_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` (the forms people paste) as ``postgresql+psycopg://``:
+    psycopg 3 is the driver we ship. Any other URL is returned as it is."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from hub import create_app
 from hub.audit import Actor
 from hub.extensions import db
+from hub.testing.databases import throwaway_database
 from tests.fakes.fake_vendor import FAKE_CONFIG, FakeVendor
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
@@ -29,18 +29,8 @@ def database_url(tmp_path_factory):
     if not PG_URL:
         yield None
         return
-    url = sa.engine.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-                             if PG_URL.startswith("postgresql://") else PG_URL)
-    name = f"hub_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(PG_URL, "hub_test") as url:
+        yield url
 
 
 def make_test_config(tmp_path, database_url, **extra):

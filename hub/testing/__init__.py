@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CHECKS", "ConformanceFailure", "PluginHarness", "SuiteConfig", "conformance_suite", "serve"]
+__all__ = ["CHECKS", "ConformanceFailure", "PluginHarness", "SuiteConfig", "conformance_suite", "serve",
+           "throwaway_database"]
 
 _WHERE = {
     "CHECKS": "hub.testing.checks",
@@ -21,6 +22,7 @@ _WHERE = {
     "SuiteConfig": "hub.testing.config",
     "conformance_suite": "hub.testing.suite",
     "serve": "hub.testing.server",
+    "throwaway_database": "hub.testing.databases",
 }
 
 

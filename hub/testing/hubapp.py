@@ -12,47 +12,30 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from hub.testing.databases import ThrowawayDatabase
+
 
 class TestDatabase:
-    """A database for one hub app: a SQLite file, or a PostgreSQL database on ``server_url``
-    (default ``HUB_TEST_DATABASE_URL``). The PostgreSQL one is created by ``ensure()``, only when a
-    test first needs tables, and dropped by ``drop()``."""
+    """A database for one hub app: a SQLite file, or a throwaway database on the PostgreSQL server
+    ``server_url`` (``None``: ``HUB_TEST_DATABASE_URL``; ``""``: SQLite whatever the environment says).
+    The PostgreSQL one is created by ``ensure()``, only when a test first needs tables, and dropped
+    by ``drop()``."""
 
     __test__ = False  # not a pytest class
 
     def __init__(self, workdir: Path, server_url: str | None = None) -> None:
-        server_url = server_url or os.environ.get("HUB_TEST_DATABASE_URL") or None
-        self._admin = None
-        self._created = False
-        if not server_url:
-            self.url = f"sqlite:///{workdir / 'hub.sqlite3'}"
-            return
-        url = sa.engine.make_url(_psycopg(server_url))
-        self._name = f"hub_kit_{uuid.uuid4().hex[:12]}"
-        self._admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-        self.url = url.set(database=self._name).render_as_string(hide_password=False)
+        if server_url is None:
+            server_url = os.environ.get("HUB_TEST_DATABASE_URL")
+        self._database = ThrowawayDatabase(server_url, "hub_kit") if server_url else None
+        self.url = self._database.url if self._database else f"sqlite:///{workdir / 'hub.sqlite3'}"
 
     def ensure(self) -> None:
-        if self._admin is not None and not self._created:
-            with self._admin.connect() as conn:
-                conn.execute(sa.text(f'CREATE DATABASE "{self._name}"'))
-            self._created = True
+        if self._database is not None:
+            self._database.create()
 
     def drop(self) -> None:
-        if self._admin is None:
-            return
-        if self._created:
-            with self._admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)'))
-        self._admin.dispose()
-        self._admin = None
-
-
-def _psycopg(url: str) -> str:
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
+        if self._database is not None:
+            self._database.drop()
 
 
 def make_hub_app(workdir: Path, database_url: str, *, load_entry_points: bool,

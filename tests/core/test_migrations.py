@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -13,6 +11,7 @@ from alembic.script import ScriptDirectory
 
 from hub import MIGRATIONS_DIR, create_app
 from hub.extensions import db
+from hub.testing.databases import throwaway_database
 from tests.conftest import make_test_config
 
 
@@ -22,17 +21,8 @@ def empty_database_url(tmp_path, database_url):
     if database_url is None:
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
-    url = sa.engine.make_url(database_url)
-    name = f"hub_migrations_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(database_url, "hub_migrations") as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import threading
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from cryptography.fernet import Fernet
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hub.plugins import VendorSession
+from hub.testing.databases import throwaway_database
 from hub_acronis.client import AcronisClient
 from hub_acronis.schema import AcronisConfig
 from hub_acronis.simulator import SIM_CLIENT_ID, SIM_CLIENT_SECRET, make_app
@@ -191,18 +191,8 @@ def database_url():
     if not PG_URL:
         yield None
         return
-    url = sa.engine.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-                             if PG_URL.startswith("postgresql://") else PG_URL)
-    name = f"hub_acronis_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(PG_URL, "hub_acronis_test") as url:
+        yield url
 
 
 @pytest.fixture

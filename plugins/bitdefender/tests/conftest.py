@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hub.plugins import VendorSession
+from hub.testing.databases import throwaway_database
 from hub_bitdefender import plugin, simulator
 from hub_bitdefender.schema import BitdefenderConfig
 
@@ -253,18 +253,8 @@ def database_url():
     if not pg_url:
         yield None
         return
-    url = sa.engine.make_url(pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
-                             if pg_url.startswith("postgresql://") else pg_url)
-    name = f"hub_bd_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(pg_url, "hub_bd_test") as url:
+        yield url
 
 
 @pytest.fixture
