@@ -2,34 +2,28 @@
 
 Two boundaries are faked, never the hub: Acronis' HTTP API through ``responses`` with recorded-shape
 payloads (``fixtures/*.json``), or the plugin's own simulator served on a loopback port. Hub-level
-tests build a real app (SQLite per test; PostgreSQL when ``HUB_TEST_DATABASE_URL`` is set) that
-loads this plugin from its ``hub`` entry point. Nothing sleeps: sessions get a recording ``sleep``.
+tests use the hub's test kit fixtures (``hub.testing``'s pytest plugin, named by ``hub_plugin``
+below): ``hub_app`` is a real app (SQLite per test; PostgreSQL when ``HUB_TEST_DATABASE_URL`` is set)
+that loads this plugin from its ``hub`` entry point, ``simulator`` the simulator it serves. Nothing
+sleeps: sessions get a recording ``sleep``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-import threading
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import responses
-import sqlalchemy as sa
-from cryptography.fernet import Fernet
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hub.plugins import VendorSession
-from hub.testing.databases import throwaway_database
 from hub_acronis.client import AcronisClient
 from hub_acronis.schema import AcronisConfig
-from hub_acronis.simulator import SIM_CLIENT_ID, SIM_CLIENT_SECRET, make_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 
 
 class Ids:
@@ -137,91 +131,18 @@ def api():
         yield MockedAcronis(rsps)
 
 
-# -- the simulator on loopback -----------------------------------------------------------------
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
-@dataclass
-class ServedSimulator:
-    app: Any
-    base_url: str
-
-    @property
-    def state(self):
-        return self.app.state
-
-    @property
-    def faults(self):
-        return self.app.faults
-
-    @property
-    def config(self) -> dict:
-        return {"base_url": self.base_url, "client_id": SIM_CLIENT_ID, "client_secret": SIM_CLIENT_SECRET}
+# -- the simulator on loopback, and a real hub app: the hub's test kit fixtures ---------------------
 
 
 @pytest.fixture
-def sim_customers() -> int:
-    """Override in a module to seed another number of customers."""
-    return 12
+def hub_plugin():
+    """The entry-point name the kit's fixtures (``hub_harness``, ``hub_app``, ``simulator``) load."""
+    return "acronis"
 
 
 @pytest.fixture
-def sim(sim_customers):
-    """The simulator with a small page size (several pages), served on a free loopback port."""
-    app = make_app(sim_customers, page_size=5)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield ServedSimulator(app, f"http://127.0.0.1:{server.server_port}")
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-# -- a real hub app that loads plugins from their entry points -------------------------------------
-
-
-@pytest.fixture(scope="session")
-def database_url():
-    """A throwaway PostgreSQL database for the session, or None (SQLite file per test)."""
-    if not PG_URL:
-        yield None
-        return
-    with throwaway_database(PG_URL, "hub_acronis_test") as url:
-        yield url
-
-
-@pytest.fixture
-def hub_app(tmp_path, database_url):
-    from hub import create_app
-    from hub.extensions import db
-
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'hub.sqlite3'}",
-        "SECRET_KEY": "acronis-plugin-tests",
-        "HUB_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "HUB_LOAD_ENTRY_POINTS": True,
-        "WTF_CSRF_ENABLED": False,
-    })
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
-
-
-@pytest.fixture
-def hub_ctx(hub_app):
-    with hub_app.app_context():
-        yield hub_app
+def sim(hub_harness, simulator):
+    """The kit's served simulator (12 customers) with a small page size, so listings take several pages."""
+    simulator.app.state.page_size = 5
+    return SimpleNamespace(app=simulator.app, base_url=simulator.base_url, state=simulator.app.state,
+                           faults=simulator.faults, config=hub_harness.raw_config(simulator))

@@ -4,14 +4,14 @@
   bodies from ``tests/fixtures`` (recorded shapes), ids echoed like the real server does.
 - ``tree``: the happy-path company tree registered on ``gz`` (see ``IDS``).
 - ``clock``: a fake clock whose ``sleep`` only moves time, shared by the session and the simulator.
-- ``app`` / ``sim``: a real hub (SQLite, or PostgreSQL with ``HUB_TEST_DATABASE_URL``) that loads the
-  plugin from its entry point, and the plugin's simulator served on loopback.
+- ``hub_app`` (the hub's test kit fixture, named by ``hub_plugin`` below): a real hub (SQLite, or
+  PostgreSQL with ``HUB_TEST_DATABASE_URL``) that loads the plugin from its entry point.
+- ``sim``: the plugin's simulator served on loopback, on the fake clock.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +21,9 @@ from typing import Any
 import pytest
 import requests
 import responses
-import sqlalchemy as sa
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hub.plugins import VendorSession
-from hub.testing.databases import throwaway_database
+from hub.testing import serve
 from hub_bitdefender import plugin, simulator
 from hub_bitdefender.schema import BitdefenderConfig
 
@@ -243,62 +241,23 @@ def new_session(clock):
     return lambda **overrides: make_session(clock, **overrides)
 
 
-# -- a real hub and the simulator on loopback ----------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def database_url():
-    """None on SQLite (a file per test); on PostgreSQL a database for this session, dropped after."""
-    pg_url = os.environ.get("HUB_TEST_DATABASE_URL")
-    if not pg_url:
-        yield None
-        return
-    with throwaway_database(pg_url, "hub_bd_test") as url:
-        yield url
+# -- a real hub (the hub's test kit fixtures) and the simulator on loopback --------------------------
 
 
 @pytest.fixture
-def app(tmp_path, database_url):
-    from hub import create_app
-    from hub.extensions import db
-
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'hub.sqlite3'}",
-        "SECRET_KEY": "test-secret",
-        "HUB_ENCRYPTION_KEYS": "kJ9l0Xy2bcoV1a7m3tXJ5qQx0Hh4m8l1b9cR2dE6fF0=",
-        "HUB_LOAD_ENTRY_POINTS": True,  # the plugin comes in through its entry point, as when installed
-        "WTF_CSRF_ENABLED": False,
-    })
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
+def hub_plugin():
+    """The entry-point name the kit's fixtures (``hub_harness``, ``hub_app``) load."""
+    return "bitdefender"
 
 
 @pytest.fixture
 def sim(clock):
-    """The plugin's simulator (12 customers) on a free loopback port; ``sim.app`` is the WSGI app."""
-    app = simulator.make_app(12, clock=clock.now)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    yield SimpleNamespace(app=app, base_url=base_url, config=simulator.config_for(base_url))
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    """The plugin's simulator (12 customers) on a free loopback port; ``sim.app`` is the WSGI app.
+
+    ``make_app``, not the kit's ``simulator`` fixture: the demo app behind that one only counts calls
+    over GravityZone's limits, on the real clock; this one refuses them, on the fake clock."""
+    with serve(simulator.make_app(12, clock=clock.now), name="bitdefender-sim") as served:
+        yield SimpleNamespace(app=served.app, base_url=served.base_url, config=simulator.config_for(served.base_url))
 
 
 @pytest.fixture

@@ -27,9 +27,10 @@ SLUG = "bitdefender"
 
 
 @pytest.fixture
-def configured(app, sim):
-    integrations.configure(SLUG, dict(sim.config), Actor.cli("test"), enable=True, check_connection=False)
-    return sim
+def configured(hub_app, sim):
+    with hub_app.app_context():
+        integrations.configure(SLUG, dict(sim.config), Actor.cli("test"), enable=True, check_connection=False)
+        yield sim
 
 
 def sync(clock, **options) -> SyncRun:
@@ -67,9 +68,9 @@ def expected_counts(app_state) -> dict[tuple[str, str], Decimal]:
     return table
 
 
-def test_the_plugin_is_loaded_from_its_entry_point(app):
-    record = app.extensions["hub.plugins"].get(SLUG)
-    assert record is not None, app.extensions["hub.plugins"].errors
+def test_the_plugin_is_loaded_from_its_entry_point(hub_app):
+    record = hub_app.extensions["hub.plugins"].get(SLUG)
+    assert record is not None, hub_app.extensions["hub.plugins"].errors
     assert record.distribution == "hub-bitdefender"
     assert type(record.plugin).__name__ == "module" and record.plugin.__name__ == "hub_bitdefender.plugin"
 
@@ -220,10 +221,10 @@ def test_a_vendor_failing_in_the_middle_of_the_listing_changes_nothing(configure
     assert snapshot() == before
 
 
-def test_counts_come_from_reads_made_while_listing(configured, clock, app):
+def test_counts_come_from_reads_made_while_listing(configured, clock, hub_app):
     # why the conformance kit's "vendor breaks once counts are fetched" case does not apply here
     requests_seen = []
-    monitor = app.extensions["hub.plugins"].pm.add_hookcall_monitoring(
+    monitor = hub_app.extensions["hub.plugins"].pm.add_hookcall_monitoring(
         lambda hook, impls, kwargs: requests_seen.append((hook, configured.app.requests)), lambda *a: None)
     try:
         run = sync(clock)

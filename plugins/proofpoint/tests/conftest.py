@@ -13,16 +13,16 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import responses
 from responses import matchers
-from werkzeug.serving import make_server
 
 import hub_proofpoint.plugin
 from hub.plugin_host import PluginRegistry
+from hub.testing import serve
 from hub_proofpoint.schema import ProofpointConfig
 from hub_proofpoint.simulator import DEMO_CONFIG, make_app
 
@@ -124,34 +124,11 @@ def session(handle, config, sleeps):
         yield session
 
 
-class ServedSimulator:
-    def __init__(self, app) -> None:
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
-        # a short poll so shutdown() at teardown does not wait half a second
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
-        self.thread.start()
-
-    @property
-    def state(self):
-        return self.app.state
-
-    @property
-    def faults(self):
-        return self.app.faults
-
-    def config(self, **overrides) -> dict:
-        return {**DEMO_CONFIG, "base_url": self.base_url, **overrides}
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def sim():
-    served = ServedSimulator(make_app(12))
-    yield served
-    served.stop()
+    """The plugin's simulator (12 customers) on a free loopback port: ``app``, ``state``, ``faults``,
+    ``base_url``, and ``config(**overrides)``, the settings pointing at it."""
+    with serve(make_app(12), name="proofpoint-sim") as served:
+        yield SimpleNamespace(app=served.app, base_url=served.base_url, state=served.app.state,
+                              faults=served.faults,
+                              config=lambda **overrides: {**DEMO_CONFIG, "base_url": served.base_url, **overrides})
