@@ -128,8 +128,7 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
         with app.app_context():
             integrations.configure(vendor, demo.config_for(served.base_url), Actor.cli("benchmark"),
                                    enable=True, check_connection=False)
-        count = getattr(sim, "listed_customer_count", None) or getattr(sim, "expected_customers", None) \
-            or getattr(sim, "customer_count", None)
+        count = getattr(sim, "listed_customer_count", None)
         print(f"\n== {vendor}: {handle.info.display_name} {handle.info.version}; simulator lists "
               f"{count() if count else '?'} customers; {latency * 1000:g} ms per request; plugin's own budget "
               f"{handle.info.requests_per_second or 'none'}/s {dict(handle.info.rate_limits) or ''}, "

@@ -21,7 +21,7 @@ class SuiteConfig:
     paging_customers: int = 150
     #: check name -> reason to skip it
     skip: Mapping[str, str] = field(default_factory=dict)
-    #: how many customers the simulator app lists; default: ask the app (see ``hub.testing.simulators``)
+    #: how many customers the simulator app lists; default: the app's ``listed_customer_count()``
     expected_customers: Callable[[Any], int] | None = None
     #: settings merged over ``DemoSimulator.config_for(base_url)``
     extra_config: Mapping[str, Any] = field(default_factory=dict)

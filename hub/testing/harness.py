@@ -20,8 +20,6 @@ from hub.testing.hubapp import TestDatabase, create_tables, dispose, make_hub_ap
 from hub.testing.server import ServedApp, serve
 
 GROUP = "hub"
-#: what a simulator app may call the number of customers a complete listing returns (first wins)
-COUNT_METHODS = ("listed_customer_count", "expected_customers", "customer_count")
 
 
 class ConformanceFailure(AssertionError):
@@ -136,10 +134,9 @@ class PluginHarness:
         """How many customers the served simulator lists, in its own words."""
         if self.config.expected_customers is not None:
             return int(self.config.expected_customers(served.app))
-        for name in COUNT_METHODS:
-            ask = getattr(served.app, name, None)
-            if ask is not None:
-                return int(ask() if callable(ask) else ask)
+        ask = getattr(served.app, "listed_customer_count", None)
+        if ask is not None:
+            return int(ask() if callable(ask) else ask)
         fail("the simulator does not say how many customers a complete listing returns: give its WSGI app a "
              "listed_customer_count() method, or set SuiteConfig(expected_customers=...)")
 

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields
 
 from hub.plugins import (
     CountFailure,
+    DemoSimulator,
     LicenseCount,
     SkuMapping,
     VendorAuthError,
@@ -23,7 +24,7 @@ from hub.plugins import (
     VendorUnavailableError,
     hookimpl,
 )
-from tests.testing.dummy_vendor import AcmeConfig, AcmeVendor
+from tests.testing.dummy_vendor import AcmeConfig, AcmeSimulator, AcmeVendor
 
 log = logging.getLogger("hub_acme_broken")
 
@@ -317,6 +318,27 @@ class RefusesHealthyVendor(AcmeVendor):
         return type(super().hub_test_connection(config, session))(ok=False, message="not sure")
 
 
+class CountUnderAnotherName(AcmeSimulator):
+    """Says how many customers it lists as ``customer_count()``: only ``listed_customer_count()`` counts."""
+
+    def __getattribute__(self, name: str):
+        if name == "listed_customer_count":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+    def customer_count(self) -> int:
+        return len(self.customers)
+
+
+class SimulatorMisnamesItsCount(AcmeVendor):
+    """Its simulator names its customer count the old way (``customer_count()``)."""
+
+    @hookimpl
+    def hub_demo_simulator(self):
+        return DemoSimulator(make_app=CountUnderAnotherName,
+                             config_for=AcmeVendor.hub_demo_simulator(self).config_for)
+
+
 class CountsFromTheListing(AcmeVendor):
     """Correct, not broken: reads every customer's usage while listing, so counting makes no call
     (as a vendor whose listing carries the counts). A failure that starts once counting began never
@@ -345,6 +367,7 @@ BROKEN = [
     (DuplicateIds, "customers_unique_stable_ids", "listed more than once"),
     (UnstableIds, "customers_unique_stable_ids", "ids changed between two listings"),
     (FirstPageOnly, "customers_paginate_all_pages", "pages are missed"),
+    (SimulatorMisnamesItsCount, "customers_paginate_all_pages", "listed_customer_count() method"),
     (FirstPageOnly, "listing_cut_short_is_an_error", "without raising"),
     (SwallowsPageError, "listing_cut_short_is_an_error", "without raising"),
     (AuthAsDataError, "auth_error_maps_to_VendorAuthError", "raised VendorDataError"),

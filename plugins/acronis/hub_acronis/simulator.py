@@ -61,7 +61,7 @@ class AcronisSimulator:
             Rule("/api/2/tenants/<tenant_id>/usages", endpoint="tenant_usages", methods=["GET"]),
         ])
 
-    def expected_customers(self) -> int:
+    def listed_customer_count(self) -> int:
         """How many customers a complete listing holds right now."""
         return len(self.state.customers())
 

@@ -39,7 +39,7 @@ def test_seeding_is_deterministic_and_varied():
     one, two = make_app(40), make_app(40)
     customers = one.state.customers()
     assert [(t.id, t.name) for t in customers] == [(t.id, t.name) for t in two.state.customers()]
-    assert len(customers) == 40 == one.expected_customers()
+    assert len(customers) == 40 == one.listed_customer_count()
     assert len({t.name for t in customers}) == 40
     assert sum(not t.enabled for t in customers) >= 3
     assert sum(t.pricing_mode == "trial" for t in customers) >= 3
@@ -152,7 +152,7 @@ def test_latency_is_added_to_every_request():
 
 def test_the_demo_hook_serves_a_working_simulator(sim):
     demo = plugin.hub_demo_simulator()
-    assert demo.make_app(5).expected_customers() == 5
+    assert demo.make_app(5).listed_customer_count() == 5
     config = plugin.hub_vendor_info().config_schema().load(demo.config_for(sim.base_url))
     with VendorSession(sleep=lambda s: None) as session:
         assert plugin.hub_test_connection(config, session).account_name == "Northbridge IT Services"

@@ -97,7 +97,7 @@ def main() -> None:
         db.create_all()
         integrations.configure("bitdefender", config_for(f"http://127.0.0.1:{server.server_port}"),
                                Actor.cli("benchmark"), enable=True, check_connection=False)
-    print(f"simulator: {sim.customer_count()} customers")
+    print(f"simulator: {sim.listed_customer_count()} customers")
     one_run(hub, sim, "first sync")
     if args.second_sync:
         one_run(hub, sim, "second sync (nothing changed)")

@@ -61,7 +61,7 @@ class GravityZoneSimulator:
     def clock(self, clock: Callable[[], float]) -> None:
         self.limits.clock = clock
 
-    def customer_count(self) -> int:
+    def listed_customer_count(self) -> int:
         """How many customers a complete listing returns."""
         return len(self.state.customer_ids())
 
