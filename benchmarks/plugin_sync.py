@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/plugin_sync.py [--customers 2000] [--vendors acronis,bitdefender]
                                                [--latency 0.02] [--database-url URL] [--second-sync]
+                                               [--sim state.page_size=5000 ...]
 
 Each plugin is loaded through its ``hub`` entry point into a real hub app (a temporary SQLite file, or
 ``--database-url``), its ``hub_demo_simulator`` is seeded with ``--customers`` customers and served on
@@ -13,18 +14,26 @@ made (requests / allowed requests per second, per budget, the largest). A vendor
 limit gets the latency floor of its requests made one after another (requests x latency) instead,
 and says so. Target: wall time within 1.5x of the floor. Whether a request went over a limit is
 asked of the simulator (``app.limits.over_limit``: Bitdefender's counts the calls over GravityZone's
-token buckets); the most requests seen in any one second is printed too, for information.
+token buckets); the most requests seen in any one second (per documented budget too), the smallest
+gap between two arrivals and the requests per endpoint are printed too, for information.
+
+``--sim NAME=VALUE`` sets an attribute of the simulator app before syncing (dotted; the value is read
+as JSON, else kept as text): e.g. ``state.page_size=5000`` serves Acronis' default listing page
+instead of the simulator's 50, ``limits.enforce=true`` has Bitdefender's refuse calls over its limits
+(429) instead of only counting them.
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import json
 import re
 import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -68,12 +77,41 @@ class Result:
     floor_kind: str
     over_limit: str
     peak_second: int
+    smallest_gap: float | None = None
+    endpoints: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
 def most_in_one_second(times: list[float]) -> int:
     times = sorted(times)
     return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
+
+
+def endpoint(path: str) -> str:
+    """The path with ids (segments with a digit or a dot, 8 characters or more) folded, to count requests by kind."""
+    return "/".join("{id}" if len(part) >= 8 and re.search(r"[\d.]", part) else part for part in path.split("/"))
+
+
+def smallest_gap(times: list[float]) -> float | None:
+    times = sorted(times)
+    return min((b - a for a, b in zip(times, times[1:])), default=None)
+
+
+def set_attributes(app, assignments: list[str]) -> None:
+    """``--sim NAME=VALUE``: set a (dotted) attribute of the simulator app; it must exist already."""
+    for assignment in assignments:
+        name, _, raw = assignment.partition("=")
+        *path, attribute = name.split(".")
+        target = app
+        for part in path:
+            target = getattr(target, part, None)
+        if target is None or not hasattr(target, attribute):
+            raise SystemExit(f"--sim {assignment}: the simulator has no attribute {name!r}")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        setattr(target, attribute, value)
 
 
 def floor_for(vendor: str, arrivals: list[tuple[float, str]], latency: float) -> tuple[float, str]:
@@ -98,7 +136,8 @@ def over_the_limit(vendor: str, app, before: int) -> str:
     return "the simulator does not count requests over the limits"
 
 
-def bench(vendor: str, customers: int, latency: float, database_url: str | None, second_sync: bool) -> list[Result]:
+def bench(vendor: str, customers: int, latency: float, database_url: str | None, second_sync: bool,
+          sim_settings: list[str] = ()) -> list[Result]:
     from hub import integrations
     from hub.audit import Actor
     from hub.extensions import db
@@ -119,6 +158,7 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
         raise SystemExit(f"{vendor}: the plugin ships no simulator")
     sim = demo.make_app(customers)
     sim.faults.latency = latency
+    set_attributes(sim, list(sim_settings))
     recorder = Recorder(sim)
     served = serve(recorder, name=f"{vendor}-bench")
     database.ensure()
@@ -132,7 +172,8 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
         print(f"\n== {vendor}: {handle.info.display_name} {handle.info.version}; simulator lists "
               f"{count() if count else '?'} customers; {latency * 1000:g} ms per request; plugin's own budget "
               f"{handle.info.requests_per_second or 'none'}/s {dict(handle.info.rate_limits) or ''}, "
-              f"{handle.info.max_concurrency} in flight")
+              f"{handle.info.max_concurrency} in flight" + (f"; simulator set: {', '.join(sim_settings)}"
+                                                            if sim_settings else ""))
         for label in ["first sync"] + (["second sync (nothing changed)"] if second_sync else []):
             start = len(recorder.arrivals)
             over_before = getattr(getattr(sim, "limits", None), "over_limit", 0)
@@ -147,7 +188,11 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
             times = [t for t, _ in arrivals]
             floor, kind = floor_for(vendor, arrivals, latency)
             result = Result(vendor, status, wall, len(arrivals), (times[-1] - times[0]) if times else 0.0,
-                            floor, kind, over_the_limit(vendor, sim, over_before), most_in_one_second(times))
+                            floor, kind, over_the_limit(vendor, sim, over_before), most_in_one_second(times),
+                            smallest_gap(times), dict(sorted(Counter(endpoint(p) for _, p in arrivals).items())))
+            for name, (_, pattern) in (DOCUMENTED_LIMITS.get(vendor) or {}).get("named", {}).items():
+                named = [t for t, path in arrivals if re.search(pattern, path)]
+                result.notes.append(f"most {name} requests in any 1 s: {most_in_one_second(named)}")
             if not DOCUMENTED_LIMITS.get(vendor) and handle.info.requests_per_second and arrivals:
                 own = (len(arrivals) - 1) / handle.info.requests_per_second
                 result.notes.append(f"the plugin keeps to {handle.info.requests_per_second:g} requests/s of its own "
@@ -168,10 +213,12 @@ def report(label: str, r: Result) -> None:
     print(f"{label}: {r.status}")
     print(f"  wall time      {r.wall:8.2f} s   (requests from first to last: {r.vendor_phase:.2f} s; "
           f"the rest is the hub's own work)")
-    print(f"  requests       {r.requests:8d}")
+    print(f"  requests       {r.requests:8d}   ({', '.join(f'{k} x{n}' for k, n in r.endpoints.items())})")
     print(f"  floor          {r.floor:8.2f} s   {r.floor_kind}")
     print(f"  ratio          {ratio:8.2f} x  (target <= {TARGET}: {'met' if ratio <= TARGET else 'NOT met'})")
-    print(f"  over the limit {r.over_limit}; most requests in any 1 s: {r.peak_second}")
+    gap = f"{r.smallest_gap * 1000:.0f} ms" if r.smallest_gap is not None else "-"
+    print(f"  over the limit {r.over_limit}; most requests in any 1 s: {r.peak_second}; "
+          f"smallest gap between arrivals: {gap}")
     for note in r.notes:
         print(f"  note           {note}")
 
@@ -183,13 +230,15 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds the simulator adds to every request")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server to create a throwaway database on")
     parser.add_argument("--second-sync", action="store_true", help="also time a second sync of unchanged data")
+    parser.add_argument("--sim", action="append", default=[], metavar="NAME=VALUE",
+                        help="set a simulator attribute before syncing, e.g. state.page_size=5000 (repeatable)")
     args = parser.parse_args()
     vendors = [v.strip() for v in args.vendors.split(",")] if args.vendors else \
         sorted({ep.name for ep in entry_points(group="hub")})
     print(f"plugin sync benchmark: {args.customers} customers, {args.latency * 1000:g} ms latency, "
           f"vendors {', '.join(vendors)}")
     results = [r for vendor in vendors for r in bench(vendor, args.customers, args.latency, args.database_url,
-                                                      args.second_sync)]
+                                                      args.second_sync, args.sim)]
     print("\nvendor        wall s   requests   floor s   ratio   over the limit")
     for r in results:
         ratio = r.wall / r.floor if r.floor else float("inf")
