@@ -34,7 +34,11 @@ def configured(hub_app, sim):
 
 
 def sync(clock, **options) -> SyncRun:
-    return run_sync(SLUG, session_options={"sleep": clock.sleep, "clock": clock.now, **options})
+    # One request in flight: on the fake clock a request reaches the simulator at the time the clock
+    # shows, which equals its send time only when no other thread has moved the clock meanwhile.
+    # (Concurrency against the limits is proven on the limiter itself, in test_rate_limits.py.)
+    options = {"sleep": clock.sleep, "clock": clock.now, "max_concurrency": 1, **options}
+    return run_sync(SLUG, session_options=options)
 
 
 def customers() -> dict[str, VendorCustomer]:
