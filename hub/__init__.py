@@ -43,12 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["hub.secrets"] = SecretBox(str(app.config["HUB_ENCRYPTION_KEYS"]).split(","))
     app.extensions["hub.plugins"] = build_registry(app.config)
 
-    from hub import events
     from hub.billing import init_app as init_billing
     from hub.cli import register_commands
     from hub.web import init_app as init_web
 
-    events.init_app(app)
     init_billing(app)
     init_web(app)
     register_commands(app)

@@ -12,10 +12,8 @@ _signals = Namespace()
 #: kwargs: run (SyncRun), changed_customer_ids (set[int]): customers whose counts or status changed
 sync_applied = _signals.signal("sync-applied")
 
-#: sent after a vendor customer was mapped, unmapped or removed, before commit.
+#: sent when a vendor customer is mapped (after the change) or unmapped / removed (before the row
+#: changes, so receivers can still read it), always before commit.
 #: kwargs: customer_id (int), old_organization_id, new_organization_id, actor (hub.audit.Actor)
 mapping_changed = _signals.signal("mapping-changed")
 
-
-def init_app(app) -> None:
-    """Nothing to bind per app yet; kept so create_app reads as a list of parts."""
