@@ -1,0 +1,3 @@
+"""Huntress vendor plugin for the MSP billing hub (entry point ``hub_huntress.plugin``)."""
+
+__version__ = "0.1.0"
