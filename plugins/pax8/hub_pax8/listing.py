@@ -1,0 +1,99 @@
+"""Companies, their billable subscriptions summed per product, and the products' names.
+
+One run reads ``/companies`` once and ``/subscriptions`` once (grouped by company, never a query
+per company), and ``/products/{id}`` once for each product it saw. The run's client (and its
+token) is kept on the run's ``VendorSession``, which the hub makes per run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import weakref
+from collections import defaultdict
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from hub.plugins import (
+    CountFailure,
+    CustomerStatus,
+    LicenseCount,
+    VendorCustomer,
+    VendorDataError,
+    VendorError,
+    VendorSession,
+)
+
+from .client import Pax8Client
+from .products import remember_product
+from .schema import billable_statuses
+
+log = logging.getLogger("hub_pax8")
+
+_UUID = re.compile(r"^[0-9a-fA-F-]{8,64}$")
+_clients: "weakref.WeakKeyDictionary[VendorSession, tuple[tuple, Pax8Client]]" = weakref.WeakKeyDictionary()
+
+
+def client_for(config: dict, session: VendorSession) -> Pax8Client:
+    """The run's client: one token for the whole run, whichever hook asks first."""
+    key = (config["base_url"], config["auth_url"], config["client_id"])
+    remembered = _clients.get(session)
+    if remembered is None or remembered[0] != key:
+        remembered = (key, Pax8Client(config, session))
+        _clients[session] = remembered
+    return remembered[1]
+
+
+def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCustomer]:
+    for company in client_for(config, session).paged("/companies"):
+        status = str(company.get("status") or "")
+        if status == "Deleted":
+            continue  # gone: the hub detaches it after this complete listing
+        name = company.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise VendorDataError(f"company {company['id']} has no name")
+        extra = {"external_id": str(company["externalId"])} if company.get("externalId") else {}
+        yield VendorCustomer(external_id=company["id"], name=name.strip(),
+                             status=CustomerStatus.SUSPENDED if status == "Inactive" else CustomerStatus.ACTIVE,
+                             extra=extra)
+
+
+def license_counts(config: dict, session: VendorSession,
+                   customers: Iterable[VendorCustomer]) -> Iterator[LicenseCount | CountFailure]:
+    client = client_for(config, session)
+    wanted = {c.external_id for c in customers}
+    billable = billable_statuses(config)
+    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    failed: dict[str, str] = {}
+    for sub in client.paged("/subscriptions"):
+        company = sub.get("companyId")
+        if company not in wanted or company in failed or sub.get("status") not in billable:
+            continue
+        product, quantity = sub.get("productId"), sub.get("quantity")
+        if not isinstance(product, str) or not _UUID.match(product):
+            failed[company] = f"subscription {sub['id']} names no product"
+        elif isinstance(quantity, bool) or not isinstance(quantity, (int, Decimal)) or quantity < 0 \
+                or not Decimal(quantity).is_finite():
+            failed[company] = f"subscription {sub['id']} has quantity {quantity!r}, not a count"
+        else:
+            # a Monthly and an Annual subscription to one product add up, never overwrite
+            totals[company][product.lower()] += Decimal(quantity)
+    _name_products(client, {p for company, by in totals.items() for p in by if company not in failed})
+    for external_id in sorted(wanted):
+        if external_id in failed:
+            yield CountFailure(external_id, failed[external_id])
+            continue
+        for product, quantity in sorted(totals.get(external_id, {}).items()):
+            yield LicenseCount(external_id, product, quantity)
+
+
+def _name_products(client: Pax8Client, product_ids: set[str]) -> None:
+    """``GET /products/{id}`` once per product seen in this run, so hub_map_skus can name them."""
+    def fetch(product_id: str) -> None:
+        try:
+            remember_product(product_id, client.get(f"/products/{product_id}"))
+        except VendorError as err:  # a name is nice to have: never fail the counts over it
+            log.debug("no name for Pax8 product %s: %s", product_id, err)
+
+    for _ in client.session.map_concurrent(fetch, sorted(product_ids)):
+        pass

@@ -1,0 +1,162 @@
+"""Companies and subscriptions become customers and counts: the parts the fact sheet marks easy to get wrong."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from hub.plugins import CountFailure, CustomerStatus, VendorAuthError, VendorDataError, VendorUnavailableError
+from hub_pax8 import listing
+from hub_pax8.client import Pax8Client
+from hub_pax8.products import map_skus
+from hub_pax8.schema import Pax8Config
+
+M365_BP = "4f76b357-1e4a-4c1b-9b6e-2f0d8a9b0c01"
+DEFENDER = "4f76b357-1e4a-4c1b-9b6e-2f0d8a9b0c04"
+CO_A = "2aa4862a-0000-4000-8000-00000000000a"
+CO_B = "2aa4862a-0000-4000-8000-00000000000b"
+
+
+def products(api, *ids):
+    for product_id in ids:
+        api.get(f"/products/{product_id}", json={"id": product_id, "name": "Microsoft 365 Business Premium",
+                                                 "vendorName": "Microsoft", "sku": "MST-365-BP"})
+
+
+def run(config, session):
+    customers = list(listing.list_customers(config, session))
+    counts, failures = {}, {}
+    for item in listing.license_counts(config, session, customers):
+        if isinstance(item, CountFailure):
+            failures[item.customer_external_id] = item.message
+        else:
+            counts.setdefault(item.customer_external_id, {})[item.sku] = item.quantity
+    return {c.external_id: c for c in customers}, counts, failures
+
+
+def test_token_is_asked_with_a_json_body_and_the_audience_and_reused(api, config, session, company, page_of):
+    api.token()
+    api.get("/companies", params={"page": "0", "size": "200"}, json=page_of([company(CO_A, "A")]))
+    api.get("/subscriptions", params={"page": "0", "size": "200"}, json=page_of([]))
+    run(config, session)
+    token_calls = [c for c in api.rsps.calls if c.request.method == "POST"]
+    assert len(token_calls) == 1
+    assert token_calls[0].request.headers["Content-Type"] == "application/json"
+    assert "Authorization" not in token_calls[0].request.headers  # not HTTP Basic
+
+
+def test_expires_in_is_relative_and_the_token_is_renewed_before_it(api, config, session):
+    api.token("tok-1", expires_in=3600)
+    api.token("tok-2", expires_in=3600)
+    now = [1000.0]
+    client = Pax8Client(config, session, clock=lambda: now[0])
+    assert client.access_token() == "tok-1"
+    now[0] += 3000  # an hour's token is still good after 50 minutes
+    assert client.access_token() == "tok-1"
+    now[0] += 400  # within 5 minutes of its end: renewed before it expires
+    assert client.access_token() == "tok-2"
+
+
+def test_a_401_reissues_the_token_once(api, config, session, company, page_of):
+    api.token("tok-1")
+    api.token("tok-2")
+    api.get("/companies", status=401, json={"type": "UNAUTHORIZED", "message": "expired", "status": 401})
+    api.get("/companies", token="tok-2", json=page_of([company(CO_A, "A")]))
+    assert [c.external_id for c in listing.list_customers(config, session)] == [CO_A]
+
+
+def test_refused_credentials_are_an_auth_error(api, config, session):
+    api.token(status=401, json={"error": "access_denied", "error_description": "Unauthorized"})
+    with pytest.raises(VendorAuthError, match="access_denied"):
+        list(listing.list_customers(config, session))
+
+
+def test_pages_start_at_zero_and_are_read_to_the_last(api, config, session, company, page_of):
+    api.token()
+    api.get("/companies", params={"page": "0", "size": "200"},
+            json=page_of([company(CO_A, "A")], number=0, pages=2, total=2))
+    api.get("/companies", params={"page": "1", "size": "200"},
+            json=page_of([company(CO_B, "B")], number=1, pages=2, total=2))
+    assert [c.external_id for c in listing.list_customers(config, session)] == [CO_A, CO_B]
+
+
+def test_a_listing_short_of_total_elements_is_refused(api, config, session, company, page_of):
+    api.token()
+    api.get("/companies", json=page_of([company(CO_A, "A")], pages=1, total=5))
+    with pytest.raises(VendorDataError, match="reported 5 items"):
+        list(listing.list_customers(config, session))
+
+
+def test_deleted_companies_are_gone_and_inactive_ones_suspended(api, config, session, company, page_of):
+    api.token()
+    api.get("/companies", json=page_of([company(CO_A, "A", status="Deleted"), company(CO_B, "B", status="Inactive")]))
+    customers = list(listing.list_customers(config, session))
+    assert [(c.external_id, c.status) for c in customers] == [(CO_B, CustomerStatus.SUSPENDED)]
+
+
+def test_monthly_and_annual_subscriptions_to_one_product_add_up(api, config, session, company, subscription,
+                                                               page_of):
+    api.token()
+    api.get("/companies", json=page_of([company(CO_A, "A")]))
+    api.get("/subscriptions", json=page_of([
+        subscription("s1", CO_A, quantity=12),
+        subscription("s2", CO_A, quantity=5, billingTerm="Annual", commitmentTerm={"term": "1-Year"}),
+        subscription("s3", CO_A, quantity=2.5, product_id=DEFENDER),
+    ]))
+    products(api, M365_BP, DEFENDER)
+    _, counts, _ = run(config, session)
+    assert counts[CO_A] == {M365_BP: Decimal(17), DEFENDER: Decimal("2.5")}
+
+
+@pytest.mark.parametrize("status, counted", [("Active", True), ("PendingCancel", True), ("Activated", True),
+                                             ("Cancelled", False), ("Trial", False), ("Converted", False),
+                                             ("PendingManual", False), ("WaitingForDetails", False),
+                                             ("PendingActivation", False)])
+def test_only_billable_statuses_count(api, config, session, company, subscription, page_of, status, counted):
+    api.token()
+    api.get("/companies", json=page_of([company(CO_A, "A")]))
+    api.get("/subscriptions", json=page_of([subscription("s1", CO_A, quantity=7, status=status)]))
+    if counted:
+        products(api, M365_BP)
+    _, counts, _ = run(config, session)
+    assert counts.get(CO_A, {}).get(M365_BP) == (Decimal(7) if counted else None)
+
+
+def test_billable_statuses_are_a_setting_checked_at_entry():
+    loaded = Pax8Config().load({"client_id": "a", "client_secret": "b", "billable_statuses": "active, trial"})
+    assert loaded["billable_statuses"] == "Active,Trial"
+    with pytest.raises(Exception, match="unknown status"):
+        Pax8Config().load({"client_id": "a", "client_secret": "b", "billable_statuses": "Actve"})
+
+
+def test_an_unreadable_quantity_fails_that_company_only(api, config, session, company, subscription, page_of):
+    api.token()
+    api.get("/companies", json=page_of([company(CO_A, "A"), company(CO_B, "B")]))
+    api.get("/subscriptions", json=page_of([subscription("s1", CO_A, quantity="12"),
+                                            subscription("s2", CO_B, quantity=3)]))
+    products(api, M365_BP)
+    _, counts, failures = run(config, session)
+    assert "not a count" in failures[CO_A] and counts[CO_B] == {M365_BP: 3}
+
+
+def test_products_are_named_once_per_run_and_a_missing_one_keeps_its_id(api, config, session, company,
+                                                                       subscription, page_of):
+    api.token()
+    api.get("/companies", json=page_of([company(CO_A, "A"), company(CO_B, "B")]))
+    api.get("/subscriptions", json=page_of([subscription("s1", CO_A), subscription("s2", CO_B),
+                                            subscription("s3", CO_B, product_id=DEFENDER)]))
+    products(api, M365_BP)
+    api.get(f"/products/{DEFENDER}", status=404, json={"type": "NOT_FOUND", "message": "gone", "status": 404})
+    run(config, session)
+    assert sum(1 for c in api.rsps.calls if M365_BP in c.request.url) == 1
+    named = {m.sku: m.name for m in map_skus([M365_BP, "not-a-pax8-sku"])}
+    assert named == {M365_BP: "Microsoft 365 Business Premium (Microsoft)"}
+
+
+def test_429_without_headers_is_unavailable_after_backing_off(api, config, session):
+    api.token()
+    for _ in range(4):
+        api.get("/companies", status=429, json={"type": "TOO_MANY_REQUESTS", "message": "slow", "status": 429})
+    with pytest.raises(VendorUnavailableError):
+        list(listing.list_customers(config, session))
