@@ -39,10 +39,22 @@ def start_simulators(app: Flask, customers: int = 30) -> list[ServedApp]:
             if simulator is None:
                 continue
             served = serve(simulator.make_app(customers), name=f"sim-{slug}")
-            integrations.configure(slug, simulator.config_for(served.base_url), DEMO_ACTOR, enable=True)
+            target = slug
+            if registry.vendors[slug].info.instances and simulator.instance_name:
+                # a plugin that stands for several vendors: the demo adds one, as an admin would
+                target = _demo_instance(slug, simulator.instance_name)
+            integrations.configure(target, simulator.config_for(served.base_url), DEMO_ACTOR, enable=True)
             running.append(served)
             log.info("demo: %s simulator on %s", slug, served.base_url)
     return running
+
+
+def _demo_instance(plugin: str, name: str) -> str:
+    slug = "-".join(name.lower().replace("via", "").split())[:40]
+    if integrations.get_integration(slug) is None:
+        integrations.add_instance(plugin, slug, name, DEMO_ACTOR)
+        db.session.commit()
+    return slug
 
 
 def first_syncs() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,14 +27,68 @@ def secret_box() -> SecretBox:
 
 
 def handle_for(slug: str) -> VendorHandle:
+    """The plugin behind integration ``slug`` (an added instance names its plugin)."""
+    plugin = plugin_slug(slug)
     try:
-        return registry().handle(slug)
+        return registry().handle(plugin)
     except KeyError:
-        raise VendorConfigError(f"no vendor plugin named {slug!r} is loaded", field="vendor") from None
+        raise VendorConfigError(f"no vendor plugin named {plugin!r} is loaded", field="vendor") from None
+
+
+def plugin_slug(slug: str) -> str:
+    """The entry-point name of the plugin behind integration ``slug``."""
+    plugin = db.session.execute(
+        db.select(VendorIntegration.plugin).filter_by(slug=slug)).scalar_one_or_none()
+    return plugin or slug
+
+
+def display_names() -> dict[str, str]:
+    """Every integration's name for people: its own (added instances), else its plugin's."""
+    reg = registry()
+    names = {}
+    for slug, plugin, own in db.session.execute(
+            db.select(VendorIntegration.slug, VendorIntegration.plugin, VendorIntegration.display_name)):
+        loaded = reg.get(plugin or slug)
+        names[slug] = own or (loaded.info.display_name if loaded else slug)
+    return names
 
 
 def get_integration(slug: str) -> VendorIntegration | None:
     return db.session.execute(db.select(VendorIntegration).filter_by(slug=slug)).scalar_one_or_none()
+
+
+_INSTANCE_SLUG = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+
+
+def add_instance(plugin: str, slug: str, display_name: str, actor: Actor) -> VendorIntegration:
+    """A new integration of a plugin that allows several (``VendorInfo.instances``), not configured yet.
+
+    Raises VendorConfigError naming the field: an unknown plugin, a plugin without instances, a slug
+    that is taken (by an integration or a plugin) or malformed, an empty name.
+    """
+    loaded = registry().get(plugin)
+    if loaded is None:
+        raise VendorConfigError(f"no vendor plugin named {plugin!r} is loaded", field="plugin")
+    if not loaded.info.instances:
+        raise VendorConfigError(f"{loaded.info.display_name} has one integration only", field="plugin")
+    slug, name = (slug or "").strip().lower(), " ".join((display_name or "").split())
+    if not _INSTANCE_SLUG.match(slug):
+        raise VendorConfigError("use 2-40 lower-case letters, digits, '-' or '_', starting with a letter",
+                                field="slug")
+    if registry().get(slug) is not None or get_integration(slug) is not None:
+        raise VendorConfigError(f"{slug!r} is already taken", field="slug")
+    if not name or len(name) > 120:
+        raise VendorConfigError("give a name of 1 to 120 characters", field="display_name")
+    integration = VendorIntegration(
+        slug=slug, plugin=plugin, display_name=name, enabled=False, settings={},
+        state=IntegrationState.NOT_CONFIGURED.value,
+        interval_minutes=current_app.config["HUB_DEFAULT_INTERVAL_MINUTES"],
+        detach_threshold_pct=Decimal(str(current_app.config["HUB_DETACH_THRESHOLD_PCT"])))
+    db.session.add(integration)
+    db.session.flush()
+    record(actor, "integration.add", "integration", integration.id, field="slug", new=slug,
+           integration_id=integration.id, details={"plugin": plugin, "display_name": name})
+    return integration
 
 
 def get_or_create_integration(slug: str) -> VendorIntegration:

@@ -44,9 +44,7 @@ def register(app: Flask) -> None:
                 worst = max(worst, EXIT_NOT_POSSIBLE)
                 continue
             rows.append(_run_row(run, slug))
-            code = {SyncStatus.SUCCEEDED.value: EXIT_OK, SyncStatus.NEEDS_REVIEW.value: EXIT_NEEDS_REVIEW}.get(
-                run.status, EXIT_FAILED)
-            worst = max(worst, code)
+            worst = max(worst, exit_status(run))
         emit(rows, ["vendor", "run", "status", "customers_seen", "customers_added", "customers_detached",
                     "counts_changed", "count_failures", "message"], as_json)
         sys.exit(worst)
@@ -75,6 +73,12 @@ def register(app: Flask) -> None:
 
         click.echo(f"hub scheduler: checking for due syncs every {tick} s (Ctrl+C to stop)")
         build_scheduler(current_app._get_current_object(), blocking=True, tick_seconds=tick).start()
+
+
+def exit_status(run: SyncRun) -> int:
+    """A finished run as ``hub sync``'s exit status: 0 succeeded, 3 needs review, 1 anything else."""
+    return {SyncStatus.SUCCEEDED.value: EXIT_OK, SyncStatus.NEEDS_REVIEW.value: EXIT_NEEDS_REVIEW}.get(
+        run.status, EXIT_FAILED)
 
 
 def _run_row(run: SyncRun, slug: str) -> dict:

@@ -31,7 +31,12 @@ class VendorIntegration(db.Model):
     __tablename__ = "vendor_integrations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the integration's own name; the plugin's slug, unless the plugin allows several instances
     slug: Mapped[str] = mapped_column(String(40), unique=True)
+    #: the plugin behind an added instance (``VendorInfo.instances``); None: ``slug`` is the plugin
+    plugin: Mapped[str | None] = mapped_column(String(40))
+    #: what the panel calls an added instance ("Datto via CSV"); None: the plugin's display name
+    display_name: Mapped[str | None] = mapped_column(String(120))
     enabled: Mapped[bool] = mapped_column(default=False)
     #: non-secret settings, as loaded by the plugin's schema
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -50,6 +55,10 @@ class VendorIntegration(db.Model):
     last_success_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def plugin_slug(self) -> str:
+        return self.plugin or self.slug
 
     def __repr__(self) -> str:
         return f"<VendorIntegration {self.slug} {self.state}>"

@@ -65,6 +65,10 @@ class VendorHandle:
     def fetch_license_counts(self, config: dict, session: VendorSession, customers: list) -> Iterable:
         return self._call("hub_fetch_license_counts", config=config, session=session, customers=customers) or ()
 
+    def listing_is_complete(self, config: dict) -> bool:
+        """A listing is whole unless the plugin says otherwise (only ``False`` counts as no)."""
+        return self._call("hub_listing_is_complete", config=config) is not False
+
     def map_skus(self, config: dict, skus: list[str]) -> Iterable:
         return self._call("hub_map_skus", config=config, skus=skus) or ()
 

@@ -100,6 +100,22 @@ def hub_fetch_license_counts(
     """
 
 
+@hookspec(firstresult=True)
+def hub_listing_is_complete(config: dict) -> bool:
+    """Say whether this run's listing holds every customer that still exists at the vendor.
+
+    Called once per sync, after a listing that ended without raising. Return ``False`` when the
+    source may leave customers out on purpose (an import of only some customers): the hub then adds
+    and updates the customers listed and detaches nobody. Leave the hook out (or return ``True``)
+    for an API listing read to its end: customers it leaves out are Detached.
+
+    :param config: the plugin's loaded configuration.
+    :return: ``True`` (the listing is whole) or ``False`` (never detach on it).
+
+    .. versionadded:: 0.2
+    """
+
+
 # -- Billing -------------------------------------------------------------------------------------
 
 

@@ -35,6 +35,9 @@ class VendorInfo:
     rate_limits: Mapping[str, float] = field(default_factory=dict)
     #: calls a plugin may run at once for per-customer fan-out
     max_concurrency: int = 4
+    #: an admin may add several integrations of this plugin, each standing for its own vendor
+    #: (a CSV import per vendor without an API); each gets its own slug and display name
+    instances: bool = False
 
     @property
     def secret_fields(self) -> frozenset[str]:
@@ -110,3 +113,5 @@ class DemoSimulator:
 
     make_app: Callable[[int], Callable]
     config_for: Callable[[str], dict]
+    #: for a plugin with ``instances``: the name of the vendor the demo adds ("Datto via CSV")
+    instance_name: str | None = None

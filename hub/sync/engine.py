@@ -62,6 +62,8 @@ class VendorSnapshot:
     customers: list[VendorCustomer]
     counts: dict[tuple[str, str], Decimal]
     failures: dict[str, str]
+    #: False when the plugin says its listing may leave customers out: then nobody is detached
+    complete: bool = True
 
 
 def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None, *,
@@ -116,16 +118,20 @@ def _read_and_apply(run: SyncRun, integration: VendorIntegration, previous_state
         return _fail(run, integration, previous_state, "apply_error", f"{type(err).__name__}: {err}", err)
 
 
-def _read_vendor(integration: VendorIntegration, session_options: dict) -> tuple[VendorSnapshot, dict, Any]:
+def _read_vendor(integration: VendorIntegration, session_options: dict,
+                 config: dict | None = None) -> tuple[VendorSnapshot, dict, Any]:
+    """Everything the vendor says now, validated; ``config`` overrides the stored one (a preview)."""
     handle = integrations.handle_for(integration.slug)
-    config = integrations.load_config(integration)
+    if config is None:
+        config = integrations.load_config(integration)
     with handle.make_session(config, **session_options) as session:
         check = handle.test_connection(config, session)
         if check is not None and not check.ok:
             raise VendorAuthError(f"test connection failed: {check.message}")
         customers = _validated_customers(handle.list_customers(config, session))
+        complete = handle.listing_is_complete(config)
         counts, failures = _validated_counts(handle.fetch_license_counts(config, session, customers), customers)
-    return VendorSnapshot(customers, counts, failures), config, handle
+    return VendorSnapshot(customers, counts, failures, complete), config, handle
 
 
 def _validated_customers(listing) -> list[VendorCustomer]:
@@ -190,7 +196,7 @@ def _validated_counts(results, customers: list[VendorCustomer]):
 def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, snapshot: VendorSnapshot,
            config: dict, handle, allow_mass_detach: bool) -> SyncRun:
     known = known_customers(integration.id)
-    plan = plan_customers(known, snapshot.customers)
+    plan = plan_customers(known, snapshot.customers, detach_missing=snapshot.complete)
     run.customers_seen = len(snapshot.customers)
     if plan.needs_review(integration.detach_threshold_pct) and not allow_mass_detach:
         run.status = SyncStatus.NEEDS_REVIEW.value

@@ -56,8 +56,10 @@ class CustomerPlan:
         return self.detach_share_pct > Decimal(threshold_pct)
 
 
-def plan_customers(known: Iterable[KnownCustomer], listed: Iterable[VendorCustomer]) -> CustomerPlan:
-    """Compare a *complete* listing with what we hold. Callers must never pass a partial listing."""
+def plan_customers(known: Iterable[KnownCustomer], listed: Iterable[VendorCustomer], *,
+                   detach_missing: bool = True) -> CustomerPlan:
+    """Compare a *complete* listing with what we hold. Callers must never pass a partial listing,
+    except with ``detach_missing=False`` (the plugin says so): then nobody missing is detached."""
     known_by_id = {k.external_id: k for k in known}
     plan = CustomerPlan(active_before=sum(1 for k in known_by_id.values() if not k.detached))
     seen: set[str] = set()
@@ -72,7 +74,8 @@ def plan_customers(known: Iterable[KnownCustomer], listed: Iterable[VendorCustom
             plan.reattach.append((have, customer))
         if changed:
             plan.changed.append(CustomerChange(have, customer, changed))
-    plan.detach = [k for ext, k in known_by_id.items() if not k.detached and ext not in seen]
+    if detach_missing:
+        plan.detach = [k for ext, k in known_by_id.items() if not k.detached and ext not in seen]
     return plan
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_login import current_user
 
-from hub import integrations
+from hub import imports, integrations
 from hub.extensions import db
 from hub.models import IntegrationState, SyncRun, SyncStatus, VendorIntegration
 from hub.plugins import VendorError
@@ -27,16 +27,19 @@ def index():
     reg = registry()
     by_slug = {i.slug: i for i in db.session.execute(db.select(VendorIntegration)).scalars()}
     plugins = sorted(reg.vendors.values(), key=lambda p: p.info.display_name.lower())
-    orphans = [i for slug, i in sorted(by_slug.items()) if slug not in reg.vendors]
+    orphans = [i for slug, i in sorted(by_slug.items()) if i.plugin_slug not in reg.vendors]
+    # integrations added as instances of a plugin (a CSV import per vendor), under their plugin
+    instances = {p.slug: sorted((i for i in by_slug.values() if i.plugin == p.slug), key=lambda i: i.slug)
+                 for p in plugins if p.info.instances}
     return render_template("appcenter/index.html", plugins=plugins, integrations=by_slug, orphans=orphans,
-                           load_errors=reg.errors, state_labels=STATE_LABELS)
+                           instances=instances, load_errors=reg.errors, state_labels=STATE_LABELS)
 
 
 @bp.get("/<slug>")
 @roles(read=ANYONE)
 def integration(slug: str):
-    plugin = registry().get(slug)
     found = integrations.get_integration(slug)
+    plugin = registry().get(found.plugin_slug if found else slug)
     if plugin is None and found is None:
         abort(404, f"no vendor plugin named {slug}")
     runs, review_run, settings, stored = [], None, [], set()
@@ -54,7 +57,9 @@ def integration(slug: str):
     state = found.state if found else IntegrationState.NOT_CONFIGURED.value
     if plugin is None:
         state = IntegrationState.PLUGIN_MISSING.value
+    can_import = plugin is not None and imports.upload_field(registry().handle(plugin.slug)) is not None
     return render_template("appcenter/integration.html", slug=slug, plugin=plugin, integration=found, runs=runs,
+                           can_import=can_import,
                            review_run=review_run, settings=settings, stored_secrets=stored, state=state,
                            state_labels=STATE_LABELS,
                            running=found is not None and sync_runner.is_running(found.id))
@@ -154,3 +159,4 @@ def review_dismiss(run_id: int):
 
 
 from hub.web import appcenter_config  # noqa: E402,F401  (adds the configure routes to bp)
+from hub.web import appcenter_import  # noqa: E402,F401  (adds instances and file imports to bp)

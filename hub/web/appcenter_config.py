@@ -22,7 +22,7 @@ log = logging.getLogger("hub.web")
 
 
 def _context(slug: str):
-    plugin = registry().get(slug)
+    plugin = registry().get(integrations.plugin_slug(slug))
     if plugin is None:
         abort(404, f"no vendor plugin named {slug}")
     found = integrations.get_integration(slug)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
+from hub import integrations
 from hub.extensions import db
 from hub.models import SyncRun, SyncStatus, VendorIntegration
 from hub.web.access import ANYONE, roles
@@ -27,6 +28,6 @@ def index():
         select(SyncRun).filter_by(status=SyncStatus.NEEDS_REVIEW.value).order_by(SyncRun.started_at.desc())
         .limit(10)).scalars())
     reg = registry()
-    names = {i.slug: reg.get(i.slug).info.display_name if reg.get(i.slug) else i.slug for i in found}
+    names = integrations.display_names()
     return render_template("dashboard.html", integrations=found, counts=counts, names=names, reviews=reviews,
                            load_errors=reg.errors, plugin_count=len(reg.vendors), state_labels=STATE_LABELS)

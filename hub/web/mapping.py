@@ -37,8 +37,7 @@ def index():
     current = next((i for i in enabled if i.slug == slug), enabled[0])
     query = query_from_args(current.id)
     rows, page = table_page(query)
-    registry = integrations.registry()
-    names = {i.slug: (registry.get(i.slug).info.display_name if registry.get(i.slug) else i.slug) for i in enabled}
+    names = integrations.display_names()
     return render_template("mapping/index.html", integrations=enabled, current=current, names=names, query=query,
                            rows=rows, page=page, counts=status_counts(current.id), columns=COLUMNS,
                            sort_keys=SORT_KEYS, per_page_choices=PER_PAGE_CHOICES)

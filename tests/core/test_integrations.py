@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -10,7 +12,7 @@ from hub import create_app, integrations
 from hub.audit import Actor
 from hub.extensions import db
 from hub.models import AuditEvent, IntegrationState
-from hub.plugins import ConnectionCheck, VendorAuthError, VendorConfigError, VendorError
+from hub.plugins import ConnectionCheck, VendorAuthError, VendorConfigError, VendorError, hookimpl
 from hub.security.secrets import SecretsError
 from hub.sync import run_sync
 from tests.conftest import make_test_config
@@ -224,3 +226,39 @@ def test_key_rotation(tmp_path, database_url, app):
     for each in (old, both, new_only):
         with each.app_context():
             db.engine.dispose()
+
+
+# -- integrations that are instances of a plugin (VendorInfo.instances) -----------------------------
+
+
+def test_only_a_plugin_that_allows_instances_gets_more_integrations(app_ctx, fake_vendor):
+    with pytest.raises(VendorConfigError) as refused:
+        integrations.add_instance("fake", "fake-2", "Fake again", Actor.cli())
+    assert refused.value.field == "plugin"
+    with pytest.raises(VendorConfigError) as unknown:
+        integrations.add_instance("nope", "nope-2", "Nope", Actor.cli())
+    assert unknown.value.field == "plugin"
+
+
+class ManyVendors(FakeVendor):
+    @hookimpl
+    def hub_vendor_info(self):
+        return replace(super().hub_vendor_info(), instances=True)
+
+
+def test_an_instance_is_an_integration_of_its_own_that_calls_its_plugin(app_ctx):
+    registry = app_ctx.extensions["hub.plugins"]
+    vendor = ManyVendors("many")
+    registry.register(vendor, "many")
+    added = integrations.add_instance("many", "many-one", "  First   vendor ", Actor.cli())
+    assert (added.plugin, added.display_name, added.state) == ("many", "First vendor", "not_configured")
+    assert integrations.handle_for("many-one").slug == "many"
+    integrations.configure("many-one", dict(FAKE_CONFIG), Actor.cli(), enable=True)
+    vendor.add("c1", "Contoso", seats=2)
+    assert run_sync("many-one").status == "succeeded"
+    assert integrations.display_names()["many-one"] == "First vendor"
+    with pytest.raises(VendorConfigError, match="already taken") as taken:
+        integrations.add_instance("many", "many", "Named like the plugin", Actor.cli())
+    assert taken.value.field == "slug"
+    event = db.session.execute(db.select(AuditEvent).filter_by(action="integration.add")).scalar_one()
+    assert (event.new_value, event.details["plugin"]) == ("many-one", "many")

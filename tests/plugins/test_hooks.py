@@ -103,6 +103,35 @@ def test_hook_hub_map_skus_failure_costs_only_the_names(fake_integration, app_ct
     assert (sku.sku, sku.name, sku.billable) == ("storage", "storage", True)
 
 
+class PartialListing(FakeVendor):
+    """A source that may leave customers out on purpose (an import of some customers)."""
+
+    complete = False
+
+    @hookimpl
+    def hub_listing_is_complete(self, config):
+        return self.complete
+
+
+def test_hook_hub_listing_is_complete(fake_integration, app_ctx):
+    registry = app_ctx.extensions["hub.plugins"]
+    registry.unregister("fake")
+    vendor = PartialListing("fake")
+    registry.register(vendor, "fake")
+    for n in range(10):
+        vendor.add(f"c{n}", f"Customer {n}", seats=1)
+    assert run_sync("fake").status == "succeeded"
+    for n in range(9):
+        vendor.remove(f"c{n}")
+    run = run_sync("fake")  # a partial listing: nobody is detached, however few are listed
+    assert (run.status, run.customers_detached) == ("succeeded", 0)
+    for n in range(9):
+        vendor.add(f"c{n}", f"Customer {n}", seats=1)
+    vendor.remove("c9")
+    vendor.complete = True
+    assert run_sync("fake").customers_detached == 1  # a complete listing detaches the missing one
+
+
 def test_hook_hub_demo_simulator(app_ctx):
     from hub.demo import start_simulators
     from tests.testing.dummy_vendor import AcmeVendor

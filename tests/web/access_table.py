@@ -29,6 +29,10 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("appcenter.sync_now", "POST"): ADMIN,
     ("appcenter.review_confirm", "POST"): ADMIN,
     ("appcenter.review_dismiss", "POST"): ADMIN,
+    ("appcenter.add_instance", "POST"): ADMIN,
+    ("appcenter.import_file", "GET"): ADMIN,
+    ("appcenter.import_file", "POST"): ADMIN,
+    ("appcenter.apply_import", "POST"): ADMIN,
     # mapping and Organizations: billing and admins change, viewers read
     ("mapping.index", "GET"): ANYONE,
     ("api.customers", "GET"): ANYONE,
