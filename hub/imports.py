@@ -18,7 +18,7 @@ from flask import current_app
 
 from hub import integrations
 from hub.audit import Actor
-from hub.models import SyncRun
+from hub.models import IntegrationState, SyncRun
 from hub.plugins import VendorConfigError
 from hub.plugin_host import VendorHandle
 from hub.sync import run_sync
@@ -67,8 +67,11 @@ def preview_upload(slug: str, stored_name: str, options: dict[str, Any]) -> Sync
 
 
 def apply_upload(slug: str, stored_name: str, options: dict[str, Any], actor: Actor) -> SyncRun:
-    """Point the integration at the file (tested, audited) and sync it now."""
-    integrations.configure(slug, _settings(slug, stored_name, options), actor)
+    """Point the integration at the file (tested, audited) and sync it now. A first import enables the
+    integration (its customers then show in Customer Mapping); one an admin disabled stays disabled."""
+    found = integrations.get_integration(slug)
+    first = found is None or found.state == IntegrationState.NOT_CONFIGURED.value
+    integrations.configure(slug, _settings(slug, stored_name, options), actor, enable=True if first else None)
     return run_sync(slug, trigger="import", triggered_by=actor.label)
 
 

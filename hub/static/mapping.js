@@ -31,7 +31,8 @@
     }
     var licenses = hub.el("td", { "class": "c-lic" });
     row.licenses.forEach(function (lic) {
-      licenses.appendChild(hub.el("span", { "class": "lic", title: lic.name, text: lic.sku + ": " + lic.quantity }));
+      // the SKU's name (a Pax8 SKU is a product id), its key on hover
+      licenses.appendChild(hub.el("span", { "class": "lic", title: lic.sku, text: (lic.name || lic.sku) + ": " + lic.quantity }));
     });
     if (row.count_error) {
       licenses.appendChild(hub.el("span", { "class": "lic lic-error", title: row.count_error, text: "counts failed" }));

@@ -12,6 +12,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 
 from hub import integrations
 from hub.extensions import db
+from hub.models import IntegrationState
 from hub.plugins import VendorAuthError, VendorError
 from hub.web.access import ADMIN, roles
 from hub.web.appcenter import bp
@@ -77,7 +78,8 @@ def configure(slug: str):
     interval = _interval(errors)
     if errors:
         return _render(plugin, found, form, stored, shown, errors, "Fix the fields marked below.", status=400)
-    enable = request.form.get("enable") == "on" if found is None or "enable" in request.form else None
+    first_setup = found is None or found.state == IntegrationState.NOT_CONFIGURED.value  # an added instance too
+    enable = request.form.get("enable") == "on" if first_setup or "enable" in request.form else None
     try:
         result = integrations.configure(slug, raw, actor(), enable=enable, interval_minutes=interval)
     except Exception as err:  # the UI boundary: every failure becomes a message, nothing saved

@@ -37,7 +37,7 @@ def test_page_shows_each_status_with_its_color(client, auth, mapped_world):
     assert '<span class="badge badge-not_mapped">Not mapped</span>' in html
     assert '<span class="badge badge-detached">Detached</span>' in html
     assert "Contoso Ltd" in html and ">Contoso</a>" in html
-    assert "seats: 5" in html
+    assert "Fake seats: 5" in html
     assert 'class="org-pick"' not in html and 'class="unmap"' not in html  # viewers read only
     auth.logout()
     auth.login("billing")
