@@ -8,7 +8,6 @@ review.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -32,6 +31,7 @@ from hub.plugins import (
     VendorUnavailableError,
 )
 from hub.sync import lease
+from hub.sync.boundary import storable_message, storable_snapshot
 from hub.sync.apply import apply_plan, known_customers, load_current_counts
 from hub.plugins.http import Redactor
 from hub.security.secrets import SecretsError
@@ -53,6 +53,10 @@ class SyncNotPossible(Exception):
 
 class AlreadyRunning(Exception):
     """Another process or thread holds this integration's sync lease."""
+
+
+class LeaseLost(Exception):
+    """Another process took this run's lease over while it was reading (it was presumed dead)."""
 
 
 @dataclass
@@ -106,14 +110,23 @@ def _read_and_apply(run: SyncRun, integration: VendorIntegration, previous_state
                      f"the {slug} plugin failed: {type(err).__name__}: {err}", err)
     try:
         if not lease.still_held(integration.id, holder):
-            raise RuntimeError("the sync lease was lost to another process; nothing applied")
+            raise LeaseLost("the sync lease was lost to another process; nothing applied")
         return _apply(run, integration, previous_state, snapshot, config, handle, allow_mass_detach)
     except Exception as err:
         db.session.rollback()
+        # the traceback, SQL and parameters go to the server log only: viewers read the stored message
         log.exception("applying sync run %s failed", run.id)
         run = db.session.get(SyncRun, run.id)
         integration = db.session.get(VendorIntegration, integration.id)
-        return _fail(run, integration, previous_state, "apply_error", f"{type(err).__name__}: {err}", err)
+        return _fail(run, integration, previous_state, "apply_error", _apply_error_message(run, err), err)
+
+
+def _apply_error_message(run: SyncRun, err: Exception) -> str:
+    if isinstance(err, LeaseLost):
+        return str(err)
+    cause = type(getattr(err, "orig", None) or err).__name__  # e.g. StringDataRightTruncation, no values
+    return (f"the changes could not be saved ({cause}); nothing was applied. "
+            f"The server log has the details of sync run {run.id}.")
 
 
 def _read_vendor(integration: VendorIntegration, session_options: dict) -> tuple[VendorSnapshot, dict, Any]:
@@ -125,7 +138,7 @@ def _read_vendor(integration: VendorIntegration, session_options: dict) -> tuple
             raise VendorAuthError(f"test connection failed: {check.message}")
         customers = _validated_customers(handle.list_customers(config, session))
         counts, failures = _validated_counts(handle.fetch_license_counts(config, session, customers), customers)
-    return VendorSnapshot(customers, counts, failures), config, handle
+    return VendorSnapshot(*storable_snapshot(customers, counts, failures)), config, handle
 
 
 def _validated_customers(listing) -> list[VendorCustomer]:
@@ -145,20 +158,9 @@ def _validated_customers(listing) -> list[VendorCustomer]:
                 item = replace(item, status=CustomerStatus(item.status))
             except ValueError:
                 raise VendorDataError(f"customer {item.external_id!r} has unknown status {item.status!r}") from None
-        if item.extra and not _plain_json(item.extra):
-            # stored as JSON: compare what will be read back, or every run would see a change
-            item = replace(item, extra=json.loads(json.dumps(dict(item.extra), default=str)))
         seen.add(item.external_id)
         customers.append(item)
     return customers
-
-
-_JSON_SCALARS = (str, int, float, bool, type(None))
-
-
-def _plain_json(extra) -> bool:
-    """A flat dict of JSON scalars reads back from the database as it is (the common case, checked fast)."""
-    return type(extra) is dict and all(type(k) is str and type(v) in _JSON_SCALARS for k, v in extra.items())
 
 
 def _validated_counts(results, customers: list[VendorCustomer]):
@@ -177,8 +179,11 @@ def _validated_counts(results, customers: list[VendorCustomer]):
             raise VendorDataError(f"a count names customer {external_id!r}, which was not listed")
         if type(sku) is not str or not sku:
             raise VendorDataError(f"a count of customer {external_id!r} has no SKU")
-        if not quantity.is_finite() or quantity >= MAX_QUANTITY:
-            raise VendorDataError(f"SKU {sku!r} of customer {external_id!r} has quantity {quantity}")
+        if not quantity.is_finite() or not 0 <= quantity < MAX_QUANTITY:
+            # one absurd number is that customer's problem, like a count that could not be read
+            failures.setdefault(external_id, f"SKU {sku!r} has quantity {quantity}, outside what the hub "
+                                             f"stores (0 up to {MAX_QUANTITY:,}); its last counts were kept")
+            continue
         key = (external_id, sku)
         if key in counts:
             raise VendorDataError(f"SKU {sku!r} was counted twice for customer {external_id!r}")
@@ -245,7 +250,7 @@ def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, sn
 def _fail(run: SyncRun, integration: VendorIntegration, previous_state: str, kind: str, message: str,
           err: BaseException) -> SyncRun:
     db.session.rollback()
-    message = _redact(integration, message)
+    message = storable_message(_redact(integration, message))
     run.status = SyncStatus.FAILED.value
     run.finished_at = utcnow()
     run.error_kind = kind
