@@ -19,7 +19,8 @@ DEFAULTS = {
     "HUB_SCHEDULER": False,            # run APScheduler inside this process (dev, demo, single worker)
     "HUB_DEFAULT_INTERVAL_MINUTES": 360,
     "HUB_DETACH_THRESHOLD_PCT": 20,
-    "HUB_SYNC_LEASE_SECONDS": 3600,
+    # short: a killed holder blocks its integration this long at most (a keep-alive renews a live one)
+    "HUB_SYNC_LEASE_SECONDS": 60,
     "HUB_STRICT_PLUGINS": False,
     "HUB_DISABLED_PLUGINS": "",
     "HUB_TRACE_PLUGINS": False,

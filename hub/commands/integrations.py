@@ -43,7 +43,7 @@ def register(app: Flask) -> None:
         """Validate, test and save VENDOR's settings (secrets are stored encrypted)."""
         from hub import integrations
 
-        raw = json.load(json_file) if json_file else {}
+        raw = _settings_from_json(json_file) if json_file else {}
         for pair in pairs:
             if "=" not in pair:
                 raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--set")
@@ -126,6 +126,20 @@ def register(app: Flask) -> None:
                  ", ".join(f"{k}={v}" for k, v in counts.get(c.id, {}).items())}
                 for c, org in customers]
         emit(rows, ["external_id", "name", "map_status", "vendor_status", "organization", "licenses"], as_json)
+
+
+def _settings_from_json(handle) -> dict:
+    try:
+        raw = json.load(handle)
+    except json.JSONDecodeError as err:
+        raise click.BadParameter(f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
+                                 param_hint="--from-json") from None
+    except UnicodeDecodeError:
+        raise click.BadParameter("not UTF-8 text", param_hint="--from-json") from None
+    if not isinstance(raw, dict):
+        raise click.BadParameter(f"must be a JSON object of settings, not {type(raw).__name__}",
+                                 param_hint="--from-json")
+    return raw
 
 
 def _qty(value) -> str:

@@ -31,6 +31,7 @@ from hub.plugins import (
     VendorUnavailableError,
 )
 from hub.sync import lease
+from hub.sync.release import close_interrupted_runs
 from hub.sync.boundary import storable_message, storable_snapshot
 from hub.sync.apply import apply_plan, known_customers, load_current_counts
 from hub.plugins.http import Redactor
@@ -45,6 +46,8 @@ QUANTUM = Decimal("0.0001")
 MAX_QUANTITY = Decimal(10) ** 14
 #: when an unavailable vendor gave no Retry-After, try again after this long (or the interval, if shorter)
 RETRY_BACKOFF = timedelta(minutes=15)
+#: what a run left 'running' by a process that died (its lease lapsed and was taken over) says
+INTERRUPTED = "the process running this sync stopped before it finished"
 
 
 class SyncNotPossible(Exception):
@@ -79,7 +82,7 @@ def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None
     if not lease.acquire(integration.id, holder, ttl):
         raise AlreadyRunning(f"a sync of {slug} is already running")
     try:
-        _close_interrupted_runs(integration)
+        close_interrupted_runs(integration, INTERRUPTED)
         run = SyncRun(integration_id=integration.id, trigger=trigger, triggered_by=triggered_by,
                       status=SyncStatus.RUNNING.value, started_at=utcnow())
         db.session.add(run)
@@ -283,16 +286,6 @@ def _redact(integration: VendorIntegration, message: str) -> str:
     except SecretsError:
         return message
     return Redactor(str(v) for v in secrets.values() if v)(message)
-
-
-def _close_interrupted_runs(integration: VendorIntegration) -> None:
-    """Runs left 'running' by a process that died while holding an expired lease."""
-    db.session.execute(
-        db.update(SyncRun)
-        .where(SyncRun.integration_id == integration.id, SyncRun.status == SyncStatus.RUNNING.value)
-        .values(status=SyncStatus.FAILED.value, finished_at=utcnow(), error_kind="interrupted",
-                error_message="the process running this sync stopped before it finished")
-    )
 
 
 def confirm_review(run_id: int, actor: Actor) -> SyncRun:
