@@ -53,6 +53,12 @@ def emit(rows: list[dict], columns: Iterable[str], as_json: bool) -> None:
         print_table(rows, columns)
 
 
+class BadInput(click.ClickException):
+    """Input the command cannot use (a file's content, say): one line, exit status 2 like a usage error."""
+
+    exit_code = EXIT_USAGE
+
+
 class CommandFailed(click.ClickException):
     """The command itself could not do its job (not a usage error, not a sync outcome)."""
 

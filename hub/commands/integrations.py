@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 
 from hub.audit import Actor
-from hub.cli import emit
+from hub.cli import BadInput, emit
 from hub.extensions import db
 from hub.models import LicenseCount, Organization, VendorCustomer, VendorSku
 from hub.plugins import VendorError
@@ -132,13 +132,12 @@ def _settings_from_json(handle) -> dict:
     try:
         raw = json.load(handle)
     except json.JSONDecodeError as err:
-        raise click.BadParameter(f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
-                                 param_hint="--from-json") from None
+        raise BadInput(f"--from-json: not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})") from None
     except UnicodeDecodeError:
-        raise click.BadParameter("not UTF-8 text", param_hint="--from-json") from None
+        raise BadInput("--from-json: not UTF-8 text") from None
     if not isinstance(raw, dict):
-        raise click.BadParameter(f"must be a JSON object of settings, not {type(raw).__name__}",
-                                 param_hint="--from-json")
+        kind = {list: "an array", str: "a string"}.get(type(raw), type(raw).__name__)
+        raise BadInput(f"--from-json: settings must be a JSON object ({{\"key\": value, ...}}), not {kind}")
     return raw
 
 
