@@ -107,7 +107,10 @@ class HubGroup(AppGroup):
 def register_commands(app: Flask) -> None:
     from hub.commands import register
 
-    app.cli = HubGroup()
+    group = HubGroup()
+    for name, command in app.cli.commands.items():  # Flask-Migrate's ``db`` is there already
+        group.add_command(command, name)
+    app.cli = group
     register(app)
 
 

@@ -19,10 +19,12 @@ def register(app: Flask) -> None:
     @click.option("--json", "as_json", is_flag=True)
     def plugins_command(as_json: bool) -> None:
         """List discovered vendor plugins with their versions, and those that failed to load."""
+        from hub.web.schema_form import schema_description
+
         registry = current_app.extensions["hub.plugins"]
         rows = [{"name": p.slug, "display_name": p.info.display_name, "version": p.dist_version or p.info.version,
                  "distribution": p.distribution, "status": "loaded", "hooks": ",".join(registry.hooks_of(p.slug)),
-                 "error": None}
+                 "error": None} | ({"config_schema": schema_description(p.info.config_schema)} if as_json else {})
                 for p in registry.vendors.values()]
         rows += [{"name": e.name, "status": "failed", "error": e.message, "distribution": e.source}
                  for e in registry.errors]
