@@ -3,15 +3,19 @@ same hub, table by table, and keeps working."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
 from hub import create_app
+from hub.audit import Actor
 from hub.extensions import db
 from hub.testing.databases import throwaway_database
 from tests.conftest import make_test_config
 from tests.dbstate import snapshot
 from tests.fakes.fake_vendor import FAKE_CONFIG, FakeVendor
+from tests.sync.helpers import bill_through_vendor_line
 
 
 @pytest.fixture
@@ -68,24 +72,7 @@ def populate(app, vendor) -> None:
     run(app, "sync", "fake")
     run(app, "user", "create", "--email", "admin@example.com", "--role", "admin", "--password", "a-long-password-1")
     with app.app_context():
-        from datetime import date
-
-        from hub import mapping
-        from hub.audit import Actor
-        from hub.billing import catalog, recurring
-        from hub.models import VendorCustomer, VendorSku
-
-        actor = Actor.cli("test")
-        org = mapping.create_organization("Contoso", actor)
-        c1 = db.session.execute(db.select(VendorCustomer).filter_by(external_id="c1")).scalar_one()
-        mapping.map_customer(c1.id, org.id, actor)
-        product = catalog.create_product("SEATS", "Seats", "10.00", actor, unit_cost="6.00")
-        sku = db.session.execute(db.select(VendorSku).filter_by(sku="seats")).scalar_one()
-        catalog.map_sku(sku.id, product.id, actor)
-        invoice = recurring.create_recurring_invoice(org.id, actor, next_run_date=date(2024, 1, 31))
-        recurring.add_line(invoice.id, actor, kind="vendor", product_id=product.id,
-                           integration_id=c1.integration_id)
-        db.session.commit()
+        bill_through_vendor_line("c1", "seats", Actor.cli("test"), date(2024, 1, 31))
         db.session.remove()
     run(app, "invoices", "run", "--date", "2024-01-31")
 

@@ -18,18 +18,16 @@ from decimal import Decimal
 
 import pytest
 
-from hub import integrations, mapping
+from hub import integrations
 from hub.audit import Actor
-from hub.billing import catalog, recurring
 from hub.extensions import db
-from hub.models import (AuditEvent, IntegrationState, LicenseCountHistory, RecurringLine, SyncLease, SyncRun,
-                        SyncStatus, VendorCustomer, VendorSku)
+from hub.models import AuditEvent, IntegrationState, LicenseCountHistory, RecurringLine, SyncLease, SyncRun, SyncStatus
 from hub.sync import AlreadyRunning, run_sync
 from tests.conftest import make_test_config
 from tests.dbstate import diff, snapshot
 from tests.fakes.fake_vendor import FAKE_CONFIG
 from tests.sync.chaos_worker import ChaosVendor, sync_until_killed, vendor_state
-from tests.sync.helpers import customers_by_external_id, stored_counts
+from tests.sync.helpers import bill_through_vendor_line, customers_by_external_id, stored_counts
 
 LEASE_SECONDS = 3
 ACTOR = Actor.cli("chaos")
@@ -61,15 +59,7 @@ def synced_once(app, app_ctx):
     app.extensions["hub.plugins"].register(ChaosVendor("first"), "fake")
     integration = integrations.configure("fake", dict(FAKE_CONFIG), ACTOR, enable=True).integration
     assert run_sync("fake").status == SyncStatus.SUCCEEDED.value
-    org = mapping.create_organization("Chaos Org", ACTOR)
-    c0 = db.session.execute(db.select(VendorCustomer).filter_by(external_id="c0")).scalar_one()
-    mapping.map_customer(c0.id, org.id, ACTOR)
-    product = catalog.create_product("SEATS", "Seats", "10.00", ACTOR, unit_cost="6.00")
-    sku = db.session.execute(db.select(VendorSku).filter_by(sku="seats")).scalar_one()
-    catalog.map_sku(sku.id, product.id, ACTOR)
-    invoice = recurring.create_recurring_invoice(org.id, ACTOR, next_run_date=date(2030, 1, 31))
-    recurring.add_line(invoice.id, ACTOR, kind="vendor", product_id=product.id, integration_id=integration.id)
-    db.session.commit()
+    bill_through_vendor_line("c0", "seats", ACTOR, date(2030, 1, 31))
     app.extensions["hub.plugins"].unregister("fake")
     app.extensions["hub.plugins"].register(ChaosVendor("second"), "fake")
     return integration.id
