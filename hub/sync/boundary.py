@@ -124,24 +124,32 @@ def storable_snapshot(customers: list[VendorCustomer], counts: dict[tuple[str, s
     """(customers, counts, failures) keyed by the ids that are stored. Two ids that become one are a
     contract breach, like any duplicate id."""
     stored_id: dict[str, str] = {}
+    taken: set[str] = set()
     result = []
     for customer in customers:
         storable = storable_customer(customer)
-        if storable.external_id in stored_id.values():
+        if storable.external_id in taken:
             raise VendorDataError(f"customer id {customer.external_id!r} was listed twice")
+        taken.add(storable.external_id)
         stored_id[customer.external_id] = storable.external_id
         result.append(storable)
-    sku_ids: dict[str, str] = {}
+    sku_ids = {sku: storable_id(sku, SKU_LENGTH) for sku in {sku for _, sku in counts}}
+    if all(k == v for k, v in stored_id.items()) and all(k == v for k, v in sku_ids.items()):
+        stored_counts = counts  # every id stored as the vendor sent it (the common case)
+    else:
+        stored_counts = _rekeyed(counts, stored_id, sku_ids)
+    stored_failures = {stored_id[e]: storable_message(m) for e, m in failures.items() if e in stored_id}
+    return result, stored_counts, stored_failures
+
+
+def _rekeyed(counts: dict, stored_id: dict[str, str], sku_ids: dict[str, str]) -> dict:
     stored_counts = {}
     for (external_id, sku), quantity in counts.items():
-        if sku not in sku_ids:
-            sku_ids[sku] = storable_id(sku, SKU_LENGTH)
         key = (stored_id[external_id], sku_ids[sku])
         if key in stored_counts:
             raise VendorDataError(f"SKU {sku!r} was counted twice for customer {external_id!r}")
         stored_counts[key] = quantity
-    stored_failures = {stored_id[e]: storable_message(m) for e, m in failures.items() if e in stored_id}
-    return result, stored_counts, stored_failures
+    return stored_counts
 
 
 def storable_sku_mapping(mapping: SkuMapping) -> SkuMapping:
