@@ -23,15 +23,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=str(Path(instance_path).resolve()) if instance_path else None)
 
-    from hub.config import load_config
+    from hub.config import ensure_secret_key, load_config
 
     load_config(app, test_config)
-    logging.basicConfig(level=app.config.get("HUB_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = app.config.get("HUB_LOG_LEVEL", "INFO")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if str(level).upper() != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # no migration chatter on ordinary commands
+    app.before_request(ensure_secret_key)  # first: CSRF and the session need the key
 
     from hub.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _make_instance_folder_on_connect(app, db)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -40,7 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from hub.plugin_host import build_registry
     from hub.security.secrets import SecretBox
 
-    app.extensions["hub.secrets"] = SecretBox(str(app.config["HUB_ENCRYPTION_KEYS"]).split(","))
+    if app.config.get("HUB_ENCRYPTION_KEYS"):  # checked now; a generated key file waits for first use
+        app.extensions["hub.secrets"] = SecretBox(str(app.config["HUB_ENCRYPTION_KEYS"]).split(","))
     app.extensions["hub.plugins"] = build_registry(app.config)
 
     from hub.billing import init_app as init_billing
@@ -56,3 +62,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         start_scheduler(app)
     return app
+
+
+def _make_instance_folder_on_connect(app: Flask, db) -> None:
+    """The embedded SQLite file lives in the instance folder: made when the database is first opened."""
+    from sqlalchemy import event
+
+    folder = Path(app.instance_path)
+    with app.app_context():
+        event.listen(db.engine, "do_connect", lambda *_: folder.mkdir(parents=True, exist_ok=True))

@@ -8,7 +8,10 @@ from typing import Any
 
 from hub.extensions import db
 from hub.models import AuditEvent
+from hub.plaintext import bounded
 from hub.timeutil import utcnow
+
+FIELD_LENGTH = AuditEvent.__table__.c.field.type.length
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,11 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _label(field: str | None) -> str | None:
+    """A field's name fits its column (a vendor's SKU is 200 characters at most, the column 60)."""
+    return None if field is None else bounded(field, FIELD_LENGTH)
+
+
 def audit_event(actor: Actor, action: str, entity_type: str, entity_id: Any = None, *, field: str | None = None,
                 old: Any = None, new: Any = None, integration_id: int | None = None,
                 details: dict | None = None, at=None) -> dict:
@@ -51,7 +59,7 @@ def audit_event(actor: Actor, action: str, entity_type: str, entity_id: Any = No
     return dict(
         occurred_at=at or utcnow(), actor_type=actor.type, actor=actor.label, user_id=actor.user_id,
         sync_run_id=actor.sync_run_id, integration_id=integration_id, action=action, entity_type=entity_type,
-        entity_id=_text(entity_id), field=field, old_value=_text(old), new_value=_text(new), details=details,
+        entity_id=_text(entity_id), field=_label(field), old_value=_text(old), new_value=_text(new), details=details,
     )
 
 

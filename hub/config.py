@@ -10,16 +10,17 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 
-from hub.security.secrets import load_or_create_key_file
+from hub.security.secrets import load_or_create_key_file, read_or_create
 
 DEFAULTS = {
     "HUB_DEMO": False,
     "HUB_SCHEDULER": False,            # run APScheduler inside this process (dev, demo, single worker)
     "HUB_DEFAULT_INTERVAL_MINUTES": 360,
     "HUB_DETACH_THRESHOLD_PCT": 20,
-    "HUB_SYNC_LEASE_SECONDS": 3600,
+    # short: a killed holder blocks its integration this long at most (a keep-alive renews a live one)
+    "HUB_SYNC_LEASE_SECONDS": 60,
     "HUB_STRICT_PLUGINS": False,
     "HUB_DISABLED_PLUGINS": "",
     "HUB_TRACE_PLUGINS": False,
@@ -74,13 +75,27 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         url = app.config.get("HUB_DATABASE_URL") or f"sqlite:///{instance / 'hub.sqlite3'}"
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        instance.mkdir(parents=True, exist_ok=True)
         # several threads (web + scheduler) share one file; wait for locks instead of failing at once
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if not app.config.get("SECRET_KEY") and app.config.get("HUB_SECRET_KEY"):
+        app.config["SECRET_KEY"] = app.config["HUB_SECRET_KEY"]
+    # the instance folder and generated keys are made on first use (a first connection, request or
+    # secret), so read-only commands (`hub plugins`, `--help`) write nothing
+
+
+def ensure_secret_key() -> None:
+    """Before a request: the session key, generated into the instance folder the first time."""
+    app = current_app
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = app.config.get("HUB_SECRET_KEY") or _instance_secret(instance / "secret_key")
-    if not app.config.get("HUB_ENCRYPTION_KEYS"):
-        app.config["HUB_ENCRYPTION_KEYS"] = load_or_create_key_file(instance / "encryption.key")
+        app.config["SECRET_KEY"] = read_or_create(Path(app.instance_path) / "secret_key",
+                                                  lambda: secrets.token_urlsafe(48))
+
+
+def encryption_keys(app: Flask) -> list[str]:
+    """``HUB_ENCRYPTION_KEYS``, else the instance folder's key file (generated the first time)."""
+    keys = app.config.get("HUB_ENCRYPTION_KEYS") or load_or_create_key_file(
+        Path(app.instance_path) / "encryption.key")
+    return str(keys).split(",")
 
 
 def normalise_database_url(url: str) -> str:
@@ -90,14 +105,3 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
-
-
-def _instance_secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value)
-    return value

@@ -23,7 +23,12 @@ def registry() -> PluginRegistry:
 
 
 def secret_box() -> SecretBox:
-    return current_app.extensions["hub.secrets"]
+    box = current_app.extensions.get("hub.secrets")
+    if box is None:  # the generated key file is made on first use
+        from hub.config import encryption_keys
+
+        box = current_app.extensions["hub.secrets"] = SecretBox(encryption_keys(current_app))
+    return box
 
 
 def handle_for(slug: str) -> VendorHandle:

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import billing, imports, integrations, serve, sync, users
+    from . import backup, billing, imports, integrations, serve, sync, users
 
-    for module in (serve, integrations, imports, sync, users, billing):
+    for module in (serve, integrations, imports, sync, users, billing, backup):
         module.register(app)

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 
 from hub.audit import Actor
-from hub.cli import emit
+from hub.cli import BadInput, emit
 from hub.extensions import db
 from hub.models import LicenseCount, Organization, VendorCustomer, VendorSku
 from hub.plugins import VendorError
@@ -19,10 +19,12 @@ def register(app: Flask) -> None:
     @click.option("--json", "as_json", is_flag=True)
     def plugins_command(as_json: bool) -> None:
         """List discovered vendor plugins with their versions, and those that failed to load."""
+        from hub.web.schema_form import schema_description
+
         registry = current_app.extensions["hub.plugins"]
         rows = [{"name": p.slug, "display_name": p.info.display_name, "version": p.dist_version or p.info.version,
                  "distribution": p.distribution, "status": "loaded", "hooks": ",".join(registry.hooks_of(p.slug)),
-                 "error": None}
+                 "error": None} | ({"config_schema": schema_description(p.info.config_schema)} if as_json else {})
                 for p in registry.vendors.values()]
         rows += [{"name": e.name, "status": "failed", "error": e.message, "distribution": e.source}
                  for e in registry.errors]
@@ -43,7 +45,7 @@ def register(app: Flask) -> None:
         """Validate, test and save VENDOR's settings (secrets are stored encrypted)."""
         from hub import integrations
 
-        raw = json.load(json_file) if json_file else {}
+        raw = _settings_from_json(json_file) if json_file else {}
         for pair in pairs:
             if "=" not in pair:
                 raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--set")
@@ -126,6 +128,19 @@ def register(app: Flask) -> None:
                  ", ".join(f"{k}={v}" for k, v in counts.get(c.id, {}).items())}
                 for c, org in customers]
         emit(rows, ["external_id", "name", "map_status", "vendor_status", "organization", "licenses"], as_json)
+
+
+def _settings_from_json(handle) -> dict:
+    try:
+        raw = json.load(handle)
+    except json.JSONDecodeError as err:
+        raise BadInput(f"--from-json: not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})") from None
+    except UnicodeDecodeError:
+        raise BadInput("--from-json: not UTF-8 text") from None
+    if not isinstance(raw, dict):
+        kind = {list: "an array", str: "a string"}.get(type(raw), type(raw).__name__)
+        raise BadInput(f"--from-json: settings must be a JSON object ({{\"key\": value, ...}}), not {kind}")
+    return raw
 
 
 def _qty(value) -> str:

@@ -7,7 +7,7 @@ import sys
 import click
 from flask import Flask, current_app
 
-from hub.cli import emit
+from hub.cli import CommandFailed, HubGroup, emit
 from hub.extensions import db
 from hub.models import SyncRun, SyncStatus, VendorIntegration
 
@@ -15,13 +15,31 @@ from hub.models import SyncRun, SyncStatus, VendorIntegration
 EXIT_OK, EXIT_FAILED, EXIT_NEEDS_REVIEW, EXIT_ALREADY_RUNNING, EXIT_NOT_POSSIBLE = 0, 1, 3, 4, 5
 
 
+class SyncGroup(HubGroup):
+    """``hub sync VENDOR | --all`` syncs (the ``run`` sub-command); ``hub sync release VENDOR`` frees a lease."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
 def register(app: Flask) -> None:
-    @app.cli.command("sync")
+    @app.cli.group("sync", cls=SyncGroup)
+    def sync_group() -> None:
+        """Sync one vendor now (hub sync VENDOR), all enabled vendors (hub sync --all), or release the lease
+        of a sync whose process is gone (hub sync release VENDOR).
+
+        Exit status: 0 success, 1 failed, 2 usage error, 3 needs review, 4 already running, 5 not possible,
+        6 the command failed.
+        """
+
+    @sync_group.command("run")
     @click.argument("vendor", required=False)
     @click.option("--all", "all_", is_flag=True, help="Sync every enabled vendor.")
     @click.option("--json", "as_json", is_flag=True)
     def sync_command(vendor: str | None, all_: bool, as_json: bool) -> None:
-        """Sync one vendor now, or all enabled vendors.
+        """Sync one vendor now, or all enabled vendors (also: hub sync VENDOR).
 
         Exit status: 0 success, 1 failed, 3 needs review, 4 already running, 5 not possible.
         """
@@ -48,6 +66,28 @@ def register(app: Flask) -> None:
         emit(rows, ["vendor", "run", "status", "customers_seen", "customers_added", "customers_detached",
                     "counts_changed", "count_failures", "message"], as_json)
         sys.exit(worst)
+
+    @sync_group.command("release")
+    @click.argument("vendor")
+    def release_command(vendor: str) -> None:
+        """Release VENDOR's sync lease when the process holding it is gone (audited); its run is marked
+        interrupted. Exit status 4 when the holder is still running on this machine."""
+        from hub.audit import Actor
+        from hub.sync.release import LeaseHeld, release_lease
+
+        try:
+            released = release_lease(vendor, Actor.cli())
+        except LookupError as err:
+            raise CommandFailed(str(err)) from None
+        except LeaseHeld as err:
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(EXIT_ALREADY_RUNNING)
+        if released is None:
+            click.echo(f"{vendor}: no sync lease or running sync to release")
+            return
+        held = f" held by {released.holder} since {released.acquired_at:%Y-%m-%d %H:%M:%S} UTC" if released.holder else ""
+        click.echo(f"{vendor}: released the sync lease{held}; "
+                   f"{len(released.runs_closed)} run(s) marked interrupted")
 
     @app.cli.command("runs")
     @click.argument("vendor", required=False)

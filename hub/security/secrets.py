@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -49,14 +49,26 @@ class SecretBox:
 
 def load_or_create_key_file(path: Path) -> str:
     """The embedded default's key: created once, readable by the owner only."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key().decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
+    return read_or_create(path, lambda: Fernet.generate_key().decode())
+
+
+def read_or_create(path: Path, make: Callable[[], str]) -> str:
+    """The text of ``path``; made by ``make`` and written owner-only if the file does not exist yet.
+    Written whole under another name and linked into place, so processes racing to create it all read
+    the first one's value, never a half-written file."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make() + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
 
 
 def redact_mapping(data: Any, secret_fields: Iterable[str] = ()) -> Any:

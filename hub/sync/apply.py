@@ -12,6 +12,7 @@ from hub import events
 from hub.audit import Actor, audit_event, record_many
 from hub.extensions import db
 from hub.models import LicenseCount, LicenseCountHistory, SyncRun, VendorCustomer, VendorIntegration, VendorSku
+from hub.sync.boundary import storable_sku_mapping
 from hub.sync.reconcile import CountChange, CustomerPlan, KnownCustomer, plan_counts
 from hub.timeutil import utcnow
 
@@ -226,7 +227,7 @@ def _describe_skus(handle, config: dict, skus: list[str]) -> dict:
     if handle is None:
         return {}
     try:
-        return {m.sku: m for m in handle.map_skus(config, list(skus)) or () if m.sku in skus}
+        return {m.sku: storable_sku_mapping(m) for m in handle.map_skus(config, list(skus)) or () if m.sku in skus}
     except Exception:
         log.exception("hub_map_skus of %s failed; new SKUs stay unmapped", handle.slug)
         return {}

@@ -8,7 +8,6 @@ review.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -32,6 +31,8 @@ from hub.plugins import (
     VendorUnavailableError,
 )
 from hub.sync import lease
+from hub.sync.release import close_interrupted_runs
+from hub.sync.boundary import storable_message, storable_snapshot
 from hub.sync.apply import apply_plan, known_customers, load_current_counts
 from hub.plugins.http import Redactor
 from hub.security.secrets import SecretsError
@@ -45,6 +46,8 @@ QUANTUM = Decimal("0.0001")
 MAX_QUANTITY = Decimal(10) ** 14
 #: when an unavailable vendor gave no Retry-After, try again after this long (or the interval, if shorter)
 RETRY_BACKOFF = timedelta(minutes=15)
+#: what a run left 'running' by a process that died (its lease lapsed and was taken over) says
+INTERRUPTED = "the process running this sync stopped before it finished"
 
 
 class SyncNotPossible(Exception):
@@ -53,6 +56,10 @@ class SyncNotPossible(Exception):
 
 class AlreadyRunning(Exception):
     """Another process or thread holds this integration's sync lease."""
+
+
+class LeaseLost(Exception):
+    """Another process took this run's lease over while it was reading (it was presumed dead)."""
 
 
 @dataclass
@@ -77,7 +84,7 @@ def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None
     if not lease.acquire(integration.id, holder, ttl):
         raise AlreadyRunning(f"a sync of {slug} is already running")
     try:
-        _close_interrupted_runs(integration)
+        close_interrupted_runs(integration, INTERRUPTED)
         run = SyncRun(integration_id=integration.id, trigger=trigger, triggered_by=triggered_by,
                       status=SyncStatus.RUNNING.value, started_at=utcnow())
         db.session.add(run)
@@ -108,14 +115,23 @@ def _read_and_apply(run: SyncRun, integration: VendorIntegration, previous_state
                      f"the {slug} plugin failed: {type(err).__name__}: {err}", err)
     try:
         if not lease.still_held(integration.id, holder):
-            raise RuntimeError("the sync lease was lost to another process; nothing applied")
+            raise LeaseLost("the sync lease was lost to another process; nothing applied")
         return _apply(run, integration, previous_state, snapshot, config, handle, allow_mass_detach)
     except Exception as err:
         db.session.rollback()
+        # the traceback, SQL and parameters go to the server log only: viewers read the stored message
         log.exception("applying sync run %s failed", run.id)
         run = db.session.get(SyncRun, run.id)
         integration = db.session.get(VendorIntegration, integration.id)
-        return _fail(run, integration, previous_state, "apply_error", f"{type(err).__name__}: {err}", err)
+        return _fail(run, integration, previous_state, "apply_error", _apply_error_message(run, err), err)
+
+
+def _apply_error_message(run: SyncRun, err: Exception) -> str:
+    if isinstance(err, LeaseLost):
+        return str(err)
+    cause = type(getattr(err, "orig", None) or err).__name__  # e.g. StringDataRightTruncation, no values
+    return (f"the changes could not be saved ({cause}); nothing was applied. "
+            f"The server log has the details of sync run {run.id}.")
 
 
 def _read_vendor(integration: VendorIntegration, session_options: dict,
@@ -131,7 +147,7 @@ def _read_vendor(integration: VendorIntegration, session_options: dict,
         customers = _validated_customers(handle.list_customers(config, session))
         complete = handle.listing_is_complete(config)
         counts, failures = _validated_counts(handle.fetch_license_counts(config, session, customers), customers)
-    return VendorSnapshot(customers, counts, failures, complete), config, handle
+    return VendorSnapshot(*storable_snapshot(customers, counts, failures), complete), config, handle
 
 
 def _validated_customers(listing) -> list[VendorCustomer]:
@@ -151,20 +167,9 @@ def _validated_customers(listing) -> list[VendorCustomer]:
                 item = replace(item, status=CustomerStatus(item.status))
             except ValueError:
                 raise VendorDataError(f"customer {item.external_id!r} has unknown status {item.status!r}") from None
-        if item.extra and not _plain_json(item.extra):
-            # stored as JSON: compare what will be read back, or every run would see a change
-            item = replace(item, extra=json.loads(json.dumps(dict(item.extra), default=str)))
         seen.add(item.external_id)
         customers.append(item)
     return customers
-
-
-_JSON_SCALARS = (str, int, float, bool, type(None))
-
-
-def _plain_json(extra) -> bool:
-    """A flat dict of JSON scalars reads back from the database as it is (the common case, checked fast)."""
-    return type(extra) is dict and all(type(k) is str and type(v) in _JSON_SCALARS for k, v in extra.items())
 
 
 def _validated_counts(results, customers: list[VendorCustomer]):
@@ -183,8 +188,11 @@ def _validated_counts(results, customers: list[VendorCustomer]):
             raise VendorDataError(f"a count names customer {external_id!r}, which was not listed")
         if type(sku) is not str or not sku:
             raise VendorDataError(f"a count of customer {external_id!r} has no SKU")
-        if not quantity.is_finite() or quantity >= MAX_QUANTITY:
-            raise VendorDataError(f"SKU {sku!r} of customer {external_id!r} has quantity {quantity}")
+        if not quantity.is_finite() or not 0 <= quantity < MAX_QUANTITY:
+            # one absurd number is that customer's problem, like a count that could not be read
+            failures.setdefault(external_id, f"SKU {sku!r} has quantity {quantity}, outside what the hub "
+                                             f"stores (0 up to {MAX_QUANTITY:,}); its last counts were kept")
+            continue
         key = (external_id, sku)
         if key in counts:
             raise VendorDataError(f"SKU {sku!r} was counted twice for customer {external_id!r}")
@@ -251,7 +259,7 @@ def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, sn
 def _fail(run: SyncRun, integration: VendorIntegration, previous_state: str, kind: str, message: str,
           err: BaseException) -> SyncRun:
     db.session.rollback()
-    message = _redact(integration, message)
+    message = storable_message(_redact(integration, message))
     run.status = SyncStatus.FAILED.value
     run.finished_at = utcnow()
     run.error_kind = kind
@@ -284,16 +292,6 @@ def _redact(integration: VendorIntegration, message: str) -> str:
     except SecretsError:
         return message
     return Redactor(str(v) for v in secrets.values() if v)(message)
-
-
-def _close_interrupted_runs(integration: VendorIntegration) -> None:
-    """Runs left 'running' by a process that died while holding an expired lease."""
-    db.session.execute(
-        db.update(SyncRun)
-        .where(SyncRun.integration_id == integration.id, SyncRun.status == SyncStatus.RUNNING.value)
-        .values(status=SyncStatus.FAILED.value, finished_at=utcnow(), error_kind="interrupted",
-                error_message="the process running this sync stopped before it finished")
-    )
 
 
 def confirm_review(run_id: int, actor: Actor) -> SyncRun:

@@ -11,6 +11,9 @@ from hub.models import IntegrationState, SyncRun, SyncStatus, VendorIntegration
 from hub.plugins import VendorError
 from hub.sync import confirm_review, dismiss_review, run_sync
 from hub.sync.engine import SyncNotPossible
+from hub.sync.lease import holder_of
+from hub.sync.release import LeaseHeld, is_stuck, release_lease
+from hub.timeutil import utcnow
 from hub.web import sync_runner
 from hub.web.access import ADMIN, ANYONE, roles
 from hub.web.helpers import STATE_LABELS, actor, back, integration_or_404, registry
@@ -54,6 +57,7 @@ def integration(slug: str):
         form = form_fields(plugin.info.config_schema)
         values = (found.settings or {}) if found else {}
         settings = [(f, values.get(f.name)) for f in form]
+    lease = holder_of(found.id) if found else None
     state = found.state if found else IntegrationState.NOT_CONFIGURED.value
     if plugin is None:
         state = IntegrationState.PLUGIN_MISSING.value
@@ -62,7 +66,9 @@ def integration(slug: str):
                            can_import=can_import,
                            review_run=review_run, settings=settings, stored_secrets=stored, state=state,
                            state_labels=STATE_LABELS,
-                           running=found is not None and sync_runner.is_running(found.id))
+                           running=found is not None and sync_runner.is_running(found.id),
+                           lease=lease, lease_expired=lease is not None and lease.expires_at < utcnow(),
+                           stuck=found is not None and is_stuck(found))
 
 
 def _toggle(slug: str, enabled: bool):
@@ -126,6 +132,23 @@ def sync_now(slug: str):
     _report(started)
     # ?started=1 lets the page follow a run whose thread has not taken the lease yet
     return back(url_for(".integration", slug=slug, started=1 if started.kind == "started" else None))
+
+
+@bp.post("/<slug>/release")
+@roles(read=ANYONE, change=ADMIN)
+def release(slug: str):
+    integration_or_404(slug)
+    try:
+        released = release_lease(slug, actor())
+    except LeaseHeld as err:
+        db.session.rollback()
+        flash(f"{err}. Nothing was released.", "error")
+        return back(url_for(".integration", slug=slug))
+    if released is None:
+        flash(f"No sync of {slug} is running or stuck: nothing to release.", "info")
+    else:
+        flash(f"Sync lease of {slug} released; {len(released.runs_closed)} run(s) marked interrupted.", "success")
+    return back(url_for(".integration", slug=slug))
 
 
 @bp.post("/runs/<int:run_id>/confirm")

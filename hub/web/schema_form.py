@@ -63,6 +63,20 @@ def form_fields(schema_cls: type[Schema]) -> list[FormField]:
     return result
 
 
+#: a form field's kind as a type name for scripts (``hub plugins --json``)
+_TYPES = {"text": "string", "password": "string", "url": "url", "email": "email", "checkbox": "boolean",
+          "select": "string", "json": "json"}
+
+
+def schema_description(schema_cls: type[Schema]) -> list[dict[str, Any]]:
+    """A plugin's configuration schema as plain data: name, type, required, secret, default, label, help, choices.
+    A secret field's default is never shown."""
+    return [{"name": f.name, "type": ("integer" if f.step == "1" else "number") if f.kind == "number" else _TYPES[f.kind],
+             "required": f.required, "secret": f.secret, "default": None if f.secret else f.default,
+             "label": f.label, "help": f.help, "choices": list(f.choices) or None}
+            for f in form_fields(schema_cls)]
+
+
 def initial_values(form: list[FormField], settings: dict | None) -> dict[str, Any]:
     """What the inputs show: stored non-secret settings, else defaults. Never a secret."""
     settings = settings or {}

@@ -38,7 +38,7 @@ def test_invoices_run_preview_export(runner, billed):
 
 def test_cli_errors_are_clear(runner, billed):
     missing = runner.invoke(args=["invoices", "export", "999"])
-    assert missing.exit_code == 1 and "invoice_id" in missing.output
+    assert missing.exit_code == 6 and "invoice_id" in missing.output
     bad_date = runner.invoke(args=["invoices", "run", "--date", "31.01.2024"])
     assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
 

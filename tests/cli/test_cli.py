@@ -78,9 +78,9 @@ def test_configure_from_json_on_stdin(app_ctx, runner, fake_vendor):
 
 
 BAD_CONFIGURE = [
-    ("bad URL", ["--set", "base_url=nope", "--set", "api_key=k"], 1, "fake: base_url: Not a valid URL."),
-    ("missing secret", ["--set", "base_url=http://x.example"], 1, "api_key"),
-    ("bad interval", [*SET_FAKE, "--interval", 1], 1, "interval_minutes"),
+    ("bad URL", ["--set", "base_url=nope", "--set", "api_key=k"], 6, "fake: base_url: Not a valid URL."),
+    ("missing secret", ["--set", "base_url=http://x.example"], 6, "api_key"),
+    ("bad interval", [*SET_FAKE, "--interval", 1], 6, "interval_minutes"),
     ("not KEY=VALUE", ["--set", "base_url"], 2, "--set"),
 ]
 
@@ -95,20 +95,20 @@ def test_configure_errors_name_the_field_and_save_nothing(args, code, words, app
 
 def test_configure_unknown_vendor_or_failed_connection(app_ctx, runner, fake_vendor):
     result = hub(runner, "integration", "configure", "nope", *SET_FAKE)
-    assert result.exit_code == 1 and "nope: vendor: no vendor plugin named 'nope'" in result.output
+    assert result.exit_code == 6 and "nope: vendor: no vendor plugin named 'nope'" in result.output
     fake_vendor.connection_error = VendorAuthError("HTTP 401: bad key")
     result = hub(runner, "integration", "configure", "fake", *SET_FAKE)
-    assert result.exit_code == 1 and "HTTP 401: bad key" in result.output
+    assert result.exit_code == 6 and "HTTP 401: bad key" in result.output
     assert db.session.execute(db.select(VendorIntegration)).first() is None
 
 
 def test_enable_errors(app_ctx, runner, fake_vendor):
     result = hub(runner, "integration", "enable", "fake")
-    assert result.exit_code == 1 and "fake is not configured" in result.output
+    assert result.exit_code == 6 and "fake is not configured" in result.output
     integrations.get_or_create_integration("fake")
     db.session.commit()
     result = hub(runner, "integration", "enable", "fake")
-    assert result.exit_code == 1 and "configure the vendor before enabling it" in result.output
+    assert result.exit_code == 6 and "configure the vendor before enabling it" in result.output
 
 
 def test_rotate_keys(runner, fake_integration):
@@ -218,7 +218,7 @@ def test_customers(runner, fake_integration, fake_vendor):
     assert table[0].split() == ["EXTERNAL_ID", "NAME", "MAP_STATUS", "VENDOR_STATUS", "ORGANIZATION", "LICENSES"]
     assert table[1].split() == ["a1", "Alpha", "mapped", "active", "Alpha", "Org", "mail=2,", "seats=5"]
     result = hub(runner, "customers", "nope")
-    assert result.exit_code == 1 and "nope is not configured" in result.output
+    assert result.exit_code == 6 and "nope is not configured" in result.output
 
 
 # -- hub scheduler --------------------------------------------------------------------------------

@@ -34,22 +34,31 @@ def mode(path) -> int:
 
 
 def test_embedded_default_needs_nothing(env, tmp_path):
+    from hub import integrations
+
     app = create_app()
     instance = tmp_path / "instance"
     assert app.instance_path == str(instance)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'hub.sqlite3'}"
+    assert not instance.exists()  # made on first use: read-only commands write nothing
+    assert (app.config["HUB_SCHEDULER"], app.config["HUB_DEFAULT_INTERVAL_MINUTES"],
+            app.config["HUB_DETACH_THRESHOLD_PCT"]) == (False, 360, 20)
+
+    app.test_client().get("/healthz")  # a first request: the session key
+    with app.app_context():
+        box = integrations.secret_box()  # a first secret: the encryption key
+        token = box.encrypt({"k": "v"})
     assert instance.is_dir()
     secret_file, key_file = instance / "secret_key", instance / "encryption.key"
     assert mode(secret_file) == 0o600 and mode(key_file) == 0o600
     assert app.config["SECRET_KEY"] == secret_file.read_text().strip() and len(app.config["SECRET_KEY"]) >= 40
-    assert app.config["HUB_ENCRYPTION_KEYS"] == key_file.read_text().strip()
-    Fernet(app.config["HUB_ENCRYPTION_KEYS"].encode())  # a valid key
-    assert (app.config["HUB_SCHEDULER"], app.config["HUB_DEFAULT_INTERVAL_MINUTES"],
-            app.config["HUB_DETACH_THRESHOLD_PCT"]) == (False, 360, 20)
+    Fernet(key_file.read_text().strip().encode())  # a valid key
 
     again = create_app()  # a restart keeps both keys
+    again.test_client().get("/healthz")
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
-    assert again.config["HUB_ENCRYPTION_KEYS"] == app.config["HUB_ENCRYPTION_KEYS"]
+    with again.app_context():
+        assert integrations.secret_box().decrypt(token) == {"k": "v"}
 
 
 @pytest.mark.parametrize("given, expected", [

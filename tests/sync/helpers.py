@@ -41,3 +41,21 @@ def stored_counts(slug: str = "fake") -> dict[tuple[str, str], Decimal]:
 def audits_of_run(run_id: int) -> list[AuditEvent]:
     return list(db.session.execute(
         db.select(AuditEvent).filter_by(sync_run_id=run_id).order_by(AuditEvent.id)).scalars())
+
+
+def bill_through_vendor_line(external_id: str, sku: str, actor, next_run_date) -> None:
+    """Map ``external_id`` to a new Organization, ``sku`` to a new product, and give the Organization a
+    recurring invoice whose vendor line follows that count (the real services, committed)."""
+    from hub import mapping
+    from hub.billing import catalog, recurring
+
+    customer = db.session.execute(db.select(VendorCustomer).filter_by(external_id=external_id)).scalar_one()
+    org = mapping.create_organization(f"Org of {customer.name}", actor)
+    mapping.map_customer(customer.id, org.id, actor)
+    product = catalog.create_product(sku.upper(), sku.title(), "10.00", actor, unit_cost="6.00")
+    sku_row = db.session.execute(db.select(VendorSku).filter_by(integration_id=customer.integration_id,
+                                                                sku=sku)).scalar_one()
+    catalog.map_sku(sku_row.id, product.id, actor)
+    invoice = recurring.create_recurring_invoice(org.id, actor, next_run_date=next_run_date)
+    recurring.add_line(invoice.id, actor, kind="vendor", product_id=product.id, integration_id=customer.integration_id)
+    db.session.commit()

@@ -28,6 +28,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("appcenter.schedule", "POST"): ADMIN,
     ("appcenter.sync_now", "POST"): ADMIN,
     ("appcenter.review_confirm", "POST"): ADMIN,
+    ("appcenter.release", "POST"): ADMIN,
     ("appcenter.review_dismiss", "POST"): ADMIN,
     ("appcenter.add_instance", "POST"): ADMIN,
     ("appcenter.import_file", "GET"): ADMIN,

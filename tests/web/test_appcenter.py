@@ -244,3 +244,26 @@ def test_actor_of_saved_settings_is_the_user(client, auth, fake_vendor):
     client.post("/admin/apps/fake/configure", data=FAKE_CONFIG)
     actors = {e.actor for e in db.session.execute(db.select(AuditEvent)).scalars()}
     assert actors == {"admin@example.com"}
+
+
+def test_admin_releases_a_dead_holders_lease_from_the_integration_page(client, auth, fake_integration):
+    from tests.sync.test_release import DEAD_HOLDER, crashed_sync
+
+    run_id = crashed_sync(fake_integration)
+    auth.login("viewer")
+    assert "Release sync lease" not in client.get("/admin/apps/fake").data.decode()
+    assert client.post("/admin/apps/fake/release").status_code == 403
+    auth.logout()
+    auth.login("admin")
+    html = client.get("/admin/apps/fake").data.decode()
+    assert "Release sync lease" in html and DEAD_HOLDER in html
+    response = client.post("/admin/apps/fake/release")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "Sync lease of fake released; 1 run(s) marked interrupted." in page
+    assert "Release sync lease" not in page
+    db.session.expire_all()
+    assert db.session.get(SyncLease, fake_integration.id) is None
+    assert db.session.get(SyncRun, run_id).error_kind == "interrupted"
+    event = db.session.execute(db.select(AuditEvent).filter_by(action="sync.release_lease")).scalar_one()
+    assert event.user_id is not None
