@@ -10,6 +10,7 @@ from __future__ import annotations
 from hub import events
 from hub.audit import Actor, record
 from hub.extensions import db
+from hub.inputs import MAX_INT, whole_number
 from hub.models import LicenseCount, LicenseCountHistory, MapStatus, Organization, VendorCustomer
 from hub.timeutil import utcnow
 
@@ -23,10 +24,10 @@ class MappingError(ValueError):
 
 
 def _id(value, field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MappingError(f"{field} must be a number, not {value!r}", field) from None
+    number = whole_number(value, minimum=1)
+    if number is None:
+        raise MappingError(f"{field} must be a number from 1 to {MAX_INT}, not {value!r}"[:300], field)
+    return number
 
 
 def _customer(customer_id: int) -> VendorCustomer:

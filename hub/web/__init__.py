@@ -7,7 +7,7 @@ in ``hub/static`` (no build step, no CDN).
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -25,7 +25,12 @@ def init_app(app: Flask) -> None:
     from hub.web.ratelimit import LoginRateLimiter
 
     app.extensions["hub.login_limiter"] = LoginRateLimiter(app.config.get("HUB_LOGIN_ATTEMPTS_PER_15_MIN", 10))
+    from hub.inputs import DatabaseIdConverter
+
+    # before any blueprint: every <int:...> in a URL then only matches ids a database column can hold
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.before_request(check_access)
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
 
     from hub.web import api, appcenter, audit_log, auth, dashboard, history, mapping, organizations
@@ -76,6 +81,19 @@ def _init_login(app: Flask) -> None:
             return jsonify(error="sign in first"), 401
         flash("Please sign in.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _refuse_nul_characters():
+    """No text field has a use for NUL, and PostgreSQL refuses it: one 400 here for every route."""
+    from hub.inputs import contains_nul
+
+    sources = {"path": request.view_args or {}, "query": request.args.lists(), "form": request.form.lists()}
+    for where, values in sources.items():
+        if contains_nul(dict(values)):
+            abort(400, f"The {where} contains a NUL character.")
+    if request.is_json and contains_nul(request.get_json(silent=True)):
+        abort(400, "The JSON body contains a NUL character.")
+    return None
 
 
 def _wants_json() -> bool:
