@@ -8,8 +8,10 @@ One place for those limits, shared by the panel, the API and the services, so ho
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.routing import IntegerConverter
 
@@ -48,6 +50,26 @@ def day(value: Any) -> date:
     if not MIN_DAY <= parsed <= MAX_DAY:
         raise DayOutOfRange(f"must be a date between {MIN_DAY} and {MAX_DAY}")
     return parsed
+
+
+#: what RFC 3986 allows in a URL, less the quote (which ends an HTML attribute): no markup, no spaces
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
+
+
+def http_url(value: str) -> str:
+    """An absolute http(s) URL with a host and nothing that could be markup, or ValueError saying why."""
+    text = value.strip()
+    if not _URL_CHARACTERS.fullmatch(text):
+        raise ValueError("is not a URL: it may contain only URL characters (no spaces, quotes or < >)")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError("must be an http:// or https:// URL with a host name")
+    return text
 
 
 def contains_nul(value: Any) -> bool:

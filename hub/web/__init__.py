@@ -127,10 +127,6 @@ def _security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
-    if "werkzeug" in request.environ.get("SERVER_SOFTWARE", "").lower():
-        # Werkzeug's server names itself and Python's version unless the app sends a Server header;
-        # gunicorn always adds its own bare "gunicorn", so the app adds none there (no duplicate header)
-        response.headers.setdefault("Server", "hub")
     if request.endpoint != "static" and response.mimetype in ("text/html", "application/json"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
