@@ -81,9 +81,8 @@ def test_the_configure_form_shows_the_url_error_next_to_base_url(client, auth, u
     assert integrations.get_integration("fake") is None
 
 
-@pytest.fixture
-def superseded_review(fake_integration, fake_vendor):
-    """A needs-review run, then a later sync that succeeded (the vendor listed everyone again)."""
+def _review(fake_vendor) -> SyncRun:
+    """Five customers synced, then a listing without three of them: a run that needs review."""
     for n in range(5):
         fake_vendor.add(f"c-{n}", f"Customer {n}")
     run_sync("fake")
@@ -91,6 +90,13 @@ def superseded_review(fake_integration, fake_vendor):
         fake_vendor.remove(f"c-{n}")
     review = run_sync("fake")
     assert review.status == SyncStatus.NEEDS_REVIEW.value
+    return review
+
+
+@pytest.fixture
+def superseded_review(fake_integration, fake_vendor):
+    """A needs-review run, then a later sync that succeeded (the vendor listed everyone again)."""
+    review = _review(fake_vendor)
     for n in range(3):
         fake_vendor.add(f"c-{n}", f"Customer {n}")
     assert run_sync("fake", allow_mass_detach=False).status == SyncStatus.SUCCEEDED.value
@@ -114,12 +120,7 @@ def test_a_review_superseded_by_a_successful_sync_offers_no_confirm_or_dismiss(c
 
 
 def test_an_open_review_still_offers_both(client, auth, users, fake_integration, fake_vendor):
-    for n in range(5):
-        fake_vendor.add(f"c-{n}", f"Customer {n}")
-    run_sync("fake")
-    for n in range(3):
-        fake_vendor.remove(f"c-{n}")
-    review = run_sync("fake")
+    review = _review(fake_vendor)
     auth.login("admin")
     page = client.get(f"/admin/sync-runs/{review.id}").get_data(as_text=True)
     assert "Confirm: detach them" in page and "Dismiss: change nothing" in page
