@@ -7,10 +7,14 @@ and nobody bills it any more.
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from hub import events
 from hub.audit import Actor, record
 from hub.extensions import db
-from hub.models import LicenseCount, LicenseCountHistory, MapStatus, Organization, VendorCustomer
+from hub.inputs import MAX_INT, whole_number
+from hub.models.organization import NAME_KEY_LENGTH
+from hub.models import LicenseCount, LicenseCountHistory, MapStatus, Organization, VendorCustomer, name_key
 from hub.timeutil import utcnow
 
 
@@ -23,10 +27,10 @@ class MappingError(ValueError):
 
 
 def _id(value, field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MappingError(f"{field} must be a number, not {value!r}", field) from None
+    number = whole_number(value, minimum=1)
+    if number is None:
+        raise MappingError(f"{field} must be a number from 1 to {MAX_INT}, not {value!r}"[:300], field)
+    return number
 
 
 def _customer(customer_id: int) -> VendorCustomer:
@@ -85,19 +89,29 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
     return customer
 
 
+def organization_name_taken(name: str, except_id: int | None = None) -> bool:
+    """Whether another Organization has this name, compared on ``name_key`` (case, accents' forms, spaces)."""
+    stmt = db.select(Organization.id).where(Organization.name_key == name_key(name))
+    if except_id is not None:
+        stmt = stmt.where(Organization.id != except_id)
+    return db.session.execute(stmt).first() is not None
+
+
 def create_organization(name: str, actor: Actor, domain: str | None = None, *, commit: bool = True) -> Organization:
     name = (name or "").strip()
     if not name:
         raise MappingError("an Organization needs a name", "name")
-    if len(name) > 200:
+    if len(name) > 200 or len(name_key(name)) > NAME_KEY_LENGTH:
         raise MappingError("an Organization name has at most 200 characters", "name")
-    exists = db.session.execute(
-        db.select(Organization.id).where(db.func.lower(Organization.name) == name.lower())).first()
-    if exists:
+    if organization_name_taken(name):
         raise MappingError(f"an Organization named {name!r} already exists", "name")
     organization = Organization(name=name, domain=(domain or None))
-    db.session.add(organization)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # another request may have saved the same name a moment ago
+            db.session.add(organization)
+            db.session.flush()
+    except IntegrityError:
+        raise MappingError(f"an Organization named {name!r} already exists", "name") from None
     record(actor, "organization.create", "organization", organization.id, field="name", new=name)
     if commit:
         db.session.commit()

@@ -60,12 +60,17 @@ def parse_decimal(value: Any, field: str, *, places: int = 4, minimum: Decimal |
         raise BillingError(f"{field} must be a number, not {value!r}", field) from None
     if not number.is_finite():
         raise BillingError(f"{field} must be a finite number", field)
-    if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
-        raise BillingError(f"{field} has at most {places} decimal places", field)
+    # the range before the places: quantize cannot hold a 40-digit number (InvalidOperation)
     if minimum is not None and number < minimum:
         raise BillingError(f"{field} must be at least {minimum}", field)
     if maximum is not None and number >= maximum:
         raise BillingError(f"{field} must be less than {maximum}", field)
+    try:
+        exact = number == number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise BillingError(f"{field} has too many digits", field) from None
+    if not exact:
+        raise BillingError(f"{field} has at most {places} decimal places", field)
     return number
 
 

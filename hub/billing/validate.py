@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
+from hub import inputs
 from hub.billing.errors import BillingError
+from hub.inputs import MAX_INT, whole_number
 from hub.extensions import db
 
 
@@ -28,10 +29,9 @@ def integer(value: Any, field: str, *, minimum: int | None = 0, maximum: int | N
         raise BillingError(f"{field} is required", field)
     if isinstance(value, (bool, float)):
         raise BillingError(f"{field} must be a whole number", field)
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise BillingError(f"{field} must be a whole number, not {value!r}", field) from None
+    number = whole_number(value)  # None also when beyond what an integer column holds
+    if number is None:
+        raise BillingError(f"{field} must be a whole number up to {MAX_INT}, not {_shown(value)}", field)
     if minimum is not None and number < minimum:
         raise BillingError(f"{field} must be at least {minimum}", field)
     if maximum is not None and number > maximum:
@@ -40,12 +40,16 @@ def integer(value: Any, field: str, *, minimum: int | None = 0, maximum: int | N
 
 
 def day(value: Any, field: str) -> date:
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise BillingError(f"{field} must be a date (YYYY-MM-DD), not {value!r}", field) from None
+        return inputs.day(value)
+    except ValueError as err:
+        raise BillingError(f"{field} {err}, not {_shown(value)}", field) from None
+
+
+def _shown(value: Any) -> str:
+    """The bad value for a message: quoted, and short even when the input was not."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def choice(value: Any, field: str, enum_cls) -> str:

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from werkzeug.serving import WSGIRequestHandler
+
+
+class HubRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler, calling itself "hub": its own Server header names Werkzeug and the
+    Python version, and it sends that header itself (an app's Server header would be a second one)."""
+
+    def version_string(self) -> str:
+        return "hub"
 
 
 def register(app: Flask) -> None:
@@ -30,4 +39,4 @@ def register(app: Flask) -> None:
 
             start_scheduler(flask_app)
         click.echo(f"hub: serving on http://{host}:{port}/")
-        run_simple(host, port, flask_app, threaded=True, use_reloader=False)
+        run_simple(host, port, flask_app, threaded=True, use_reloader=False, request_handler=HubRequestHandler)

@@ -1,4 +1,4 @@
-"""``hub user create|list|set-password``: panel accounts from the command line (the first admin, recovery)."""
+"""``hub user create|list|set-password|disable|enable``: panel accounts from the command line."""
 
 from __future__ import annotations
 
@@ -46,6 +46,18 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"{err.field}: {err}") from None
         click.echo(f"password of {user.email} changed")
 
+    @user_group.command("disable")
+    @click.option("--email", required=True)
+    def disable_command(email: str) -> None:
+        """Disable a user: they cannot sign in, and every session of theirs ends now."""
+        _set_active(email, False)
+
+    @user_group.command("enable")
+    @click.option("--email", required=True)
+    def enable_command(email: str) -> None:
+        """Let a disabled user sign in again."""
+        _set_active(email, True)
+
     @user_group.command("list")
     @click.option("--json", "as_json", is_flag=True)
     def list_command(as_json: bool) -> None:
@@ -56,3 +68,13 @@ def register(app: Flask) -> None:
         rows = [{"email": u.email, "role": u.role, "active": u.active, "last_login_at": u.last_login_at}
                 for u in db.session.execute(db.select(User).order_by(User.email)).scalars()]
         emit(rows, ["email", "role", "active", "last_login_at"], as_json)
+
+
+def _set_active(email: str, active: bool) -> None:
+    from hub.web.users import UserError, set_active
+
+    try:
+        user = set_active(email, active, actor=Actor.cli())
+    except UserError as err:
+        raise click.ClickException(f"{err.field}: {err}") from None
+    click.echo(f"user {user.email} {'enabled' if active else 'disabled; their sessions have ended'}")

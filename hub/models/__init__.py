@@ -1,16 +1,18 @@
 """Database models. Import models from here so every table is known to Alembic."""
 
-from .organization import Organization
+from .organization import Organization, name_key
 from .integration import IntegrationState, VendorIntegration
 from .vendor_customer import LicenseCount, LicenseCountHistory, MapStatus, VendorCustomer, VendorSku
 from .sync_run import SyncLease, SyncRun, SyncStatus
 from .audit import AuditEvent
 from .user import Role, User
+from .login import LoginAddress, LoginFailure
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
 
 __all__ = [
     "Organization",
+    "name_key",
     "IntegrationState",
     "VendorIntegration",
     "VendorCustomer",
@@ -24,6 +26,8 @@ __all__ = [
     "AuditEvent",
     "Role",
     "User",
+    "LoginFailure",
+    "LoginAddress",
     "Product",
     "RecurringInvoice",
     "RecurringLine",

@@ -1,12 +1,26 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from hub.extensions import db
 from hub.timeutil import utcnow
+
+#: a name of 200 characters can grow when NFKC expands compatibility characters ("ﬃ" -> "ffi")
+NAME_KEY_LENGTH = 800
+
+
+def name_key(name: str) -> str:
+    """The key two Organization names are compared on: NFKC, Unicode case-folded, spaces collapsed.
+
+    Computed here, never by the database, so SQLite (whose lower() knows only ASCII) and PostgreSQL
+    agree: "Ærøskøbing Æbler ApS" and "ærøskøbing æbler aps" are one name on both.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name or "").casefold())
+    return " ".join(folded.split())
 
 
 class Organization(db.Model):
@@ -16,8 +30,15 @@ class Organization(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: ``name_key(name)``; unique, so two spellings of one name can never both be saved
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), unique=True)
     domain: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @validates("name")
+    def _keep_key(self, _attribute: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
     def __repr__(self) -> str:
         return f"<Organization {self.id} {self.name!r}>"

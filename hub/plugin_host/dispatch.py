@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from marshmallow import ValidationError
 
 from hub import __version__
+from hub.inputs import http_url
 from hub.plugins import VendorConfigError, VendorSession
 
 if TYPE_CHECKING:
@@ -34,11 +35,13 @@ class VendorHandle:
     def load_config(self, raw: dict) -> dict:
         """Validate raw settings with the plugin's schema; VendorConfigError names the first bad field."""
         try:
-            return self.info.config_schema().load(raw)
+            config = self.info.config_schema().load(raw)
         except ValidationError as err:
             field, problems = next(iter(sorted(err.normalized_messages().items())))
             text = problems if isinstance(problems, str) else "; ".join(map(str, problems))
             raise VendorConfigError(f"{field}: {text}", field=field) from None
+        _check_urls(config)
+        return config
 
     def secret_values(self, config: dict) -> list[str]:
         return [str(config[name]) for name in self.info.secret_fields if config.get(name)]
@@ -74,3 +77,14 @@ class VendorHandle:
 
     def demo_simulator(self):
         return self._call("hub_demo_simulator")
+
+
+def _check_urls(config: dict) -> None:
+    """Whatever a plugin's schema allows, a ``base_url`` (or any ``*_url``) setting is a plain http(s) URL:
+    it is shown on pages and used for requests, so markup or another scheme never gets saved."""
+    for field, value in sorted(config.items()):
+        if (field == "base_url" or field.endswith("_url")) and isinstance(value, str):
+            try:
+                http_url(value)
+            except ValueError as err:
+                raise VendorConfigError(f"{field}: {field} {err}", field=field) from None

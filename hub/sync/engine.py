@@ -326,8 +326,21 @@ def dismiss_review(run_id: int, actor: Actor) -> SyncRun:
     return run
 
 
+def review_is_open(run: SyncRun) -> bool:
+    """A needs-review run waits for an admin only until a later run of its integration applied a listing:
+    after that, confirming or dismissing it would act on a listing that is no longer the vendor's."""
+    if run.status != SyncStatus.NEEDS_REVIEW.value:
+        return False
+    applied = (SyncStatus.SUCCEEDED.value, SyncStatus.CONFIRMED.value)
+    later = db.session.execute(db.select(SyncRun.id).where(
+        SyncRun.integration_id == run.integration_id, SyncRun.id > run.id, SyncRun.status.in_(applied)).limit(1))
+    return later.first() is None
+
+
 def _review_run(run_id: int) -> SyncRun:
     run = db.session.get(SyncRun, run_id)
     if run is None or run.status != SyncStatus.NEEDS_REVIEW.value:
         raise SyncNotPossible(f"sync run {run_id} is not waiting for review")
+    if not review_is_open(run):
+        raise SyncNotPossible(f"sync run {run_id} needs no review any more: a later sync succeeded")
     return run

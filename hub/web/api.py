@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 
 from hub import integrations, mapping
 from hub.extensions import db
+from hub.inputs import MAX_INT, whole_number
 from hub.models import Organization, SyncRun, VendorCustomer
 from hub.web import sync_runner
 from hub.web.access import ANYONE, BILLING, roles
@@ -39,14 +40,20 @@ def _enabled_integration(slug: str | None):
 
 
 def _body() -> dict:
-    return request.get_json(silent=True) or request.form.to_dict()
+    """The JSON object sent (or the form's fields); any other JSON (an array, a number) is a 400."""
+    body = request.get_json(silent=True)
+    if body is None:
+        return request.form.to_dict()
+    if not isinstance(body, dict):
+        abort(make_response(*_fail("send a JSON object", "body")))
+    return body
 
 
 def _int(value, field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        abort(make_response(*_fail(f"{field} must be a whole number", field)))
+    number = whole_number(value, minimum=1)
+    if number is None:
+        abort(make_response(*_fail(f"{field} must be a whole number between 1 and {MAX_INT}", field)))
+    return number
 
 
 @bp.get("/mapping/customers")
@@ -144,10 +151,9 @@ def accept_suggestions():
         if not isinstance(pair, dict):
             failed.append({"index": n, "error": "not an object", "field": f"pairs[{n}]"})
             continue
-        try:
-            customer_id = int(pair.get("customer_id"))
-            organization_id = int(pair.get("organization_id"))
-        except (TypeError, ValueError):
+        customer_id = whole_number(pair.get("customer_id"), minimum=1)
+        organization_id = whole_number(pair.get("organization_id"), minimum=1)
+        if customer_id is None or organization_id is None:
             failed.append({"index": n, "error": "customer_id and organization_id must be whole numbers",
                            "field": f"pairs[{n}]"})
             continue

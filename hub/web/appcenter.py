@@ -9,7 +9,7 @@ from hub import imports, integrations
 from hub.extensions import db
 from hub.models import IntegrationState, SyncRun, SyncStatus, VendorIntegration
 from hub.plugins import VendorError
-from hub.sync import confirm_review, dismiss_review, run_sync
+from hub.sync import confirm_review, dismiss_review, review_is_open, run_sync
 from hub.sync.engine import SyncNotPossible
 from hub.sync.lease import holder_of
 from hub.sync.release import LeaseHeld, is_stuck, release_lease
@@ -52,6 +52,8 @@ def integration(slug: str):
                                                                           SyncRun.id.desc())
             .limit(RECENT_RUNS)).scalars())
         review_run = next((r for r in runs if r.status == SyncStatus.NEEDS_REVIEW.value), None)
+        if review_run is not None and not review_is_open(review_run):
+            review_run = None  # a later sync succeeded: nothing left to confirm or dismiss
         stored = set(integrations.secret_box().decrypt(found.secrets_token))
     if plugin is not None:
         form = form_fields(plugin.info.config_schema)
@@ -156,7 +158,7 @@ def release(slug: str):
 def review_confirm(run_id: int):
     run = db.get_or_404(SyncRun, run_id)
     slug = run.integration.slug
-    if run.status != SyncStatus.NEEDS_REVIEW.value:
+    if not review_is_open(run):
         flash(f"Sync run {run_id} is not waiting for review.", "error")
         return back(url_for(".integration", slug=slug))
     who = actor()

@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
 from hub.extensions import db
+from hub.inputs import MAX_DAY, MIN_DAY, DayOutOfRange, day
 from hub.models import AuditEvent
 from hub.web.access import ANYONE, roles
 from hub.web.paging import page_args, paged_query
@@ -20,10 +21,12 @@ def _date(name: str, errors: dict) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return day(raw)
+    except DayOutOfRange:
+        errors[name] = f"Enter a date between {MIN_DAY} and {MAX_DAY}."
     except ValueError:
         errors[name] = "Enter a date as YYYY-MM-DD."
-        return None
+    return None
 
 
 @bp.get("/", endpoint="list")

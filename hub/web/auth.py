@@ -1,4 +1,5 @@
-"""Sign-in and sign-out. Sessions are flask-login's; passwords are checked against scrypt hashes."""
+"""Sign-in and sign-out. Sessions are flask-login's, revocable on the server: the session carries the
+user's ``session_version`` and signing out raises it. Passwords are checked against scrypt hashes."""
 
 from __future__ import annotations
 
@@ -44,13 +45,15 @@ def login():
     email = (request.form.get("email") or "").strip()
     password = request.form.get("password") or ""
     next_url = request.form.get("next") or ""
-    address = request.remote_addr
-    wait = limiter().retry_after(email, address)
-    if wait is not None:
-        minutes = max(1, math.ceil(wait / 60))
+    address = request.remote_addr  # the client's, when HUB_TRUSTED_PROXIES says how many proxies to trust
+    verdict = limiter().check(email, address)
+    if verdict.wait is not None:
+        minutes = max(1, math.ceil(verdict.wait / 60))
         flash(f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.", "error")
         return render_template("auth/login.html", email=email, next=next_url), 429
 
+    if verdict.delay:
+        limiter().sleep(verdict.delay)  # slowed down, not refused: this address signed in here before
     user = find_user(email) if email else None
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if not (user and valid and user.is_active):
@@ -58,7 +61,7 @@ def login():
         flash("Wrong e-mail or password.", "error")  # never say which one
         return render_template("auth/login.html", email=email, next=next_url), 401
 
-    limiter().succeeded(email, address)
+    limiter().succeeded(user, address)
     login_user(user)
     user.last_login_at = utcnow()
     db.session.commit()
@@ -68,6 +71,8 @@ def login():
 @bp.post("/logout")
 @roles(read=ANYONE, change=ANYONE)
 def logout():
+    current_user.end_sessions()  # every copy of this user's session cookies stops working, here and elsewhere
+    db.session.commit()
     logout_user()
     flash("Signed out.", "info")
     return redirect(url_for("auth.login"))

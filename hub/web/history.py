@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import SyncRun, SyncStatus, VendorIntegration
+from hub.sync import review_is_open
 from hub.web.access import ANYONE, roles
 from hub.web.paging import page_args, paged_query
 
@@ -37,4 +38,4 @@ def list_runs():
 @roles(read=ANYONE)
 def run(run_id: int):
     sync_run = db.get_or_404(SyncRun, run_id)
-    return render_template("history/run.html", run=sync_run)
+    return render_template("history/run.html", run=sync_run, review_open=review_is_open(sync_run))

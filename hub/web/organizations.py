@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from hub import mapping
 from hub.audit import record
@@ -32,13 +33,6 @@ def _read_form() -> tuple[dict, dict]:
         else:
             values["domain"] = domain
     return values, errors
-
-
-def _name_taken(name: str, except_id: int | None = None) -> bool:
-    stmt = select(Organization.id).where(func.lower(Organization.name) == name.lower())
-    if except_id is not None:
-        stmt = stmt.where(Organization.id != except_id)
-    return db.session.execute(stmt).first() is not None
 
 
 @bp.get("/", endpoint="list")
@@ -101,8 +95,9 @@ def edit(organization_id: int):
         values = {"name": organization.name, "domain": organization.domain or ""}
         return render_template("organizations/form.html", organization=organization, values=values, errors={})
     values, errors = _read_form()
-    if not errors and _name_taken(values["name"], organization.id):
-        errors["name"] = f"An Organization named {values['name']!r} already exists."
+    taken = f"An Organization named {values['name']!r} already exists."
+    if not errors and mapping.organization_name_taken(values["name"], organization.id):
+        errors["name"] = taken
     if errors:
         return render_template("organizations/form.html", organization=organization, values=values,
                                errors=errors), 400
@@ -112,6 +107,11 @@ def edit(organization_id: int):
         if old != new:
             record(actor(), "organization.update", "organization", organization.id, field=field, old=old, new=new)
             setattr(organization, field, new)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # saved under this name by someone else since the check above
+        db.session.rollback()
+        return render_template("organizations/form.html", organization=organization, values=values,
+                               errors={"name": taken}), 400
     flash(f"Organization {organization.name} saved.", "success")
     return redirect(url_for(".detail", organization_id=organization.id))

@@ -67,6 +67,22 @@ def set_password(email: str, password: str, actor: Actor | None = None) -> User:
         raise UserError(f"no user {normalise_email(email)}", "email")
     check_password_rules(password)
     user.set_password(password)
+    user.end_sessions()  # whoever signed in with the old password is signed out
     record(actor or Actor.system(), "user.set_password", "user", user.id, field="password", old="***", new="***")
+    db.session.commit()
+    return user
+
+
+def set_active(email: str, active: bool, actor: Actor | None = None) -> User:
+    """Enable or disable a user; disabling ends every session of theirs at once. Audited when it changes."""
+    user = find_user(email)
+    if user is None:
+        raise UserError(f"no user {normalise_email(email)}", "email")
+    if user.active != active:
+        record(actor or Actor.system(), "user.enable" if active else "user.disable", "user", user.id,
+               field="active", old=user.active, new=active)
+        user.active = active
+    if not active:
+        user.end_sessions()
     db.session.commit()
     return user

@@ -9,6 +9,7 @@ from flask import request
 
 from hub.billing.errors import BillingError
 from hub.extensions import db
+from hub.inputs import whole_number
 from hub.models import Organization, Product, VendorIntegration
 
 def form_values(names, checkboxes=()) -> dict[str, str]:
@@ -62,5 +63,4 @@ def organization_choices() -> list[tuple[int, str]]:
 
 def optional_int(name: str) -> int | None:
     """A whole-number query argument, or None when absent or junk (filters never 500)."""
-    raw = (request.args.get(name) or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return whole_number(request.args.get(name) or "", minimum=1)
