@@ -110,7 +110,8 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"{vendor} is not configured")
         query = (db.select(VendorCustomer, Organization.name)
                  .outerjoin(Organization, Organization.id == VendorCustomer.organization_id)
-                 .where(VendorCustomer.integration_id == integration.id).order_by(VendorCustomer.name))
+                 .where(VendorCustomer.integration_id == integration.id, VendorCustomer.archived_at.is_(None))
+                 .order_by(VendorCustomer.name))
         if status:
             query = query.where(VendorCustomer.map_status == status)
         customers = db.session.execute(query).all()

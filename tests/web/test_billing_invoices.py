@@ -108,6 +108,22 @@ def test_void_needs_a_reason_and_changes_nothing_without_one(client, auth, billi
     assert again.status_code == 400 and "void already" in text_of(again.data.decode())
 
 
+def test_reissue_a_void_invoices_period(client, auth, billing_world):
+    auth.login("billing")
+    invoice_id = billing_world["invoice_id"]
+    assert 'id="reissue-form"' not in client.get(f"/billing/invoices/{invoice_id}").data.decode()
+    live = client.post(f"/billing/invoices/{invoice_id}/reissue", follow_redirects=True)
+    assert "void it before reissuing" in live.data.decode() and audit_count("invoice.issue") == 1
+    client.post(f"/billing/invoices/{invoice_id}/void", data={"reason": "Wrong seats"})
+    assert 'id="reissue-form"' in client.get(f"/billing/invoices/{invoice_id}").data.decode()
+    done = client.post(f"/billing/invoices/{invoice_id}/reissue")
+    assert done.status_code == 303
+    new_id = int(done.headers["Location"].rsplit("/", 1)[1])
+    new, old = fresh(Invoice, new_id), fresh(Invoice, invoice_id)
+    assert (new.status, new.number, new.period_start, new.total) == ("issued", 2, old.period_start, old.total)
+    assert "was billed again" in client.get(f"/billing/invoices/{new_id}").data.decode()
+
+
 def test_issue_a_draft(client, auth, billing_world):
     auth.login("billing")
     recurring_id = billing_world["recurring_id"]

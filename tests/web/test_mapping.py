@@ -127,13 +127,16 @@ def test_map_then_unmap(client, auth, mapped_world):
     assert db.session.execute(db.select(AuditEvent).filter_by(action="mapping.unmap")).scalar_one()
 
 
-def test_unmapping_a_detached_customer_removes_it(client, auth, mapped_world):
+def test_unmapping_a_detached_customer_takes_it_off_the_table_and_archives_it(client, auth, mapped_world):
     northwind = mapped_world["customers"]["c-3"]
     auth.login("billing")
     response = client.post(f"/api/mapping/customers/{northwind.id}/unmap")
     assert response.json == {"row": None, "removed": True,
                              "counts": {"mapped": 1, "not_mapped": 4, "detached": 0}}
-    assert db.session.get(VendorCustomer, northwind.id) is None
+    listed = client.get("/api/mapping/customers?vendor=fake&per_page=100").json["rows"]
+    assert northwind.id not in {row["id"] for row in listed} and len(listed) == 5
+    db.session.expire_all()
+    assert db.session.get(VendorCustomer, northwind.id).archived_at is not None  # kept for history
 
 
 @pytest.mark.parametrize(("path", "body", "status", "field"), [
