@@ -1,6 +1,7 @@
 """billing sign-off: archived vendor customers, the integration-wide hold switches, void-and-reissue
 
 - ``vendor_customers.archived_at``: unmapping a Detached customer archives it instead of deleting it.
+- ``products.currency``: the currency a product's price is in.
 - ``vendor_integrations.hold_drop_to_zero`` / ``hold_detached``: the two hold rules that were fixed.
 - ``invoices``: one *live* (not void) invoice per recurring invoice and period, so a void one can be
   reissued. SQLite cannot drop a table's unique constraint, so the table is rebuilt; that drops its
@@ -62,6 +63,8 @@ def _rebuild_invoices(change) -> None:
 def upgrade():
     with op.batch_alter_table('vendor_customers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('archived_at', sa.DateTime(), nullable=True))
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency', sa.String(length=3), server_default='USD', nullable=False))
     with op.batch_alter_table('vendor_integrations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hold_drop_to_zero', sa.Boolean(), server_default=sa.true(), nullable=False))
         batch_op.add_column(sa.Column('hold_detached', sa.Boolean(), server_default=sa.true(), nullable=False))
@@ -82,5 +85,7 @@ def downgrade():
     with op.batch_alter_table('vendor_integrations', schema=None) as batch_op:
         batch_op.drop_column('hold_detached')
         batch_op.drop_column('hold_drop_to_zero')
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.drop_column('currency')
     with op.batch_alter_table('vendor_customers', schema=None) as batch_op:
         batch_op.drop_column('archived_at')

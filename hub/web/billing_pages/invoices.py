@@ -22,8 +22,8 @@ from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
 from hub.timeutil import utcnow
 from hub.web.access import ANYONE, BILLING, roles
 from hub.web.billing_pages import bp
-from hub.web.billing_pages.forms import call, optional_int
-from hub.web.helpers import actor
+from hub.web.billing_pages.forms import call
+from hub.web.helpers import actor, filter_choice, filter_id
 from hub.web.paging import int_arg
 
 PER_PAGE = 50
@@ -71,11 +71,9 @@ def recurring_issue_now(recurring_id: int):
 @bp.get("/invoices")
 @roles(read=ANYONE)
 def invoice_list():
-    organization_id = optional_int("organization_id")
-    recurring_id = optional_int("recurring_id")
-    status = request.args.get("status") or ""
-    if status not in {s.value for s in InvoiceStatus}:
-        status = ""
+    organization_id = filter_id("organization_id", Organization, "Organization")
+    recurring_id = filter_id("recurring_id", RecurringInvoice, "recurring invoice")
+    status = filter_choice("status", [s.value for s in InvoiceStatus])
     page = int_arg("page", 1, 1, 1_000_000)
     found = invoices.list_invoices(organization_id=organization_id, status=status or None,
                                    recurring_invoice_id=recurring_id, limit=PER_PAGE + 1,
