@@ -220,7 +220,7 @@ def _line_row(invoice_id: int, position: int, ln: PricedLine) -> dict:
                 quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount, taxable=ln.taxable,
                 quantity_change_id=ln.quantity_change_id, sync_run_id=ln.sync_run_id, source=ln.source[:300],
                 details={"counted_quantity": str(ln.counted_quantity), "price_source": ln.price_source,
-                         "vendor": ln.vendor})
+                         "vendor": ln.vendor, "quantity_state": ln.quantity_state})
 
 
 def _resolve_conflict(recurring_id: int, run_date: date, actor: Actor, result: RunResult) -> bool:
