@@ -281,3 +281,13 @@ def test_the_table_api_uses_a_fixed_number_of_queries(app, client, auth, mapped_
     large, many = run(40)
     assert len(small["rows"]) == 5 and len(large["rows"]) == 40
     assert len(few) == len(many) == 2  # the rows with their total, then their licenses
+
+
+@pytest.mark.parametrize("query, name", [("vendor=acronsi", "vendor"), ("status=unmapped", "status")])
+def test_unknown_filter_values_are_refused_by_name(client, auth, mapped_world, query, name):
+    auth.login("viewer")
+    page = client.get(f"/admin/mapping/?{query}")
+    assert page.status_code == 400 and f"Unknown {name}" in page.data.decode()
+    if name == "status":
+        api = client.get(f"/api/mapping/customers?vendor=fake&{query}")
+        assert api.status_code == 400 and api.json["error"].startswith("Unknown status 'unmapped': choose one of")
