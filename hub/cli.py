@@ -116,3 +116,25 @@ def register_commands(app: Flask) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def known_vendor(slug: str, param_hint: str = "VENDOR"):
+    """The configured integration ``slug``, or a usage error (exit 2) that lists the configured ones."""
+    from hub.extensions import db
+    from hub.models import VendorIntegration
+
+    integrations = {i.slug: i for i in db.session.execute(db.select(VendorIntegration)).scalars()}
+    if slug not in integrations:
+        valid = ", ".join(sorted(integrations)) or "(no vendor is configured)"
+        raise click.BadParameter(f"{slug!r} is not a configured vendor; choose from {valid}", param_hint=param_hint)
+    return integrations[slug]
+
+
+def known_organization(organization_id: int | None, param_hint: str = "--organization") -> int | None:
+    """``organization_id`` when that Organization exists (or None), else a usage error (exit 2)."""
+    from hub.extensions import db
+    from hub.models import Organization
+
+    if organization_id is not None and db.session.get(Organization, organization_id) is None:
+        raise click.BadParameter(f"no Organization with id {organization_id}", param_hint=param_hint)
+    return organization_id

@@ -1,8 +1,9 @@
 """The Customer Mapping rules, used by the panel, the API and the CLI alike.
 
 A vendor customer maps to at most one Organization; an Organization may have many vendor customers,
-across vendors. Unmapping a Detached vendor customer removes its row: the vendor no longer knows it
-and nobody bills it any more.
+across vendors. Unmapping a Detached vendor customer *archives* it: it leaves the mapping table and the
+current counts (the vendor no longer knows it, nobody bills it), but its row and count history stay for
+reports of past periods, evidence and audit. If the vendor lists it again it comes back Not mapped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from hub.audit import Actor, record
 from hub.extensions import db
 from hub.inputs import MAX_INT, whole_number
 from hub.models.organization import NAME_KEY_LENGTH
-from hub.models import LicenseCount, LicenseCountHistory, MapStatus, Organization, VendorCustomer, name_key
+from hub.models import LicenseCount, MapStatus, Organization, VendorCustomer, name_key
 from hub.timeutil import utcnow
 
 
@@ -37,6 +38,9 @@ def _customer(customer_id: int) -> VendorCustomer:
     customer = db.session.get(VendorCustomer, _id(customer_id, "customer_id"))
     if customer is None:
         raise MappingError(f"vendor customer {customer_id} does not exist", "customer_id")
+    if customer.archived_at is not None:
+        raise MappingError(f"vendor customer {customer_id} is archived (unmapped while Detached); it comes back "
+                           "when the vendor lists it again", "customer_id")
     return customer
 
 
@@ -62,7 +66,7 @@ def map_customer(customer_id: int, organization_id: int, actor: Actor) -> Vendor
 
 
 def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
-    """Unmap; returns None when the customer was Detached and its row was removed."""
+    """Unmap; returns None when the customer was Detached and was archived (it left the mapping table)."""
     customer = _customer(customer_id)
     status = customer.map_status
     if status is MapStatus.NOT_MAPPED:
@@ -73,12 +77,13 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
     events.mapping_changed.send(customer, customer_id=customer.id, old_organization_id=old,
                                 new_organization_id=None, actor=actor)
     if status is MapStatus.DETACHED:
-        record(actor, "mapping.remove_detached", "vendor_customer", customer.id, field="organization_id",
+        record(actor, "mapping.archive_detached", "vendor_customer", customer.id, field="organization_id",
                old=old, new=None, integration_id=customer.integration_id, details=details)
-        # explicit, so SQLite (no enforced ON DELETE CASCADE) ends like PostgreSQL
+        # out of the current counts (nothing counts it any more); LicenseCountHistory keeps its past
         db.session.execute(db.delete(LicenseCount).filter_by(vendor_customer_id=customer.id))
-        db.session.execute(db.delete(LicenseCountHistory).filter_by(vendor_customer_id=customer.id))
-        db.session.delete(customer)
+        customer.organization_id = None
+        customer.mapped_at = None
+        customer.archived_at = utcnow()
         db.session.commit()
         return None
     customer.organization_id = None

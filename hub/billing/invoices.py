@@ -44,7 +44,8 @@ def issue_invoice(invoice_id: int, actor: Actor) -> Invoice:
 
 
 def void_invoice(invoice_id: int, actor: Actor, reason: str) -> Invoice:
-    """Void a draft or an issued invoice; it keeps its number and its period (no second invoice for it)."""
+    """Void a draft or an issued invoice; it keeps its number. Its period may then be billed again
+    (``invoicing.reissue_invoice``, or the run when the schedule is moved back to it)."""
     invoice = get_invoice(invoice_id)
     reason = validate.text(reason, "reason", max_len=2000)
     if invoice.status == InvoiceStatus.VOID.value:

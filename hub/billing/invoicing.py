@@ -19,7 +19,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.audit import Actor, audit_event, record_many
-from hub.billing import numbering
+from hub.billing import numbering, validate
+from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, fmt_money
 from hub.billing.pricing import PricedLine, price_lines
 from hub.billing.schedule import Period, next_run, period_for
@@ -60,6 +61,8 @@ class _Plan:
     period: Period
     advance_to: date
     lines: list[PricedLine]
+    #: the void invoice this one bills again (void-and-reissue)
+    replaces: int | None = None
 
 
 def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, recurring_ids=None,
@@ -163,6 +166,12 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
     plans = [p for p in plans if p.lines]
     if not plans:
         return made
+    return made + _write_invoices(plans, actor, now)
+
+
+def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, object]]:
+    """Insert the invoices of ``plans`` with their lines, number the auto-issued ones, audit each."""
+    made: list[tuple[str, object]] = []
     # one invoice per recurring invoice per batch: match ids by it (unordered RETURNING stays batched)
     by_recurring = dict(db.session.execute(
         db.insert(INVOICES).returning(INVOICES.c.recurring_invoice_id, INVOICES.c.id),
@@ -189,7 +198,7 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
             details={"number": number, "recurring_invoice_id": p.recurring.id,
                      "organization_id": p.recurring.organization_id, "period_start": p.period.start.isoformat(),
                      "period_end": p.period.end.isoformat(), "lines": len(p.lines),
-                     "next_run_date": p.advance_to.isoformat()}))
+                     "next_run_date": p.advance_to.isoformat(), "replaces": p.replaces}))
         made.append(("issued" if number else "drafts", invoice_id))
     record_many(audits)
     return made
@@ -211,7 +220,7 @@ def _line_row(invoice_id: int, position: int, ln: PricedLine) -> dict:
                 quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount, taxable=ln.taxable,
                 quantity_change_id=ln.quantity_change_id, sync_run_id=ln.sync_run_id, source=ln.source[:300],
                 details={"counted_quantity": str(ln.counted_quantity), "price_source": ln.price_source,
-                         "vendor": ln.vendor})
+                         "vendor": ln.vendor, "quantity_state": ln.quantity_state})
 
 
 def _resolve_conflict(recurring_id: int, run_date: date, actor: Actor, result: RunResult) -> bool:
@@ -222,8 +231,7 @@ def _resolve_conflict(recurring_id: int, run_date: date, actor: Actor, result: R
         db.session.rollback()
         return True
     period = period_for(run_date, recurring.frequency, recurring.period_mode, recurring.anchor_day)
-    existing = db.session.execute(db.select(Invoice.id).where(
-        Invoice.recurring_invoice_id == recurring_id, Invoice.period_start == period.start)).scalar()
+    existing = _live_invoice(recurring_id, period.start)
     if existing is None:
         db.session.rollback()
         return False
@@ -238,3 +246,41 @@ def _resolve_conflict(recurring_id: int, run_date: date, actor: Actor, result: R
         result.skipped.append((recurring_id, f"period {period.label} already has invoice {existing}"))
     db.session.commit()
     return True
+
+
+def _live_invoice(recurring_id: int, period_start: date) -> int | None:
+    """The invoice (draft or issued) that bills this period, if any; a void one bills nothing."""
+    return db.session.execute(db.select(Invoice.id).where(
+        Invoice.recurring_invoice_id == recurring_id, Invoice.period_start == period_start,
+        Invoice.status != InvoiceStatus.VOID.value)).scalar()
+
+
+def reissue_invoice(invoice_id: int, actor: Actor, today: date | None = None) -> int:
+    """Bill a void invoice's period again: a new invoice for the same recurring invoice and period, with
+    its lines as they stand now, dated ``today``; issued with the next number (a draft when the recurring
+    invoice does not auto-issue). Returns the new invoice's id. Commits.
+
+    The partial unique index on (recurring_invoice_id, period_start) where status <> 'void' still
+    refuses a second live invoice for the period, whoever tries.
+    """
+    void = validate.existing(Invoice, invoice_id, "invoice_id")
+    if void.status != InvoiceStatus.VOID.value:
+        raise BillingError(f"invoice {void.id} is {void.status}; void it before reissuing its period", "invoice_id")
+    if void.recurring_invoice_id is None:
+        raise BillingError(f"invoice {void.id} was not made by a recurring invoice", "invoice_id")
+    live = _live_invoice(void.recurring_invoice_id, void.period_start)
+    if live is not None:
+        raise BillingError(f"the period of invoice {void.id} already has invoice {live}", "invoice_id")
+    today = today or utcnow().date()
+    r = db.session.execute(db.select(RECURRING).where(RECURRING.c.id == void.recurring_invoice_id)).one()
+    lines = [ln for ln in price_lines([r.id]).get(r.id, ()) if ln.on_invoice]
+    if not lines:
+        raise BillingError(f"recurring invoice {r.id} has nothing to bill now", "invoice_id")
+    plan = _Plan(r, today, Period(void.period_start, void.period_end), r.next_run_date, lines, replaces=void.id)
+    try:
+        [(_kind, new_id)] = _write_invoices([plan], actor, utcnow())
+        db.session.commit()
+    except IntegrityError:  # someone reissued it at the same moment
+        db.session.rollback()
+        raise BillingError(f"the period of invoice {invoice_id} was billed again meanwhile", "invoice_id") from None
+    return new_id

@@ -2,7 +2,7 @@
 
 Increases apply at once. A decrease is held when the count drops to zero, when it drops by more than
 N seats or more than X percent (the integration's policy, or the line's own), or when a vendor
-customer counted before has become Detached. A "do not bill" line, and a person's edit of the line
+customer counted before has become Detached; the integration may switch the last two off. A "do not bill" line, and a person's edit of the line
 itself, apply at once: neither moves money without someone having decided.
 """
 
@@ -31,17 +31,22 @@ class HoldReason(str, enum.Enum):
 
 @dataclass(frozen=True)
 class HoldPolicy:
-    """Hold a decrease of more than ``over_seats`` seats or ``over_pct`` percent; None: no such limit."""
+    """Hold a decrease of more than ``over_seats`` seats or ``over_pct`` percent (None: no such limit),
+    a drop to zero when ``drop_to_zero``, and one caused by a Detached customer when ``detached``."""
 
     over_seats: int | None
     over_pct: Decimal | None
+    drop_to_zero: bool = True
+    detached: bool = True
 
 
 def effective_policy(line_overrides: bool, line_seats: int | None, line_pct: Decimal | None,
-                     integration_seats: int | None, integration_pct: Decimal | None) -> HoldPolicy:
+                     integration_seats: int | None, integration_pct: Decimal | None,
+                     drop_to_zero: bool = True, detached: bool = True) -> HoldPolicy:
+    """A line may override the seat and percent limits; the zero and Detached rules are the integration's."""
     if line_overrides:
-        return HoldPolicy(line_seats, line_pct)
-    return HoldPolicy(integration_seats, integration_pct)
+        return HoldPolicy(line_seats, line_pct, drop_to_zero, detached)
+    return HoldPolicy(integration_seats, integration_pct, drop_to_zero, detached)
 
 
 def hold_reasons(old: Decimal, new: Decimal, policy: HoldPolicy, detached_contributor: bool = False
@@ -51,13 +56,13 @@ def hold_reasons(old: Decimal, new: Decimal, policy: HoldPolicy, detached_contri
         return ()
     drop = old - new
     reasons = []
-    if new == 0:
+    if new == 0 and policy.drop_to_zero:
         reasons.append(HoldReason.DROP_TO_ZERO)
     if policy.over_seats is not None and drop > policy.over_seats:
         reasons.append(HoldReason.OVER_SEATS)
     if policy.over_pct is not None and drop * HUNDRED > Decimal(policy.over_pct) * old:
         reasons.append(HoldReason.OVER_PCT)
-    if detached_contributor:
+    if detached_contributor and policy.detached:
         reasons.append(HoldReason.DETACHED)
     return tuple(reasons)
 
@@ -77,7 +82,8 @@ class LineState:
     detached_contributor: bool = False
     #: new quantity of the line's pending change, if it has one
     pending: Decimal | None = None
-    #: new quantity a person rejected since the line last changed (so it is not asked again)
+    #: new quantity a person rejected since the line last changed, from the very same counts (so it is not
+    #: asked again); a new event that changes the counts behind it (unmapping, a sync) asks again
     rejected: Decimal | None = None
     #: a person edited the line itself (product, integration): apply whatever it counts now
     force: bool = False

@@ -146,7 +146,7 @@ def preview_to_dict(preview: InvoicePreview) -> dict:
         "lines": [{
             "recurring_line_id": pl.line.recurring_line_id, "kind": pl.line.kind, "description": pl.line.description,
             "product_code": pl.line.product_code, "status": pl.status, "quantity": fmt_quantity(pl.line.quantity),
-            "counted_quantity": fmt_quantity(pl.line.counted_quantity),
+            "counted_quantity": fmt_quantity(pl.line.counted_quantity), "quantity_state": pl.line.quantity_state,
             "unit_price": fmt_price(pl.line.unit_price), "price_source": pl.line.price_source,
             "amount": fmt_money(pl.line.amount), "source": pl.line.source, "vendor": pl.line.vendor,
             "quantity_change_id": pl.line.quantity_change_id, "sync_run_id": pl.line.sync_run_id,

@@ -1,7 +1,10 @@
 """Recurring lines priced as they stand now, for many recurring invoices at once (invoice run and preview).
 
 Each priced line carries its evidence: the quantity change that set a vendor line's quantity, the
-sync run behind it, and a sentence saying where the quantity and the price came from.
+sync run behind it, and a sentence saying where the quantity and the price came from. A vendor line
+whose quantity is not what its counts say now says so: ``held`` while a change waits for approval,
+``kept`` after a person rejected the change the counts asked for. It never claims "counted at the
+vendor" for a quantity no current count supports.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class PricedLine:
     quantity_change_id: int | None
     sync_run_id: int | None
     source: str
+    #: vendor lines: counted (the counts say so), held (a change waits) or kept (a change was rejected)
+    quantity_state: str = ""
 
     @property
     def on_invoice(self) -> bool:
@@ -67,6 +72,7 @@ def price_lines(recurring_ids) -> dict[int, list[PricedLine]]:
         ).all()
     vendor_line_ids = [r[0] for r in rows if r[3] == LineKind.VENDOR.value]
     changes = last_applied_changes(vendor_line_ids)
+    states = quantity_states(vendor_line_ids, {line_id: change_id for line_id, (change_id, _) in changes.items()})
     slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
     out: dict[int, list[PricedLine]] = defaultdict(list)
     for r in rows:
@@ -77,14 +83,34 @@ def price_lines(recurring_ids) -> dict[int, list[PricedLine]]:
         billed = billed_quantity(counted, minimum, do_not_bill)
         price_each = unit_price(price, cost, override, markup)
         change_id, run_id = changes.get(line_id, (None, None))
+        state = states.get(line_id, ("counted", None, None)) if kind == LineKind.VENDOR.value else ("", None, None)
         out[rid].append(PricedLine(
             recurring_line_id=line_id, recurring_invoice_id=rid, position=position, kind=kind, product_id=product_id,
             product_code=code, description=description or name, taxable=taxable, counted_quantity=counted,
             min_quantity=minimum, do_not_bill=do_not_bill, quantity=billed, unit_price=price_each,
             amount=line_amount(billed, price_each), price_source=_price_source(price, cost, override, markup),
             integration_id=integration_id, vendor=slugs.get(integration_id), quantity_change_id=change_id,
-            sync_run_id=run_id,
-            source=_quantity_source(kind, counted, minimum, do_not_bill, slugs.get(integration_id), change_id, run_id)))
+            sync_run_id=run_id, quantity_state=state[0],
+            source=_quantity_source(kind, counted, minimum, do_not_bill, slugs.get(integration_id), change_id, run_id,
+                                    state)))
+    return out
+
+
+def quantity_states(line_ids, last_applied: dict[int, int]) -> dict[int, tuple[str, int, Decimal]]:
+    """line id -> ("held", pending change id, its new quantity), or ("kept", rejected change id, the quantity
+    a person refused) for a rejection since the line's quantity was last set; other lines are absent."""
+    ids = sorted(set(line_ids))
+    out: dict[int, tuple[str, int, Decimal]] = {}
+    for start in range(0, len(ids), CHUNK):
+        for line_id, change_id, status, new in db.session.execute(
+                db.select(QuantityChange.line_id, QuantityChange.id, QuantityChange.status, QuantityChange.new_quantity)
+                .where(QuantityChange.line_id.in_(ids[start:start + CHUNK]),
+                       QuantityChange.status.in_([ChangeStatus.PENDING.value, ChangeStatus.REJECTED.value]))
+                .order_by(QuantityChange.id)):
+            if status == ChangeStatus.PENDING.value:
+                out[line_id] = ("held", change_id, Decimal(new))
+            elif change_id > last_applied.get(line_id, 0) and out.get(line_id, ("",))[0] != "held":
+                out[line_id] = ("kept", change_id, Decimal(new))
     return out
 
 
@@ -114,9 +140,16 @@ def _price_source(price, cost, override, markup) -> str:
     return "product price"
 
 
-def _quantity_source(kind, counted, minimum, do_not_bill, vendor, change_id, run_id) -> str:
+def _quantity_source(kind, counted, minimum, do_not_bill, vendor, change_id, run_id, state) -> str:
+    status, other_id, other_quantity = state
     if kind != LineKind.VENDOR.value:
         text = "fixed quantity"
+    elif status == "held":
+        text = (f"{fmt_quantity(counted)} held: the counts at {vendor or 'the vendor'} say "
+                f"{fmt_quantity(other_quantity)}, waiting for approval (change {other_id})")
+    elif status == "kept":
+        text = (f"{fmt_quantity(counted)} kept by a person: the change to {fmt_quantity(other_quantity)} "
+                f"the counts at {vendor or 'the vendor'} asked for was rejected (change {other_id})")
     else:
         text = f"{fmt_quantity(counted)} counted at {vendor or 'the vendor'}"
         if change_id is not None:

@@ -115,18 +115,19 @@ def _load_lines(line_ids: list[int]) -> list[_Line]:
                   RecurringLine.product_id, RecurringLine.quantity, RecurringLine.do_not_bill,
                   RecurringLine.override_policy, RecurringLine.hold_decrease_over_seats,
                   RecurringLine.hold_decrease_over_pct, VendorIntegration.hold_decrease_over_seats,
-                  VendorIntegration.hold_decrease_over_pct)
+                  VendorIntegration.hold_decrease_over_pct, VendorIntegration.hold_drop_to_zero,
+                  VendorIntegration.hold_detached)
         .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
         .join(VendorIntegration, VendorIntegration.id == RecurringLine.integration_id)
         .where(RecurringLine.id.in_(line_ids), RecurringLine.kind == LineKind.VENDOR.value,
                RecurringLine.archived_at.is_(None))
     ).all()
-    return [_Line(r[0], r[1], r[2], r[3], Decimal(r[4]), r[5], effective_policy(r[6], r[7], r[8], r[9], r[10]))
-            for r in rows]
+    return [_Line(r[0], r[1], r[2], r[3], Decimal(r[4]), r[5], effective_policy(*r[6:13])) for r in rows]
 
 
 def _decision_context(line_ids: list[int]) -> tuple[dict, dict, dict]:
-    """Per line: its pending change (id, new), its last applied change id, and a rejection since then."""
+    """Per line: its pending change (id, new), its last applied change id, and a rejection since then
+    (new quantity, the counts it was proposed from)."""
     pending = {r.line_id: (r.id, Decimal(r.new_quantity)) for r in db.session.execute(
         db.select(QuantityChange.line_id, QuantityChange.id, QuantityChange.new_quantity)
         .where(QuantityChange.line_id.in_(line_ids), QuantityChange.status == ChangeStatus.PENDING.value))}
@@ -135,14 +136,19 @@ def _decision_context(line_ids: list[int]) -> tuple[dict, dict, dict]:
         .where(QuantityChange.line_id.in_(line_ids),
                QuantityChange.status.in_([ChangeStatus.APPLIED.value, ChangeStatus.APPROVED.value]))
         .group_by(QuantityChange.line_id)).all())
-    rejected: dict[int, Decimal] = {}
+    rejected: dict[int, tuple[Decimal, frozenset]] = {}
     for r in db.session.execute(
-            db.select(QuantityChange.line_id, QuantityChange.id, QuantityChange.new_quantity)
+            db.select(QuantityChange.line_id, QuantityChange.id, QuantityChange.new_quantity, QuantityChange.evidence)
             .where(QuantityChange.line_id.in_(line_ids), QuantityChange.status == ChangeStatus.REJECTED.value)
             .order_by(QuantityChange.id)):
         if r.id > last_applied.get(r.line_id, 0):
-            rejected[r.line_id] = Decimal(r.new_quantity)
+            rejected[r.line_id] = (Decimal(r.new_quantity), _counts_signature((r.evidence or {}).get("counts", ())))
     return pending, last_applied, rejected
+
+
+def _counts_signature(counts) -> frozenset:
+    """What a proposal was made from: each (customer, SKU, quantity, counted) of its evidence."""
+    return frozenset((c["customer_id"], c["sku_id"], Decimal(c["quantity"]), bool(c["counted"])) for c in counts)
 
 
 def _previous_customers(change_ids) -> dict[int, set[int]]:
@@ -174,9 +180,14 @@ def _recalculate_chunk(line_ids: list[int], trigger: Trigger) -> RecalcResult:
         rows = contributions.get(_key(ln), ())
         counted_before = before.get(last_applied.get(ln.id), set())
         detached = any(c.detached and c.customer_id in counted_before for c in rows)
+        evidence = evidence_json(ln.organization_id, ln.integration_id, ln.product_id, rows, proposed[ln.id])
+        # a rejection answers one proposal: the same quantity from the same counts, nothing else
+        said_no, from_counts = rejected.get(ln.id, (None, None))
+        if said_no is not None and from_counts != _counts_signature(evidence["counts"]):
+            said_no = None
         plan = plan_line(LineState(current=ln.current, proposed=proposed[ln.id], policy=ln.policy,
                                    do_not_bill=ln.do_not_bill, detached_contributor=detached,
-                                   pending=pending.get(ln.id, (None, None))[1], rejected=rejected.get(ln.id),
+                                   pending=pending.get(ln.id, (None, None))[1], rejected=said_no,
                                    force=trigger.force))
         if plan.supersede_pending:
             superseded.append(pending[ln.id][0])
@@ -186,7 +197,7 @@ def _recalculate_chunk(line_ids: list[int], trigger: Trigger) -> RecalcResult:
             line_id=ln.id, status=(ChangeStatus.APPLIED if plan.action is Action.APPLY else ChangeStatus.PENDING).value,
             old_quantity=ln.current, new_quantity=proposed[ln.id], reasons=[r.value for r in plan.reasons],
             cause=trigger.cause, sync_run_id=trigger.sync_run_id, created_at=now, created_by=trigger.actor.label,
-            evidence=evidence_json(ln.organization_id, ln.integration_id, ln.product_id, rows, proposed[ln.id]),
+            evidence=evidence,
         ))
     return _write(lines, new_changes, superseded, trigger, now)
 

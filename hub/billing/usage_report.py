@@ -4,7 +4,16 @@ One row per vendor, vendor customer and SKU. Two queries whatever the size: the 
 customer, mapping, SKU and product) and the vendor lines of active recurring invoices. A vendor line
 bills an (Organization, integration, product); its billed quantity is spread over that key's rows in
 order (attached customers first, Detached last; any excess, e.g. a minimum, on the last row), so
-each row shows what it is billed and the columns add up to the invoice.
+each row shows what it is billed and the columns add up to the invoices, for any data:
+
+- a line with no count behind it at all (an Organization with no mapped vendor customer billing its
+  minimum) gets a row of its own, status ``no_count``;
+- while a line's drop waits for approval (``held``) or after a person rejected it (``kept``), the
+  customers its quantity was counted from still carry it: one unmapped meanwhile is billed on that
+  line's row (``still_billed``), not also shown as unbilled Not mapped.
+
+Totals add like with like: quantities per unit (seats and gigabytes never in one figure), money per
+currency.
 
 Unbilled licenses are the positive differences on billable SKUs, including every license of a
 Not mapped vendor customer: that is the money the MSP is losing. Monthly value = unbilled quantity x
@@ -17,22 +26,28 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlalchemy import case, func, or_
 from sqlalchemy.orm import aliased
 
+from hub.billing.errors import BillingError
 from hub.billing.export import safe_cell
 from hub.billing.money import ZERO, billed_quantity, cents, fmt_money, fmt_price, fmt_quantity, four, unit_price
 from hub.extensions import db
 from hub.models import (
+    ChangeStatus,
     Frequency,
     LicenseCount,
     LicenseCountHistory,
     LineKind,
+    MapStatus,
     Organization,
     Product,
+    QuantityChange,
     RecurringInvoice,
     RecurringLine,
     VendorCustomer,
@@ -42,22 +57,27 @@ from hub.models import (
 
 #: billing statuses of a row; the ones marked * count as unbilled when the difference is positive
 STATUSES = ("billed", "under_billed*", "over_billed", "no_line*", "not_mapped*", "sku_unmapped*",
-            "detached", "do_not_bill", "not_billable")
+            "detached", "do_not_bill", "not_billable", "no_count", "still_billed")
 UNBILLED_STATUSES = {s.rstrip("*") for s in STATUSES if s.endswith("*")}
+STATUS_VALUES = tuple(s.rstrip("*") for s in STATUSES)
+MAP_STATUS_VALUES = tuple(m.value for m in MapStatus)
+#: what a line bills when its quantity is not what its counts say now
+LINE_STATES = {"held": "a change waits for approval", "kept": "a person rejected the change to the counts"}
 
 
 @dataclass(slots=True)
 class UsageRow:
     integration_id: int
     vendor: str
-    customer_id: int
+    #: None on a ``no_count`` row: a line that bills with no vendor customer counted behind it
+    customer_id: int | None
     customer: str
     external_id: str
     vendor_status: str
-    map_status: str  # mapped, not_mapped, detached
+    map_status: str  # mapped, not_mapped, detached; "" on a no_count row
     organization_id: int | None
     organization: str | None
-    sku_id: int
+    sku_id: int | None
     sku: str
     sku_name: str | None
     product_id: int | None
@@ -65,9 +85,15 @@ class UsageRow:
     vendor_quantity: Decimal
     #: the last count of a Detached customer (its vendor quantity is 0: the vendor no longer lists it)
     last_quantity: Decimal
+    #: what the SKU counts (license, GB, ...): quantities of different units are never added together
+    unit: str = "license"
     billed_quantity: Decimal = ZERO
     monthly_unit_price: Decimal | None = None
+    #: currency of the price and the unbilled value
+    currency: str | None = None
     status: str = ""
+    #: held / kept when the billing line's quantity is not what its counts say now (see LINE_STATES)
+    line_state: str = ""
     unbilled_quantity: Decimal = ZERO
     unbilled_value: Decimal | None = ZERO
 
@@ -77,26 +103,40 @@ class UsageRow:
 
 
 @dataclass
-class UsageTotals:
+class QuantityTotals:
+    """Quantities of one unit."""
+
     vendor_quantity: Decimal = ZERO
     billed_quantity: Decimal = ZERO
     unbilled_quantity: Decimal = ZERO
-    unbilled_value: Decimal = ZERO
-    #: unbilled rows with no price (SKU not mapped to a product): their value is not in ``unbilled_value``
-    unpriced_rows: int = 0
-
-    def add(self, row: UsageRow) -> None:
-        self.vendor_quantity += row.vendor_quantity
-        self.billed_quantity += row.billed_quantity
-        self.unbilled_quantity += row.unbilled_quantity
-        if row.unbilled_value is None:
-            self.unpriced_rows += 1
-        else:
-            self.unbilled_value += row.unbilled_value
 
     @property
     def difference(self) -> Decimal:
         return self.vendor_quantity - self.billed_quantity
+
+
+@dataclass
+class UsageTotals:
+    #: unit -> its quantities
+    by_unit: dict[str, QuantityTotals] = field(default_factory=dict)
+    #: currency -> unbilled value per month
+    unbilled_value: dict[str, Decimal] = field(default_factory=dict)
+    #: unbilled rows with no price (SKU not mapped to a product): their value is not in ``unbilled_value``
+    unpriced_rows: int = 0
+
+    def add(self, row: UsageRow) -> None:
+        unit = self.by_unit.setdefault(row.unit, QuantityTotals())
+        unit.vendor_quantity += row.vendor_quantity
+        unit.billed_quantity += row.billed_quantity
+        unit.unbilled_quantity += row.unbilled_quantity
+        if row.unbilled_value is None:
+            self.unpriced_rows += 1
+        elif row.unbilled_quantity:
+            self.unbilled_value[row.currency] = self.unbilled_value.get(row.currency, ZERO) + row.unbilled_value
+
+    @property
+    def has_unbilled(self) -> bool:
+        return any(t.unbilled_quantity for t in self.by_unit.values())
 
 
 @dataclass
@@ -108,14 +148,19 @@ class UsageReport:
 
 def usage_report(*, vendor: str | None = None, organization_id: int | None = None, status: str | None = None,
                  map_status: str | None = None) -> UsageReport:
-    """Rows and totals, filtered by vendor slug, Organization, billing status and/or map status."""
+    """Rows and totals, filtered by vendor slug, Organization, billing status and/or map status.
+
+    An unknown filter value is a BillingError naming the filter and its valid values, never an empty report.
+    """
+    check_filters(vendor=vendor, organization_id=organization_id, status=status, map_status=map_status)
     rows = _count_rows(vendor, organization_id)
-    _allocate(rows, _billed_lines(vendor, organization_id))
+    rows += _allocate(rows, _billed_lines(vendor, organization_id))
     rows = [r for r in rows if r.vendor_quantity or r.billed_quantity]
     if status:
         rows = [r for r in rows if r.status == status]
     if map_status:
         rows = [r for r in rows if r.map_status == map_status]
+    rows.sort(key=lambda r: (r.vendor, r.customer_id is None))  # stable: the query's order, no_count rows last
     totals, by_vendor = UsageTotals(), defaultdict(UsageTotals)
     for r in rows:
         totals.add(r)
@@ -123,12 +168,30 @@ def usage_report(*, vendor: str | None = None, organization_id: int | None = Non
     return UsageReport(rows, totals, dict(by_vendor))
 
 
+def check_filters(*, vendor: str | None = None, organization_id: int | None = None, status: str | None = None,
+                  map_status: str | None = None) -> None:
+    """Raise a BillingError naming the first unknown filter value and listing the valid ones."""
+    if status and status not in STATUS_VALUES:
+        raise BillingError(f"status must be one of {', '.join(STATUS_VALUES)}, not {status!r}", "status")
+    if map_status and map_status not in MAP_STATUS_VALUES:
+        raise BillingError(f"map_status must be one of {', '.join(MAP_STATUS_VALUES)}, not {map_status!r}",
+                           "map_status")
+    if vendor:
+        slugs = list(db.session.execute(db.select(VendorIntegration.slug).order_by(VendorIntegration.slug)).scalars())
+        if vendor not in slugs:
+            raise BillingError(f"vendor must be one of {', '.join(slugs) or '(no vendor is configured)'}, "
+                               f"not {vendor!r}", "vendor")
+    if organization_id is not None and db.session.get(Organization, organization_id) is None:
+        raise BillingError(f"organization_id: no Organization with id {organization_id}", "organization_id")
+
+
 def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRow]:
     product = aliased(Product)
     query = (db.select(VendorIntegration.id, VendorIntegration.slug, VendorCustomer.id, VendorCustomer.name,
                        VendorCustomer.external_id, VendorCustomer.vendor_status, VendorCustomer.detached_at,
                        VendorCustomer.organization_id, Organization.name, VendorSku.id, VendorSku.sku, VendorSku.name,
-                       VendorSku.billable, VendorSku.product_id, product.code, product.unit_price, LicenseCount.quantity)
+                       VendorSku.billable, VendorSku.product_id, product.code, product.unit_price, LicenseCount.quantity,
+                       VendorSku.unit, product.currency)
              .select_from(LicenseCount)
              .join(VendorCustomer, VendorCustomer.id == LicenseCount.vendor_customer_id)
              .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
@@ -143,12 +206,13 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRo
     rows = []
     prices: dict[int, Decimal] = {}  # product id -> its price, taken as monthly
     for (iid, slug, cid, cname, ext, vstatus, detached_at, oid, oname, sid, sku, sname, billable, pid, pcode,
-         pprice, qty) in db.session.connection().execute(query).all():  # Core rows: no ORM loading
+         pprice, qty, unit, pcurrency) in db.session.connection().execute(query).all():  # Core rows: no ORM loading
         map_status = "detached" if detached_at is not None else ("mapped" if oid is not None else "not_mapped")
         row = UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
-                       vendor_quantity=ZERO if detached_at is not None else qty, last_quantity=qty)
+                       vendor_quantity=ZERO if detached_at is not None else qty, last_quantity=qty, unit=unit)
         if pid is not None:
             row.monthly_unit_price = prices.get(pid) or prices.setdefault(pid, four(pprice))
+            row.currency = pcurrency
         row.status = ("not_billable" if not billable and pid is None else "detached" if detached_at is not None
                       else "sku_unmapped" if pid is None else "not_mapped" if oid is None else "no_line")
         rows.append(row)
@@ -157,92 +221,170 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRo
 
 @dataclass
 class _Billed:
+    """What the vendor lines of one (Organization, integration, product) bill, and how it is described."""
+
+    integration: str = ""
+    organization: str = ""
+    product_code: str = ""
+    unit: str = "license"
     quantity: Decimal = ZERO
     value: Decimal = ZERO  # billed quantity x monthly price, to weigh prices of several lines
     first_price: Decimal | None = None
+    currencies: set = field(default_factory=set)
     do_not_bill: bool = True
+    #: held / kept, see LINE_STATES
+    line_state: str = ""
+    #: customers the quantity was counted from when it was last applied (while held or kept)
+    carried_by: set = field(default_factory=set)
 
     @property
     def monthly_price(self) -> Decimal | None:
+        if len(self.currencies) > 1:
+            return None  # lines in several currencies have no one price
         return four(self.value / self.quantity) if self.quantity else self.first_price
+
+    @property
+    def currency(self) -> str | None:
+        return next(iter(self.currencies)) if len(self.currencies) == 1 else None
+
+
+def _line_state_columns():
+    """Per line: held (a pending change), kept (a rejection since the last applied change), and the
+    evidence of that last applied change while it is held or kept. Correlated subqueries: one query."""
+    change = aliased(QuantityChange)
+    applied = (ChangeStatus.APPLIED.value, ChangeStatus.APPROVED.value)
+    last_applied = (db.select(func.max(change.id)).where(change.line_id == RecurringLine.id,
+                                                         change.status.in_(applied))
+                    .correlate(RecurringLine).scalar_subquery())
+    held = db.exists().where(QuantityChange.line_id == RecurringLine.id,
+                             QuantityChange.status == ChangeStatus.PENDING.value).correlate(RecurringLine)
+    rejected = aliased(QuantityChange)
+    kept = db.exists().where(rejected.line_id == RecurringLine.id, rejected.status == ChangeStatus.REJECTED.value,
+                             rejected.id > func.coalesce(last_applied, 0)).correlate(RecurringLine)
+    basis = aliased(QuantityChange)
+    evidence = db.select(basis.evidence).where(basis.id == last_applied).correlate(RecurringLine).scalar_subquery()
+    return held.label("held"), kept.label("kept"), case((or_(held, kept), evidence)).label("evidence")
 
 
 def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple, _Billed]:
     """(organization, integration, product) -> what the vendor lines of active recurring invoices bill."""
+    unit = (db.select(func.min(VendorSku.unit)).where(VendorSku.integration_id == RecurringLine.integration_id,
+                                                      VendorSku.product_id == RecurringLine.product_id)
+            .correlate(RecurringLine).scalar_subquery())
     query = (db.select(RecurringInvoice.organization_id, RecurringLine.integration_id, RecurringLine.product_id,
                        RecurringLine.quantity, RecurringLine.min_quantity, RecurringLine.do_not_bill,
                        RecurringLine.unit_price_override, RecurringLine.markup_pct, Product.unit_price,
-                       Product.unit_cost, RecurringInvoice.frequency)
+                       Product.unit_cost, RecurringInvoice.frequency, RecurringInvoice.currency, VendorIntegration.slug,
+                       Organization.name, Product.code, unit, *_line_state_columns())
              .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
+             .join(Organization, Organization.id == RecurringInvoice.organization_id)
              .join(Product, Product.id == RecurringLine.product_id)
+             .join(VendorIntegration, VendorIntegration.id == RecurringLine.integration_id)
              .where(RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None),
                     RecurringInvoice.active.is_(True)))
     if vendor:
-        query = query.join(VendorIntegration, VendorIntegration.id == RecurringLine.integration_id).where(
-            VendorIntegration.slug == vendor)
+        query = query.where(VendorIntegration.slug == vendor)
     if organization_id is not None:
         query = query.where(RecurringInvoice.organization_id == organization_id)
-    out: dict[tuple, _Billed] = defaultdict(_Billed)
+    out: dict[tuple, _Billed] = {}
     months = {f.value: f.months for f in Frequency}
-    for oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency in (
-            db.session.connection().execute(query).all()):
-        billed = out[(oid, iid, pid)]
+    for (oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency, currency, slug, oname, pcode,
+         sku_unit, held, kept, evidence) in db.session.connection().execute(query).all():
+        billed = out.get((oid, iid, pid)) or out.setdefault((oid, iid, pid), _Billed(slug, oname, pcode,
+                                                                                     sku_unit or "unit"))
         monthly = unit_price(price, cost, override, markup) / months[frequency]
         quantity = billed_quantity(qty, minimum, dnb)
         billed.quantity += quantity
         billed.value += quantity * monthly
+        billed.currencies.add(currency)
         billed.do_not_bill = billed.do_not_bill and dnb
         if billed.first_price is None:
             billed.first_price = four(monthly)
+        if held or kept:
+            billed.line_state = "held" if held else (billed.line_state or "kept")
+            if isinstance(evidence, str):  # a JSON value out of a CASE comes back as text on some drivers
+                evidence = json.loads(evidence)
+            billed.carried_by |= {c["customer_id"] for c in (evidence or {}).get("counts", ())
+                                  if c.get("counted") and Decimal(c["quantity"]) > 0}
     return out
 
 
-def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> None:
+def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageRow]:
+    """Spread each key's billed quantity over its rows; returns the extra rows of lines with no count."""
     groups: dict[tuple, list[UsageRow]] = defaultdict(list)
+    loose: dict[tuple, list[UsageRow]] = defaultdict(list)  # (customer, integration, product) -> rows in no group
     for r in rows:
-        if r.organization_id is not None and r.product_id is not None:
-            groups[(r.organization_id, r.integration_id, r.product_id)].append(r)
-    for key, members in groups.items():
-        line = billed.get(key)
-        if line is None:
-            continue  # mapped, but no line bills it: status stays no_line (or detached)
-        members.sort(key=lambda r: (r.map_status == "detached", r.customer_id, r.sku))
+        key = (r.organization_id, r.integration_id, r.product_id)
+        if r.organization_id is not None and r.product_id is not None and key in billed:
+            groups[key].append(r)
+        elif r.product_id is not None:
+            loose[(r.customer_id, r.integration_id, r.product_id)].append(r)
+    for key, line in billed.items():
+        if line.carried_by:  # customers unmapped while the line's drop is held or kept: still billed there
+            for cid in line.carried_by:
+                groups[key] += loose.pop((cid, key[1], key[2]), [])
+    extra = []
+    for key, line in billed.items():
+        members = groups.get(key)
+        if not members:
+            if line.quantity:
+                extra.append(_no_count_row(key, line))
+            continue
+        members.sort(key=lambda r: (r.organization_id != key[0], r.map_status == "detached", r.customer_id, r.sku))
         left = line.quantity
         for n, r in enumerate(members):
             share = left if n == len(members) - 1 else min(left, r.vendor_quantity)
             r.billed_quantity, left = share, left - share
-            r.monthly_unit_price = line.monthly_price
-            if r.map_status != "detached":
+            r.monthly_unit_price, r.currency, r.line_state = line.monthly_price, line.currency, line.line_state
+            if r.organization_id != key[0]:
+                r.status = "still_billed"
+            elif r.map_status != "detached":
                 r.status = ("do_not_bill" if line.do_not_bill else "billed" if r.difference == 0
                             else "under_billed" if r.difference > 0 else "over_billed")
-    for r in rows:
+    for r in rows + extra:
         if r.status in UNBILLED_STATUSES and r.difference > 0:
             r.unbilled_quantity = r.difference
             r.unbilled_value = (None if r.monthly_unit_price is None
                                 else cents(r.unbilled_quantity * r.monthly_unit_price))
+    return extra
+
+
+def _no_count_row(key: tuple, line: _Billed) -> UsageRow:
+    """A line that bills with no vendor count behind it (e.g. an Organization's minimum)."""
+    oid, iid, pid = key
+    return UsageRow(iid, line.integration, None, "", "", "", "", oid, line.organization, None, "", None, pid,
+                    line.product_code, vendor_quantity=ZERO, last_quantity=ZERO, unit=line.unit,
+                    billed_quantity=line.quantity, monthly_unit_price=line.monthly_price, currency=line.currency,
+                    status="no_count", line_state=line.line_state)
 
 
 CSV_COLUMNS = ["vendor", "vendor_customer", "external_id", "vendor_status", "map_status", "organization", "sku",
-               "sku_name", "product_code", "vendor_quantity", "billed_quantity", "difference", "monthly_unit_price",
-               "unbilled_quantity", "unbilled_monthly_value", "status"]
+               "sku_name", "product_code", "unit", "vendor_quantity", "billed_quantity", "difference",
+               "monthly_unit_price", "currency", "unbilled_quantity", "unbilled_monthly_value", "status", "line_state"]
 
 
 def usage_report_csv(report: UsageReport) -> str:
-    """The rows, then a TOTAL row. Vendor-supplied names are guarded against spreadsheet formulas."""
+    """The rows, then TOTAL rows: one per unit (quantities) and one per currency (unbilled value).
+    Vendor-supplied names are guarded against spreadsheet formulas."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in report.rows:
         writer.writerow([safe_cell(r.vendor), safe_cell(r.customer), safe_cell(r.external_id), r.vendor_status,
                          r.map_status, safe_cell(r.organization or ""), safe_cell(r.sku), safe_cell(r.sku_name or ""),
-                         safe_cell(r.product_code or ""), fmt_quantity(r.vendor_quantity),
+                         safe_cell(r.product_code or ""), safe_cell(r.unit), fmt_quantity(r.vendor_quantity),
                          fmt_quantity(r.billed_quantity), fmt_quantity(r.difference),
-                         fmt_price(r.monthly_unit_price) or "", fmt_quantity(r.unbilled_quantity),
-                         fmt_money(r.unbilled_value) or "", r.status])
+                         fmt_price(r.monthly_unit_price) or "", r.currency or "", fmt_quantity(r.unbilled_quantity),
+                         fmt_money(r.unbilled_value) or "", r.status, r.line_state])
+    blank = dict.fromkeys(CSV_COLUMNS, "")
     t = report.totals
-    writer.writerow(["TOTAL", "", "", "", "", "", "", "", "", fmt_quantity(t.vendor_quantity),
-                     fmt_quantity(t.billed_quantity), fmt_quantity(t.difference), "",
-                     fmt_quantity(t.unbilled_quantity), fmt_money(t.unbilled_value), ""])
+    for unit, q in sorted(t.by_unit.items()):
+        writer.writerow({**blank, "vendor": "TOTAL", "unit": safe_cell(unit), "vendor_quantity": fmt_quantity(
+            q.vendor_quantity), "billed_quantity": fmt_quantity(q.billed_quantity), "difference": fmt_quantity(
+            q.difference), "unbilled_quantity": fmt_quantity(q.unbilled_quantity)}.values())
+    for currency, value in sorted(t.unbilled_value.items()):
+        writer.writerow({**blank, "vendor": "TOTAL", "currency": currency,
+                         "unbilled_monthly_value": fmt_money(value)}.values())
     return out.getvalue()
 
 

@@ -9,7 +9,7 @@ from datetime import date
 import click
 from flask import Flask
 
-from hub.cli import emit
+from hub.cli import emit, known_organization
 
 
 def _date(_ctx, _param, value):
@@ -107,7 +107,8 @@ def register(app: Flask) -> None:
         rows = [{"id": i.id, "number": label(i.number), "status": i.status, "organization": i.organization.name,
                  "invoice_date": i.invoice_date.isoformat(), "period": f"{i.period_start}..{i.period_end}",
                  "total": fmt_money(i.total), "currency": i.currency}
-                for i in list_invoices(status=status, organization_id=organization_id, limit=limit)]
+                for i in list_invoices(status=status, organization_id=known_organization(organization_id),
+                                       limit=limit)]
         emit(rows, ["id", "number", "status", "organization", "invoice_date", "period", "total", "currency"],
              as_json)
 
@@ -119,23 +120,36 @@ def register(app: Flask) -> None:
     @click.option("--vendor", help="Only this vendor (its slug).")
     @click.option("--organization", "organization_id", type=int)
     @click.option("--status", help="Only rows with this billing status (e.g. under_billed, not_mapped).")
+    @click.option("--map-status", "map_status", help="Only rows with this map status (mapped, not_mapped, detached).")
     @click.option("--csv", "as_csv", is_flag=True, help="Write CSV instead of a table.")
-    def usage_command(vendor, organization_id, status, as_csv: bool) -> None:
+    def usage_command(vendor, organization_id, status, map_status, as_csv: bool) -> None:
         """The Third-Party Vendor Usage Report: vendor counts against billed quantities, and unbilled money."""
+        from hub.billing.errors import BillingError
         from hub.billing.money import fmt_money, fmt_quantity
         from hub.billing.usage_report import usage_report, usage_report_csv
 
-        report = usage_report(vendor=vendor, organization_id=organization_id, status=status)
+        try:
+            report = usage_report(vendor=vendor, organization_id=organization_id, status=status,
+                                  map_status=map_status)
+        except BillingError as err:  # an unknown filter value: a usage error (exit 2) naming the valid ones
+            raise click.BadParameter(err.message, param_hint=f"--{(err.field or '').replace('_id', '')}"
+                                     .replace("_", "-")) from None
         if as_csv:
             click.echo(usage_report_csv(report), nl=False)
             return
-        rows = [{"vendor": r.vendor, "customer": r.customer, "map_status": r.map_status,
-                 "organization": r.organization, "sku": r.sku, "vendor_qty": fmt_quantity(r.vendor_quantity),
-                 "billed_qty": fmt_quantity(r.billed_quantity), "difference": fmt_quantity(r.difference),
-                 "unbilled_value": fmt_money(r.unbilled_value), "status": r.status} for r in report.rows]
-        emit(rows, ["vendor", "customer", "map_status", "organization", "sku", "vendor_qty", "billed_qty",
+        rows = [{"vendor": r.vendor, "customer": r.customer or "(no count)", "map_status": r.map_status,
+                 "organization": r.organization, "sku": r.sku, "unit": r.unit,
+                 "vendor_qty": fmt_quantity(r.vendor_quantity), "billed_qty": fmt_quantity(r.billed_quantity),
+                 "difference": fmt_quantity(r.difference),
+                 "unbilled_value": f"{fmt_money(r.unbilled_value)} {r.currency}" if r.unbilled_quantity
+                 and r.unbilled_value is not None else "",
+                 "status": r.status + (f" ({r.line_state})" if r.line_state else "")} for r in report.rows]
+        emit(rows, ["vendor", "customer", "map_status", "organization", "sku", "unit", "vendor_qty", "billed_qty",
                     "difference", "unbilled_value", "status"], False)
         t = report.totals
-        click.echo(f"TOTAL vendor {fmt_quantity(t.vendor_quantity)}, billed {fmt_quantity(t.billed_quantity)}, "
-                   f"unbilled {fmt_quantity(t.unbilled_quantity)} worth {fmt_money(t.unbilled_value)} a month"
+        for unit, q in sorted(t.by_unit.items()):
+            click.echo(f"TOTAL {unit}: vendor {fmt_quantity(q.vendor_quantity)}, billed "
+                       f"{fmt_quantity(q.billed_quantity)}, unbilled {fmt_quantity(q.unbilled_quantity)}")
+        worth = ", ".join(f"{fmt_money(v)} {c}" for c, v in sorted(t.unbilled_value.items())) or "0.00"
+        click.echo(f"TOTAL unbilled worth {worth} a month"
                    + (f" (+{t.unpriced_rows} rows without a price)" if t.unpriced_rows else ""))

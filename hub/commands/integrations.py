@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 
 from hub.audit import Actor
-from hub.cli import BadInput, emit
+from hub.cli import BadInput, emit, known_vendor
 from hub.extensions import db
 from hub.models import LicenseCount, Organization, VendorCustomer, VendorSku
 from hub.plugins import VendorError
@@ -105,14 +105,11 @@ def register(app: Flask) -> None:
     @click.option("--json", "as_json", is_flag=True)
     def customers_command(vendor: str, status: str | None, as_json: bool) -> None:
         """List VENDOR's customers with map status, vendor status and license counts."""
-        from hub import integrations
-
-        integration = integrations.get_integration(vendor)
-        if integration is None:
-            raise click.ClickException(f"{vendor} is not configured")
+        integration = known_vendor(vendor)
         query = (db.select(VendorCustomer, Organization.name)
                  .outerjoin(Organization, Organization.id == VendorCustomer.organization_id)
-                 .where(VendorCustomer.integration_id == integration.id).order_by(VendorCustomer.name))
+                 .where(VendorCustomer.integration_id == integration.id, VendorCustomer.archived_at.is_(None))
+                 .order_by(VendorCustomer.name))
         if status:
             query = query.where(VendorCustomer.map_status == status)
         customers = db.session.execute(query).all()

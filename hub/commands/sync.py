@@ -7,7 +7,7 @@ import sys
 import click
 from flask import Flask, current_app
 
-from hub.cli import CommandFailed, HubGroup, emit
+from hub.cli import CommandFailed, HubGroup, emit, known_vendor
 from hub.extensions import db
 from hub.models import SyncRun, SyncStatus, VendorIntegration
 
@@ -98,7 +98,7 @@ def register(app: Flask) -> None:
         query = (db.select(SyncRun, VendorIntegration.slug).join(VendorIntegration)
                  .order_by(SyncRun.id.desc()).limit(limit))
         if vendor:
-            query = query.where(VendorIntegration.slug == vendor)
+            query = query.where(VendorIntegration.slug == known_vendor(vendor).slug)
         rows = [_run_row(run, slug) | {"started_at": run.started_at.isoformat(timespec="seconds"),
                                        "trigger": run.trigger}
                 for run, slug in db.session.execute(query).all()]

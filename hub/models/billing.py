@@ -63,6 +63,8 @@ class Product(db.Model):
     #: default price per unit per invoice period (a line may override it or mark up the cost)
     unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     unit_cost: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
+    #: the currency of unit_price and unit_cost
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     taxable: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import DDL, JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy import DDL, JSON, ForeignKey, Index, Numeric, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -28,10 +28,12 @@ class InvoiceStatus(str, enum.Enum):
 
 
 class Invoice(db.Model):
-    """One invoice. ``(recurring_invoice_id, period_start)`` is unique: one invoice per period, ever."""
+    """One invoice. ``(recurring_invoice_id, period_start)`` is unique among invoices that are not void:
+    one live invoice per period, ever; a void one may be reissued."""
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("recurring_invoice_id", "period_start"),)
+    __table_args__ = (Index("uq_invoices_live_period", "recurring_invoice_id", "period_start", unique=True,
+                            sqlite_where=text("status <> 'void'"), postgresql_where=text("status <> 'void'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: sequential, given when issued (drafts have none)

@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -48,6 +49,9 @@ class VendorIntegration(db.Model):
     # Billing policy for quantity decreases (a recurring line may override it).
     hold_decrease_over_seats: Mapped[int | None] = mapped_column(default=5)
     hold_decrease_over_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), default=Decimal("10"))
+    #: hold a drop to zero / a drop caused by a counted vendor customer turning Detached
+    hold_drop_to_zero: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    hold_detached: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     state: Mapped[str] = mapped_column(String(20), default=IntegrationState.NOT_CONFIGURED.value)
     state_message: Mapped[str | None] = mapped_column(Text)
     retry_not_before: Mapped[datetime | None]

@@ -49,6 +49,9 @@ class VendorCustomer(db.Model):
     #: the last failure reading this customer's counts; its last counts were kept
     count_error: Mapped[str | None] = mapped_column(Text)
     count_error_at: Mapped[datetime | None]
+    #: a Detached customer someone unmapped: out of the mapping table and the current counts, its row and
+    #: count history kept for reports of past periods and audit; listed again, it comes back Not mapped
+    archived_at: Mapped[datetime | None]
 
     integration = relationship("VendorIntegration")
     organization = relationship("Organization")

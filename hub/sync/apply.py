@@ -52,11 +52,12 @@ class ApplyResult:
 def known_customers(integration_id: int) -> list[KnownCustomer]:
     c = CUSTOMERS.c
     rows = db.session.execute(
-        db.select(c.id, c.external_id, c.name, c.vendor_status, c.detached_at, c.extra)
+        db.select(c.id, c.external_id, c.name, c.vendor_status, c.detached_at, c.extra, c.archived_at)
         .where(c.integration_id == integration_id)
     ).all()  # fetchall: iterating a result fetches row by row
-    return [KnownCustomer(id_, external_id, name, status, detached_at is not None, extra or {})
-            for id_, external_id, name, status, detached_at, extra in rows]
+    return [KnownCustomer(id_, external_id, name, status, detached_at is not None, extra or {},
+                          archived=archived_at is not None)
+            for id_, external_id, name, status, detached_at, extra, archived_at in rows]
 
 
 def load_current_counts(integration_id: int) -> dict[tuple[int, str], Decimal]:
@@ -132,9 +133,11 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
         ids = [k.id for k, _ in plan.reattach]
         for chunk in _chunks(ids):
             db.session.execute(db.update(CUSTOMERS).where(CUSTOMERS.c.id.in_(chunk))
-                               .values(detached_at=None, last_seen_at=now))
+                               .values(detached_at=None, archived_at=None, last_seen_at=now))
         for k, _ in plan.reattach:
-            audit("customer.reattach", k.id, field="detached_at", old="detached", new=None)
+            # an archived customer (unmapped while Detached) comes back Not mapped, its history intact
+            audit("customer.reattach", k.id, field="detached_at", old="detached", new=None,
+                  details={"was_archived": True} if k.archived else None)
         changed_ids.update(ids)
 
     # -- per-customer count failures -------------------------------------------------------------

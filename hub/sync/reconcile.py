@@ -24,6 +24,8 @@ class KnownCustomer:
     vendor_status: str
     detached: bool
     extra: Mapping = field(default_factory=dict)
+    #: unmapped while Detached (always detached too): listed again, it comes back Not mapped
+    archived: bool = False
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,25 @@ STATE_LABELS = {
     "needs_review": "Needs review", "error": "Error", "disabled": "Disabled", "not_configured": "Not configured",
     "plugin_missing": "Plugin missing",
 }
+
+
+def filter_choice(name: str, valid) -> str:
+    """A filter's query value: "" when absent, else one of ``valid`` (an unknown value is a 400 that
+    names the filter and its valid values, never a silently empty page)."""
+    value = (request.args.get(name) or "").strip()
+    valid = [str(v) for v in valid]
+    if value and value not in valid:
+        abort(400, f"Unknown {name} {value[:100]!r}: choose one of {', '.join(valid) or '(none yet)'}.")
+    return value
+
+
+def filter_id(name: str, model, label: str) -> int | None:
+    """A filter naming a row by id: None when absent, else an existing ``model`` id (or a 400 saying so)."""
+    from hub.extensions import db
+
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or db.session.get(model, int(raw)) is None:
+        abort(400, f"Unknown {name} {raw[:100]!r}: no {label} with that id.")
+    return int(raw)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import SyncRun, SyncStatus, VendorIntegration
 from hub.sync import review_is_open
 from hub.web.access import ANYONE, roles
+from hub.web.helpers import filter_choice
 from hub.web.paging import page_args, paged_query
 
 bp = Blueprint("history", __name__, url_prefix="/admin/sync-runs")
@@ -19,19 +20,19 @@ STATUSES = [s.value for s in SyncStatus]
 @bp.get("/", endpoint="list")
 @roles(read=ANYONE)
 def list_runs():
-    vendor = request.args.get("vendor") or ""
-    status = request.args.get("status") or ""
+    vendors = list(db.session.execute(select(VendorIntegration.slug).order_by(VendorIntegration.slug)).scalars())
+    vendor = filter_choice("vendor", vendors)
+    status = filter_choice("status", STATUSES)
     page_number, per_page = page_args()
     stmt = (select(SyncRun, VendorIntegration.slug).join(VendorIntegration, VendorIntegration.id == SyncRun.integration_id)
             .order_by(SyncRun.started_at.desc(), SyncRun.id.desc()))
     if vendor:
         stmt = stmt.where(VendorIntegration.slug == vendor)
-    if status in STATUSES:
+    if status:
         stmt = stmt.where(SyncRun.status == status)
     rows, page = paged_query(db.session, stmt, page_number, per_page)
-    vendors = list(db.session.execute(select(VendorIntegration.slug).order_by(VendorIntegration.slug)).scalars())
     return render_template("history/list.html", rows=[(r.SyncRun, r.slug) for r in rows], page=page, vendors=vendors, statuses=STATUSES,
-                           vendor=vendor, status=status if status in STATUSES else "")
+                           vendor=vendor, status=status)
 
 
 @bp.get("/<int:run_id>")

@@ -11,7 +11,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from hub import integrations
 from hub.web.access import ANYONE, roles
-from hub.web.mapping_query import SORT_KEYS, TableQuery, status_counts, table_page
+from hub.web.helpers import filter_choice
+from hub.web.mapping_query import SORT_KEYS, STATUS_ORDER, TableQuery, status_counts, table_page
 from hub.web.paging import PER_PAGE_CHOICES, page_args
 
 bp = Blueprint("mapping", __name__, url_prefix="/admin/mapping")
@@ -23,7 +24,7 @@ COLUMNS = (("name", "Vendor Customer"), ("status", "Map Status"), ("organization
 def query_from_args(integration_id: int) -> TableQuery:
     page, per_page = page_args()
     return TableQuery.clean(integration_id, request.args.get("q"), request.args.get("sort"),
-                            request.args.get("dir"), request.args.get("status"), page, per_page)
+                            request.args.get("dir"), filter_choice("status", STATUS_ORDER), page, per_page)
 
 
 @bp.get("/")
@@ -33,7 +34,7 @@ def index():
     if not enabled:
         flash("Customer Mapping needs an enabled vendor integration. Set one up in the App Center first.", "info")
         return redirect(url_for("appcenter.index"))
-    slug = request.args.get("vendor")
+    slug = filter_choice("vendor", [i.slug for i in enabled])
     current = next((i for i in enabled if i.slug == slug), enabled[0])
     query = query_from_args(current.id)
     rows, page = table_page(query)

@@ -68,7 +68,8 @@ def _row_select():
 
 
 def _filters(query: TableQuery) -> list:
-    conditions = [VendorCustomer.integration_id == query.integration_id]
+    # archived customers (Detached, then unmapped) left the mapping table; they live on only in history
+    conditions = [VendorCustomer.integration_id == query.integration_id, VendorCustomer.archived_at.is_(None)]
     if query.q:
         conditions.append(or_(contains_ci(VendorCustomer.name, query.q), contains_ci(VendorCustomer.external_id, query.q),
                               contains_ci(Organization.name, query.q)))
@@ -154,7 +155,7 @@ def status_count_query():
     detached = VendorCustomer.detached_at.is_not(None)
     mapped = VendorCustomer.organization_id.is_not(None)
     return (select(VendorCustomer.integration_id, detached, mapped, func.count())
-            .group_by(VendorCustomer.integration_id, detached, mapped))
+            .where(VendorCustomer.archived_at.is_(None)).group_by(VendorCustomer.integration_id, detached, mapped))
 
 
 def status_counts(integration_id: int) -> dict[str, int]:
@@ -164,6 +165,6 @@ def status_counts(integration_id: int) -> dict[str, int]:
     total, n_detached, n_mapped = db.session.execute(
         select(func.count(), func.count(VendorCustomer.detached_at),
                func.count(case((~detached & mapped, 1))))
-        .where(VendorCustomer.integration_id == integration_id)).one()
+        .where(VendorCustomer.integration_id == integration_id, VendorCustomer.archived_at.is_(None))).one()
     return {MapStatus.MAPPED.value: n_mapped, MapStatus.NOT_MAPPED.value: total - n_detached - n_mapped,
             MapStatus.DETACHED.value: n_detached}

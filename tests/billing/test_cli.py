@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from hub.extensions import db
 from hub.models import Invoice
 
@@ -48,9 +50,28 @@ def test_report_usage(runner, billed, vendor):
     vendor.sync()
     table = runner.invoke(args=["report", "usage", "--vendor", "fake"])
     assert table.exit_code == 0, table.output
-    assert "TOTAL vendor 23, billed 20, unbilled 3 worth 30.00 a month" in table.output
+    assert "TOTAL license: vendor 23, billed 20, unbilled 3" in table.output
+    assert "TOTAL unbilled worth 30.00 USD a month" in table.output
     rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["report", "usage", "--csv"]).output)))
-    assert [(r["vendor"], r["vendor_customer"], r["status"]) for r in rows] == [
-        ("fake", "Contoso Ltd", "billed"), ("fake", "Nobody", "not_mapped"), ("TOTAL", "", "")]
+    assert [(r["vendor"], r["vendor_customer"], r["status"], r["unit"], r["currency"]) for r in rows] == [
+        ("fake", "Contoso Ltd", "billed", "license", "USD"), ("fake", "Nobody", "not_mapped", "license", "USD"),
+        ("TOTAL", "", "", "license", ""), ("TOTAL", "", "", "", "USD")]
     only = runner.invoke(args=["report", "usage", "--status", "not_mapped", "--csv"])
     assert "Contoso Ltd" not in only.output and "Nobody" in only.output
+
+
+def test_invoices_list_refuses_an_unknown_organization(runner, billed):
+    result = runner.invoke(args=["invoices", "list", "--organization", "999"])
+    assert result.exit_code == 2 and "no Organization with id 999" in result.output
+
+
+@pytest.mark.parametrize("args, option, valid", [
+    (["--status", "unmapped"], "--status", "not_mapped"),
+    (["--map-status", "gone"], "--map-status", "detached"),
+    (["--vendor", "acronsi"], "--vendor", "fake"),
+    (["--organization", "999"], "--organization", "no Organization with id 999"),
+])
+def test_report_usage_refuses_unknown_filter_values(runner, billed, args, option, valid):
+    result = runner.invoke(args=["report", "usage", *args])
+    assert result.exit_code == 2, result.output
+    assert option in result.output and valid in result.output and "unbilled" not in result.output

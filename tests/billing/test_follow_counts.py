@@ -209,7 +209,7 @@ def test_mapping_changes_follow_and_removal_of_a_detached_customer(billed, vendo
     assert set(held.change.reasons) >= {"drop_to_zero", "customer_detached"}
     pending.approve_change(held.change.id, actor)
     assert _line(line.id).quantity == 0
-    vendor.unmap("c1")  # a Detached customer's row is removed; the evidence keeps its figures
+    vendor.unmap("c1")  # a Detached customer is archived; the evidence keeps its figures
     assert _line(line.id).quantity == 0 and pending.list_pending_changes() == []
     assert db.session.get(QuantityChange, held.change.id).evidence["counts"][0]["customer"] == "Contoso Ltd"
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from hub.billing import invoices, recurring
+from hub.billing import invoices, invoicing, recurring
 from hub.billing.errors import BillingError
 from hub.billing.invoicing import run_due_invoices
 from hub.extensions import db
@@ -151,21 +151,58 @@ def test_numbers_are_sequential_across_schedules_and_drafts_get_theirs_when_issu
     assert info.value.field == "invoice_id"
 
 
-def test_void_keeps_the_period_claimed(billed):
+def test_a_live_invoice_keeps_its_period_claimed_and_a_void_one_frees_it(billed):
     invoice_schedule, _ = billed
     run_due_invoices(date(2024, 1, 31))
     [invoice] = _invoices()
     with pytest.raises(BillingError) as info:
         invoices.void_invoice(invoice.id, ADMIN, "  ")
     assert info.value.field == "reason"
-    invoices.void_invoice(invoice.id, ADMIN, "sent to the wrong contact")
-    assert db.session.get(Invoice, invoice.id).status == "void"
-    # someone moves the schedule back by hand: the period has its (void) invoice, so it is skipped
+    # someone moves the schedule back by hand while the invoice is live: the period is skipped
     recurring.update_recurring_invoice(invoice_schedule.id, ADMIN, next_run_date="2024-01-31")
     result = run_due_invoices(date(2024, 1, 31))
     assert result.issued == [] and "already has invoice" in result.skipped[0][1]
     assert db.session.get(RecurringInvoice, invoice_schedule.id).next_run_date == date(2024, 2, 29)
-    assert len(_invoices()) == 1
+    invoices.void_invoice(invoice.id, ADMIN, "sent to the wrong contact")
+    assert db.session.get(Invoice, invoice.id).status == "void"
+    # once void, moving the schedule back bills the period again, with the next number
+    recurring.update_recurring_invoice(invoice_schedule.id, ADMIN, next_run_date="2024-01-31")
+    result = run_due_invoices(date(2024, 1, 31))
+    assert len(result.issued) == 1 and result.skipped == []
+    again = db.session.get(Invoice, result.issued[0])
+    assert (again.period_start, again.number, again.status) == (invoice.period_start, invoice.number + 1, "issued")
+
+
+def test_void_and_reissue(billed, make_org):
+    invoice_schedule, _ = billed
+    run_due_invoices(date(2024, 1, 31))
+    [first] = _invoices()
+    with pytest.raises(BillingError, match="void it before") as info:
+        invoicing.reissue_invoice(first.id, ADMIN)
+    assert info.value.field == "invoice_id"
+    invoices.void_invoice(first.id, ADMIN, "wrong seats")
+    new_id = invoicing.reissue_invoice(first.id, ADMIN, today=date(2024, 2, 3))
+    old, new = _invoices()
+    assert new.id == new_id and (new.status, new.number) == ("issued", old.number + 1)  # gapless
+    assert (new.period_start, new.period_end) == (old.period_start, old.period_end)
+    assert (new.invoice_date, new.due_date) == (date(2024, 2, 3), date(2024, 3, 4))
+    assert [(ln.quantity, ln.amount) for ln in new.lines] == [(ln.quantity, ln.amount) for ln in old.lines]
+    event = db.session.execute(db.select(AuditEvent).filter_by(action="invoice.issue", entity_id=str(new.id))
+                               ).scalar_one()
+    assert event.details["replaces"] == old.id
+    with pytest.raises(BillingError, match="already has invoice"):  # one live invoice per period
+        invoicing.reissue_invoice(first.id, ADMIN)
+    assert db.session.get(RecurringInvoice, invoice_schedule.id).next_run_date == date(2024, 2, 29)  # untouched
+    # and the database itself refuses a second live invoice for the period
+    db.session.add(Invoice(recurring_invoice_id=new.recurring_invoice_id, organization_id=new.organization_id,
+                           period_start=new.period_start, period_end=new.period_end, invoice_date=new.invoice_date,
+                           due_date=new.due_date, currency="USD", created_by="raw"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    # the next number after a reissue is still the next one
+    assert invoices.list_invoices()[0].number == 2
+    assert run_due_invoices(date(2024, 2, 29)).issued and _invoices()[-1].number == 3
 
 
 @pytest.mark.parametrize("change", [

@@ -69,6 +69,13 @@ def test_hold_reasons(old, new, policy, detached, expected):
     (LineState(D(20), D(0), DEFAULT, force=True), Action.APPLY, (), False),
     # detached contributor
     (LineState(D(20), D(19), DEFAULT, detached_contributor=True), Action.HOLD, (R.DETACHED,), False),
+    # the integration switched the zero and the Detached rules off: only the limits remain
+    (LineState(D(2), D(0), HoldPolicy(None, None, drop_to_zero=False)), Action.APPLY, (), False),
+    (LineState(D(2), D(0), HoldPolicy(5, None, drop_to_zero=False, detached=False), detached_contributor=True),
+     Action.APPLY, (), False),
+    (LineState(D(20), D(0), HoldPolicy(5, None, drop_to_zero=False)), Action.HOLD, (R.OVER_SEATS,), False),
+    (LineState(D(20), D(19), HoldPolicy(None, None, detached=False), detached_contributor=True), Action.APPLY, (),
+     False),
 ])
 def test_plan_line(state, action, reasons, supersede):
     plan = plan_line(state)
@@ -80,6 +87,9 @@ def test_plan_line(state, action, reasons, supersede):
     (True, (1, D(2)), (5, D(10)), HoldPolicy(1, D(2))),
     (True, (None, None), (5, D(10)), HoldPolicy(None, None)),  # a line may switch the limits off
     (False, (None, None), (None, D(10)), HoldPolicy(None, D(10))),
+    # the zero and Detached switches are the integration's, whatever the line overrides
+    (True, (1, D(2)), (5, D(10), False, False), HoldPolicy(1, D(2), False, False)),
+    (False, (1, D(2)), (5, D(10), True, False), HoldPolicy(5, D(10), True, False)),
 ])
 def test_effective_policy(overrides, line, integration, expected):
     assert effective_policy(overrides, *line, *integration) == expected

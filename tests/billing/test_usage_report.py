@@ -36,6 +36,7 @@ def data(vendor, other_vendor, make_org, make_product):
     seats, backup = make_product("SEATS", "10.00", "6.00"), make_product("BACKUP", "2.50", "1.00")
     contoso, fabrikam, initech = make_org("Contoso"), make_org("Fabrikam"), make_org("Initech")
     fake = vendor.fake
+    fake.units["backup"] = "GB"
     fake.add("c1", "Contoso HQ", seats=18, backup=100, flag=1)
     fake.add("c2", "Contoso Lab", seats=5)
     fake.add("f1", "Fabrikam", seats=8)
@@ -108,10 +109,14 @@ def test_rows_and_totals_match_the_hand_checked_figures(data):
     got = {(r.vendor, r.customer, r.sku): _figures(r) for r in report.rows}
     assert got == {k: _expected(v) for k, v in EXPECTED.items()}
     t = report.totals
-    # vendor 20+5+100+1+8+0+4+3+10+7+6 = 164; billed 20+5+8+4 = 37; unbilled 100+4+3+10+7+6 = 130
-    assert (t.vendor_quantity, t.billed_quantity, t.difference, t.unbilled_quantity) == (D(164), D(37), D(127), D(130))
-    assert (t.unbilled_value, t.unpriced_rows) == (D("405.00"), 1)  # 250 + 40 + 25 + 30 + 60; "mystery" unpriced
-    assert report.by_vendor["other"].unbilled_value == D("60.00")
+    # quantities per unit, never gigabytes added to seats:
+    # licenses: vendor 1+20+5+8+0+4+7+3+6 = 54, billed 20+5+8+4 = 37, unbilled 4+7+3+6 = 20; GB: 100+10
+    quantities = {unit: (q.vendor_quantity, q.billed_quantity, q.difference, q.unbilled_quantity)
+                  for unit, q in t.by_unit.items()}
+    assert quantities == {"license": (D(54), D(37), D(17), D(20)), "GB": (D(110), D(0), D(110), D(110))}
+    assert (t.unbilled_value, t.unpriced_rows) == ({"USD": D("405.00")}, 1)  # 250+40+25+30+60; "mystery" unpriced
+    assert report.by_vendor["other"].unbilled_value == {"USD": D("60.00")}
+    assert {r.sku: r.unit for r in report.rows if r.vendor == "fake"}["backup"] == "GB"
     gone = [r for r in report.rows if r.customer == "Gone Ltd"][0]
     assert (gone.map_status, gone.last_quantity, gone.organization) == ("detached", D(2), "Fabrikam")
 
@@ -133,7 +138,8 @@ def test_billed_quantities_follow_an_approval(data):
 def test_filters(data, filters, keys):
     report = usage_report(**filters)
     assert {(r.vendor, r.customer, r.sku) for r in report.rows} == keys
-    assert report.totals.unbilled_quantity == sum((_expected(EXPECTED[k])[4] for k in keys), D(0))
+    assert sum((q.unbilled_quantity for q in report.totals.by_unit.values()), D(0)) == sum(
+        (_expected(EXPECTED[k])[4] for k in keys), D(0))
 
 
 def test_organization_filter(data):
@@ -141,19 +147,23 @@ def test_organization_filter(data):
     assert {(r.customer, r.sku) for r in report.rows} == {
         ("Contoso HQ", "backup"), ("Contoso HQ", "flag"), ("Contoso HQ", "seats"), ("Contoso Lab", "seats"),
         ("Contoso (other vendor)", "seats")}
-    assert report.totals.unbilled_value == D("310.00")
+    assert report.totals.unbilled_value == {"USD": D("310.00")}
 
 
 def test_csv_export(data):
     rows = list(csv.reader(io.StringIO(usage_report_csv(usage_report()))))
-    header, body, total = rows[0], rows[1:-1], rows[-1]
+    header, body, totals = rows[0], [r for r in rows[1:] if r[0] != "TOTAL"], [r for r in rows[1:] if r[0] == "TOTAL"]
     assert header[:3] == ["vendor", "vendor_customer", "external_id"] and len(body) == len(EXPECTED)
     initech = [r for r in body if r[1] == "Initech"][0]
     assert [dict(zip(header, initech))[c] for c in ("vendor_quantity", "billed_quantity", "difference",
                                                      "monthly_unit_price", "unbilled_quantity",
                                                      "unbilled_monthly_value", "status")] == [
         "4", "0", "4", "10.00", "4", "40.00", "no_line"]
-    assert total[0] == "TOTAL" and total[header.index("unbilled_monthly_value")] == "405.00"
+    totals = [dict(zip(header, r)) for r in totals]
+    assert [(t["unit"], t["vendor_quantity"], t["billed_quantity"], t["unbilled_quantity"], t["currency"],
+             t["unbilled_monthly_value"]) for t in totals] == [
+        ("GB", "110", "0", "110", "", ""), ("license", "54", "37", "20", "", ""), ("", "", "", "", "USD", "405.00")]
+    assert dict(zip(header, initech))["unit"] == "license"
 
 
 def test_count_history_per_customer_and_sku(data, vendor):

@@ -178,7 +178,8 @@ def test_runs(runner, fake_integration, fake_vendor):
         (2, "fake", "manual", "failed", 0), (1, "fake", "schedule", "succeeded", 6)]
     assert rows[0]["message"] == "HTTP 401: key revoked"
     assert len(json.loads(hub(runner, "runs", "fake", "--limit", 1, "--json").output)) == 1
-    assert json.loads(hub(runner, "runs", "other", "--json").output) == []
+    unknown = hub(runner, "runs", "other", "--json")  # not silently empty: a usage error naming the vendors
+    assert unknown.exit_code == 2 and "choose from fake" in unknown.output
     table = hub(runner, "runs").output.splitlines()
     assert table[0].split() == ["RUN", "VENDOR", "TRIGGER", "STARTED_AT", "STATUS", "CUSTOMERS_SEEN",
                                 "COUNTS_CHANGED", "MESSAGE"]
@@ -217,8 +218,10 @@ def test_customers(runner, fake_integration, fake_vendor):
     table = hub(runner, "customers", "fake").output.splitlines()
     assert table[0].split() == ["EXTERNAL_ID", "NAME", "MAP_STATUS", "VENDOR_STATUS", "ORGANIZATION", "LICENSES"]
     assert table[1].split() == ["a1", "Alpha", "mapped", "active", "Alpha", "Org", "mail=2,", "seats=5"]
-    result = hub(runner, "customers", "nope")
-    assert result.exit_code == 6 and "nope is not configured" in result.output
+    result = hub(runner, "customers", "nope")  # a filter value that names nothing is a usage error
+    assert result.exit_code == 2 and "'nope' is not a configured vendor; choose from fake" in result.output
+    result = hub(runner, "runs", "acronsi")
+    assert result.exit_code == 2 and "'acronsi' is not a configured vendor; choose from fake" in result.output
 
 
 # -- hub scheduler --------------------------------------------------------------------------------

@@ -74,26 +74,58 @@ def test_changes_are_committed(customers, orgs):
     assert db.session.get(Organization, organization.id).name == "Initech"
 
 
-def test_unmapping_a_detached_customer_removes_its_row(customers, orgs, fake_vendor):
+def test_unmapping_a_detached_customer_archives_it_with_its_history(customers, orgs, fake_vendor):
     c1 = customers["c1"]
     mapping.map_customer(c1.id, orgs[0].id, ADMIN)
     detach(fake_vendor, "c1")
     assert c1.map_status.value == "detached" and c1.organization_id == orgs[0].id
-    assert mapping.unmap_customer(c1.id, ADMIN) is None
+    history_before = [(h.id, h.quantity) for h in history_of(c1.id)]
+    assert history_before
+    assert mapping.unmap_customer(c1.id, ADMIN) is None  # it left the mapping table
     db.session.expire_all()
-    assert db.session.get(VendorCustomer, c1.id) is None
-    for model in (LicenseCount, LicenseCountHistory):
-        assert db.session.execute(db.select(model).filter_by(vendor_customer_id=c1.id)).first() is None
+    kept = db.session.get(VendorCustomer, c1.id)
+    assert kept is not None and kept.archived_at is not None and kept.organization_id is None
+    assert db.session.execute(db.select(LicenseCount).filter_by(vendor_customer_id=c1.id)).first() is None
+    assert [(h.id, h.quantity) for h in history_of(c1.id)] == history_before  # the past stays
     assert db.session.execute(db.select(LicenseCount)).first() is not None  # the others' counts stay
-    (event,) = audits("mapping.remove_detached")
+    (event,) = audits("mapping.archive_detached")
     assert (event.entity_id, event.old_value, event.new_value) == (str(c1.id), str(orgs[0].id), None)
     assert event.details == {"customer": "Customer 1", "external_id": "c1", "organization": "Acme"}
+    # an archived customer can be neither mapped nor unmapped again, and says why
+    for call in (lambda: mapping.map_customer(c1.id, orgs[1].id, ADMIN), lambda: mapping.unmap_customer(c1.id, ADMIN)):
+        with pytest.raises(mapping.MappingError, match="archived") as info:
+            call()
+        assert info.value.field == "customer_id"
 
 
-def test_unmapping_a_detached_never_mapped_customer_removes_it_too(customers, fake_vendor):
+def test_an_archived_customer_listed_again_comes_back_not_mapped_with_its_history(customers, orgs, fake_vendor):
+    c1 = customers["c1"]
+    mapping.map_customer(c1.id, orgs[0].id, ADMIN)
+    detach(fake_vendor, "c1")
+    mapping.unmap_customer(c1.id, ADMIN)
+    old_history = [h.id for h in history_of(c1.id)]
+    fake_vendor.add("c1", "Customer 1", seats=4)
+    assert run_sync("fake").status == "succeeded"
+    db.session.expire_all()
+    back = db.session.get(VendorCustomer, c1.id)
+    assert (back.map_status.value, back.archived_at, back.organization_id) == ("not_mapped", None, None)
+    counts = db.session.execute(db.select(LicenseCount.quantity).filter_by(vendor_customer_id=c1.id)).scalars().all()
+    assert counts == [4]
+    history = history_of(c1.id)
+    assert [h.id for h in history][:len(old_history)] == old_history and history[-1].quantity == 4
+    reattach = [a for a in audits("customer.reattach") if a.entity_id == str(c1.id)]
+    assert reattach and reattach[-1].details == {"was_archived": True}
+
+
+def test_unmapping_a_detached_never_mapped_customer_archives_it_too(customers, fake_vendor):
     detach(fake_vendor, "c6")
     assert mapping.unmap_customer(customers["c6"].id, ADMIN) is None
-    assert db.session.get(VendorCustomer, customers["c6"].id) is None
+    assert db.session.get(VendorCustomer, customers["c6"].id).archived_at is not None
+
+
+def history_of(customer_id: int) -> list[LicenseCountHistory]:
+    return list(db.session.execute(db.select(LicenseCountHistory).filter_by(vendor_customer_id=customer_id)
+                                   .order_by(LicenseCountHistory.id)).scalars())
 
 
 def test_an_organization_has_many_vendor_customers_across_vendors(app, customers, orgs):

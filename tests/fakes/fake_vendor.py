@@ -35,6 +35,8 @@ class FakeVendor:
         self.customers: dict[str, tuple[str, str]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.failing_counts: dict[str, str] = {}
+        #: the unit of a SKU, when not "license" (e.g. {"backup": "GB"})
+        self.units: dict[str, str] = {}
         #: raise this from hub_list_customers / hub_fetch_license_counts / hub_test_connection
         self.list_error: BaseException | None = None
         self.count_error: BaseException | None = None
@@ -91,7 +93,8 @@ class FakeVendor:
 
     @hookimpl
     def hub_map_skus(self, config, skus):
-        return [SkuMapping(sku=s, name=f"Fake {s}", suggested_product_code=s.upper()) for s in skus]
+        return [SkuMapping(sku=s, name=f"Fake {s}", suggested_product_code=s.upper(), unit=self.units.get(s, "license"))
+                for s in skus]
 
 
 FAKE_CONFIG = {"base_url": "http://fake.example", "api_key": "sekrit-key-123"}

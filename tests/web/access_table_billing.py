@@ -41,6 +41,9 @@ BILLING_EXPECTED: dict[tuple[str, str], object] = {
     ("billing.invoice_csv", "GET"): ANYONE,
     ("billing.invoice_json", "GET"): ANYONE,
     ("billing.invoice_void", "POST"): BILLING,
+    ("billing.invoice_reissue", "POST"): BILLING,
+    ("billing.hold_policy_edit", "GET"): BILLING,
+    ("billing.hold_policy_edit", "POST"): BILLING,
     ("billing.invoice_issue", "POST"): BILLING,
     # approvals and reports
     ("billing.pending_list", "GET"): ANYONE,

@@ -65,7 +65,10 @@ def test_invoice_list_filters_and_detail(client, auth, billing_world):
     html = client.get("/billing/invoices").data.decode()
     assert "INV-000001" in html and "200.00 USD" in html and "Contoso" in html
     assert "INV-000001" not in client.get("/billing/invoices?status=void").data.decode()
-    assert client.get("/billing/invoices?status=bogus&page=x").status_code == 200
+    assert client.get("/billing/invoices?page=x").status_code == 200
+    bogus = client.get("/billing/invoices?status=bogus")  # a filter value that names nothing is refused by name
+    assert bogus.status_code == 400 and "Unknown status 'bogus': choose one of draft, issued, void." in text_of(
+        bogus.data.decode())
     detail = client.get(f"/billing/invoices/{billing_world['invoice_id']}").data.decode()
     text = text_of(detail)
     assert "Cloud seats" in text and "5 counted at fake" in text and "Total USD 200.00" in text
@@ -106,6 +109,22 @@ def test_void_needs_a_reason_and_changes_nothing_without_one(client, auth, billi
     assert audit_count("invoice.void") == 1
     again = client.post(f"/billing/invoices/{invoice_id}/void", data={"reason": "again"})
     assert again.status_code == 400 and "void already" in text_of(again.data.decode())
+
+
+def test_reissue_a_void_invoices_period(client, auth, billing_world):
+    auth.login("billing")
+    invoice_id = billing_world["invoice_id"]
+    assert 'id="reissue-form"' not in client.get(f"/billing/invoices/{invoice_id}").data.decode()
+    live = client.post(f"/billing/invoices/{invoice_id}/reissue", follow_redirects=True)
+    assert "void it before reissuing" in live.data.decode() and audit_count("invoice.issue") == 1
+    client.post(f"/billing/invoices/{invoice_id}/void", data={"reason": "Wrong seats"})
+    assert 'id="reissue-form"' in client.get(f"/billing/invoices/{invoice_id}").data.decode()
+    done = client.post(f"/billing/invoices/{invoice_id}/reissue")
+    assert done.status_code == 303
+    new_id = int(done.headers["Location"].rsplit("/", 1)[1])
+    new, old = fresh(Invoice, new_id), fresh(Invoice, invoice_id)
+    assert (new.status, new.number, new.period_start, new.total) == ("issued", 2, old.period_start, old.total)
+    assert "was billed again" in client.get(f"/billing/invoices/{new_id}").data.decode()
 
 
 def test_issue_a_draft(client, auth, billing_world):

@@ -100,3 +100,29 @@ def test_bulk_is_all_or_nothing(client, auth, two_held):
     assert fresh(QuantityChange, two_held["change_id"]).status == "pending"
     assert fresh(RecurringLine, two_held["line_id"]).quantity == Decimal(5)
     assert f'value="{two_held["change_id"]}" checked' in html  # the selection is kept for another try
+
+
+def test_hold_policy_page_edits_the_integration_wide_rules(client, auth, billing_world):
+    auth.login("viewer")
+    assert client.get("/billing/hold-policy/fake").status_code == 403
+    assert "/billing/hold-policy/fake" not in client.get("/billing/pending").data.decode()
+    auth.login("billing")
+    assert 'href="/billing/hold-policy/fake"' in client.get("/billing/pending").data.decode()
+    page = client.get("/billing/hold-policy/fake").data.decode()
+    assert 'id="hold-policy-form"' in page and 'name="hold_decrease_over_seats" value="1"' in page
+    events = audit_count()
+    refused = client.post("/billing/hold-policy/fake", data={"hold_decrease_over_seats": "lots",
+                                                             "hold_decrease_over_pct": "10"})
+    assert refused.status_code == 400 and "hold_decrease_over_seats must be a whole number" in text_of(
+        refused.data.decode())
+    assert audit_count() == events
+    done = client.post("/billing/hold-policy/fake", data={"hold_decrease_over_seats": "3",
+                                                          "hold_decrease_over_pct": "", "hold_detached": "on"})
+    assert done.status_code == 303
+    from hub.billing.hold_policy import get_hold_policy
+
+    db.session.expire_all()
+    view = get_hold_policy("fake")
+    assert (view.over_seats, view.over_pct, view.drop_to_zero, view.detached) == (3, None, False, True)
+    assert audit_count("billing.hold_policy") == 2  # seats and zero (the percent limit was blank already)
+    assert client.get("/billing/hold-policy/nope").status_code == 404

@@ -28,7 +28,8 @@ def test_list_per_organization(client, auth, billing_world):
     only = client.get(f"/billing/recurring?organization_id={northwind.id}").data.decode()
     assert "No recurring invoices for Northwind yet" in text_of(only)
     assert "Recurring services" in client.get(f"/billing/recurring?organization_id={contoso.id}").data.decode()
-    assert client.get("/billing/recurring?organization_id=junk").status_code == 200
+    junk = client.get("/billing/recurring?organization_id=junk")  # refused by name, not an empty list
+    assert junk.status_code == 400 and "Unknown organization_id" in text_of(junk.data.decode())
 
 
 def test_create_and_edit_a_recurring_invoice(client, auth, billing_world):

@@ -8,6 +8,8 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from hub.billing import usage_report
 from hub.extensions import db
 from hub.models import LicenseCountHistory
@@ -29,8 +31,11 @@ def test_report_rows_totals_and_unbilled_value(client, auth, billing_world):
     assert _rows(html) == [("c-1", "seats", "over_billed"), ("c-2", "seats", "not_mapped")]
     text = text_of(html)
     # Fabrikam (not mapped) has 2 seats at 10.00 a month: the money being lost
-    assert "Unbilled value per month 20.00 2 unbilled licenses" in text
-    assert "Vendor quantity 4" in text and "Billed quantity 5" in text
+    assert "Unbilled value per month 20.00 USD 2 license unbilled" in text
+    # totals per unit (the columns: vendor, billed, difference, unbilled)
+    assert re.search(r'<tr data-unit="license"><td>license</td><td class="num">4</td><td class="num">5</td>'
+                     r'<td class="num">-1</td><td class="num">2</td></tr>', html)
+    assert "license 2 0 2 10.00 USD 20.00" in text  # the row shows its unit and its price's currency
     assert 'class="figure figure-unbilled alert"' in html
     unbilled = html.split('data-customer="c-2"')[0].rsplit("<tr", 1)[1]
     assert 'class="unbilled"' in unbilled
@@ -47,8 +52,35 @@ def test_filters(client, auth, billing_world):
     assert _rows(client.get("/billing/reports/usage?map_status=mapped").data.decode()) == [
         ("c-1", "seats", "over_billed")]
     assert _rows(client.get("/billing/reports/usage?vendor=fake&status=billed").data.decode()) == []
-    junk = client.get("/billing/reports/usage?vendor=nope&organization_id=x&status=zzz&days=7&page=-3")
-    assert junk.status_code == 200 and len(_rows(junk.data.decode())) == 2  # unknown filters are ignored
+    odd = client.get("/billing/reports/usage?days=7&page=-3")  # paging and chart days fall back to defaults
+    assert odd.status_code == 200 and len(_rows(odd.data.decode())) == 2
+
+
+@pytest.mark.parametrize("query, words", [
+    ("vendor=acronsi", "Unknown vendor 'acronsi': choose one of fake."),
+    ("status=unmapped", "Unknown status 'unmapped': choose one of billed, under_billed, over_billed, no_line, "
+                        "not_mapped,"),
+    ("map_status=gone", "Unknown map_status 'gone': choose one of mapped, not_mapped, detached."),
+    ("organization_id=x", "Unknown organization_id 'x': no Organization with that id."),
+    ("organization_id=999999", "Unknown organization_id '999999'"),
+])
+@pytest.mark.parametrize("path", ["/billing/reports/usage", "/billing/reports/usage.csv"])
+def test_unknown_filter_values_are_refused_by_name(client, auth, billing_world, path, query, words):
+    auth.login("viewer")
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 400 and words in text_of(response.data.decode())
+
+
+@pytest.mark.parametrize("path", ["/billing/invoices?status=paid", "/billing/invoices?organization_id=999999",
+                                  "/billing/invoices?recurring_id=abc", "/billing/skus?vendor=999999",
+                                  "/billing/skus?status=whatever", "/billing/pending?vendor=999999",
+                                  "/billing/pending?organization_id=x", "/billing/recurring?organization_id=999999",
+                                  "/admin/sync-runs/?vendor=acronsi", "/admin/sync-runs/?status=done"])
+def test_every_billing_and_history_filter_refuses_unknown_values(client, auth, billing_world, path):
+    auth.login("viewer")
+    response = client.get(path)
+    name = path.split("?")[1].split("=")[0]
+    assert response.status_code == 400 and f"Unknown {name}" in text_of(response.data.decode())
 
 
 def test_csv_export_follows_the_filters(client, auth, billing_world):
@@ -57,8 +89,10 @@ def test_csv_export_follows_the_filters(client, auth, billing_world):
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="usage-report-')
     rows = list(csv.DictReader(io.StringIO(response.data.decode())))
-    assert [(r["vendor"], r["vendor_customer"], r["unbilled_quantity"], r["unbilled_monthly_value"])
-            for r in rows] == [("fake", "Fabrikam", "2", "20.00"), ("TOTAL", "", "2", "20.00")]
+    assert [(r["vendor"], r["vendor_customer"], r["unit"], r["unbilled_quantity"], r["currency"],
+             r["unbilled_monthly_value"]) for r in rows] == [
+        ("fake", "Fabrikam", "license", "2", "USD", "20.00"), ("TOTAL", "", "license", "2", "", ""),
+        ("TOTAL", "", "", "", "USD", "20.00")]
     page = client.get("/billing/reports/usage?status=not_mapped").data.decode()
     assert 'href="/billing/reports/usage.csv?status=not_mapped"' in page
 
@@ -112,4 +146,5 @@ def test_customer_history_page(client, auth, billing_world):
 
 def test_money_is_decimal_in_the_report_totals(app_ctx, billing_world):
     totals = usage_report.usage_report().totals
-    assert totals.unbilled_value == Decimal("20.00") and isinstance(totals.unbilled_value, Decimal)
+    assert totals.unbilled_value == {"USD": Decimal("20.00")}
+    assert isinstance(totals.unbilled_value["USD"], Decimal)

@@ -127,13 +127,16 @@ def test_map_then_unmap(client, auth, mapped_world):
     assert db.session.execute(db.select(AuditEvent).filter_by(action="mapping.unmap")).scalar_one()
 
 
-def test_unmapping_a_detached_customer_removes_it(client, auth, mapped_world):
+def test_unmapping_a_detached_customer_takes_it_off_the_table_and_archives_it(client, auth, mapped_world):
     northwind = mapped_world["customers"]["c-3"]
     auth.login("billing")
     response = client.post(f"/api/mapping/customers/{northwind.id}/unmap")
     assert response.json == {"row": None, "removed": True,
                              "counts": {"mapped": 1, "not_mapped": 4, "detached": 0}}
-    assert db.session.get(VendorCustomer, northwind.id) is None
+    listed = client.get("/api/mapping/customers?vendor=fake&per_page=100").json["rows"]
+    assert northwind.id not in {row["id"] for row in listed} and len(listed) == 5
+    db.session.expire_all()
+    assert db.session.get(VendorCustomer, northwind.id).archived_at is not None  # kept for history
 
 
 @pytest.mark.parametrize(("path", "body", "status", "field"), [
@@ -278,3 +281,13 @@ def test_the_table_api_uses_a_fixed_number_of_queries(app, client, auth, mapped_
     large, many = run(40)
     assert len(small["rows"]) == 5 and len(large["rows"]) == 40
     assert len(few) == len(many) == 2  # the rows with their total, then their licenses
+
+
+@pytest.mark.parametrize("query, name", [("vendor=acronsi", "vendor"), ("status=unmapped", "status")])
+def test_unknown_filter_values_are_refused_by_name(client, auth, mapped_world, query, name):
+    auth.login("viewer")
+    page = client.get(f"/admin/mapping/?{query}")
+    assert page.status_code == 400 and f"Unknown {name}" in page.data.decode()
+    if name == "status":
+        api = client.get(f"/api/mapping/customers?vendor=fake&{query}")
+        assert api.status_code == 400 and api.json["error"].startswith("Unknown status 'unmapped': choose one of")

@@ -10,11 +10,11 @@ from flask import flash, redirect, render_template, request, url_for
 
 from hub.billing import catalog
 from hub.extensions import db
-from hub.models import Product
+from hub.models import Product, VendorIntegration
 from hub.web.access import ANYONE, BILLING, roles
 from hub.web.billing_pages import bp
-from hub.web.billing_pages.forms import call, form_values, integration_choices, optional_int, product_choices
-from hub.web.helpers import actor, back
+from hub.web.billing_pages.forms import call, form_values, integration_choices, product_choices
+from hub.web.helpers import actor, back, filter_choice, filter_id
 
 PRODUCT_TEXT = ("code", "name", "description", "unit_price", "unit_cost")
 PRODUCT_FIELDS = PRODUCT_TEXT + ("taxable", "active")
@@ -71,10 +71,8 @@ def product_edit(product_id: int):
 @roles(read=ANYONE)
 def sku_mapping():
     integrations = integration_choices()
-    integration_id = optional_int("vendor")
-    status = request.args.get("status") or ""
-    if status not in dict(SKU_STATUSES):
-        status = ""
+    integration_id = filter_id("vendor", VendorIntegration, "vendor integration")
+    status = filter_choice("status", dict(SKU_STATUSES))
     rows = catalog.list_skus(integration_id, status or None)
     # what needs a person first: billable SKUs without a product, most licenses first
     rows.sort(key=lambda r: (r.status == "mapped", r.status == "not_billable", -r.licenses, r.vendor, r.sku))

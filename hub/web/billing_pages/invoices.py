@@ -1,8 +1,9 @@
 """Invoices: the preview of a recurring invoice's next one, "issue now" when it is due, issued invoices
-(list, detail, printable HTML, CSV and JSON), issuing a draft and voiding.
+(list, detail, printable HTML, CSV and JSON), issuing a draft, voiding and
+reissuing a void invoice's period.
 
-Issued invoices never change (the database refuses it); the pages only read them, and the two
-actions (issue a draft, void) are the services' own.
+Issued invoices never change (the database refuses it); the pages only read them, and the
+actions (issue a draft, void, reissue) are the services' own.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ import re
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from hub.billing import export, invoices, preview
-from hub.billing.invoicing import run_due_invoices
+from hub.billing.invoicing import reissue_invoice, run_due_invoices
 from hub.billing.numbering import label
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
 from hub.timeutil import utcnow
 from hub.web.access import ANYONE, BILLING, roles
 from hub.web.billing_pages import bp
-from hub.web.billing_pages.forms import call, optional_int
-from hub.web.helpers import actor
+from hub.web.billing_pages.forms import call
+from hub.web.helpers import actor, filter_choice, filter_id
 from hub.web.paging import int_arg
 
 PER_PAGE = 50
@@ -70,11 +71,9 @@ def recurring_issue_now(recurring_id: int):
 @bp.get("/invoices")
 @roles(read=ANYONE)
 def invoice_list():
-    organization_id = optional_int("organization_id")
-    recurring_id = optional_int("recurring_id")
-    status = request.args.get("status") or ""
-    if status not in {s.value for s in InvoiceStatus}:
-        status = ""
+    organization_id = filter_id("organization_id", Organization, "Organization")
+    recurring_id = filter_id("recurring_id", RecurringInvoice, "recurring invoice")
+    status = filter_choice("status", [s.value for s in InvoiceStatus])
     page = int_arg("page", 1, 1, 1_000_000)
     found = invoices.list_invoices(organization_id=organization_id, status=status or None,
                                    recurring_invoice_id=recurring_id, limit=PER_PAGE + 1,
@@ -144,6 +143,19 @@ def invoice_void(invoice_id: int):
         return invoice_detail(invoice_id, errors=done.errors, status=400)
     flash(f"Invoice {label(done.result.number)} is void.", "success")
     return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)
+
+
+@bp.post("/invoices/<int:invoice_id>/reissue")
+@roles(read=ANYONE, change=BILLING)
+def invoice_reissue(invoice_id: int):
+    """Bill a void invoice's period again (the service refuses while the period has a live invoice)."""
+    invoice = _invoice(invoice_id)
+    done = call(reissue_invoice, invoice.id, actor())
+    if not done.ok:
+        flash(next(iter(done.errors.values())), "error")
+        return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)
+    flash(f"The period of invoice {label(invoice.number)} was billed again.", "success")
+    return redirect(url_for(".invoice_detail", invoice_id=done.result), 303)
 
 
 @bp.post("/invoices/<int:invoice_id>/issue")

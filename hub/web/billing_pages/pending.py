@@ -13,11 +13,11 @@ from flask import flash, redirect, render_template, request, url_for
 from hub.billing import pending
 from hub.billing.policy import HoldReason
 from hub.extensions import db
-from hub.models import LicenseCountHistory
+from hub.models import LicenseCountHistory, Organization, VendorIntegration
 from hub.web.access import ANYONE, BILLING, roles
 from hub.web.billing_pages import bp
-from hub.web.billing_pages.forms import call, integration_choices, optional_int
-from hub.web.helpers import actor
+from hub.web.billing_pages.forms import call, integration_choices
+from hub.web.helpers import actor, filter_id
 
 REASONS = {r.value: r.label for r in HoldReason}
 ACTIONS = {"approve": True, "reject": False}
@@ -33,9 +33,9 @@ def _history_for(views) -> dict[int, LicenseCountHistory]:
 
 
 def _render(errors=None, selected=(), note="", status=200):
-    integration_id = optional_int("vendor")
+    integration_id = filter_id("vendor", VendorIntegration, "vendor integration")
     views = pending.list_pending_changes(integration_id=integration_id,
-                                         organization_id=optional_int("organization_id"))
+                                         organization_id=filter_id("organization_id", Organization, "Organization"))
     return render_template("billing_web/pending.html", views=views, history=_history_for(views), reasons=REASONS,
                            integrations=integration_choices(), integration_id=integration_id,
                            errors=errors or {}, selected={str(s) for s in selected}, note=note), status

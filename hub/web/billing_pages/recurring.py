@@ -19,11 +19,10 @@ from hub.web.billing_pages.forms import (
     call,
     form_values,
     integration_choices,
-    optional_int,
     organization_choices,
     product_choices,
 )
-from hub.web.helpers import actor
+from hub.web.helpers import actor, filter_id
 
 RECURRING_TEXT = ("name", "frequency", "period_mode", "next_run_date", "currency", "memo", "due_days")
 RECURRING_FIELDS = RECURRING_TEXT + ("organization_id", "auto_issue", "active")
@@ -39,7 +38,7 @@ PERIOD_MODES = [(PeriodMode.IN_ADVANCE.value, "In advance (bills the period that
 @bp.get("/recurring")
 @roles(read=ANYONE)
 def recurring_list():
-    organization_id = optional_int("organization_id")
+    organization_id = filter_id("organization_id", Organization, "Organization")
     organization = db.session.get(Organization, organization_id) if organization_id else None
     items = recurring.list_recurring_invoices(organization.id if organization else None)
     organizations = organization_choices()

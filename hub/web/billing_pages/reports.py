@@ -7,7 +7,7 @@ Figures come from ``hub.billing.usage_report``; rows are paged here only for dis
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, render_template
 
 from hub.billing import usage_report as service
 from hub.extensions import db
@@ -16,25 +16,24 @@ from hub.timeutil import utcnow
 from hub.web.access import ANYONE, roles
 from hub.web.billing_pages import bp
 from hub.web.billing_pages.forms import integration_choices, optional_int, organization_choices
+from hub.web.helpers import filter_choice, filter_id
 from hub.web.billing_pages.usage_chart import build_chart, customer_series, report_series
 from hub.web.paging import Page, int_arg, page_args
 
 STATUS_LABELS = {"billed": "Billed", "under_billed": "Under-billed", "over_billed": "Over-billed",
                  "no_line": "No invoice line", "not_mapped": "Customer not mapped", "sku_unmapped": "SKU not mapped",
-                 "detached": "Detached", "do_not_bill": "Do not bill", "not_billable": "Not billable"}
+                 "detached": "Detached", "do_not_bill": "Do not bill", "not_billable": "Not billable",
+                 "no_count": "Billed, no vendor count", "still_billed": "Unmapped, still billed"}
 MAP_STATUSES = (("mapped", "Mapped"), ("not_mapped", "Not mapped"), ("detached", "Detached"))
 CHART_DAYS = (30, 90, 365)
 
 
 def _filters() -> dict:
-    vendors = {i.slug for i in integration_choices()}
-    vendor = request.args.get("vendor") or ""
-    status = request.args.get("status") or ""
-    map_status = request.args.get("map_status") or ""
-    return {"vendor": vendor if vendor in vendors else "",
-            "organization_id": optional_int("organization_id"),
-            "status": status if status in STATUS_LABELS else "",
-            "map_status": map_status if map_status in dict(MAP_STATUSES) else ""}
+    """The report's filters; an unknown value is a 400 naming the filter and its valid values."""
+    return {"vendor": filter_choice("vendor", [i.slug for i in integration_choices()]),
+            "organization_id": filter_id("organization_id", Organization, "Organization"),
+            "status": filter_choice("status", service.STATUS_VALUES),
+            "map_status": filter_choice("map_status", service.MAP_STATUS_VALUES)}
 
 
 def _report(filters: dict):
@@ -58,7 +57,8 @@ def usage_report():
                            rows=report.rows[page.offset:page.offset + per_page], chart=chart, days=days,
                            chart_days=CHART_DAYS, integrations=integration_choices(),
                            organizations=organization_choices(), status_labels=STATUS_LABELS,
-                           map_statuses=MAP_STATUSES, unbilled_statuses=service.UNBILLED_STATUSES)
+                           map_statuses=MAP_STATUSES, unbilled_statuses=service.UNBILLED_STATUSES,
+                           line_states=service.LINE_STATES)
 
 
 @bp.get("/reports/usage.csv")

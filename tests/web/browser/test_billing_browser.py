@@ -170,7 +170,7 @@ def test_usage_report_filters_and_csv(page, billing_ids, tmp_path):
     page.wait_for_url("**/billing/reports/usage")
     rows = page.locator("#usage tbody tr[data-status]")
     expect(rows).to_have_count(2)
-    expect(page.locator("#total-unbilled .figure-value")).to_have_text("20.00")
+    expect(page.locator("#total-unbilled .figure-value")).to_have_text("20.00 USD")
     expect(page.locator("#usage tr.unbilled")).to_have_count(1)
     expect(page.locator("svg.chart-svg polyline.series")).to_have_count(1)
     screenshot(page, "billing-usage-report")
@@ -180,7 +180,7 @@ def test_usage_report_filters_and_csv(page, billing_ids, tmp_path):
     page.wait_for_url("**status=not_mapped**")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Fabrikam")
-    expect(page.locator("#total-vendor")).to_have_text("2")
+    expect(page.locator('#unit-totals tr[data-unit="license"] td').nth(1)).to_have_text("2")
 
     with page.expect_download() as download_info:
         page.click("#csv-link")
@@ -190,8 +190,9 @@ def test_usage_report_filters_and_csv(page, billing_ids, tmp_path):
     download.save_as(str(target))
     lines = target.read_text().splitlines()
     assert lines[0].startswith("vendor,vendor_customer,external_id")
-    assert [ln.split(",")[1] for ln in lines[1:]] == ["Fabrikam", ""]
-    assert lines[-1].startswith("TOTAL,") and lines[-1].endswith(",2,20.00,")
+    assert [ln.split(",")[1] for ln in lines[1:]] == ["Fabrikam", "", ""]
+    assert lines[-2].startswith("TOTAL,") and ",license,2,0,2,," in lines[-2]  # quantities per unit
+    assert lines[-1].startswith("TOTAL,") and lines[-1].endswith(",USD,,20.00,,")  # money per currency
 
 
 def test_every_billing_page_opens_without_script_errors_or_csp_violations(page, billing_ids):
