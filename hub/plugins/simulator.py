@@ -21,6 +21,10 @@ class Faults:
     #: break the customer listing after its first page (or first level) in the vendor's way
     #: (a page that never comes: 500 on the next-page request, or a truncated body)
     cut_listing: bool = False
+    #: leave one customer out of the listing while the answer's own totals (a ``total``, a page
+    #: count) still count it. Only a simulator whose API reports such totals can honour it; it says
+    #: so with ``reports_listing_totals = True`` on its app (the kit skips the check otherwise)
+    short_listing: bool = False
     #: answer the customer listing with a body that is not valid JSON
     malformed: bool = False
     #: seconds of latency added to every request (benchmarks)

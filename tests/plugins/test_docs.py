@@ -121,6 +121,8 @@ def test_first_plugin_passes_the_conformance_kit(tmp_path, monkeypatch):
                     check(harness)
                 except AssertionError as err:
                     failures[name] = str(err)
+                except pytest.skip.Exception:
+                    pass  # a check that does not apply says so (the guide's API reports no totals)
             result = harness.app.test_cli_runner().invoke(args=["plugins"])
     finally:
         for name in [m for m in sys.modules if m == "hub_acme" or m.startswith("hub_acme.")]:

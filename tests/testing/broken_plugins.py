@@ -59,6 +59,19 @@ class FirstPageOnly(AcmeVendor):
             yield self.customer(item)
 
 
+class IgnoresTheTotal(AcmeVendor):
+    """Reads every page but never compares what it listed with the total the vendor reports."""
+
+    @hookimpl
+    def hub_list_customers(self, config, session):
+        page = 1
+        while page:
+            body = self.get(config, session, "/api/customers", page=page)
+            for item in body["items"]:
+                yield self.customer(item)
+            page = body.get("next_page")
+
+
 class SwallowsPageError(AcmeVendor):
     """Returns what it has when a later page fails."""
 
@@ -370,6 +383,8 @@ BROKEN = [
     (SimulatorMisnamesItsCount, "customers_paginate_all_pages", "listed_customer_count() method"),
     (FirstPageOnly, "listing_cut_short_is_an_error", "without raising"),
     (SwallowsPageError, "listing_cut_short_is_an_error", "without raising"),
+    (FirstPageOnly, "listing_cut_short_is_an_error", "of the 60 customers the simulator holds"),
+    (IgnoresTheTotal, "listing_short_of_its_total_is_an_error", "returned 59 of the 60 customers"),
     (AuthAsDataError, "auth_error_maps_to_VendorAuthError", "raised VendorDataError"),
     (CountFailurePerCustomer, "auth_error_maps_to_VendorAuthError", "don't yield a CountFailure per customer"),
     (CountFailurePerCustomer, "transient_maps_to_VendorUnavailableError", "hub_fetch_license_counts returned"),
