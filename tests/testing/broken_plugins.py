@@ -23,6 +23,8 @@ from hub.plugins import (
     VendorInfo,
     VendorUnavailableError,
     hookimpl,
+    json_or_data_error,
+    raise_for_vendor_status,
 )
 from tests.testing.dummy_vendor import AcmeConfig, AcmeSimulator, AcmeVendor
 
@@ -70,6 +72,28 @@ class IgnoresTheTotal(AcmeVendor):
             for item in body["items"]:
                 yield self.customer(item)
             page = body.get("next_page")
+
+
+class BypassesTheSession(AcmeVendor):
+    """Sends its requests with ``requests.get`` instead of the session it is given."""
+
+    def get(self, config, session, path, **params):
+        import requests
+
+        response = requests.get(config["base_url"].rstrip("/") + path, params=params,
+                                headers={"X-Api-Key": config["api_key"]})
+        raise_for_vendor_status(response, session)
+        return json_or_data_error(response, session)
+
+
+class KeyInAuthMessage(AcmeVendor):
+    """Reports refused credentials as bad data, naming the key in clear."""
+
+    def get(self, config, session, path, **params):
+        try:
+            return super().get(config, session, path, **params)
+        except VendorAuthError:
+            raise VendorDataError(f"Acme did not take key {config['api_key']}") from None
 
 
 class SwallowsPageError(AcmeVendor):
@@ -385,10 +409,13 @@ BROKEN = [
     (SwallowsPageError, "listing_cut_short_is_an_error", "without raising"),
     (FirstPageOnly, "listing_cut_short_is_an_error", "of the 60 customers the simulator holds"),
     (IgnoresTheTotal, "listing_short_of_its_total_is_an_error", "returned 59 of the 60 customers"),
+    (BypassesTheSession, "requests_go_through_the_session", "request(s), only 0 of them through the session"),
+    (BypassesTheSession, "transient_maps_to_VendorUnavailableError", "send every request through the session"),
+    (KeyInAuthMessage, "auth_error_maps_to_VendorAuthError", "raised VendorDataError: Acme did not take key ***"),
     (AuthAsDataError, "auth_error_maps_to_VendorAuthError", "raised VendorDataError"),
     (CountFailurePerCustomer, "auth_error_maps_to_VendorAuthError", "don't yield a CountFailure per customer"),
     (CountFailurePerCustomer, "transient_maps_to_VendorUnavailableError", "hub_fetch_license_counts returned"),
-    (CountFailurePerCustomer, "failed_sync_changes_nothing", "expected failed"),
+    (CountFailurePerCustomer, "failed_sync_changes_nothing", "the run ended succeeded; expected failed"),
     (DropsRetryAfter, "transient_maps_to_VendorUnavailableError", "retry_after=None, expected 7"),
     (TimeoutAsDataError, "transient_maps_to_VendorUnavailableError", "timeout: hub_list_customers raised"),
     (RawJson, "malformed_maps_to_VendorDataError", "raised JSONDecodeError"),

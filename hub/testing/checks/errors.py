@@ -70,7 +70,11 @@ def transient_maps_to_VendorUnavailableError(h: PluginHarness) -> None:
     # a vendor that answers too slowly: the session's timeout fires (shortened here to keep tests fast)
     with h.faults(latency=0.3):
         slow = call(h, "hub_list_customers", config, timeout=0.05, max_retries=1)
-    if not isinstance(slow.error, VendorUnavailableError):
+    if slow.error is None:
+        problems.append("timeout: hub_list_customers returned although every answer took 0.3 s and the session's "
+                        "timeout was 0.05 s: send every request through the session the hub gives you (it "
+                        "applies the timeout), and don't pass a longer timeout= of your own")
+    elif not isinstance(slow.error, VendorUnavailableError):
         problems.append(f"timeout: hub_list_customers {slow.describe()}; expected VendorUnavailableError "
                         "(let the session's timeout error through, don't catch it)")
     _report("transient failures do not map to VendorUnavailableError", problems)
