@@ -191,6 +191,22 @@ class VendorSession(requests.Session):
         self._sleep = sleep
         self.request_count = 0
         self._count_lock = threading.Lock()
+        self._run_context: dict[str, object] = {}
+        self._run_context_lock = threading.Lock()
+
+    def run_context(self, key: str, factory: Callable[[], T]) -> T:
+        """A value that lives as long as this run: ``factory()`` on the first call with ``key``, the
+        same object after that, from any thread.
+
+        The hub makes one session per sync run and passes it to ``hub_test_connection``,
+        ``hub_list_customers`` and ``hub_fetch_license_counts`` in turn, so counts can reuse what the
+        listing read (``session.run_context("orgs", dict)``) and never see an earlier run's data. A
+        count called with a session that listed nothing finds the factory's empty value: fetch then.
+        """
+        with self._run_context_lock:
+            if key not in self._run_context:
+                self._run_context[key] = factory()
+            return self._run_context[key]  # type: ignore[return-value]
 
     def request(self, method, url, *args, rate_key: str | None = None, **kwargs):  # type: ignore[override]
         """As ``requests.Session.request``; ``rate_key`` also applies that named rate limit."""

@@ -330,3 +330,26 @@ def test_map_concurrent_abandoned_early_does_not_run_the_rest():
 def test_wide_fan_out_gets_a_connection_per_worker():
     with VendorSession(max_concurrency=16) as s:
         assert s.get_adapter("https://api.vendor.example")._pool_maxsize == 16
+
+
+# -- per-run context ------------------------------------------------------------------------------
+
+
+def test_run_context_is_one_value_per_key_for_the_life_of_the_session():
+    made = []
+
+    def factory():
+        made.append(1)
+        return {}
+
+    with VendorSession() as run, VendorSession() as next_run:
+        seen = []
+        threads = [threading.Thread(target=lambda: seen.append(run.run_context("orgs", factory))) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(made) == 1 and all(value is seen[0] for value in seen)  # one value, from every thread
+        seen[0]["eid-1"] = "what the listing read"
+        assert run.run_context("orgs", dict) == {"eid-1": "what the listing read"}
+        assert next_run.run_context("orgs", dict) == {}  # a new run starts empty
