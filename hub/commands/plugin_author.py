@@ -1,4 +1,4 @@
-"""Commands for plugin authors: ``hub plugin new NAME`` and ``hub simulator SLUG``."""
+"""Commands for plugin authors: ``hub plugin new NAME``, ``hub simulator SLUG``, ``hub benchmark SLUG``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    register_benchmark(app)
+
     @app.cli.group("plugin")
     def plugin_group() -> None:
         """Tools for writing a vendor plugin."""
@@ -64,3 +66,28 @@ def start_simulator(slug: str, port: int = 0, customers: int = 30):
     except OSError as err:
         raise click.ClickException(f"--port: cannot listen on 127.0.0.1:{port}: {err.strerror or err}") from None
     return served, demo.config_for(served.base_url)
+
+
+def register_benchmark(app: Flask) -> None:
+    @app.cli.command("benchmark")
+    @click.argument("slug")
+    @click.option("--customers", type=click.IntRange(1, 100_000), default=500, show_default=True)
+    @click.option("--latency", type=click.FloatRange(0, 5), default=0.02, show_default=True,
+                  help="Seconds the simulator adds to every request.")
+    def benchmark_command(slug: str, customers: int, latency: float) -> None:
+        """Time SLUG's sync hooks against its simulator; print the ratio to its documented limits' floor."""
+        from flask import current_app
+
+        from hub.plugin_host.benchmark import report, run_benchmark
+
+        registry = current_app.extensions["hub.plugins"]
+        if slug not in registry.vendors:
+            raise click.ClickException(f"SLUG: no loaded plugin {slug!r} (see hub plugins)")
+        try:
+            result = run_benchmark(registry.handle(slug), customers, latency)
+        except ValueError as err:
+            raise click.ClickException(str(err)) from None
+        for line in report(result, latency):
+            click.echo(line)
+        if result.error:
+            raise SystemExit(1)

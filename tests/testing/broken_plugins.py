@@ -6,6 +6,7 @@ changes only what its docstring says; everything else is the correct ``AcmeVendo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from decimal import Decimal
@@ -15,6 +16,7 @@ from marshmallow import Schema, fields
 from hub.plugins import (
     CountFailure,
     DemoSimulator,
+    DocumentedLimits,
     LicenseCount,
     SkuMapping,
     VendorAuthError,
@@ -318,6 +320,15 @@ class MissingCounts:
     hub_demo_simulator = _inner.hub_demo_simulator
 
 
+class PacesOverTheDocumentedLimit(AcmeVendor):
+    """Keeps to 50 requests/s where the vendor documents 20."""
+
+    @hookimpl
+    def hub_vendor_info(self):
+        return dataclasses.replace(super().hub_vendor_info(), requests_per_second=50,
+                                   documented_limits=DocumentedLimits(requests_per_second=20, source="Acme docs"))
+
+
 class InfoRaises(AcmeVendor):
     """Crashes while describing itself."""
 
@@ -439,6 +450,7 @@ BROKEN = [
     (DefaultArgument, "no_unknown_hooks", "gives skus a default value"),
     (ForgotDecorator, "no_unknown_hooks", "hub_map_skus is defined but not marked @hookimpl"),
     (MissingCounts, "required_hooks_implemented", "not implemented: hub_fetch_license_counts"),
+    (PacesOverTheDocumentedLimit, "vendor_info_valid", "requests_per_second is 50 but the vendor documents 20"),
     (InfoRaises, "vendor_info_valid", "hub_vendor_info raised RuntimeError: config file missing"),
     (InfoRaises, "entry_point_loads", "hub_vendor_info failed"),
     (TimestampInExtra, "second_sync_changes_nothing", "table vendor_customers"),

@@ -9,10 +9,11 @@ place 11 requests inside one second and still count it as compliant.
 
 from __future__ import annotations
 
-import bisect
 import threading
 from collections import deque
 from typing import Callable
+
+from hub.plugins.simulator import most_in_window
 
 #: requests allowed in any one-second window, per bucket; "key" holds every call of one API key
 LIMITS = {"key": 10, "licensing": 5}
@@ -62,8 +63,3 @@ class RateLimits:
                 self._admitted[(key, name)].append(now)
             return None
 
-
-def most_in_window(times: list[float], window: float = WINDOW) -> int:
-    """The most of ``times`` inside any half-open window ``[t, t + window)``."""
-    times = sorted(times)
-    return max((bisect.bisect_left(times, t + window) - i for i, t in enumerate(times)), default=0)
