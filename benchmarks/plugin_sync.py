@@ -13,9 +13,10 @@ The floor is the least time the vendor's *documented* rate limit allows for the 
 made (requests / allowed requests per second, per budget, the largest). A vendor that documents no
 limit gets the latency floor of its requests made one after another (requests x latency) instead,
 and says so. Target: wall time within 1.5x of the floor. Whether a request went over a limit is
-asked of the simulator (``app.limits.over_limit``: Bitdefender's counts the calls over GravityZone's
-token buckets); the most requests seen in any one second (per documented budget too), the smallest
-gap between two arrivals and the requests per endpoint are printed too, for information.
+counted here, on the arrival times recorded at the server: every sliding one-second window, per
+documented budget (not a token bucket, which lets 11 requests into one second). The most requests
+seen in any one second (per documented budget too), the smallest gap between two arrivals and the
+requests per endpoint are printed too, for information.
 
 ``--sim NAME=VALUE`` sets an attribute of the simulator app before syncing (dotted; the value is read
 as JSON, else kept as text): e.g. ``state.page_size=5000`` serves Acronis' default listing page
@@ -26,17 +27,17 @@ instead of the simulator's 50, ``limits.enforce=true`` has Bitdefender's refuse 
 from __future__ import annotations
 
 import argparse
-import bisect
 import json
 import re
 import shutil
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+
+from hub.plugins.simulator import arrivals_over, most_in_window
 
 #: the limits the vendors document (shared/vendor-apis.md), not what a plugin chooses to keep to:
 #: per-key requests/second, and named budgets matched on the request path
@@ -50,20 +51,6 @@ DOCUMENTED_LIMITS: dict[str, dict] = {
     "proofpoint": None,
 }
 TARGET = 1.5
-
-
-class Recorder:
-    """WSGI middleware noting when each request arrived and on which path."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.arrivals: list[tuple[float, str]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, environ, start_response):
-        with self._lock:
-            self.arrivals.append((time.perf_counter(), environ.get("PATH_INFO", "")))
-        return self.app(environ, start_response)
 
 
 @dataclass
@@ -80,11 +67,6 @@ class Result:
     smallest_gap: float | None = None
     endpoints: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def most_in_one_second(times: list[float]) -> int:
-    times = sorted(times)
-    return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
 
 
 def endpoint(path: str) -> str:
@@ -127,13 +109,15 @@ def floor_for(vendor: str, arrivals: list[tuple[float, str]], latency: float) ->
     return floor, f"documented limit ({documented['source']}): {why}"
 
 
-def over_the_limit(vendor: str, app, before: int) -> str:
-    limits = getattr(app, "limits", None)
-    if limits is not None and hasattr(limits, "over_limit"):
-        return f"{limits.over_limit - before} request(s) over the vendor's limits (counted by the simulator)"
-    if not DOCUMENTED_LIMITS.get(vendor):
+def over_the_limit(vendor: str, arrivals: list[tuple[float, str]]) -> str:
+    """Counted here, on the arrival times the recorder saw, against every documented budget."""
+    documented = DOCUMENTED_LIMITS.get(vendor)
+    if not documented:
         return "no documented limit to exceed"
-    return "the simulator does not count requests over the limits"
+    over = arrivals_over([t for t, _ in arrivals], documented["per_key"])
+    for rate, pattern in documented.get("named", {}).values():
+        over += arrivals_over([t for t, path in arrivals if re.search(pattern, path)], rate)
+    return f"{over} arrival(s) over the documented limits in a sliding 1 s window"
 
 
 def bench(vendor: str, customers: int, latency: float, database_url: str | None, second_sync: bool,
@@ -143,6 +127,7 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
     from hub.extensions import db
     from hub.sync import run_sync
     from hub.testing.hubapp import TestDatabase, create_tables, dispose, make_hub_app
+    from hub.plugin_host.benchmark import ArrivalRecorder
     from hub.testing.server import serve
 
     workdir = Path(tempfile.mkdtemp(prefix=f"hub-bench-{vendor}-"))
@@ -159,7 +144,7 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
     sim = demo.make_app(customers)
     sim.faults.latency = latency
     set_attributes(sim, list(sim_settings))
-    recorder = Recorder(sim)
+    recorder = ArrivalRecorder(sim)
     served = serve(recorder, name=f"{vendor}-bench")
     database.ensure()
     create_tables(app)
@@ -176,7 +161,6 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
                                                             if sim_settings else ""))
         for label in ["first sync"] + (["second sync (nothing changed)"] if second_sync else []):
             start = len(recorder.arrivals)
-            over_before = getattr(getattr(sim, "limits", None), "over_limit", 0)
             began = time.perf_counter()
             with app.app_context():
                 run = run_sync(vendor, trigger="benchmark")
@@ -188,11 +172,11 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
             times = [t for t, _ in arrivals]
             floor, kind = floor_for(vendor, arrivals, latency)
             result = Result(vendor, status, wall, len(arrivals), (times[-1] - times[0]) if times else 0.0,
-                            floor, kind, over_the_limit(vendor, sim, over_before), most_in_one_second(times),
+                            floor, kind, over_the_limit(vendor, arrivals), most_in_window(times),
                             smallest_gap(times), dict(sorted(Counter(endpoint(p) for _, p in arrivals).items())))
             for name, (_, pattern) in (DOCUMENTED_LIMITS.get(vendor) or {}).get("named", {}).items():
                 named = [t for t, path in arrivals if re.search(pattern, path)]
-                result.notes.append(f"most {name} requests in any 1 s: {most_in_one_second(named)}")
+                result.notes.append(f"most {name} requests in any 1 s: {most_in_window(named)}")
             if not DOCUMENTED_LIMITS.get(vendor) and handle.info.requests_per_second and arrivals:
                 own = (len(arrivals) - 1) / handle.info.requests_per_second
                 result.notes.append(f"the plugin keeps to {handle.info.requests_per_second:g} requests/s of its own "

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import backup, billing, imports, integrations, serve, sync, users
+    from . import backup, billing, imports, integrations, plugin_author, serve, sync, users
 
-    for module in (serve, integrations, imports, sync, users, billing, backup):
+    for module in (serve, integrations, imports, sync, users, billing, backup, plugin_author):
         module.register(app)

@@ -46,7 +46,8 @@ class VendorHandle:
     def secret_values(self, config: dict) -> list[str]:
         return [str(config[name]) for name in self.info.secret_fields if config.get(name)]
 
-    def make_session(self, config: dict, **overrides: Any) -> VendorSession:
+    def make_session(self, config: dict, session_class: type[VendorSession] = VendorSession,
+                     **overrides: Any) -> VendorSession:
         options = dict(
             user_agent=f"msp-billing-hub/{__version__} {self.slug}/{self.info.version}",
             requests_per_second=self.info.requests_per_second,
@@ -55,7 +56,7 @@ class VendorHandle:
             secrets=self.secret_values(config),
         )
         options.update(overrides)
-        return VendorSession(**options)
+        return session_class(**options)
 
     # -- hooks -----------------------------------------------------------------------------------
 

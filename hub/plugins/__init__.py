@@ -17,6 +17,7 @@ from .errors import (
     VendorDataError,
     VendorError,
     VendorUnavailableError,
+    check_listing_total,
 )
 from .http import VendorSession, json_or_data_error, parse_retry_after, raise_for_vendor_status
 from .types import (
@@ -24,6 +25,7 @@ from .types import (
     CountFailure,
     CustomerStatus,
     DemoSimulator,
+    DocumentedLimits,
     LicenseCount,
     SkuMapping,
     VendorCustomer,
@@ -41,6 +43,7 @@ __all__ = [
     "CountFailure",
     "CustomerStatus",
     "DemoSimulator",
+    "DocumentedLimits",
     "LicenseCount",
     "SkuMapping",
     "VendorCustomer",
@@ -55,4 +58,5 @@ __all__ = [
     "raise_for_vendor_status",
     "json_or_data_error",
     "parse_retry_after",
+    "check_listing_total",
 ]

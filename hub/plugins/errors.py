@@ -60,5 +60,21 @@ class VendorDataError(VendorError):
     kind = "bad_data"
 
 
+def check_listing_total(listed: int, total: object, where: str) -> None:
+    """Cross-check a listing against the count the vendor reported for it (a ``total``, a page count
+    times the page size): raise VendorDataError when they differ, so a listing cut short at the
+    vendor is never taken for a whole one and its missing customers are never detached.
+
+    ``total`` None means the vendor did not say, and nothing is checked. ``where`` names the call.
+    """
+    if total is None:
+        return
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        raise VendorDataError(f"{where} reported a total of {total!r}, which is not a count")
+    if listed != total:
+        raise VendorDataError(f"{where} listed {listed} customer(s) but reported a total of {total}: the listing "
+                              "is incomplete (or changed while it was read); nothing applied")
+
+
 class PluginLoadError(Exception):
     """An entry point could not be loaded or registered. Recorded per plugin, shown in the App Center."""

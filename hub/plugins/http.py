@@ -8,7 +8,6 @@ of logs and error messages.
 
 from __future__ import annotations
 
-import bisect
 import collections
 import contextlib
 import datetime
@@ -38,6 +37,8 @@ def is_unavailable_status(status: int) -> bool:
 #: the connection failed, timed out, or broke off in the middle of a body: worth retrying
 TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 INVALID_URL = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
+#: seconds added to each one-second rate window: covers the spread between our send and the vendor's arrival
+PACING_MARGIN = 0.1
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -69,65 +70,67 @@ def _seconds_until(http_date: str, now: float | None) -> float | None:
 
 
 class RateLimiter:
-    """Spaces calls at least ``1/rate`` seconds apart across all threads of one session.
+    """Keeps at most ``rate`` sends in any window of one second plus ``margin``, across all threads.
 
-    It keeps the send times it handed out (the recent and future ones), so a call may take a free
-    slot between two already reserved ones: a call held back by a stricter named limit does not
-    make calls that only need this limit wait behind it.
+    It counts *actual* send times (taken when a caller is let through, after any wait), not times
+    booked in advance, so a thread that wakes late cannot land next to one that woke on time. The
+    margin widens the window the client keeps to, so that the spread between a send here and its
+    arrival at the vendor (thread scheduling on a loaded machine, the network) cannot squeeze one
+    request too many into a one-second window *at the vendor*. Consecutive sends are also kept half a
+    nominal interval apart, so a backlog drains as a steady stream rather than a burst.
     """
 
     def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
+                 sleep: Callable[[float], None] = time.sleep, margin: float = 0.0) -> None:
+        #: sends allowed per window; a rate under 1/s allows one send per 1/rate seconds
+        self.limit = max(1, math.floor(rate)) if rate else 0
+        self.window = (self.limit / rate + margin) if rate else 0.0
+        self.gap = self.window / self.limit / 2 if rate else 0.0
         self._clock, self._sleep = clock, sleep
-        self._slots: list[float] = []  # reserved send times, sorted
+        self._sent: collections.deque[float] = collections.deque()  # actual send times in the window
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
         acquire_together(self)
 
-    def _free_from(self, t: float) -> float:
-        """The earliest time >= t at least one interval away from every reserved slot."""
-        while True:
-            i = bisect.bisect_right(self._slots, t - self.interval + _EPSILON)
-            if i == len(self._slots) or self._slots[i] >= t + self.interval - _EPSILON:
-                return t
-            t = self._slots[i] + self.interval
-
-    def _reserve(self, t: float, now: float) -> None:
-        del self._slots[:bisect.bisect_left(self._slots, now - self.interval)]
-        bisect.insort(self._slots, t)
-
-
-_EPSILON = 1e-9
+    def _earliest(self, now: float) -> float:
+        """The earliest time from ``now`` this limiter lets the next send go."""
+        sent = self._sent
+        while sent and sent[0] <= now - self.window:
+            sent.popleft()
+        earliest = now
+        if sent:
+            earliest = max(earliest, sent[-1] + self.gap)
+        if len(sent) >= self.limit:
+            earliest = max(earliest, sent[-self.limit] + self.window)
+        return earliest
 
 
 def acquire_together(*limiters: RateLimiter | None) -> None:
-    """Wait for one send time that every limiter allows, and reserve it in all of them at once.
+    """Wait until every limiter allows a send, then record it in all of them at once.
 
-    Taking them one after another would let a call queued on a stricter limit hold a slot of the
-    looser one it no longer sends in; concurrent calls would then go out closer together than the
-    looser limit allows. Pass the limiters in the same order everywhere (the locks are taken in it).
+    Checked and recorded under all their locks together: a call queued on a stricter limit takes no
+    place in the looser one until it really goes, so calls that need only the looser one are not held
+    behind it. Pass the limiters in the same order everywhere (the locks are taken in it).
     """
-    active = [limiter for limiter in limiters if limiter is not None and limiter.interval]
+    active = [limiter for limiter in limiters if limiter is not None and limiter.limit]
     if not active:
         return
     clock, sleep = active[0]._clock, active[0]._sleep
-    with contextlib.ExitStack() as stack:
-        for limiter in active:
-            stack.enter_context(limiter._lock)
-        now = slot = clock()
-        settled = False
-        while not settled:  # each pass only moves later, past a reserved slot: it ends
-            settled = True
+    woke_for = -math.inf
+    while True:
+        with contextlib.ExitStack() as stack:
             for limiter in active:
-                free = limiter._free_from(slot)
-                if free != slot:
-                    slot, settled = free, False
-        for limiter in active:
-            limiter._reserve(slot, now)
-    if slot > now:
-        sleep(slot - now)
+                stack.enter_context(limiter._lock)
+            # a sleep that does not really wait (the kit's) still counts as having waited
+            now = max(clock(), woke_for)
+            earliest = max(limiter._earliest(now) for limiter in active)
+            if earliest <= now:
+                for limiter in active:
+                    limiter._sent.append(now)
+                return
+        sleep(earliest - now)  # then look again: another thread may have taken the place meanwhile
+        woke_for = earliest
 
 
 class Redactor:
@@ -163,6 +166,7 @@ class VendorSession(requests.Session):
         requests_per_second: float | None = None,
         rate_limits: Mapping[str, float] | None = None,
         max_concurrency: int = 4,
+        rate_margin: float = PACING_MARGIN,
         secrets: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -180,13 +184,29 @@ class VendorSession(requests.Session):
             self.mount("https://", adapter)
             self.mount("http://", adapter)
         self.redact = Redactor(secrets)
-        self.rate_limiter = RateLimiter(requests_per_second, clock=clock, sleep=sleep)
+        self.rate_limiter = RateLimiter(requests_per_second, clock=clock, sleep=sleep, margin=rate_margin)
         #: stricter budgets for some calls, chosen per request with ``rate_key=``
-        self.rate_limiters = {key: RateLimiter(rate, clock=clock, sleep=sleep)
+        self.rate_limiters = {key: RateLimiter(rate, clock=clock, sleep=sleep, margin=rate_margin)
                               for key, rate in (rate_limits or {}).items()}
         self._sleep = sleep
         self.request_count = 0
         self._count_lock = threading.Lock()
+        self._run_context: dict[str, object] = {}
+        self._run_context_lock = threading.Lock()
+
+    def run_context(self, key: str, factory: Callable[[], T]) -> T:
+        """A value that lives as long as this run: ``factory()`` on the first call with ``key``, the
+        same object after that, from any thread.
+
+        The hub makes one session per sync run and passes it to ``hub_test_connection``,
+        ``hub_list_customers`` and ``hub_fetch_license_counts`` in turn, so counts can reuse what the
+        listing read (``session.run_context("orgs", dict)``) and never see an earlier run's data. A
+        count called with a session that listed nothing finds the factory's empty value: fetch then.
+        """
+        with self._run_context_lock:
+            if key not in self._run_context:
+                self._run_context[key] = factory()
+            return self._run_context[key]  # type: ignore[return-value]
 
     def request(self, method, url, *args, rate_key: str | None = None, **kwargs):  # type: ignore[override]
         """As ``requests.Session.request``; ``rate_key`` also applies that named rate limit."""

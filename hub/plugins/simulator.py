@@ -7,7 +7,9 @@ to make the vendor misbehave the way real vendors do, without knowing the vendor
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
+from typing import Iterable
 
 
 @dataclass
@@ -21,6 +23,10 @@ class Faults:
     #: break the customer listing after its first page (or first level) in the vendor's way
     #: (a page that never comes: 500 on the next-page request, or a truncated body)
     cut_listing: bool = False
+    #: leave one customer out of the listing while the answer's own totals (a ``total``, a page
+    #: count) still count it. Only a simulator whose API reports such totals can honour it; it says
+    #: so with ``reports_listing_totals = True`` on its app (the kit skips the check otherwise)
+    short_listing: bool = False
     #: answer the customer listing with a body that is not valid JSON
     malformed: bool = False
     #: seconds of latency added to every request (benchmarks)
@@ -28,3 +34,16 @@ class Faults:
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
+
+
+def most_in_window(times: Iterable[float], window: float = 1.0) -> int:
+    """The most of ``times`` inside any half-open window ``[t, t + window)``: what a vendor that
+    enforces "N requests per second" to the letter counts (a sliding window, not a token bucket)."""
+    times = sorted(times)
+    return max((bisect.bisect_left(times, t + window) - i for i, t in enumerate(times)), default=0)
+
+
+def arrivals_over(times: Iterable[float], limit: float, window: float = 1.0) -> int:
+    """How many of ``times`` made some window hold more than ``limit`` arrivals."""
+    times, n = sorted(times), int(limit)
+    return sum(1 for i in range(n, len(times)) if times[i] - times[i - n] < window)

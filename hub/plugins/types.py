@@ -19,6 +19,20 @@ class CustomerStatus(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class DocumentedLimits:
+    """The request budgets the *vendor* documents, as data: what a benchmark's floor and the kit's
+    checks measure against. The plugin's own pacing (``VendorInfo.requests_per_second`` and
+    ``rate_limits``) may be stricter, never looser."""
+
+    #: requests per second per API key
+    requests_per_second: float | None = None
+    #: named budgets, keyed like ``VendorInfo.rate_limits`` (a request's ``rate_key``)
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
+    #: where the vendor says so (a documentation page)
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class VendorInfo:
     """Describes a vendor plugin. ``slug`` must equal the entry-point name."""
 
@@ -29,10 +43,12 @@ class VendorInfo:
     #: marshmallow schema class; mark secret fields with ``metadata={"secret": True}``
     config_schema: type[Schema]
     docs_url: str | None = None
-    #: the vendor's documented request budget per API key; the core's HTTP session keeps under it
+    #: the request budget per API key the plugin keeps to; the core's HTTP session paces under it
     requests_per_second: float | None = None
     #: stricter named budgets for some calls (e.g. ``{"licensing": 5}``); pass ``rate_key=`` per request
     rate_limits: Mapping[str, float] = field(default_factory=dict)
+    #: what the vendor documents (None: it documents no limit); the pacing above may be stricter
+    documented_limits: DocumentedLimits | None = None
     #: calls a plugin may run at once for per-customer fan-out
     max_concurrency: int = 4
     #: an admin may add several integrations of this plugin, each standing for its own vendor

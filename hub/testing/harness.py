@@ -49,6 +49,12 @@ class RunResult:
     integration_state: str
     state_message: str | None
 
+    def describe(self) -> str:
+        """``succeeded``, or ``failed (bad_data: the message)``; never ``(None: None)``."""
+        if self.error_kind is None and self.error_message is None:
+            return self.status
+        return f"{self.status} ({self.error_kind or 'no error kind'}: {self.error_message or 'no message'})"
+
 
 @dataclass
 class FaultWindow:

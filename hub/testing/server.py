@@ -60,10 +60,10 @@ class _Counter:
         return self.app(environ, start_response)
 
 
-def serve(app: Any, host: str = "127.0.0.1", name: str = "simulator") -> ServedApp:
-    """Start serving ``app`` on ``host`` at a port the OS picks; ``stop()`` (or ``with``) ends it."""
+def serve(app: Any, host: str = "127.0.0.1", name: str = "simulator", port: int = 0) -> ServedApp:
+    """Start serving ``app`` on ``host`` at ``port`` (0: one the OS picks); ``stop()`` (or ``with``) ends it."""
     counter = _Counter(app)
-    server = make_server(host, 0, counter, threaded=True, request_handler=_QuietHandler)
+    server = make_server(host, port, counter, threaded=True, request_handler=_QuietHandler)
     # a short poll interval makes stop() quick; the thread is a daemon so a forgotten stop never hangs exit
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"hub-{name}", daemon=True)

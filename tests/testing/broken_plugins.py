@@ -6,6 +6,7 @@ changes only what its docstring says; everything else is the correct ``AcmeVendo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from decimal import Decimal
@@ -15,6 +16,7 @@ from marshmallow import Schema, fields
 from hub.plugins import (
     CountFailure,
     DemoSimulator,
+    DocumentedLimits,
     LicenseCount,
     SkuMapping,
     VendorAuthError,
@@ -23,6 +25,8 @@ from hub.plugins import (
     VendorInfo,
     VendorUnavailableError,
     hookimpl,
+    json_or_data_error,
+    raise_for_vendor_status,
 )
 from tests.testing.dummy_vendor import AcmeConfig, AcmeSimulator, AcmeVendor
 
@@ -57,6 +61,41 @@ class FirstPageOnly(AcmeVendor):
     def hub_list_customers(self, config, session):
         for item in self.get(config, session, "/api/customers", page=1)["items"]:
             yield self.customer(item)
+
+
+class IgnoresTheTotal(AcmeVendor):
+    """Reads every page but never compares what it listed with the total the vendor reports."""
+
+    @hookimpl
+    def hub_list_customers(self, config, session):
+        page = 1
+        while page:
+            body = self.get(config, session, "/api/customers", page=page)
+            for item in body["items"]:
+                yield self.customer(item)
+            page = body.get("next_page")
+
+
+class BypassesTheSession(AcmeVendor):
+    """Sends its requests with ``requests.get`` instead of the session it is given."""
+
+    def get(self, config, session, path, **params):
+        import requests
+
+        response = requests.get(config["base_url"].rstrip("/") + path, params=params,
+                                headers={"X-Api-Key": config["api_key"]})
+        raise_for_vendor_status(response, session)
+        return json_or_data_error(response, session)
+
+
+class KeyInAuthMessage(AcmeVendor):
+    """Reports refused credentials as bad data, naming the key in clear."""
+
+    def get(self, config, session, path, **params):
+        try:
+            return super().get(config, session, path, **params)
+        except VendorAuthError:
+            raise VendorDataError(f"Acme did not take key {config['api_key']}") from None
 
 
 class SwallowsPageError(AcmeVendor):
@@ -281,6 +320,15 @@ class MissingCounts:
     hub_demo_simulator = _inner.hub_demo_simulator
 
 
+class PacesOverTheDocumentedLimit(AcmeVendor):
+    """Keeps to 50 requests/s where the vendor documents 20."""
+
+    @hookimpl
+    def hub_vendor_info(self):
+        return dataclasses.replace(super().hub_vendor_info(), requests_per_second=50,
+                                   documented_limits=DocumentedLimits(requests_per_second=20, source="Acme docs"))
+
+
 class InfoRaises(AcmeVendor):
     """Crashes while describing itself."""
 
@@ -370,10 +418,15 @@ BROKEN = [
     (SimulatorMisnamesItsCount, "customers_paginate_all_pages", "listed_customer_count() method"),
     (FirstPageOnly, "listing_cut_short_is_an_error", "without raising"),
     (SwallowsPageError, "listing_cut_short_is_an_error", "without raising"),
+    (FirstPageOnly, "listing_cut_short_is_an_error", "of the 60 customers the simulator holds"),
+    (IgnoresTheTotal, "listing_short_of_its_total_is_an_error", "returned 59 of the 60 customers"),
+    (BypassesTheSession, "requests_go_through_the_session", "request(s), only 0 of them through the session"),
+    (BypassesTheSession, "transient_maps_to_VendorUnavailableError", "send every request through the session"),
+    (KeyInAuthMessage, "auth_error_maps_to_VendorAuthError", "raised VendorDataError: Acme did not take key ***"),
     (AuthAsDataError, "auth_error_maps_to_VendorAuthError", "raised VendorDataError"),
     (CountFailurePerCustomer, "auth_error_maps_to_VendorAuthError", "don't yield a CountFailure per customer"),
     (CountFailurePerCustomer, "transient_maps_to_VendorUnavailableError", "hub_fetch_license_counts returned"),
-    (CountFailurePerCustomer, "failed_sync_changes_nothing", "expected failed"),
+    (CountFailurePerCustomer, "failed_sync_changes_nothing", "the run ended succeeded; expected failed"),
     (DropsRetryAfter, "transient_maps_to_VendorUnavailableError", "retry_after=None, expected 7"),
     (TimeoutAsDataError, "transient_maps_to_VendorUnavailableError", "timeout: hub_list_customers raised"),
     (RawJson, "malformed_maps_to_VendorDataError", "raised JSONDecodeError"),
@@ -397,6 +450,7 @@ BROKEN = [
     (DefaultArgument, "no_unknown_hooks", "gives skus a default value"),
     (ForgotDecorator, "no_unknown_hooks", "hub_map_skus is defined but not marked @hookimpl"),
     (MissingCounts, "required_hooks_implemented", "not implemented: hub_fetch_license_counts"),
+    (PacesOverTheDocumentedLimit, "vendor_info_valid", "requests_per_second is 50 but the vendor documents 20"),
     (InfoRaises, "vendor_info_valid", "hub_vendor_info raised RuntimeError: config file missing"),
     (InfoRaises, "entry_point_loads", "hub_vendor_info failed"),
     (TimestampInExtra, "second_sync_changes_nothing", "table vendor_customers"),

@@ -23,6 +23,7 @@ from hub.plugins import (
     VendorCustomer,
     VendorDataError,
     VendorInfo,
+    check_listing_total,
     hookimpl,
     json_or_data_error,
     raise_for_vendor_status,
@@ -35,7 +36,12 @@ SKUS = {"seats": ("Backup seats", True), "storage_gb": ("Cloud storage", True), 
 
 
 class AcmeSimulator:
-    """The Acme API in memory: customers ``c-0001``..., every 7th suspended, every 5th without storage."""
+    """The Acme API in memory: customers ``c-0001``..., every 7th suspended, every 5th without storage.
+
+    Each listing page reports the listing's ``total``, so ``Faults.short_listing`` can be told apart.
+    """
+
+    reports_listing_totals = True
 
     def __init__(self, customers: int) -> None:
         self.faults = Faults()
@@ -77,9 +83,10 @@ class AcmeSimulator:
                 return Response('{"items": [{"id": "c-00', status=200, content_type="application/json")
             if f.cut_listing and page > 1:
                 return _json({"error": "internal error"}, 500)
-            items = self.customers[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-            more = page * PAGE_SIZE < len(self.customers)
-            return _json({"items": items, "next_page": page + 1 if more else None})
+            listed = self.customers[:-1] if f.short_listing else self.customers  # the total still counts it
+            items = listed[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+            more = page * PAGE_SIZE < len(listed)
+            return _json({"items": items, "next_page": page + 1 if more else None, "total": len(self.customers)})
         if request.path == "/api/usage":
             ids = [i for i in request.args.get("ids", "").split(",") if i]
             known = {c["id"] for c in self.customers}
@@ -114,12 +121,14 @@ class AcmeVendor:
 
     @hookimpl
     def hub_list_customers(self, config, session):
-        page = 1
+        page, listed, total = 1, 0, None
         while page:
             body = self.get(config, session, "/api/customers", page=page)
             for item in body["items"]:
+                listed += 1
                 yield self.customer(item)
-            page = body.get("next_page")
+            page, total = body.get("next_page"), body.get("total")
+        check_listing_total(listed, total, "GET /api/customers")
 
     @hookimpl
     def hub_fetch_license_counts(self, config, session, customers):

@@ -13,17 +13,23 @@ HOOKS = ("hub_test_connection", "hub_list_customers", "hub_fetch_license_counts"
 
 @dataclass
 class Outcome:
-    """A hook call fully consumed: either ``value`` (a list for iterables) or ``error``."""
+    """A hook call fully consumed: either ``value`` (a list for iterables) or ``error``.
+
+    ``sent`` is how many requests went through the session the hook was given; ``redact`` hides the
+    configuration's secrets in ``describe()`` (a kit message must not print a credential either).
+    """
 
     value: Any = None
     error: BaseException | None = None
+    sent: int = 0
+    redact: Callable[[object], str] = str
 
     def describe(self) -> str:
         if self.error is not None:
-            return f"raised {type(self.error).__name__}: {self.error}"
+            return self.redact(f"raised {type(self.error).__name__}: {self.error}")
         if isinstance(self.value, list):
             return f"returned {len(self.value)} item(s) without raising"
-        return f"returned {self.value!r}"
+        return self.redact(f"returned {self.value!r}")
 
 
 def outcome(fn: Callable[[], Any]) -> Outcome:
@@ -40,14 +46,18 @@ def outcome(fn: Callable[[], Any]) -> Outcome:
 def call(h: PluginHarness, hook: str, config: dict, customers: list | None = None, **session_options: Any) -> Outcome:
     """Call ``hook`` with a fresh session, as the engine would."""
     handle = h.handle
+    calls = {
+        "hub_test_connection": lambda session: handle.test_connection(config, session),
+        "hub_list_customers": lambda session: handle.list_customers(config, session),
+        "hub_fetch_license_counts": lambda session: handle.fetch_license_counts(config, session,
+                                                                                list(customers or [])),
+    }
+    if hook not in calls:
+        raise ValueError(hook)
     with h.session(config, **session_options) as session:
-        if hook == "hub_test_connection":
-            return outcome(lambda: handle.test_connection(config, session))
-        if hook == "hub_list_customers":
-            return outcome(lambda: handle.list_customers(config, session))
-        if hook == "hub_fetch_license_counts":
-            return outcome(lambda: handle.fetch_license_counts(config, session, list(customers or [])))
-    raise ValueError(hook)
+        result = outcome(lambda: calls[hook](session))
+        result.sent, result.redact = session.request_count, session.redact
+    return result
 
 
 def healthy_listing(h: PluginHarness, served: ServedApp | None = None, config: dict | None = None) -> list:

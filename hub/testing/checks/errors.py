@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hub.plugins import ConnectionCheck, VendorAuthError, VendorDataError, VendorError, VendorUnavailableError
 from hub.testing.checks.base import check
 from hub.testing.checks.calls import HOOKS, Outcome, call, healthy_listing
@@ -68,7 +70,11 @@ def transient_maps_to_VendorUnavailableError(h: PluginHarness) -> None:
     # a vendor that answers too slowly: the session's timeout fires (shortened here to keep tests fast)
     with h.faults(latency=0.3):
         slow = call(h, "hub_list_customers", config, timeout=0.05, max_retries=1)
-    if not isinstance(slow.error, VendorUnavailableError):
+    if slow.error is None:
+        problems.append("timeout: hub_list_customers returned although every answer took 0.3 s and the session's "
+                        "timeout was 0.05 s: send every request through the session the hub gives you (it "
+                        "applies the timeout), and don't pass a longer timeout= of your own")
+    elif not isinstance(slow.error, VendorUnavailableError):
         problems.append(f"timeout: hub_list_customers {slow.describe()}; expected VendorUnavailableError "
                         "(let the session's timeout error through, don't catch it)")
     _report("transient failures do not map to VendorUnavailableError", problems)
@@ -91,14 +97,44 @@ def listing_cut_short_is_an_error(h: PluginHarness) -> None:
     (VendorDataError or VendorUnavailableError), never returns the partial listing."""
     served = h.simulator(h.config.paging_customers)
     config = h.loaded_config(served)
-    full = len(healthy_listing(h, served, config))
+    full = h.expected_customers(served)  # the simulator's word, not what this plugin manages to list
     with h.faults(served, cut_listing=True):
         result = call(h, "hub_list_customers", config)
     if result.error is None:
         fail(f"with the listing cut after its first page, hub_list_customers returned {len(result.value)} of "
-             f"{full} customers without raising: the hub would detach the rest. Raise VendorDataError when "
-             "a page that should come does not")
+             f"the {full} customers the simulator holds without raising: the hub would detach the rest. Raise "
+             "VendorDataError when a page that should come does not")
     if not isinstance(result.error, (VendorDataError, VendorUnavailableError)):
         kind = "a VendorError of the wrong kind" if isinstance(result.error, VendorError) else "a plugin bug"
         fail(f"with the listing cut short, hub_list_customers {result.describe()} ({kind}); expected "
              "VendorDataError or VendorUnavailableError")
+
+
+@check("listing_short_of_its_total_is_an_error")
+def listing_short_of_its_total_is_an_error(h: PluginHarness) -> None:
+    """When the vendor's answer reports totals (a ``total``, a page count) and the listing holds fewer
+    customers than they say, hub_list_customers raises VendorDataError (``check_listing_total``).
+
+    Skipped when the simulator's app does not set ``reports_listing_totals``: an API that reports no
+    totals gives the plugin nothing to tell a short listing from a whole one.
+    """
+    served = h.simulator(h.config.paging_customers)
+    if not getattr(served.app, "reports_listing_totals", False):
+        pytest.skip("the simulator does not set reports_listing_totals: the vendor's API reports no listing "
+                    "totals to cross-check, so a listing cut short is left to the hub's mass-detach guard")
+    config = h.loaded_config(served)
+    full = h.expected_customers(served)
+    with h.faults(served, short_listing=True):
+        result = call(h, "hub_list_customers", config)
+    if isinstance(result.error, VendorDataError):
+        return
+    if result.error is not None:
+        fail(f"with a listing one customer short of its reported total, hub_list_customers {result.describe()}; "
+             "expected VendorDataError")
+    if len(result.value) < full:
+        fail(f"with a listing one customer short of the total it reports, hub_list_customers returned "
+             f"{len(result.value)} of the {full} customers the simulator holds without raising: the hub would "
+             "detach the missing one. Compare what you listed with the vendor's total "
+             "(hub.plugins.check_listing_total) and raise VendorDataError when they differ")
+    fail(f"the simulator sets reports_listing_totals but did not leave a customer out with "
+         f"Faults.short_listing: the plugin listed all {full}; make the simulator honour the knob")

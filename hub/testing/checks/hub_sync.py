@@ -30,8 +30,7 @@ def _synced_hub(h: PluginHarness, served: ServedApp) -> RunResult:
     h.configure(h.raw_config(served))
     first = h.sync()
     if first.status != "succeeded":
-        fail(f"the first hub sync against a healthy simulator ended {first.status}: "
-             f"{first.error_kind}: {first.error_message}")
+        fail(f"the first hub sync against a healthy simulator ended {first.describe()}")
     if not first.customers_added:
         fail("the first hub sync added no customers")
     return first
@@ -49,7 +48,7 @@ def second_sync_changes_nothing(h: PluginHarness) -> None:
     before = _rows(h)
     second = h.sync()
     if second.status != "succeeded":
-        fail(f"the second sync ended {second.status}: {second.error_kind}: {second.error_message}")
+        fail(f"the second sync ended {second.describe()}")
     changes = diff_snapshots(before, _rows(h))
     counters = {k: getattr(second, k) for k in ("customers_added", "customers_updated", "customers_detached",
                                                  "counts_changed") if getattr(second, k)}
@@ -76,7 +75,7 @@ def failed_sync_changes_nothing(h: PluginHarness) -> None:
             # a plugin that read everything before this stage makes no further call: its run may
             # succeed, but (the data being unchanged) must still change nothing
             if window.vendor_called and (run.status != "failed" or run.error_kind not in kinds):
-                problems.append(f"{when}: the run ended {run.status} ({run.error_kind}: {run.error_message}); "
+                problems.append(f"{when}: the run ended {run.describe()}; "
                                 f"expected failed with {' or '.join(sorted(kinds))}")
             changes = diff_snapshots(before, _rows(h))
             if changes:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pluggy
 
-from hub.plugins import PROJECT, VendorInfo, hookspecs
+from hub.plugins import PROJECT, DocumentedLimits, VendorInfo, hookspecs
 from hub.plugin_host.registry import REQUIRED_HOOKS, SLUG_RE
 from hub.testing.checks.base import check
 from hub.testing.harness import PluginHarness, fail
@@ -128,6 +128,7 @@ def vendor_info_valid(h: PluginHarness) -> None:
     bad_limits = {k: v for k, v in dict(info.rate_limits or {}).items() if not (v and v > 0)}
     if bad_limits:
         problems.append(f"rate_limits must be > 0: {bad_limits}")
+    problems += _pacing_problems(info)
     if not isinstance(info.max_concurrency, int) or info.max_concurrency < 1:
         problems.append(f"max_concurrency must be an int >= 1, not {info.max_concurrency!r}")
     problems += _schema_problems(info)
@@ -135,6 +136,28 @@ def vendor_info_valid(h: PluginHarness) -> None:
         problems += _round_trip_problems(h, info)
     if problems:
         fail("hub_vendor_info is not valid:\n  " + "\n  ".join(problems))
+
+
+def _pacing_problems(info: VendorInfo) -> list[str]:
+    """The plugin's own pacing must keep within what the vendor documents."""
+    documented = info.documented_limits
+    if documented is None:
+        return []
+    if not isinstance(documented, DocumentedLimits):
+        return [f"documented_limits is {type(documented).__name__}, not hub.plugins.DocumentedLimits"]
+    problems = []
+    budgets = [("requests_per_second", documented.requests_per_second, info.requests_per_second)]
+    budgets += [(f"rate_limits[{key!r}]", rate, dict(info.rate_limits or {}).get(key))
+                for key, rate in dict(documented.rate_limits or {}).items()]
+    for name, vendor, own in budgets:
+        if vendor is None:
+            continue
+        if not vendor > 0:
+            problems.append(f"documented_limits.{name} must be > 0, not {vendor!r}")
+        elif own is None or own > vendor:
+            problems.append(f"{name} is {own!r} but the vendor documents {vendor:g}: pace at or under the "
+                            "documented limit (the session only keeps to the plugin's own budgets)")
+    return problems
 
 
 def _schema_problems(info: VendorInfo) -> list[str]:

@@ -253,19 +253,18 @@ def _lifetime(token: dict, now: float) -> float:
     return DEFAULT_LIFETIME
 
 
-_clients: "weakref.WeakKeyDictionary[VendorSession, dict[tuple, AcronisClient]]" = weakref.WeakKeyDictionary()
 _clients_lock = threading.Lock()
 
 
 def client_for(config: dict, session: VendorSession) -> AcronisClient:
     """The client for this config and session, so one sync run's hooks share a token.
 
-    The cache is keyed weakly by the session and the client holds only a proxy of it: when the hub
-    drops the session at the end of the run, the client and its token go too.
+    Kept in the session's ``run_context``, and the client holds only a proxy of the session: when the
+    hub drops the session at the end of the run, the client and its token go too.
     """
     key = (config["base_url"], config["client_id"], config["client_secret"], config.get("partner_tenant_id"))
+    per_session = session.run_context("hub_acronis.clients", dict)
     with _clients_lock:
-        per_session = _clients.setdefault(session, {})
         if key not in per_session:
             per_session[key] = AcronisClient(config, weakref.proxy(session))
         return per_session[key]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.plugins import ConnectionCheck, DemoSimulator, VendorInfo, hookimpl
+from hub.plugins import ConnectionCheck, DemoSimulator, DocumentedLimits, VendorInfo, hookimpl
 
 from . import __version__, connection, simulator, sync
 from .schema import BitdefenderConfig
@@ -18,9 +18,11 @@ def hub_vendor_info():
         description="Customers from your GravityZone Cloud partner company tree, billed on their monthly usage.",
         config_schema=BitdefenderConfig,
         docs_url="https://www.bitdefender.com/business/support/en/77211-125277-public-api.html",
-        # docs 77211-394430: 10 req/s per API key; 5 req/s for the licensing usage methods
         requests_per_second=10,
-        rate_limits={"licensing": 5, "companies": 5},
+        rate_limits={"licensing": 5, "companies": 5},  # companies: the 77209 page lists getCompanyDetails
+        documented_limits=DocumentedLimits(requests_per_second=10, rate_limits={"licensing": 5},
+                                           source="GravityZone docs 77211-394430: 10 req/s per API key; "
+                                                  "5 req/s for the licensing usage methods"),
         max_concurrency=6,
     )
 

@@ -3,8 +3,8 @@
 Faithful where the plugin depends on it: ``POST {access}/v1.0/jsonrpc/{service}``, Basic auth with
 the key as user, bare-list ``getCompaniesList`` per level, ``isSuspended`` only in company details,
 usage entries that carry every counter (one misspelled), errors on HTTP 200 and a 401 with a JSON-RPC
-body, nginx HTML pages for 429/5xx, and the documented per-key rate limits (10 req/s with a burst
-of 10; 5 req/s for the licensing methods), answered with 429 and ``Retry-After: n, n``.
+body, nginx HTML pages for 429/5xx, and the documented per-key rate limits (no more than 10 requests in
+any one second; 5 for the licensing methods), answered with 429 and ``Retry-After: n, n``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from hub.plugins.simulator import Faults
 
-from .sim_limits import LIMITS, RateLimits
+from .sim_limits import RateLimits
 from .sim_state import COUNTERS, CUSTOMER, MISSPELLED, PARTNER, SimState
 
 DEMO_API_KEY = "gz-demo-4f1c9a7e2b6d8035"
@@ -74,6 +74,7 @@ class GravityZoneSimulator:
         faults = self.faults
         if faults.latency:
             time.sleep(faults.latency)
+        arrived = self.clock()  # before any parsing: what the vendor's limiter would time
         match = _PATH.search(request.path)
         if match is None:
             return _html(404, "Not Found")
@@ -94,8 +95,8 @@ class GravityZoneSimulator:
         method = payload["method"]
         key = _basic_user(request.headers.get("Authorization", ""))
         with self._count_lock:
-            self.arrivals.append((self.clock(), f"{service}/{method}"))
-        wait = self.limits.admit(key, ["key"] + (["licensing"] if method in LICENSING_LIMITED else []))
+            self.arrivals.append((arrived, f"{service}/{method}"))
+        wait = self.limits.admit(key, ["key"] + (["licensing"] if method in LICENSING_LIMITED else []), now=arrived)
         if wait is not None:
             return _too_many(max(1, math.ceil(wait)))
         with self._count_lock:

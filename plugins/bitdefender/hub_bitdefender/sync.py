@@ -4,13 +4,12 @@ Each customer costs two calls with different budgets: ``getCompanyDetails`` (sus
 monthly usage (licensing, 5 req/s). Run one after the other, the listing would finish before the
 first usage call and the key's 10 req/s would sit half idle during both phases. So the listing
 reads each customer's usage alongside its details, and keeps it for ``fetch_counts`` of the same
-run (the hub gives each run its own session). Anything not read that way is fetched then.
+run (``session.run_context``: the hub gives each run its own session). Anything not read that way is
+fetched then.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Iterator
 
 from hub.plugins import CountFailure, CustomerStatus, LicenseCount, VendorCustomer, VendorSession
@@ -18,14 +17,12 @@ from hub.plugins import CountFailure, CustomerStatus, LicenseCount, VendorCustom
 from . import companies, usage
 from .client import GravityZone
 
-#: session -> {company id: (month, usage)} read during the listing of that run
-_read_ahead: "weakref.WeakKeyDictionary[VendorSession, dict]" = weakref.WeakKeyDictionary()
-_read_ahead_lock = threading.Lock()
+#: run_context key: {company id: (month, usage)} read during the listing of this run
+READ_AHEAD = "hub_bitdefender.read_ahead"
 
 
 def _store(session: VendorSession) -> dict:
-    with _read_ahead_lock:
-        return _read_ahead.setdefault(session, {})
+    return session.run_context(READ_AHEAD, dict)
 
 
 def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCustomer]:

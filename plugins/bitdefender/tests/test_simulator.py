@@ -134,23 +134,38 @@ def test_a_disabled_api_gets_403_minus_32001(small):
 def test_rate_limits_answer_429_with_html_and_retry_after(small, clock):
     app, rpc = small
     company = app.state.customer_ids()[0]
-    # the licensing burst is 5: the 6th call in the same instant is refused
+    # 5 licensing calls in any one second: the 6th call in the same instant is refused
     answers = [rpc.post("licensing", "getMonthlyUsage", {"companyId": company}) for _ in range(6)]
     assert [r.status_code for r in answers] == [200] * 5 + [429]
     assert answers[-1].headers["Retry-After"] == "1, 1"
     assert "<html>" in answers[-1].get_data(as_text=True)
-    # spaced at the documented 5 per second they pass again
+    clock.t += 0.999  # still inside the second the first five arrived in
+    assert rpc.post("licensing", "getMonthlyUsage", {"companyId": company}).status_code == 429
+    # once that second is over, spaced at the documented 5 per second they pass again
+    clock.t += 0.001
     for _ in range(20):
-        clock.t += 0.2
         assert rpc.post("licensing", "getMonthlyUsage", {"companyId": company}).status_code == 200
-    assert app.limits.over_limit == 1
+        clock.t += 0.2
+    assert app.limits.over_limit == 2
+    assert app.limits.peak_per_second["licensing"] == 7  # refused arrivals count at the vendor too
+
+
+def test_a_sliding_window_catches_eleven_in_one_second_that_a_burst_bucket_allows(small, clock):
+    # ten calls 0.1 s apart and an eleventh 0.09 s after the tenth: within one second of the second call
+    app, rpc = small
+    codes = []
+    for step in [0.0] + [0.1] * 9 + [0.09]:
+        clock.t += step
+        codes.append(rpc.post("general", "getApiKeyDetails").status_code)
+    assert codes == [200] * 10 + [429]
+    assert app.limits.peak_per_second["key"] == 11
 
 
 def test_the_key_wide_limit_covers_every_service(small, clock):
     app, rpc = small
     codes = [rpc.post("general", "getApiKeyDetails").status_code for _ in range(11)]
     assert codes == [200] * 10 + [429]
-    clock.t += 0.1
+    clock.t += 1.0
     assert rpc.post("general", "getApiKeyDetails").status_code == 200
 
 

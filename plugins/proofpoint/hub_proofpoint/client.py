@@ -20,6 +20,7 @@ from hub.plugins import (
     VendorDataError,
     VendorError,
     VendorSession,
+    VendorUnavailableError,
     json_or_data_error,
     raise_for_vendor_status,
 )
@@ -45,18 +46,31 @@ class ProofpointClient:
     # -- calls ---------------------------------------------------------------------------------
 
     def me(self) -> dict:
-        """``GET /me``: proves the credentials. Fields are not documented, so any object will do."""
+        """``GET /me``: proves the credentials. Fields are not documented, so any non-empty object will do.
+
+        Only a 404 says the URL is wrong. A 200 whose body is empty, not JSON or not an object came
+        from an API that the URL does reach (directly or through a gateway): a vendor problem.
+        """
         response = self._get("/me")
         if response.status_code == 404:
             raise VendorConfigError(f"{self.base_url} has no Proofpoint Essentials API (GET {API_PREFIX}/me "
                                     "answered 404): check the stack URL", field="base_url", status=404)
         self._raise_for_status(response)
+        status = response.status_code
+        if not response.content.strip():
+            raise VendorUnavailableError(f"GET {API_PREFIX}/me answered HTTP {status} with an empty body; "
+                                         "try again later", status=status)
         try:
             body = response.json()
         except ValueError:
-            raise VendorConfigError(f"{self.base_url} did not answer like the Proofpoint Essentials API "
-                                    "(GET /me returned no JSON): check the stack URL", field="base_url") from None
-        return body if isinstance(body, dict) else {}
+            raise VendorDataError(f"GET {API_PREFIX}/me answered HTTP {status} with a body that is not valid "
+                                  f"JSON ({len(response.content)} bytes)", status=status) from None
+        if not isinstance(body, dict):
+            raise VendorDataError(f"GET {API_PREFIX}/me answered a {type(body).__name__}, not an object",
+                                  status=status)
+        if not body:
+            raise VendorDataError(f"GET {API_PREFIX}/me answered an empty object", status=status)
+        return body
 
     def partner_org(self) -> dict:
         """``GET /orgs/{partner_domain}``: the MSP's own partner org."""

@@ -2,15 +2,14 @@
 
 Proofpoint puts the seat counts on the org objects of the partner's listing, so counting needs no
 call of its own: ``list_customers`` keeps the orgs it read for the session of that run, and
-``license_counts`` reads them from there. Called with a session that listed nothing (a test, a
-count-only call), it lists once itself. The memo is keyed on the session object, which the hub
-makes per run, so counts never come from an earlier run.
+``license_counts`` reads them from there (``session.run_context``, which lives as long as the run's
+session, so counts never come from an earlier run). Called with a session that listed nothing (a
+test, a count-only call), it lists once itself.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from decimal import Decimal
 from typing import Iterable, Iterator
 
@@ -21,7 +20,8 @@ from .orgs import Org, count_of, sku_for
 
 log = logging.getLogger("hub_proofpoint")
 
-_runs: "weakref.WeakKeyDictionary[VendorSession, tuple[tuple, dict[str, Org]]]" = weakref.WeakKeyDictionary()
+#: run_context key: {settings key: {eid: Org}} of the listings read to the end in this run
+LISTED = "hub_proofpoint.listed_orgs"
 
 
 def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCustomer]:
@@ -30,7 +30,7 @@ def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCusto
         orgs[org.eid] = org
         yield to_customer(org, config)
     # only a listing read to the end is remembered
-    _runs[session] = (_key(config), orgs)
+    session.run_context(LISTED, dict)[_key(config)] = orgs
 
 
 def license_counts(config: dict, session: VendorSession,
@@ -65,9 +65,9 @@ def to_customer(org: Org, config: dict) -> VendorCustomer:
 
 
 def _orgs_for_run(config: dict, session: VendorSession) -> dict[str, Org]:
-    remembered = _runs.get(session)
-    if remembered is not None and remembered[0] == _key(config):
-        return remembered[1]
+    remembered = session.run_context(LISTED, dict).get(_key(config))
+    if remembered is not None:
+        return remembered
     log.debug("no org listing remembered for this session: listing again")
     return {org.eid: org for org in ProofpointClient(config, session).customer_orgs()}
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError, fields, validate
 
 API_PREFIX = "/api/v1"
+#: a path ending in another API version (".../api/v2"): not a gateway prefix but a wrong API
+_OTHER_API_VERSION = re.compile(r"/api/v\d+$")
 
 QUANTITY_SOURCES = ("active_users", "user_licenses")
 
@@ -18,7 +20,8 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 
 
 class StackUrl(fields.String):
-    """``https://us1.proofpointessentials.com`` (any host, http for a local simulator).
+    """``https://us1.proofpointessentials.com`` (any host, http for a local simulator), or an API
+    gateway's URL with a path in front of it (``https://gw.msp.example/proofpoint``).
 
     A pasted ``.../api/v1`` suffix or a trailing slash is dropped: the client adds the API prefix.
     """
@@ -32,10 +35,11 @@ class StackUrl(fields.String):
             raise ValidationError("the stack URL takes no query string")
         path = parts.path.rstrip("/")
         if path.endswith(API_PREFIX):
-            path = path[: -len(API_PREFIX)]
-        if path:
-            raise ValidationError("give only the stack URL, like https://us1.proofpointessentials.com")
-        return f"{parts.scheme}://{parts.netloc}"
+            path = path[: -len(API_PREFIX)].rstrip("/")
+        if _OTHER_API_VERSION.search(path):
+            raise ValidationError("the hub speaks the Interface API v1: end the URL before /api/..., "
+                                  "like https://us1.proofpointessentials.com")
+        return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 class Domain(fields.String):

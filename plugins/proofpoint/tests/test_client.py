@@ -218,12 +218,28 @@ def test_partner_on_this_stack_but_unknown_names_the_partner_domain(api, client)
     assert err.value.field == "partner_domain"
 
 
-@pytest.mark.parametrize(("status", "body"), [(404, '{"message": "Not found"}'), (200, "<html>login</html>")])
-def test_a_host_that_is_not_proofpoint_names_the_base_url(api, client, status, body):
-    api.get("/me", body=body, status=status)
+def test_a_host_that_is_not_proofpoint_names_the_base_url(api, client):
+    api.get("/me", body='{"message": "Not found"}', status=404)
     with pytest.raises(VendorConfigError) as err:
         client.me()
     assert err.value.field == "base_url"
+
+
+@pytest.mark.parametrize(("body", "error", "words"), [
+    ("<html>login</html>", VendorDataError, "not valid JSON"),
+    ('{"uid": 7, "primary_ema', VendorDataError, "not valid JSON"),
+    ("[]", VendorDataError, "not an object"),
+    ("null", VendorDataError, "not an object"),
+    ("{}", VendorDataError, "empty"),
+    ("", VendorUnavailableError, "empty body"),
+])
+def test_a_malformed_or_empty_me_is_a_vendor_problem_not_a_config_error(api, client, body, error, words):
+    # the stack answered 200 at /me, so the URL reaches the API; what came back is Proofpoint's (or a
+    # gateway's) fault, and "check the stack URL" would send the admin the wrong way
+    api.get("/me", body=body, status=200)
+    with pytest.raises(error, match=words) as err:
+        client.me()
+    assert not isinstance(err.value, VendorConfigError)
 
 
 def test_other_client_errors_are_data_errors(api, client):

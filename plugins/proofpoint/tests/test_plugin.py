@@ -163,3 +163,22 @@ def test_demo_simulator_points_the_plugin_at_it(handle):
     assert config["base_url"] == "http://127.0.0.1:5999"
     app = simulator.make_app(5)
     assert len(app.state.customers()) == 5 and app.faults.auth is False
+
+
+def test_a_base_url_behind_an_api_gateway_works_like_the_stack_itself(handle):
+    # the simulator mounted under /proofpoint, as a gateway in front of the API would expose it
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.wrappers import Response
+
+    from hub.testing import serve
+    from hub_proofpoint.simulator import DEMO_CONFIG, make_app
+
+    app = make_app(5)
+    gateway = DispatcherMiddleware(Response("no route", status=404), {"/proofpoint": app})
+    with serve(gateway, name="proofpoint-gateway") as served:
+        config = handle.load_config({**DEMO_CONFIG, "base_url": served.base_url + "/proofpoint/api/v1/"})
+        assert config["base_url"] == served.base_url + "/proofpoint"
+        with handle.make_session(config, sleep=lambda s: None) as session:
+            assert handle.test_connection(config, session).ok
+            customers = list(handle.list_customers(config, session))
+    assert len(customers) == app.listed_customer_count()

@@ -19,6 +19,9 @@ def test_defaults_and_secret(raw_config):
     ("https://eu1.proofpointessentials.com/", "https://eu1.proofpointessentials.com"),
     (" https://us3.proofpointessentials.com/api/v1/ ", "https://us3.proofpointessentials.com"),
     ("http://127.0.0.1:8123", "http://127.0.0.1:8123"),
+    # an API gateway in front of Proofpoint: its path is kept, the client adds /api/v1 after it
+    ("https://gw.msp.example/proofpoint/", "https://gw.msp.example/proofpoint"),
+    ("https://gw.msp.example/proofpoint/api/v1", "https://gw.msp.example/proofpoint"),
 ])
 def test_base_url_is_the_stack(raw_config, given, stored):
     assert ProofpointConfig().load({**raw_config, "base_url": given})["base_url"] == stored
