@@ -85,20 +85,16 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
     return customer
 
 
-def create_organization(name: str, actor: Actor, domain: str | None = None, *, commit: bool = True) -> Organization:
-    name = (name or "").strip()
-    if not name:
-        raise MappingError("an Organization needs a name", "name")
-    if len(name) > 200:
-        raise MappingError("an Organization name has at most 200 characters", "name")
-    exists = db.session.execute(
-        db.select(Organization.id).where(db.func.lower(Organization.name) == name.lower())).first()
-    if exists:
-        raise MappingError(f"an Organization named {name!r} already exists", "name")
-    organization = Organization(name=name, domain=(domain or None))
+def create_organization(name: str, actor: Actor, domain: str | None = None, *, external_ref: str | None = None,
+                        commit: bool = True) -> Organization:
+    from hub.organizations import clean_external_ref, clean_name
+
+    name = clean_name(name)
+    organization = Organization(name=name, domain=(domain or None), external_ref=clean_external_ref(external_ref))
     db.session.add(organization)
     db.session.flush()
-    record(actor, "organization.create", "organization", organization.id, field="name", new=name)
+    record(actor, "organization.create", "organization", organization.id, field="name", new=name,
+           details={"external_ref": organization.external_ref} if organization.external_ref else None)
     if commit:
         db.session.commit()
     return organization

@@ -28,9 +28,9 @@ def init_app(app: Flask) -> None:
     app.before_request(check_access)
     app.after_request(_security_headers)
 
-    from hub.web import api, appcenter, audit_log, auth, dashboard, history, mapping, organizations
+    from hub.web import api, appcenter, audit_log, auth, dashboard, history, mapping, organizations, tokens
 
-    for module in (auth, dashboard, appcenter, mapping, organizations, history, audit_log, api):
+    for module in (auth, dashboard, appcenter, mapping, organizations, history, audit_log, api, tokens):
         app.register_blueprint(module.bp)
 
     from hub.web import billing_pages
@@ -83,6 +83,12 @@ def _wants_json() -> bool:
 
 
 def _security_headers(response):
+    from flask import g
+
+    rate = g.get("api_rate")
+    if rate is not None:  # set by the public API's gate for a token request
+        for name, value in rate.headers().items():
+            response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -127,6 +133,12 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
+        from hub.api.auth import is_api_request
+
+        if is_api_request():  # the public API answers with RFC 9457 problems
+            from hub.api.problems import from_http_exception
+
+            return from_http_exception(err)
         return _error(err.code or 500, err.description or err.name)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from hub import mapping
-from hub.audit import record
+from hub import mapping, organizations
 from hub.extensions import db
 from hub.models import Organization, VendorCustomer, VendorIntegration
 from hub.web.access import ANYONE, BILLING, roles
@@ -32,13 +31,6 @@ def _read_form() -> tuple[dict, dict]:
         else:
             values["domain"] = domain
     return values, errors
-
-
-def _name_taken(name: str, except_id: int | None = None) -> bool:
-    stmt = select(Organization.id).where(func.lower(Organization.name) == name.lower())
-    if except_id is not None:
-        stmt = stmt.where(Organization.id != except_id)
-    return db.session.execute(stmt).first() is not None
 
 
 @bp.get("/", endpoint="list")
@@ -101,17 +93,15 @@ def edit(organization_id: int):
         values = {"name": organization.name, "domain": organization.domain or ""}
         return render_template("organizations/form.html", organization=organization, values=values, errors={})
     values, errors = _read_form()
-    if not errors and _name_taken(values["name"], organization.id):
-        errors["name"] = f"An Organization named {values['name']!r} already exists."
+    if not errors:
+        try:
+            organizations.update_organization(organization.id, actor(), name=values["name"],
+                                              domain=values["domain"] or None)
+        except mapping.MappingError as err:
+            db.session.rollback()
+            errors[err.field] = str(err)
     if errors:
         return render_template("organizations/form.html", organization=organization, values=values,
                                errors=errors), 400
-    changes = {"name": values["name"], "domain": values["domain"] or None}
-    for field, new in changes.items():
-        old = getattr(organization, field)
-        if old != new:
-            record(actor(), "organization.update", "organization", organization.id, field=field, old=old, new=new)
-            setattr(organization, field, new)
-    db.session.commit()
     flash(f"Organization {organization.name} saved.", "success")
     return redirect(url_for(".detail", organization_id=organization.id))

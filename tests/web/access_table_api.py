@@ -1,0 +1,26 @@
+"""The public API's rows of the access table (merged into ``access_table.EXPECTED``).
+
+The same roles as the panel: everyone reads, billing and admins change billing data and mappings,
+admins alone change integrations, users and tokens. ``test_access.py`` calls each with a bearer token.
+"""
+
+PUBLIC = "public"
+ANYONE = frozenset({"admin", "billing", "viewer"})
+BILLING = frozenset({"admin", "billing"})
+ADMIN = frozenset({"admin"})
+
+API_EXPECTED: dict[tuple[str, str], object] = {
+    ("api_openapi", "GET"): PUBLIC,
+    ("api_docs", "GET"): PUBLIC,
+    # Organizations
+    ("v1_organizations.list_organizations", "GET"): ANYONE,
+    ("v1_organizations.create_organization", "POST"): BILLING,
+    ("v1_organizations.get_organization", "GET"): ANYONE,
+    ("v1_organizations.update_organization", "PATCH"): BILLING,
+    ("v1_organizations.delete_organization", "DELETE"): BILLING,
+    # tokens
+    ("v1_tokens.list_tokens", "GET"): ADMIN,
+    ("v1_tokens.create_token", "POST"): ADMIN,
+    ("v1_tokens.get_token", "GET"): ADMIN,
+    ("v1_tokens.revoke_token", "POST"): ADMIN,
+}
