@@ -108,3 +108,36 @@ def create_organization_from_customer(customer_id: int, actor: Actor) -> VendorC
     organization = create_organization(customer.name, actor, domain=(customer.extra or {}).get("domain"),
                                        commit=False)  # one transaction with the mapping
     return map_customer(customer.id, organization.id, actor)
+
+
+#: most pairs one bulk request may map
+BULK_LIMIT = 500
+
+
+def map_pairs(pairs, actor: Actor) -> tuple[list[int], list[dict]]:
+    """Map several customers (accepted suggestions): ``[{"customer_id", "organization_id"}]``, each its own
+    audited change. Returns (mapped customer ids, failures as {"index", "error", "field"[, "customer_id"]})."""
+    if not isinstance(pairs, list) or not pairs:
+        raise MappingError("send a non-empty list of {customer_id, organization_id}", "pairs")
+    if len(pairs) > BULK_LIMIT:
+        raise MappingError(f"at most {BULK_LIMIT} pairs at once", "pairs")
+    mapped, failed = [], []
+    for n, pair in enumerate(pairs):
+        if not isinstance(pair, dict):
+            failed.append({"index": n, "error": "not an object", "field": f"pairs[{n}]"})
+            continue
+        try:
+            customer_id = int(pair.get("customer_id"))
+            organization_id = int(pair.get("organization_id"))
+        except (TypeError, ValueError):
+            failed.append({"index": n, "error": "customer_id and organization_id must be whole numbers",
+                           "field": f"pairs[{n}]"})
+            continue
+        try:
+            map_customer(customer_id, organization_id, actor)
+        except MappingError as err:
+            db.session.rollback()
+            failed.append({"index": n, "customer_id": customer_id, "error": str(err), "field": err.field})
+            continue
+        mapped.append(customer_id)
+    return mapped, failed

@@ -13,7 +13,7 @@ from flask import Flask, jsonify, render_template
 from hub.api.spec import OPENAPI_VERSION, HubApi, openapi_document
 from hub.web.access import public
 
-RESOURCES = ("organizations", "tokens")
+RESOURCES = ("organizations", "vendor_customers", "mappings", "tokens")
 
 
 def init_app(app: Flask) -> None:

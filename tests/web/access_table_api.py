@@ -18,6 +18,15 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_organizations.get_organization", "GET"): ANYONE,
     ("v1_organizations.update_organization", "PATCH"): BILLING,
     ("v1_organizations.delete_organization", "DELETE"): BILLING,
+    # vendor customers and mappings
+    ("v1_vendor_customers.list_vendor_customers", "GET"): ANYONE,
+    ("v1_vendor_customers.get_vendor_customer", "GET"): ANYONE,
+    ("v1_mappings.get_mapping", "GET"): ANYONE,
+    ("v1_mappings.put_mapping", "PUT"): BILLING,
+    ("v1_mappings.delete_mapping", "DELETE"): BILLING,
+    ("v1_mappings.create_organization_from_customer", "POST"): BILLING,
+    ("v1_mappings.list_suggestions", "GET"): ANYONE,
+    ("v1_mappings.accept_suggestions", "POST"): BILLING,
     # tokens
     ("v1_tokens.list_tokens", "GET"): ADMIN,
     ("v1_tokens.create_token", "POST"): ADMIN,
