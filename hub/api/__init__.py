@@ -13,7 +13,8 @@ from flask import Flask, jsonify, render_template
 from hub.api.spec import OPENAPI_VERSION, HubApi, openapi_document
 from hub.web.access import public
 
-RESOURCES = ("organizations", "vendor_customers", "mappings", "integrations", "sync_runs", "tokens")
+RESOURCES = ("organizations", "vendor_customers", "mappings", "integrations", "sync_runs", "catalog",
+             "recurring", "pending_changes", "invoices", "reports", "audit", "users", "tokens")
 
 
 def init_app(app: Flask) -> None:

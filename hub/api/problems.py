@@ -100,3 +100,19 @@ def service_error(err, path_fields: tuple[str, ...] = (), status: int = 422) -> 
     if field in path_fields:
         return Problem(404, message)
     return Problem(status, message, errors=[field_error(field, message)] if field else None)
+
+
+def get_or_404(model, row_id, what: str):
+    """The row, or a 404 problem naming it."""
+    from hub.extensions import db
+
+    row = db.session.get(model, row_id)
+    if row is None:
+        fail(404, f"{what} {row_id} does not exist")
+    return row
+
+
+def clash_or_invalid(err, path_field: str) -> Problem:
+    """For a service error on a resource that exists: 409 when the resource's own state is at fault
+    (``err.field`` is its id), 422 when the request's input is."""
+    return service_error(err, status=409 if getattr(err, "field", None) == path_field else 422)

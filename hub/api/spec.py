@@ -66,6 +66,12 @@ class Blueprint(SmorestBlueprint):
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
 
 
+def offers_csv(view):
+    """Mark a view whose 200 may also be ``text/csv`` (``format=csv``); the document lists both."""
+    view.hub_csv = True
+    return view
+
+
 def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
@@ -113,6 +119,8 @@ def openapi_document(app: Flask, api: HubApi) -> dict:
                 operation["responses"].setdefault(code, {"$ref": f"#/components/responses/{name}"})
             if getattr(view, "hub_idempotent", False):
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            if getattr(view, "hub_csv", False):
+                operation["responses"]["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
             if getattr(view, "hub_if_match", False):
                 operation.setdefault("parameters", []).append(IF_MATCH_PARAMETER)
                 operation["responses"].setdefault("412", {"$ref": "#/components/responses/PRECONDITION_FAILED"})
