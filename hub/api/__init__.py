@@ -25,7 +25,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_TITLE", "MSP Billing Hub API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", OPENAPI_VERSION)
+    from hub.api.fields import IdConverter, id_parameter_schema
+
+    app.url_map.converters["id"] = IdConverter
     api = HubApi(app, spec_kwargs={"info": {"description": "See docs/api.md for authentication and conventions."}})
+    api.register_converter(IdConverter, id_parameter_schema)
     app.extensions["hub.api"] = api
     for name in RESOURCES:
         blueprint = import_module(f"hub.api.{name}").blp

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from sqlalchemy import select
 
+from hub.api.fields import Id, UtcDateTime
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.spec import Blueprint
 from hub.models import AuditEvent, VendorIntegration
@@ -15,12 +16,12 @@ blp = Blueprint("v1_audit", __name__, tag="Audit log")
 
 class AuditEventSchema(ma.Schema):
     id = ma.fields.Integer()
-    occurred_at = ma.fields.DateTime()
+    occurred_at = UtcDateTime()
     actor_type = ma.fields.String()
     actor = ma.fields.String()
     user_id = ma.fields.Integer(allow_none=True)
-    sync_run_id = ma.fields.Integer(allow_none=True)
-    integration_id = ma.fields.Integer(allow_none=True)
+    sync_run_id = Id(allow_none=True)
+    integration_id = Id(allow_none=True)
     action = ma.fields.String()
     entity_type = ma.fields.String()
     entity_id = ma.fields.String(allow_none=True)
@@ -37,7 +38,7 @@ class AuditFilter(PageArgs):
     entity_id = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 60))
     actor_type = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 20))
     vendor = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 100))
-    sync_run_id = ma.fields.Integer(load_default=None)
+    sync_run_id = Id(load_default=None)
     since = ma.fields.DateTime(load_default=None)
     until = ma.fields.DateTime(load_default=None)
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from hub.api.auth import actor
 from hub.api.etag import check_if_match, uses_if_match, with_etag
-from hub.api.fields import DecimalText
+from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.idempotency import idempotent
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import clash_or_invalid, get_or_404, service_error
@@ -32,8 +32,8 @@ class ProductSchema(ma.Schema):
     unit_cost = DecimalText()
     taxable = ma.fields.Boolean()
     active = ma.fields.Boolean()
-    created_at = ma.fields.DateTime(dump_only=True)
-    updated_at = ma.fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
 
 
 class ProductChangeSchema(ProductSchema):
@@ -48,7 +48,7 @@ class ProductFilter(PageArgs):
 
 class SkuSchema(ma.Schema):
     sku_id = ma.fields.Integer()
-    integration_id = ma.fields.Integer()
+    integration_id = Id()
     vendor = ma.fields.String()
     sku = ma.fields.String()
     name = ma.fields.String(allow_none=True)
@@ -56,7 +56,7 @@ class SkuSchema(ma.Schema):
     billable = ma.fields.Boolean()
     suggested_product_code = ma.fields.String(allow_none=True)
     suggested_product_id = ma.fields.Integer(allow_none=True)
-    product_id = ma.fields.Integer(allow_none=True)
+    product_id = Id(allow_none=True)
     product_code = ma.fields.String(allow_none=True)
     product_name = ma.fields.String(allow_none=True)
     customers = ma.fields.Integer()
@@ -74,7 +74,7 @@ class SkuFilter(ma.Schema):
 
 
 class SkuProductSchema(ma.Schema):
-    product_id = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "null unmaps"})
+    product_id = Id(required=True, allow_none=True, metadata={"description": "null unmaps"})
 
 
 class SkuBillableSchema(ma.Schema):
@@ -82,7 +82,7 @@ class SkuBillableSchema(ma.Schema):
 
 
 class SkuIdsSchema(ma.Schema):
-    sku_ids = ma.fields.List(ma.fields.Integer(), required=True, validate=ma.validate.Length(1, 500))
+    sku_ids = ma.fields.List(Id(), required=True, validate=ma.validate.Length(1, 500))
 
 
 class ProductFromSkuSchema(ma.Schema):
@@ -121,15 +121,18 @@ def list_products(args):
 @blp.response(201, ProductSchema)
 def create_product(args):
     """Add a product."""
+    active = args.pop("active", True)
     try:
         product = catalog.create_product(args.pop("code"), args.pop("name"), args.pop("unit_price"), actor(),
                                          **args)
+        if not active:
+            product = catalog.update_product(product.id, actor(), active=False)
     except BillingError as err:
         raise _product_error(err) from None
     return with_etag(ProductSchema, product, 201, {"Location": f"/api/v1/products/{product.id}"})
 
 
-@blp.route("/products/<int:product_id>", methods=["GET"])
+@blp.route("/products/<id:product_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, ProductSchema)
 def get_product(product_id: int):
@@ -137,7 +140,7 @@ def get_product(product_id: int):
     return with_etag(ProductSchema, get_or_404(Product, product_id, "product"))
 
 
-@blp.route("/products/<int:product_id>", methods=["PATCH"])
+@blp.route("/products/<id:product_id>", methods=["PATCH"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.arguments(ProductChangeSchema(partial=True))
@@ -184,7 +187,7 @@ def _sku_call(sku_id: int, call, *args):
     return _sku_row(sku_id)
 
 
-@blp.route("/skus/<int:sku_id>/product", methods=["PUT"])
+@blp.route("/skus/<id:sku_id>/product", methods=["PUT"])
 @roles(read=BILLING, change=BILLING)
 @blp.arguments(SkuProductSchema)
 @blp.response(200, SkuSchema)
@@ -193,7 +196,7 @@ def map_sku(args, sku_id: int):
     return _sku_call(sku_id, catalog.map_sku, args["product_id"], actor())
 
 
-@blp.route("/skus/<int:sku_id>/billable", methods=["PUT"])
+@blp.route("/skus/<id:sku_id>/billable", methods=["PUT"])
 @roles(read=BILLING, change=BILLING)
 @blp.arguments(SkuBillableSchema)
 @blp.response(200, SkuSchema)
@@ -202,7 +205,7 @@ def set_billable(args, sku_id: int):
     return _sku_call(sku_id, catalog.set_sku_billable, args["billable"], actor())
 
 
-@blp.route("/skus/<int:sku_id>/create-product", methods=["POST"])
+@blp.route("/skus/<id:sku_id>/create-product", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @blp.arguments(ProductFromSkuSchema)
 @blp.response(201, SkuSchema)

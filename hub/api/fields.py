@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import timezone
 from decimal import Decimal
 
 import marshmallow as ma
+from werkzeug.routing import IntegerConverter
+
+#: ids fit a 32-bit signed integer on every database; larger ones name nothing (and would overflow SQLite)
+MAX_ID = 2**31 - 1
+
+
+def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802  (a field factory, named like the fields)
+    """A row id in a body or query: 1 to MAX_ID."""
+    return ma.fields.Integer(validate=ma.validate.Range(1, MAX_ID), **kwargs)
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>`` in API routes: a row id, 1 to MAX_ID (others are 404 before any query)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_parameter_schema(_converter) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class DecimalText(ma.fields.Field):
@@ -13,11 +34,7 @@ class DecimalText(ma.fields.Field):
 
     def __init__(self, **kwargs) -> None:
         metadata = {"type": ["string", "number"] if not kwargs.get("dump_only") else "string",
-                    "format": "decimal", **kwargs.pop("metadata", {})}
-        if kwargs.get("allow_none") and isinstance(metadata["type"], list):
-            metadata["type"] = [*metadata["type"], "null"]
-        elif kwargs.get("allow_none"):
-            metadata["type"] = ["string", "null"]
+                    "format": "decimal", **kwargs.pop("metadata", {})}  # apispec adds "null" for allow_none
         super().__init__(metadata=metadata, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -29,3 +46,12 @@ class DecimalText(ma.fields.Field):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ma.ValidationError("Not a decimal number.")
         return str(value)
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """The hub keeps naive UTC datetimes; the API writes them as RFC 3339 with their offset (``+00:00``)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)

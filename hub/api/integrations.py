@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from hub import integrations
+from hub.api.fields import UtcDateTime
 from hub.api.auth import actor
 from hub.api.idempotency import idempotent
 from hub.api.problems import Problem, fail, field_error
@@ -23,8 +24,8 @@ blp = Blueprint("v1_integrations", __name__, tag="Integrations")
 class LastRunSchema(ma.Schema):
     id = ma.fields.Integer()
     status = ma.fields.String()
-    started_at = ma.fields.DateTime()
-    finished_at = ma.fields.DateTime(allow_none=True)
+    started_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
     error_message = ma.fields.String(allow_none=True)
 
 
@@ -37,8 +38,8 @@ class IntegrationSchema(ma.Schema):
     state = ma.fields.String()
     state_message = ma.fields.String(allow_none=True)
     interval_minutes = ma.fields.Integer(allow_none=True)
-    last_sync_at = ma.fields.DateTime(allow_none=True)
-    last_success_at = ma.fields.DateTime(allow_none=True)
+    last_sync_at = UtcDateTime(allow_none=True)
+    last_success_at = UtcDateTime(allow_none=True)
     running = ma.fields.Boolean()
     last_run = ma.fields.Nested(LastRunSchema, allow_none=True)
 
@@ -71,7 +72,7 @@ class ConfigureSchema(ma.Schema):
     settings = ma.fields.Dict(required=True, metadata={"description": "field: value; a secret left out or "
                                                                         "empty keeps its stored value"})
     enable = ma.fields.Boolean(load_default=None, allow_none=True)
-    interval_minutes = ma.fields.Integer(load_default=None, allow_none=True)
+    interval_minutes = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(5, 10080))
     test_connection = ma.fields.Boolean(load_default=True, metadata={"description": "test before saving"})
 
 

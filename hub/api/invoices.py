@@ -7,7 +7,7 @@ from flask import Response
 from sqlalchemy import select
 
 from hub.api.auth import actor
-from hub.api.fields import DecimalText
+from hub.api.fields import DecimalText, Id
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import clash_or_invalid, get_or_404
 from hub.api.spec import Blueprint, offers_csv
@@ -23,7 +23,7 @@ blp = Blueprint("v1_invoices", __name__, tag="Invoices")
 
 class EvidenceSchema(ma.Schema):
     quantity_change_id = ma.fields.Integer(allow_none=True)
-    sync_run_id = ma.fields.Integer(allow_none=True)
+    sync_run_id = Id(allow_none=True)
     recurring_line_id = ma.fields.Integer(allow_none=True)
 
 
@@ -45,7 +45,7 @@ class InvoiceSchema(ma.Schema):
     number = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"enum": [s.value for s in InvoiceStatus]})
     organization = ma.fields.Nested(OrganizationRefSchema)
-    recurring_invoice_id = ma.fields.Integer(allow_none=True)
+    recurring_invoice_id = Id(allow_none=True)
     invoice_date = ma.fields.String(metadata={"format": "date"})
     due_date = ma.fields.String(metadata={"format": "date"})
     period_start = ma.fields.String(metadata={"format": "date"})
@@ -62,9 +62,9 @@ class InvoiceSchema(ma.Schema):
 
 
 class InvoiceFilter(PageArgs):
-    organization_id = ma.fields.Integer(load_default=None)
+    organization_id = Id(load_default=None)
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf([s.value for s in InvoiceStatus]))
-    recurring_invoice_id = ma.fields.Integer(load_default=None)
+    recurring_invoice_id = Id(load_default=None)
     period_from = ma.fields.Date(load_default=None, metadata={"description": "periods ending on or after"})
     period_to = ma.fields.Date(load_default=None, metadata={"description": "periods starting on or before"})
 
@@ -103,7 +103,7 @@ def list_invoices(args):
     return page_response([export.invoice_to_dict(r.Invoice) for r in rows], cursor)
 
 
-@blp.route("/invoices/<int:invoice_id>", methods=["GET"])
+@blp.route("/invoices/<id:invoice_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, InvoiceSchema)
 def get_invoice(invoice_id: int):
@@ -120,7 +120,7 @@ def _change(call, invoice_id: int, *args):
         raise clash_or_invalid(err, "invoice_id") from None
 
 
-@blp.route("/invoices/<int:invoice_id>/issue", methods=["POST"])
+@blp.route("/invoices/<id:invoice_id>/issue", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @blp.response(200, InvoiceSchema)
 def issue(invoice_id: int):
@@ -128,7 +128,7 @@ def issue(invoice_id: int):
     return _change(invoices.issue_invoice, invoice_id)
 
 
-@blp.route("/invoices/<int:invoice_id>/void", methods=["POST"])
+@blp.route("/invoices/<id:invoice_id>/void", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @blp.arguments(VoidSchema)
 @blp.response(200, InvoiceSchema)
@@ -137,7 +137,7 @@ def void(args, invoice_id: int):
     return _change(invoices.void_invoice, invoice_id, args["reason"])
 
 
-@blp.route("/invoices/<int:invoice_id>/export", methods=["GET"])
+@blp.route("/invoices/<id:invoice_id>/export", methods=["GET"])
 @roles(read=ANYONE)
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, InvoiceSchema, content_type="application/json")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from hub import mapping
+from hub.api.fields import Id
 from hub.api.auth import actor
 from hub.api.etag import check_if_match, uses_if_match, with_etag
 from hub.api.idempotency import idempotent
@@ -21,18 +22,18 @@ blp = Blueprint("v1_mappings", __name__, tag="Mappings")
 
 
 class MappingSchema(ma.Schema):
-    customer_id = ma.fields.Integer(dump_only=True)
-    organization_id = ma.fields.Integer(required=True, allow_none=True)
+    customer_id = Id(dump_only=True)
+    organization_id = Id(required=True, allow_none=True)
     status = ma.fields.String(dump_only=True, metadata={"enum": ["mapped", "not_mapped", "detached"]})
 
 
 class MapSchema(ma.Schema):
-    organization_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    organization_id = Id(required=True)
 
 
 class PairSchema(ma.Schema):
-    customer_id = ma.fields.Integer(required=True)
-    organization_id = ma.fields.Integer(required=True)
+    customer_id = Id(required=True)
+    organization_id = Id(required=True)
 
 
 class PairsSchema(ma.Schema):
@@ -42,7 +43,7 @@ class PairsSchema(ma.Schema):
 
 class FailedPairSchema(ma.Schema):
     index = ma.fields.Integer()
-    customer_id = ma.fields.Integer()
+    customer_id = Id()
     error = ma.fields.String()
     field = ma.fields.String()
 
@@ -53,9 +54,9 @@ class BulkResultSchema(ma.Schema):
 
 
 class SuggestionSchema(ma.Schema):
-    customer_id = ma.fields.Integer()
+    customer_id = Id()
     customer_name = ma.fields.String()
-    organization_id = ma.fields.Integer()
+    organization_id = Id()
     organization_name = ma.fields.String()
     score = ma.fields.Float()
     reasons = ma.fields.List(ma.fields.String())
@@ -76,7 +77,7 @@ def _mapping(customer_id: int) -> dict:
             "organization_id": row["organization"]["id"] if row["organization"] else None}
 
 
-@blp.route("/vendor-customers/<int:customer_id>/mapping", methods=["GET"])
+@blp.route("/vendor-customers/<id:customer_id>/mapping", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, MappingSchema)
 def get_mapping(customer_id: int):
@@ -84,7 +85,7 @@ def get_mapping(customer_id: int):
     return with_etag(MappingSchema, _mapping(customer_id))
 
 
-@blp.route("/vendor-customers/<int:customer_id>/mapping", methods=["PUT"])
+@blp.route("/vendor-customers/<id:customer_id>/mapping", methods=["PUT"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.arguments(MapSchema)
@@ -100,7 +101,7 @@ def put_mapping(args, customer_id: int):
     return with_etag(MappingSchema, _mapping(customer_id))
 
 
-@blp.route("/vendor-customers/<int:customer_id>/mapping", methods=["DELETE"])
+@blp.route("/vendor-customers/<id:customer_id>/mapping", methods=["DELETE"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.response(204)
@@ -118,7 +119,7 @@ def delete_mapping(customer_id: int):
     return None
 
 
-@blp.route("/vendor-customers/<int:customer_id>/create-organization", methods=["POST"])
+@blp.route("/vendor-customers/<id:customer_id>/create-organization", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @idempotent
 @blp.response(201, VendorCustomerSchema)

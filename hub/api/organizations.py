@@ -6,6 +6,7 @@ import marshmallow as ma
 from sqlalchemy import func, select
 
 from hub import mapping, organizations
+from hub.api.fields import UtcDateTime
 from hub.api.auth import actor
 from hub.api.etag import check_if_match, uses_if_match, with_etag
 from hub.api.idempotency import idempotent
@@ -26,7 +27,7 @@ class OrganizationSchema(ma.Schema):
     domain = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
     external_ref = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200),
                                     metadata={"description": "your own id for it (PSA, CRM); unique when set"})
-    created_at = ma.fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
 
 
 class OrganizationChangeSchema(OrganizationSchema):
@@ -86,7 +87,7 @@ def create_organization(args):
     return with_etag(OrganizationSchema, organization, 201, {"Location": f"/api/v1/organizations/{organization.id}"})
 
 
-@blp.route("/organizations/<int:organization_id>", methods=["GET"])
+@blp.route("/organizations/<id:organization_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, OrganizationSchema)
 def get_organization(organization_id: int):
@@ -94,7 +95,7 @@ def get_organization(organization_id: int):
     return with_etag(OrganizationSchema, _get(organization_id))
 
 
-@blp.route("/organizations/<int:organization_id>", methods=["PATCH"])
+@blp.route("/organizations/<id:organization_id>", methods=["PATCH"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.arguments(OrganizationChangeSchema(partial=True))
@@ -111,7 +112,7 @@ def update_organization(args, organization_id: int):
     return with_etag(OrganizationSchema, organization)
 
 
-@blp.route("/organizations/<int:organization_id>", methods=["DELETE"])
+@blp.route("/organizations/<id:organization_id>", methods=["DELETE"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.response(204)

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from hub import integrations
 from hub.api.auth import actor
-from hub.api.fields import DecimalText
+from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.problems import clash_or_invalid, get_or_404, service_error
 from hub.api.spec import Blueprint
 from hub.billing import pending
@@ -26,18 +26,18 @@ class ChangeSchema(ma.Schema):
     new_quantity = DecimalText(dump_only=True)
     reasons = ma.fields.List(ma.fields.Raw())
     cause = ma.fields.String()
-    sync_run_id = ma.fields.Integer(allow_none=True)
+    sync_run_id = Id(allow_none=True)
     evidence = ma.fields.Dict()
-    created_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
     created_by = ma.fields.String()
-    decided_at = ma.fields.DateTime(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
     decided_by = ma.fields.String(allow_none=True)
     decision_note = ma.fields.String(allow_none=True)
 
 
 class PendingSchema(ChangeSchema):
-    recurring_invoice_id = ma.fields.Integer()
-    organization_id = ma.fields.Integer()
+    recurring_invoice_id = Id()
+    organization_id = Id()
     organization = ma.fields.String()
     vendor = ma.fields.String()
     product_code = ma.fields.String()
@@ -54,7 +54,7 @@ class ChangeListSchema(ma.Schema):
 
 class PendingFilter(ma.Schema):
     vendor = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 100))
-    organization_id = ma.fields.Integer(load_default=None)
+    organization_id = Id(load_default=None)
     limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(1, 1000))
 
 
@@ -64,7 +64,7 @@ class NoteSchema(ma.Schema):
 
 class DecideSchema(NoteSchema):
     action = ma.fields.String(required=True, validate=ma.validate.OneOf(["approve", "reject"]))
-    change_ids = ma.fields.List(ma.fields.Integer(), required=True, validate=ma.validate.Length(1, 1000))
+    change_ids = ma.fields.List(Id(), required=True, validate=ma.validate.Length(1, 1000))
 
 
 def _view(view: pending.PendingView) -> dict:
@@ -98,7 +98,7 @@ def _decide(change_ids, approve: bool, note, path_field: str | None):
         raise service_error(err, status=409 if err.field == "change_ids" else 422) from None
 
 
-@blp.route("/pending-changes/<int:change_id>/approve", methods=["POST"])
+@blp.route("/pending-changes/<id:change_id>/approve", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @blp.arguments(NoteSchema)
 @blp.response(200, ChangeSchema)
@@ -108,7 +108,7 @@ def approve(args, change_id: int):
     return _decide([change_id], True, args["note"], "change_id")[0]
 
 
-@blp.route("/pending-changes/<int:change_id>/reject", methods=["POST"])
+@blp.route("/pending-changes/<id:change_id>/reject", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @blp.arguments(NoteSchema)
 @blp.response(200, ChangeSchema)

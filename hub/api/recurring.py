@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hub.api.auth import actor
 from hub.api.etag import check_if_match, uses_if_match, with_etag
-from hub.api.fields import DecimalText
+from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.idempotency import idempotent
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import clash_or_invalid, get_or_404
@@ -24,33 +24,33 @@ blp = Blueprint("v1_recurring", __name__, tag="Recurring invoices")
 
 class LineSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    recurring_invoice_id = ma.fields.Integer(dump_only=True)
+    recurring_invoice_id = Id(dump_only=True)
     position = ma.fields.Integer(validate=ma.validate.Range(0, 10_000))
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in LineKind]),
                             metadata={"description": "vendor: the quantity follows the vendor's license counts"})
-    product_id = ma.fields.Integer(required=True)
+    product_id = Id(required=True)
     description = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=300))
     quantity = DecimalText(metadata={"description": "standard lines only; a vendor line counts it"})
-    integration_id = ma.fields.Integer(allow_none=True, metadata={"description": "vendor lines: whose counts"})
+    integration_id = Id(allow_none=True, metadata={"description": "vendor lines: whose counts"})
     min_quantity = DecimalText(allow_none=True)
     unit_price_override = DecimalText(allow_none=True)
     markup_pct = DecimalText(allow_none=True)
     do_not_bill = ma.fields.Boolean()
     override_policy = ma.fields.Boolean()
-    hold_decrease_over_seats = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0))
+    hold_decrease_over_seats = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(0, 1_000_000))
     hold_decrease_over_pct = DecimalText(allow_none=True)
-    archived_at = ma.fields.DateTime(dump_only=True, allow_none=True)
-    updated_at = ma.fields.DateTime(dump_only=True)
+    archived_at = UtcDateTime(dump_only=True, allow_none=True)
+    updated_at = UtcDateTime(dump_only=True)
 
 
 class LineChangeSchema(LineSchema):
     kind = ma.fields.String(validate=ma.validate.OneOf([k.value for k in LineKind]))
-    product_id = ma.fields.Integer()
+    product_id = Id()
 
 
 class RecurringSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    organization_id = ma.fields.Integer(required=True)
+    organization_id = Id(required=True)
     name = ma.fields.String(validate=ma.validate.Length(1, 200))
     frequency = ma.fields.String(validate=ma.validate.OneOf([f.value for f in Frequency]))
     period_mode = ma.fields.String(validate=ma.validate.OneOf([p.value for p in PeriodMode]))
@@ -63,7 +63,7 @@ class RecurringSchema(ma.Schema):
     active = ma.fields.Boolean()
     lines = ma.fields.Method("live_lines", dump_only=True,
                              metadata={"type": "array", "items": {"$ref": "#/components/schemas/Line"}})
-    updated_at = ma.fields.DateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
 
     def live_lines(self, obj):
         return LineSchema(many=True).dump(sorted((ln for ln in obj.lines if ln.archived_at is None),
@@ -71,12 +71,12 @@ class RecurringSchema(ma.Schema):
 
 
 class RecurringChangeSchema(RecurringSchema):
-    organization_id = ma.fields.Integer(dump_only=True)
+    organization_id = Id(dump_only=True)
     next_run_date = ma.fields.Date()
 
 
 class RecurringFilter(PageArgs):
-    organization_id = ma.fields.Integer(load_default=None)
+    organization_id = Id(load_default=None)
     active = ma.fields.Boolean(load_default=None)
 
 
@@ -139,7 +139,7 @@ def create_recurring(args):
     return with_etag(RecurringSchema, item, 201, {"Location": f"/api/v1/recurring-invoices/{item.id}"})
 
 
-@blp.route("/recurring-invoices/<int:recurring_id>", methods=["GET"])
+@blp.route("/recurring-invoices/<id:recurring_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, RecurringSchema)
 def get_recurring(recurring_id: int):
@@ -147,7 +147,7 @@ def get_recurring(recurring_id: int):
     return with_etag(RecurringSchema, _recurring(recurring_id))
 
 
-@blp.route("/recurring-invoices/<int:recurring_id>", methods=["PATCH"])
+@blp.route("/recurring-invoices/<id:recurring_id>", methods=["PATCH"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.arguments(RecurringChangeSchema(partial=True))
@@ -159,7 +159,7 @@ def update_recurring(args, recurring_id: int):
                                             actor(), **args))
 
 
-@blp.route("/recurring-invoices/<int:recurring_id>", methods=["DELETE"])
+@blp.route("/recurring-invoices/<id:recurring_id>", methods=["DELETE"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.response(204)
@@ -170,7 +170,7 @@ def delete_recurring(recurring_id: int):
     return None
 
 
-@blp.route("/recurring-invoices/<int:recurring_id>/lines", methods=["POST"])
+@blp.route("/recurring-invoices/<id:recurring_id>/lines", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @idempotent
 @blp.arguments(LineSchema)
@@ -183,7 +183,7 @@ def add_line(args, recurring_id: int):
     return with_etag(LineSchema, line, 201, {"Location": f"/api/v1/recurring-lines/{line.id}"})
 
 
-@blp.route("/recurring-lines/<int:line_id>", methods=["GET"])
+@blp.route("/recurring-lines/<id:line_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, LineSchema)
 def get_line(line_id: int):
@@ -191,7 +191,7 @@ def get_line(line_id: int):
     return with_etag(LineSchema, _line(line_id))
 
 
-@blp.route("/recurring-lines/<int:line_id>", methods=["PATCH"])
+@blp.route("/recurring-lines/<id:line_id>", methods=["PATCH"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.arguments(LineChangeSchema(partial=True))
@@ -202,7 +202,7 @@ def update_line(args, line_id: int):
     return with_etag(LineSchema, _call("line_id", recurring.update_line, line_id, actor(), **args))
 
 
-@blp.route("/recurring-lines/<int:line_id>", methods=["DELETE"])
+@blp.route("/recurring-lines/<id:line_id>", methods=["DELETE"])
 @roles(read=BILLING, change=BILLING)
 @uses_if_match
 @blp.response(204)
@@ -213,7 +213,7 @@ def delete_line(line_id: int):
     return None
 
 
-@blp.route("/recurring-invoices/<int:recurring_id>/issue-now", methods=["POST"])
+@blp.route("/recurring-invoices/<id:recurring_id>/issue-now", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @idempotent
 @blp.response(200, IssueResultSchema)

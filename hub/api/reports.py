@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response
 
-from hub.api.fields import DecimalText
+from hub.api.fields import DecimalText, Id
 from hub.api.spec import Blueprint, offers_csv
 from hub.billing import usage_report as service
 from hub.models import MapStatus
@@ -18,19 +18,19 @@ STATUSES = [s.rstrip("*") for s in service.STATUSES]
 
 
 class UsageRowSchema(ma.Schema):
-    integration_id = ma.fields.Integer()
+    integration_id = Id()
     vendor = ma.fields.String()
-    customer_id = ma.fields.Integer()
+    customer_id = Id()
     customer = ma.fields.String()
     external_id = ma.fields.String()
     vendor_status = ma.fields.String()
     map_status = ma.fields.String()
-    organization_id = ma.fields.Integer(allow_none=True)
+    organization_id = Id(allow_none=True)
     organization = ma.fields.String(allow_none=True)
     sku_id = ma.fields.Integer()
     sku = ma.fields.String()
     sku_name = ma.fields.String(allow_none=True)
-    product_id = ma.fields.Integer(allow_none=True)
+    product_id = Id(allow_none=True)
     product_code = ma.fields.String(allow_none=True)
     vendor_quantity = DecimalText(dump_only=True)
     last_quantity = DecimalText(dump_only=True)
@@ -57,7 +57,7 @@ class UsageReportSchema(ma.Schema):
 
 class UsageArgs(ma.Schema):
     vendor = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 100))
-    organization_id = ma.fields.Integer(load_default=None)
+    organization_id = Id(load_default=None)
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
     map_status = ma.fields.String(load_default=None, validate=ma.validate.OneOf([s.value for s in MapStatus]))
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))

@@ -6,6 +6,7 @@ import time
 
 import marshmallow as ma
 
+from hub.api.fields import UtcDateTime
 from hub.api.auth import actor
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import fail
@@ -26,8 +27,8 @@ class SyncRunSchema(ma.Schema):
     trigger = ma.fields.String()
     triggered_by = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"enum": [s.value for s in SyncStatus]})
-    started_at = ma.fields.DateTime()
-    finished_at = ma.fields.DateTime(allow_none=True)
+    started_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
     customers_seen = ma.fields.Integer()
     customers_added = ma.fields.Integer()
     customers_updated = ma.fields.Integer()
@@ -39,7 +40,7 @@ class SyncRunSchema(ma.Schema):
     error_message = ma.fields.String(allow_none=True)
     review = ma.fields.Dict(allow_none=True, metadata={"description": "for needs_review: what would be detached"})
     reviewed_by = ma.fields.String(allow_none=True)
-    reviewed_at = ma.fields.DateTime(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
 
 
 class RunFilter(PageArgs):
@@ -112,7 +113,7 @@ def list_runs(args):
     return page_response([r.SyncRun for r in rows], cursor)
 
 
-@blp.route("/sync-runs/<int:run_id>", methods=["GET"])
+@blp.route("/sync-runs/<id:run_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, SyncRunSchema)
 def get_run(run_id: int):
@@ -120,7 +121,7 @@ def get_run(run_id: int):
     return run_or_404(run_id)
 
 
-@blp.route("/sync-runs/<int:run_id>/confirm", methods=["POST"])
+@blp.route("/sync-runs/<id:run_id>/confirm", methods=["POST"])
 @roles(read=ADMIN, change=ADMIN)
 @blp.response(202, StartedSchema)
 @blp.alt_response(200, schema=StartedSchema, description="the sync ran within the request and finished")
@@ -136,7 +137,7 @@ def confirm(run_id: int):
     return started_answer(started, run.integration_id, previous)
 
 
-@blp.route("/sync-runs/<int:run_id>/dismiss", methods=["POST"])
+@blp.route("/sync-runs/<id:run_id>/dismiss", methods=["POST"])
 @roles(read=ADMIN, change=ADMIN)
 @blp.response(200, SyncRunSchema)
 def dismiss(run_id: int):

@@ -6,6 +6,7 @@ import marshmallow as ma
 from sqlalchemy import select
 
 from hub import api_tokens
+from hub.api.fields import UtcDateTime
 from hub.api.auth import actor
 from hub.api.idempotency import idempotent
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
@@ -24,11 +25,11 @@ class TokenSchema(ma.Schema):
     prefix = ma.fields.String(dump_only=True, metadata={"description": "the token's first characters"})
     state = ma.fields.Function(api_tokens.state, dump_only=True,
                                metadata={"enum": ["active", "expired", "revoked"]})
-    created_at = ma.fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
     created_by = ma.fields.String(dump_only=True)
-    expires_at = ma.fields.DateTime(dump_only=True, allow_none=True)
-    revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True)
-    last_used_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    expires_at = UtcDateTime(dump_only=True, allow_none=True)
+    revoked_at = UtcDateTime(dump_only=True, allow_none=True)
+    last_used_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class TokenCreateSchema(TokenSchema):
@@ -70,7 +71,7 @@ def create_token(args):
     return new.token, 201, {"Location": f"/api/v1/tokens/{new.token.id}"}
 
 
-@blp.route("/tokens/<int:token_id>", methods=["GET"])
+@blp.route("/tokens/<id:token_id>", methods=["GET"])
 @roles(read=ADMIN)
 @blp.response(200, TokenSchema)
 def get_token(token_id: int):
@@ -81,7 +82,7 @@ def get_token(token_id: int):
         raise service_error(err, ("id",)) from None
 
 
-@blp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@blp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 @roles(read=ADMIN, change=ADMIN)
 @blp.response(200, TokenSchema)
 def revoke_token(token_id: int):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from sqlalchemy import select
 
+from hub.api.fields import UtcDateTime
 from hub.api.auth import actor
 from hub.api.idempotency import idempotent
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
@@ -24,8 +25,8 @@ class UserSchema(ma.Schema):
     role = ma.fields.String(required=True, validate=ma.validate.OneOf([r.value for r in Role]))
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=500))
     active = ma.fields.Boolean(dump_only=True)
-    created_at = ma.fields.DateTime(dump_only=True)
-    last_login_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    created_at = UtcDateTime(dump_only=True)
+    last_login_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 UserPage = page_schema(UserSchema, "UserPage")
@@ -56,7 +57,7 @@ def create(args):
     return user, 201, {"Location": f"/api/v1/users/{user.id}"}
 
 
-@blp.route("/users/<int:user_id>", methods=["GET"])
+@blp.route("/users/<id:user_id>", methods=["GET"])
 @roles(read=ADMIN)
 @blp.response(200, UserSchema)
 def get_user(user_id: int):

@@ -107,7 +107,7 @@ def customer_row_or_404(customer_id: int) -> dict:
     return row
 
 
-@blp.route("/vendor-customers/<int:customer_id>", methods=["GET"])
+@blp.route("/vendor-customers/<id:customer_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, VendorCustomerSchema)
 def get_vendor_customer(customer_id: int):

@@ -60,6 +60,8 @@ def parse_decimal(value: Any, field: str, *, places: int = 4, minimum: Decimal |
         raise BillingError(f"{field} must be a number, not {value!r}", field) from None
     if not number.is_finite():
         raise BillingError(f"{field} must be a finite number", field)
+    if number.adjusted() >= 20:  # beyond any bound, and too many digits to round at 4 places (InvalidOperation)
+        raise BillingError(f"{field} is too large", field)
     if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
         raise BillingError(f"{field} has at most {places} decimal places", field)
     if minimum is not None and number < minimum:
