@@ -55,6 +55,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_billing(app)
     init_web(app)
+    from hub.api import init_app as init_api
+
+    init_api(app)
     register_commands(app)
 
     if app.config.get("HUB_SCHEDULER"):

@@ -32,6 +32,11 @@ class Actor:
         return cls("sync", f"sync run {run.id}", sync_run_id=run.id)
 
     @classmethod
+    def token(cls, token) -> "Actor":
+        """A request to the public API made with an API token."""
+        return cls("api", f"API token {token.id} ({token.name})")
+
+    @classmethod
     def cli(cls, who: str = "cli") -> "Actor":
         return cls("cli", who)
 

@@ -14,7 +14,6 @@ from hub import events
 from hub.audit import Actor, record
 from hub.extensions import db
 from hub.inputs import MAX_INT, whole_number
-from hub.models.organization import NAME_KEY_LENGTH
 from hub.models import LicenseCount, MapStatus, Organization, VendorCustomer, name_key
 from hub.timeutil import utcnow
 
@@ -102,22 +101,20 @@ def organization_name_taken(name: str, except_id: int | None = None) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
-def create_organization(name: str, actor: Actor, domain: str | None = None, *, commit: bool = True) -> Organization:
-    name = (name or "").strip()
-    if not name:
-        raise MappingError("an Organization needs a name", "name")
-    if len(name) > 200 or len(name_key(name)) > NAME_KEY_LENGTH:
-        raise MappingError("an Organization name has at most 200 characters", "name")
-    if organization_name_taken(name):
-        raise MappingError(f"an Organization named {name!r} already exists", "name")
-    organization = Organization(name=name, domain=(domain or None))
+def create_organization(name: str, actor: Actor, domain: str | None = None, *, external_ref: str | None = None,
+                        commit: bool = True) -> Organization:
+    from hub.organizations import DuplicateError, clean_external_ref, clean_name
+
+    name = clean_name(name)
+    organization = Organization(name=name, domain=(domain or None), external_ref=clean_external_ref(external_ref))
     try:
         with db.session.begin_nested():  # another request may have saved the same name a moment ago
             db.session.add(organization)
             db.session.flush()
     except IntegrityError:
-        raise MappingError(f"an Organization named {name!r} already exists", "name") from None
-    record(actor, "organization.create", "organization", organization.id, field="name", new=name)
+        raise DuplicateError(f"an Organization named {name!r} already exists", "name") from None
+    record(actor, "organization.create", "organization", organization.id, field="name", new=name,
+           details={"external_ref": organization.external_ref} if organization.external_ref else None)
     if commit:
         db.session.commit()
     return organization
@@ -131,3 +128,35 @@ def create_organization_from_customer(customer_id: int, actor: Actor) -> VendorC
     organization = create_organization(customer.name, actor, domain=(customer.extra or {}).get("domain"),
                                        commit=False)  # one transaction with the mapping
     return map_customer(customer.id, organization.id, actor)
+
+
+#: most pairs one bulk request may map
+BULK_LIMIT = 500
+
+
+def map_pairs(pairs, actor: Actor) -> tuple[list[int], list[dict]]:
+    """Map several customers (accepted suggestions): ``[{"customer_id", "organization_id"}]``, each its own
+    audited change. Returns (mapped customer ids, failures as {"index", "error", "field"[, "customer_id"]})."""
+    if not isinstance(pairs, list) or not pairs:
+        raise MappingError("send a non-empty list of {customer_id, organization_id}", "pairs")
+    if len(pairs) > BULK_LIMIT:
+        raise MappingError(f"at most {BULK_LIMIT} pairs at once", "pairs")
+    mapped, failed = [], []
+    for n, pair in enumerate(pairs):
+        if not isinstance(pair, dict):
+            failed.append({"index": n, "error": "not an object", "field": f"pairs[{n}]"})
+            continue
+        customer_id = whole_number(pair.get("customer_id"), minimum=1)  # None past what an id column holds
+        organization_id = whole_number(pair.get("organization_id"), minimum=1)
+        if customer_id is None or organization_id is None:
+            failed.append({"index": n, "error": "customer_id and organization_id must be whole numbers",
+                           "field": f"pairs[{n}]"})
+            continue
+        try:
+            map_customer(customer_id, organization_id, actor)
+        except MappingError as err:
+            db.session.rollback()
+            failed.append({"index": n, "customer_id": customer_id, "error": str(err), "field": err.field})
+            continue
+        mapped.append(customer_id)
+    return mapped, failed

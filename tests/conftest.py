@@ -79,6 +79,11 @@ def app(app_config, request):
     with app.app_context():
         db.create_all()  # tables a module's own models add (a no-op otherwise)
     yield app
+    empty_tables(app)
+
+
+def empty_tables(app) -> None:
+    """After a test: PostgreSQL's tables emptied for the next one (SQLite files are per test)."""
     with app.app_context():
         db.session.remove()
         if db.engine.dialect.name == "postgresql":

@@ -94,6 +94,20 @@ def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, r
     return result
 
 
+def issue_now(recurring_id: int, actor: Actor, today: date | None = None) -> RunResult:
+    """The invoice run for one recurring invoice, today: only when it is active and due (never two
+    invoices for one period). Raises BillingError naming ``recurring_id`` when it is not due."""
+    from hub.billing import validate
+    from hub.billing.errors import BillingError
+
+    item = validate.existing(RecurringInvoice, recurring_id, "recurring_id")
+    today = today or utcnow().date()
+    if not item.active or item.next_run_date > today:
+        raise BillingError(f"Not due: the next invoice is due on {item.next_run_date.isoformat()}"
+                           f"{'' if item.active else ' and this recurring invoice is inactive'}.", "recurring_id")
+    return run_due_invoices(today, actor, recurring_ids=[item.id])
+
+
 def _due(today: date, recurring_ids) -> list[tuple[int, date]]:
     query = (db.select(RecurringInvoice.id, RecurringInvoice.next_run_date)
              .where(RecurringInvoice.active.is_(True), RecurringInvoice.next_run_date <= today)

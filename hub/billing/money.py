@@ -60,6 +60,8 @@ def parse_decimal(value: Any, field: str, *, places: int = 4, minimum: Decimal |
         raise BillingError(f"{field} must be a number, not {value!r}", field) from None
     if not number.is_finite():
         raise BillingError(f"{field} must be a finite number", field)
+    if number.adjusted() >= 20:  # beyond any bound, and too many digits to round at 4 places (InvalidOperation)
+        raise BillingError(f"{field} is too large", field)
     # the range before the places: quantize cannot hold a 40-digit number (InvalidOperation)
     if minimum is not None and number < minimum:
         raise BillingError(f"{field} must be at least {minimum}", field)

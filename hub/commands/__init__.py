@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import backup, billing, imports, integrations, plugin_author, serve, sync, users
+    from . import backup, billing, imports, integrations, plugin_author, serve, sync, tokens, users
 
-    for module in (serve, integrations, imports, sync, users, billing, backup, plugin_author):
+    for module in (serve, integrations, imports, sync, users, tokens, billing, backup, plugin_author):
         module.register(app)

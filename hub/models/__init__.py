@@ -9,6 +9,7 @@ from .user import Role, User
 from .login import LoginAddress, LoginFailure
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
+from .api import ApiToken, IdempotencyRecord
 
 __all__ = [
     "Organization",
@@ -40,4 +41,6 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "BillingCounter",
+    "ApiToken",
+    "IdempotencyRecord",
 ]

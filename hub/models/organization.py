@@ -33,6 +33,8 @@ class Organization(db.Model):
     #: ``name_key(name)``; unique, so two spellings of one name can never both be saved
     name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), unique=True)
     domain: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: an integrator's own id for this Organization (their PSA's or CRM's); unique when set
+    external_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @validates("name")

@@ -33,13 +33,17 @@ class VendorHandle:
     # -- configuration -------------------------------------------------------------------------
 
     def load_config(self, raw: dict) -> dict:
-        """Validate raw settings with the plugin's schema; VendorConfigError names the first bad field."""
+        """Validate raw settings with the plugin's schema; VendorConfigError names the first bad field
+        (``field``) and carries them all (``field_errors``)."""
         try:
             config = self.info.config_schema().load(raw)
         except ValidationError as err:
-            field, problems = next(iter(sorted(err.normalized_messages().items())))
-            text = problems if isinstance(problems, str) else "; ".join(map(str, problems))
-            raise VendorConfigError(f"{field}: {text}", field=field) from None
+            every = {name: problems if isinstance(problems, str) else "; ".join(map(str, problems))
+                     for name, problems in sorted(err.normalized_messages().items())}
+            field, text = next(iter(every.items()))
+            error = VendorConfigError(f"{field}: {text}", field=field)
+            error.field_errors = every  # all of them, for answers that name every field (the API)
+            raise error from None
         _check_urls(config)
         return config
 

@@ -38,9 +38,9 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
 
-    from hub.web import api, appcenter, audit_log, auth, dashboard, history, mapping, organizations
+    from hub.web import api, appcenter, audit_log, auth, dashboard, history, mapping, organizations, tokens
 
-    for module in (auth, dashboard, appcenter, mapping, organizations, history, audit_log, api):
+    for module in (auth, dashboard, appcenter, mapping, organizations, history, audit_log, api, tokens):
         app.register_blueprint(module.bp)
 
     from hub.web import billing_pages
@@ -121,6 +121,12 @@ def _wants_json() -> bool:
 
 
 def _security_headers(response):
+    from flask import g
+
+    rate = g.get("api_rate")
+    if rate is not None:  # set by the public API's gate for a token request
+        for name, value in rate.headers().items():
+            response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -167,6 +173,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
+        from hub.api.auth import is_api_request
+
         code = err.code or 500
         if code >= 500:
             # an unexpected error (Flask turned it into a 500): nothing half-done may be committed later,
@@ -174,6 +182,11 @@ def _register_error_handlers(app: Flask) -> None:
             from hub.extensions import db
 
             db.session.rollback()
+        if is_api_request():  # the public API answers with RFC 9457 problems
+            from hub.api.problems import from_http_exception
+
+            return from_http_exception(err)
+        if code >= 500:
             return _error(code, "Something went wrong on our side; nothing was saved. The error is in the server log.")
         return _error(code, err.description or err.name)
 

@@ -1,7 +1,7 @@
 """Who may do what: every view declares the roles that may read it and the roles that may change through it.
 
 The declaration is data on the view function; one ``before_request`` gate (``check_access``) enforces
-it for every endpoint, so a view that forgot to declare anything is refused (deny by default) instead
+it for every endpoint, the public API's (``/api/v1``, where the role is the bearer token's) included, so a view that forgot to declare anything is refused (deny by default) instead
 of being open. Reading means GET/HEAD/OPTIONS; every other method is a change.
 
 Usage (billing pages do the same)::
@@ -80,14 +80,20 @@ def check_access():
     endpoint = request.endpoint
     if endpoint is None or is_public(endpoint):
         return None  # unknown URLs fall through to 404/405
-    if not current_user.is_authenticated:
+    from hub.api.auth import authenticated_role, is_api_request
+
+    if is_api_request():
+        role = authenticated_role()  # a bearer token's role; the public API ignores the session
+    elif current_user.is_authenticated:
+        role = current_user.role
+    else:
         return current_app.login_manager.unauthorized()
     rule = rule_for(endpoint)
     if rule is None:
         log.error("endpoint %s declares no roles; refused", endpoint)
         abort(403)
-    if not rule.allows(current_user.role, request.method):
-        abort(403)
+    if not rule.allows(role, request.method):
+        abort(403, "your role may not do this" if is_api_request() else None)
     return None
 
 

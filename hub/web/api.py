@@ -25,7 +25,7 @@ from hub.web.suggestions import suggest
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 AUTOCOMPLETE_LIMIT = 10
-BULK_LIMIT = 500
+BULK_LIMIT = mapping.BULK_LIMIT
 
 
 def _fail(message: str, field: str, status: int = 400):
@@ -141,29 +141,11 @@ def suggestions():
 @roles(read=ANYONE, change=BILLING)
 def accept_suggestions():
     """Map several customers at once: ``{"pairs": [{"customer_id", "organization_id"}]}``; each is audited."""
-    pairs = _body().get("pairs")
-    if not isinstance(pairs, list) or not pairs:
-        return _fail("send a non-empty list of {customer_id, organization_id}", "pairs")
-    if len(pairs) > BULK_LIMIT:
-        return _fail(f"at most {BULK_LIMIT} pairs at once", "pairs")
-    mapped, failed = [], []
-    for n, pair in enumerate(pairs):
-        if not isinstance(pair, dict):
-            failed.append({"index": n, "error": "not an object", "field": f"pairs[{n}]"})
-            continue
-        customer_id = whole_number(pair.get("customer_id"), minimum=1)
-        organization_id = whole_number(pair.get("organization_id"), minimum=1)
-        if customer_id is None or organization_id is None:
-            failed.append({"index": n, "error": "customer_id and organization_id must be whole numbers",
-                           "field": f"pairs[{n}]"})
-            continue
-        try:
-            mapping.map_customer(customer_id, organization_id, actor())
-        except mapping.MappingError as err:
-            db.session.rollback()
-            failed.append({"index": n, "customer_id": customer_id, "error": str(err), "field": err.field})
-            continue
-        mapped.append(one_row(customer_id))
+    try:
+        mapped_ids, failed = mapping.map_pairs(_body().get("pairs"), actor())
+    except mapping.MappingError as err:
+        return _fail(str(err), err.field)
+    mapped = [one_row(customer_id) for customer_id in mapped_ids]
     return jsonify(mapped=mapped, failed=failed), (200 if mapped or not failed else 400)
 
 

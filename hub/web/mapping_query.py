@@ -60,14 +60,14 @@ def _order(query: TableQuery):
     return keys + [ordered(VendorCustomer.id)]
 
 
-def _row_select():
+def row_select():
     return (select(VendorCustomer.id, VendorCustomer.name, VendorCustomer.external_id, VendorCustomer.vendor_status,
                    VendorCustomer.detached_at, VendorCustomer.organization_id, VendorCustomer.extra,
                    VendorCustomer.count_error, Organization.name.label("organization_name"))
             .outerjoin(Organization, Organization.id == VendorCustomer.organization_id))
 
 
-def _filters(query: TableQuery) -> list:
+def filters(query: TableQuery) -> list:
     # archived customers (Detached, then unmapped) left the mapping table; they live on only in history
     conditions = [VendorCustomer.integration_id == query.integration_id, VendorCustomer.archived_at.is_(None)]
     if query.q:
@@ -82,7 +82,7 @@ def _filters(query: TableQuery) -> list:
 
 
 def base_select(query: TableQuery):
-    return _row_select().where(*_filters(query)).order_by(*_order(query))
+    return row_select().where(*filters(query)).order_by(*_order(query))
 
 
 def count_select(query: TableQuery):
@@ -90,7 +90,7 @@ def count_select(query: TableQuery):
     stmt = select(func.count()).select_from(VendorCustomer)
     if query.q:
         stmt = stmt.outerjoin(Organization, Organization.id == VendorCustomer.organization_id)
-    return stmt.where(*_filters(query))
+    return stmt.where(*filters(query))
 
 
 def licenses_for(customer_ids: list[int]) -> dict[int, list[dict]]:
@@ -139,7 +139,7 @@ def table_page(query: TableQuery) -> tuple[list[dict], Page]:
 
 
 def one_row(customer_id: int) -> dict | None:
-    row = db.session.execute(_row_select().where(VendorCustomer.id == customer_id)).first()
+    row = db.session.execute(row_select().where(VendorCustomer.id == customer_id)).first()
     return None if row is None else row_dict(row, licenses_for([row.id]).get(row.id, []))
 
 

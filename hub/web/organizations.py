@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from hub import mapping
-from hub.audit import record
+from hub import mapping, organizations
 from hub.extensions import db
 from hub.models import Organization, VendorCustomer, VendorIntegration
 from hub.web.access import ANYONE, BILLING, roles
@@ -95,23 +93,15 @@ def edit(organization_id: int):
         values = {"name": organization.name, "domain": organization.domain or ""}
         return render_template("organizations/form.html", organization=organization, values=values, errors={})
     values, errors = _read_form()
-    taken = f"An Organization named {values['name']!r} already exists."
-    if not errors and mapping.organization_name_taken(values["name"], organization.id):
-        errors["name"] = taken
+    if not errors:
+        try:
+            organizations.update_organization(organization.id, actor(), name=values["name"],
+                                              domain=values["domain"] or None)
+        except mapping.MappingError as err:
+            db.session.rollback()
+            errors[err.field] = str(err)
     if errors:
         return render_template("organizations/form.html", organization=organization, values=values,
                                errors=errors), 400
-    changes = {"name": values["name"], "domain": values["domain"] or None}
-    for field, new in changes.items():
-        old = getattr(organization, field)
-        if old != new:
-            record(actor(), "organization.update", "organization", organization.id, field=field, old=old, new=new)
-            setattr(organization, field, new)
-    try:
-        db.session.commit()
-    except IntegrityError:  # saved under this name by someone else since the check above
-        db.session.rollback()
-        return render_template("organizations/form.html", organization=organization, values=values,
-                               errors={"name": taken}), 400
     flash(f"Organization {organization.name} saved.", "success")
     return redirect(url_for(".detail", organization_id=organization.id))

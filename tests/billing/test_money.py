@@ -93,3 +93,11 @@ def test_parse_decimal_accepts_text_int_and_decimal():
 ])
 def test_formats(fn, value, expected):
     assert fn(value) == expected
+
+
+@pytest.mark.parametrize("text", ["1E+100", "-1e50", "9" * 40])
+def test_parse_decimal_names_the_field_for_numbers_too_large_to_round(text):
+    """Found by Schemathesis through the API: quantizing 1E+100 to 4 places raised InvalidOperation (a 500)."""
+    with pytest.raises(BillingError) as caught:
+        parse_decimal(text, "unit_price", minimum=None)
+    assert caught.value.field == "unit_price"

@@ -53,8 +53,14 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("history.list", "GET"): ANYONE,
     ("history.run", "GET"): ANYONE,
     ("audit_log.list", "GET"): ANYONE,
+    # API tokens: admins only
+    ("tokens.index", "GET"): ADMIN,
+    ("tokens.create", "POST"): ADMIN,
+    ("tokens.revoke", "POST"): ADMIN,
 }
 
+from tests.web.access_table_api import API_EXPECTED  # noqa: E402  (the public API's rows)
 from tests.web.access_table_billing import BILLING_EXPECTED  # noqa: E402  (the billing pages' rows)
 
 EXPECTED.update(BILLING_EXPECTED)
+EXPECTED.update(API_EXPECTED)

@@ -11,6 +11,13 @@ from hub.web.access import roles
 from tests.web.access_table import EXPECTED, PUBLIC
 from tests.web.access_table_billing import billing_url_values
 
+
+def api_token(role: str) -> str:
+    from hub import api_tokens
+    from hub.audit import Actor
+
+    return api_tokens.create_token(f"access {role}", role, Actor.cli("test")).secret
+
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
@@ -69,7 +76,12 @@ def test_role_access(app, client, auth, world, route, allowed):
     with app.test_request_context():
         url = url_for(endpoint, **_url_args(app, endpoint, world))
 
+    public_api = url.startswith("/api/v1/")  # bearer tokens, not the session: the same role table
+    bearer = {}
+
     def call():
+        if public_api:
+            return client.open(url, method=method, json={}, headers=bearer)
         return client.open(url, method=method, data={})
 
     anonymous = call()
@@ -83,6 +95,10 @@ def test_role_access(app, client, auth, world, route, allowed):
 
     for role in ("viewer", "billing", "admin"):  # least rights first: their calls change nothing
         auth.login(role)
+        if public_api:
+            bearer = {}
+            assert call().status_code == 401, "the public API must not accept the panel's session"
+            bearer = {"Authorization": f"Bearer {api_token(role)}"}
         response = call()
         if role in allowed:
             assert response.status_code not in (401, 403), (role, response.status_code)

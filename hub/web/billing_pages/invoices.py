@@ -15,7 +15,8 @@ import re
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from hub.billing import export, invoices, preview
-from hub.billing.invoicing import reissue_invoice, run_due_invoices
+from hub.billing.errors import BillingError
+from hub.billing.invoicing import issue_now, reissue_invoice
 from hub.billing.numbering import label
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
@@ -50,12 +51,11 @@ def recurring_issue_now(recurring_id: int):
     """Run the invoice run for this one recurring invoice, today: only when it is due (the service decides
     what is due and never issues two invoices for one period)."""
     item = db.get_or_404(RecurringInvoice, recurring_id)
-    today = utcnow().date()
-    if not item.active or item.next_run_date > today:
-        flash(f"Not due: the next invoice is due on {item.next_run_date.isoformat()}"
-              f"{'' if item.active else ' and this recurring invoice is inactive'}.", "error")
+    try:
+        result = issue_now(item.id, actor())
+    except BillingError as err:
+        flash(err.message, "error")
         return redirect(url_for(".recurring_detail", recurring_id=item.id), 303)
-    result = run_due_invoices(today, actor(), recurring_ids=[item.id])
     made = result.issued + result.drafts
     if made:
         flash(f"{len(result.issued)} invoice(s) issued, {len(result.drafts)} draft(s) made.", "success")

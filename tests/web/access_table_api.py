@@ -1,0 +1,87 @@
+"""The public API's rows of the access table (merged into ``access_table.EXPECTED``).
+
+The same roles as the panel: everyone reads, billing and admins change billing data and mappings,
+admins alone change integrations, users and tokens. ``test_access.py`` calls each with a bearer token.
+"""
+
+PUBLIC = "public"
+ANYONE = frozenset({"admin", "billing", "viewer"})
+BILLING = frozenset({"admin", "billing"})
+ADMIN = frozenset({"admin"})
+
+API_EXPECTED: dict[tuple[str, str], object] = {
+    ("api_openapi", "GET"): PUBLIC,
+    ("api_docs", "GET"): PUBLIC,
+    # Organizations
+    ("v1_organizations.list_organizations", "GET"): ANYONE,
+    ("v1_organizations.create_organization", "POST"): BILLING,
+    ("v1_organizations.get_organization", "GET"): ANYONE,
+    ("v1_organizations.update_organization", "PATCH"): BILLING,
+    ("v1_organizations.delete_organization", "DELETE"): BILLING,
+    # vendor customers and mappings
+    ("v1_vendor_customers.list_vendor_customers", "GET"): ANYONE,
+    ("v1_vendor_customers.get_vendor_customer", "GET"): ANYONE,
+    ("v1_mappings.get_mapping", "GET"): ANYONE,
+    ("v1_mappings.put_mapping", "PUT"): BILLING,
+    ("v1_mappings.delete_mapping", "DELETE"): BILLING,
+    ("v1_mappings.create_organization_from_customer", "POST"): BILLING,
+    ("v1_mappings.list_suggestions", "GET"): ANYONE,
+    ("v1_mappings.accept_suggestions", "POST"): BILLING,
+    # integrations and sync runs: everyone reads, admins change (as in the App Center)
+    ("v1_integrations.list_integrations", "GET"): ANYONE,
+    ("v1_integrations.get_integration", "GET"): ANYONE,
+    ("v1_integrations.get_schema", "GET"): ANYONE,
+    ("v1_integrations.get_configuration", "GET"): ADMIN,
+    ("v1_integrations.configure", "PUT"): ADMIN,
+    ("v1_integrations.test_connection", "POST"): ADMIN,
+    ("v1_integrations.enable", "POST"): ADMIN,
+    ("v1_integrations.disable", "POST"): ADMIN,
+    ("v1_integrations.start_sync", "POST"): ADMIN,
+    ("v1_sync_runs.list_runs", "GET"): ANYONE,
+    ("v1_sync_runs.get_run", "GET"): ANYONE,
+    ("v1_sync_runs.confirm", "POST"): ADMIN,
+    ("v1_sync_runs.dismiss", "POST"): ADMIN,
+    # catalog: everyone reads, billing changes
+    ("v1_catalog.list_products", "GET"): ANYONE,
+    ("v1_catalog.create_product", "POST"): BILLING,
+    ("v1_catalog.get_product", "GET"): ANYONE,
+    ("v1_catalog.update_product", "PATCH"): BILLING,
+    ("v1_catalog.list_skus", "GET"): ANYONE,
+    ("v1_catalog.map_sku", "PUT"): BILLING,
+    ("v1_catalog.set_billable", "PUT"): BILLING,
+    ("v1_catalog.create_product_from_sku", "POST"): BILLING,
+    ("v1_catalog.accept_sku_suggestions", "POST"): BILLING,
+    # recurring invoices and lines
+    ("v1_recurring.list_recurring", "GET"): ANYONE,
+    ("v1_recurring.create_recurring", "POST"): BILLING,
+    ("v1_recurring.get_recurring", "GET"): ANYONE,
+    ("v1_recurring.update_recurring", "PATCH"): BILLING,
+    ("v1_recurring.delete_recurring", "DELETE"): BILLING,
+    ("v1_recurring.add_line", "POST"): BILLING,
+    ("v1_recurring.get_line", "GET"): ANYONE,
+    ("v1_recurring.update_line", "PATCH"): BILLING,
+    ("v1_recurring.delete_line", "DELETE"): BILLING,
+    ("v1_recurring.issue_recurring_now", "POST"): BILLING,
+    # pending changes and invoices
+    ("v1_pending_changes.list_pending", "GET"): ANYONE,
+    ("v1_pending_changes.approve", "POST"): BILLING,
+    ("v1_pending_changes.reject", "POST"): BILLING,
+    ("v1_pending_changes.decide", "POST"): BILLING,
+    ("v1_invoices.list_invoices", "GET"): ANYONE,
+    ("v1_invoices.get_invoice", "GET"): ANYONE,
+    ("v1_invoices.issue", "POST"): BILLING,
+    ("v1_invoices.void", "POST"): BILLING,
+    ("v1_invoices.export_invoice", "GET"): ANYONE,
+    # usage report and audit log: everyone reads
+    ("v1_reports.usage", "GET"): ANYONE,
+    ("v1_audit.list_events", "GET"): ANYONE,
+    # users: admins only
+    ("v1_users.list_users", "GET"): ADMIN,
+    ("v1_users.create", "POST"): ADMIN,
+    ("v1_users.get_user", "GET"): ADMIN,
+    # tokens
+    ("v1_tokens.list_tokens", "GET"): ADMIN,
+    ("v1_tokens.create_token", "POST"): ADMIN,
+    ("v1_tokens.get_token", "GET"): ADMIN,
+    ("v1_tokens.revoke_token", "POST"): ADMIN,
+}
