@@ -25,6 +25,9 @@ DEFAULTS = {
     "HUB_TRACE_PLUGINS": False,
     "HUB_LOAD_ENTRY_POINTS": True,
     "HUB_LOGIN_ATTEMPTS_PER_15_MIN": 10,
+    "HUB_WEBHOOKS_ALLOW_PRIVATE": False,  # webhook targets on loopback / private networks (and plain http there)
+    "HUB_WEBHOOK_RETRY_SCHEDULE": None,   # seconds between retries; None: hub.webhooks.retry.DEFAULT_SCHEDULE
+    "HUB_WEBHOOK_CONCURRENCY": 4,         # requests in flight per delivery worker
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -34,8 +37,9 @@ DEFAULTS = {
 
 #: environment variables read as booleans / integers
 BOOL_KEYS = {"HUB_DEMO", "HUB_SCHEDULER", "HUB_STRICT_PLUGINS", "HUB_TRACE_PLUGINS", "SESSION_COOKIE_SECURE",
-             "HUB_LOAD_ENTRY_POINTS"}
-INT_KEYS = {"HUB_DEFAULT_INTERVAL_MINUTES", "HUB_SYNC_LEASE_SECONDS", "HUB_LOGIN_ATTEMPTS_PER_15_MIN"}
+             "HUB_LOAD_ENTRY_POINTS", "HUB_WEBHOOKS_ALLOW_PRIVATE"}
+INT_KEYS = {"HUB_DEFAULT_INTERVAL_MINUTES", "HUB_SYNC_LEASE_SECONDS", "HUB_LOGIN_ATTEMPTS_PER_15_MIN",
+            "HUB_WEBHOOK_CONCURRENCY"}
 DECIMAL_KEYS = {"HUB_DETACH_THRESHOLD_PCT"}
 
 
