@@ -55,8 +55,15 @@ def init_app(app: Flask) -> None:
 
 
 class _QuietJob(logging.Filter):
+    """Drops the routine lines about the delivery job: each run, and a tick skipped while a run still
+    delivers (that run goes on until nothing is due)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.INFO or "run_delivery_job" not in record.getMessage()
+        message = record.getMessage()
+        if "run_delivery_job" not in message:
+            return True
+        return record.levelno > logging.WARNING or (
+            record.levelno == logging.WARNING and "maximum number of running instances" not in message)
 
 
 def _wake_after_commit(session) -> None:
