@@ -9,24 +9,18 @@ import json
 import sys
 import time
 
-from hub import create_app
+from tests.processes import wait_for_go, worker_app
 
 
 def main() -> None:
     url, instance = sys.argv[1:3]
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "worker",
-                      "HUB_ENCRYPTION_KEYS": "kJ9l0Xy2bcoV1a7m3tXJ5qQx0Hh4m8l1b9cR2dE6fF0=",
-                      "HUB_LOAD_ENTRY_POINTS": False, "HUB_LOG_LEVEL": "WARNING",
-                      "HUB_WEBHOOKS_ALLOW_PRIVATE": True, "HUB_WEBHOOK_RETRY_SCHEDULE": "0,0,0"})
+    app = worker_app(url, instance, HUB_WEBHOOKS_ALLOW_PRIVATE=True, HUB_WEBHOOK_RETRY_SCHEDULE="0,0,0")
     from hub.extensions import db
     from hub.models import WebhookDelivery
     from hub.sync.jobs import start_scheduler
 
     with app.app_context():
-        db.session.execute(db.text("SELECT 1"))  # connect before the start signal
-        db.session.rollback()
-        print("ready", flush=True)
-        sys.stdin.readline()
+        wait_for_go()
         started = time.perf_counter()
         scheduler = start_scheduler(app)
         try:

@@ -3,9 +3,6 @@ even with two scheduler processes (real processes on the real database)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,11 +11,11 @@ from hub.models import WebhookAttempt
 from hub.sync.jobs import build_scheduler, start_scheduler
 from hub.webhooks import JOB_ID, POLL_SECONDS, endpoints
 from hub.webhooks.outbox import emit
+from tests.processes import run_together
 from tests.webhooks.conftest import ADMIN, deliveries
 from tests.webhooks.receiver import Receiver
 
 WORKER = Path(__file__).with_name("scheduler_worker.py")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_delivery_job_is_scheduled_every_few_seconds(app):
@@ -54,21 +51,7 @@ def test_the_first_attempt_follows_the_commit_within_seconds(app, app_ctx, endpo
 
 def _run_two_schedulers(app, tmp_path) -> list[dict]:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    workers = [subprocess.Popen([sys.executable, str(WORKER), url, str(tmp_path / f"w{n}")], cwd=ROOT,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for n in range(2)]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready"
-        for worker in workers:
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outputs = [worker.communicate(timeout=180)[0] for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-    assert [w.returncode for w in workers] == [0, 0]
-    return [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    return run_together(WORKER, [[url, str(tmp_path / f"w{n}")] for n in range(2)])
 
 
 def test_two_scheduler_processes_deliver_each_event_once(app, app_ctx, tmp_path):
