@@ -32,15 +32,18 @@ NAV_LINKS = (
     NavLink("mapping.index", "Customer Mapping", "Admin"),
     NavLink("history.list", "Sync history", "Admin"),
     NavLink("audit_log.list", "Audit log", "Admin"),
+    NavLink("webhooks.index", "Webhooks", "Admin"),
 )
 
 
 def nav_sections() -> list[tuple[str, list[dict]]]:
-    """[(section, [{"label", "url", "active"}])] in display order, registered endpoints only."""
+    """[(section, [{"label", "url", "active"}])] in display order: registered endpoints the user may read."""
+    from hub.web.access import can
+
     current = request.endpoint or ""
     sections: dict[str, list[dict]] = {}
     for link in NAV_LINKS:
-        if link.endpoint not in current_app.view_functions:
+        if link.endpoint not in current_app.view_functions or not can(link.endpoint, "GET"):
             continue
         blueprint = link.endpoint.split(".")[0]
         active = current == link.endpoint or (

@@ -53,3 +53,6 @@ EXPECTED: dict[tuple[str, str], object] = {
 from tests.web.access_table_billing import BILLING_EXPECTED  # noqa: E402  (the billing pages' rows)
 
 EXPECTED.update(BILLING_EXPECTED)
+from tests.web.access_table_webhooks import WEBHOOKS_EXPECTED  # noqa: E402  (the webhook pages' rows)
+
+EXPECTED.update(WEBHOOKS_EXPECTED)
