@@ -84,6 +84,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+            disable_nagle_algorithm = True  # headers and body go out at once (no delayed-ACK stall)
 
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
