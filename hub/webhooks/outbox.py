@@ -62,6 +62,12 @@ def emit(event_type: str, items: Mapping | Iterable[Mapping]) -> int:
     items = [items] if isinstance(items, Mapping) else list(items)
     if not items:
         return 0
+    # the outbox tables depend on nothing the caller has pending: its changes flush with its commit
+    with db.session.no_autoflush:
+        return _write(event_type, items)
+
+
+def _write(event_type: str, items: list[Mapping]) -> int:
     endpoint_ids = subscribers(event_type)
     if not endpoint_ids:
         return 0

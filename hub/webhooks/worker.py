@@ -36,9 +36,9 @@ DELIVERIES = WebhookDelivery.__table__
 ATTEMPTS = WebhookAttempt.__table__
 TIMEOUT_SECONDS = 10
 EXCERPT_CHARS = 300
-CLAIM_BATCH = 50
-#: longer than a batch can take: CLAIM_BATCH sends of TIMEOUT_SECONDS each over the worker's threads
-CLAIM_SECONDS = 300
+CLAIM_BATCH = 100
+#: longer than a batch can take: CLAIM_BATCH sends of TIMEOUT_SECONDS each over the worker's (4) threads
+CLAIM_SECONDS = 600
 #: this many failed attempts in a row mark an endpoint failing
 FAILING_AFTER = 3
 USER_AGENT = "msp-billing-hub-webhooks/1"
