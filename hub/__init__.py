@@ -52,8 +52,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from hub.billing import init_app as init_billing
     from hub.cli import register_commands
     from hub.web import init_app as init_web
+    from hub.webhooks import init_app as init_webhooks
 
     init_billing(app)
+    init_webhooks(app)
     init_web(app)
     from hub.api import init_app as init_api
 

@@ -29,6 +29,9 @@ DEFAULTS = {
     "HUB_TRUSTED_PROXIES": 0,          # reverse proxies in front of the web workers (X-Forwarded-* trusted)
     "SESSION_COOKIE_NAME": "hub_session",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "HUB_WEBHOOKS_ALLOW_PRIVATE": False,  # webhook targets on loopback / private networks (and plain http there)
+    "HUB_WEBHOOK_RETRY_SCHEDULE": None,   # seconds between retries; None: hub.webhooks.retry.DEFAULT_SCHEDULE
+    "HUB_WEBHOOK_CONCURRENCY": 4,         # requests in flight per delivery worker
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -38,9 +41,9 @@ DEFAULTS = {
 
 #: environment variables read as booleans / integers
 BOOL_KEYS = {"HUB_DEMO", "HUB_SCHEDULER", "HUB_STRICT_PLUGINS", "HUB_TRACE_PLUGINS", "SESSION_COOKIE_SECURE",
-             "HUB_LOAD_ENTRY_POINTS"}
+             "HUB_LOAD_ENTRY_POINTS", "HUB_WEBHOOKS_ALLOW_PRIVATE"}
 INT_KEYS = {"HUB_DEFAULT_INTERVAL_MINUTES", "HUB_SYNC_LEASE_SECONDS", "HUB_LOGIN_ATTEMPTS_PER_15_MIN",
-            "HUB_TRUSTED_PROXIES"}
+            "HUB_TRUSTED_PROXIES", "HUB_WEBHOOK_CONCURRENCY"}
 DECIMAL_KEYS = {"HUB_DETACH_THRESHOLD_PCT"}
 
 

@@ -10,6 +10,7 @@ from hub.billing.money import fmt_money
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus
 from hub.timeutil import utcnow
+from hub.webhooks import emitters
 
 
 def get_invoice(invoice_id: int) -> Invoice:
@@ -39,6 +40,7 @@ def issue_invoice(invoice_id: int, actor: Actor) -> Invoice:
     invoice.issued_at = utcnow()
     record(actor, "invoice.issue", "invoice", invoice.id, field="status", old="draft", new="issued",
            details={"number": invoice.number, "total": fmt_money(invoice.total)})
+    emitters.invoices_issued([_event(invoice)])
     db.session.commit()
     return invoice
 
@@ -56,5 +58,15 @@ def void_invoice(invoice_id: int, actor: Actor, reason: str) -> Invoice:
     invoice.void_reason = reason
     record(actor, "invoice.void", "invoice", invoice.id, field="status", old=old, new="void",
            details={"number": invoice.number, "reason": reason})
+    emitters.invoice_voided({**_event(invoice), "previous_status": old, "reason": reason,
+                             "voided_at": invoice.voided_at})
     db.session.commit()
     return invoice
+
+
+def _event(invoice: Invoice) -> dict:
+    """An invoice as its webhook events describe it."""
+    return {"invoice_id": invoice.id, "number": invoice.number, "organization_id": invoice.organization_id,
+            "recurring_invoice_id": invoice.recurring_invoice_id, "period_start": invoice.period_start,
+            "period_end": invoice.period_end, "total": invoice.total, "currency": invoice.currency,
+            "issued_at": invoice.issued_at}

@@ -27,6 +27,7 @@ from hub.billing.schedule import Period, next_run, period_for
 from hub.extensions import db
 from hub.models import Invoice, InvoiceLine, InvoiceStatus, RecurringInvoice
 from hub.timeutil import utcnow
+from hub.webhooks import emitters
 
 log = logging.getLogger("hub.billing")
 
@@ -203,9 +204,14 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
             .values(status=InvoiceStatus.ISSUED.value, number=bindparam("_number"), issued_at=now),
             [{"_id": invoice_id, "_number": number} for (invoice_id, _), number in zip(to_issue, numbers)])
     issued = {invoice_id: number for (invoice_id, _), number in zip(to_issue, numbers)}
-    audits = []
+    audits, events = [], []
     for invoice_id, p in zip(ids, plans):
         number = issued.get(invoice_id)
+        if number:
+            events.append({"invoice_id": invoice_id, "number": number, "organization_id": p.recurring.organization_id,
+                           "recurring_invoice_id": p.recurring.id, "period_start": p.period.start,
+                           "period_end": p.period.end, "total": sum((ln.amount for ln in p.lines), ZERO),
+                           "currency": p.recurring.currency, "issued_at": now})
         audits.append(audit_event(
             actor, "invoice.issue" if number else "invoice.draft", "invoice", invoice_id, field="total",
             new=fmt_money(sum((ln.amount for ln in p.lines), ZERO)), at=now,
@@ -215,6 +221,7 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
                      "next_run_date": p.advance_to.isoformat(), "replaces": p.replaces}))
         made.append(("issued" if number else "drafts", invoice_id))
     record_many(audits)
+    emitters.invoices_issued(events)
     return made
 
 

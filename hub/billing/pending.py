@@ -24,6 +24,7 @@ from hub.models import (
     VendorIntegration,
 )
 from hub.timeutil import utcnow
+from hub.webhooks import emitters
 
 
 @dataclass(frozen=True)
@@ -126,5 +127,10 @@ def decide_changes(change_ids, approve: bool, actor: Actor, note: str | None = N
     if quantities:
         set_line_quantities(quantities, now)
     record_many(audits)
+    emitters.pending_decided([
+        {"change_id": c.id, "line_id": c.line_id, "recurring_invoice_id": lines[c.line_id].recurring_invoice_id,
+         "integration_id": lines[c.line_id].integration_id, "old_quantity": c.old_quantity,
+         "new_quantity": c.new_quantity, "reasons": c.reasons, "decided_by": actor.label, "note": note}
+        for c in (changes[i] for i in dict.fromkeys(ids))], approve)
     db.session.commit()
     return [changes[i] for i in dict.fromkeys(ids)]

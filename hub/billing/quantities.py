@@ -29,6 +29,7 @@ from hub.models import (
     VendorIntegration,
 )
 from hub.timeutil import utcnow
+from hub.webhooks import emitters
 
 CHUNK = 500
 LINES = RecurringLine.__table__
@@ -107,6 +108,7 @@ class _Line:
     current: Decimal
     do_not_bill: bool
     policy: object
+    recurring_invoice_id: int
 
 
 def _load_lines(line_ids: list[int]) -> list[_Line]:
@@ -116,13 +118,13 @@ def _load_lines(line_ids: list[int]) -> list[_Line]:
                   RecurringLine.override_policy, RecurringLine.hold_decrease_over_seats,
                   RecurringLine.hold_decrease_over_pct, VendorIntegration.hold_decrease_over_seats,
                   VendorIntegration.hold_decrease_over_pct, VendorIntegration.hold_drop_to_zero,
-                  VendorIntegration.hold_detached)
+                  VendorIntegration.hold_detached, RecurringLine.recurring_invoice_id)
         .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
         .join(VendorIntegration, VendorIntegration.id == RecurringLine.integration_id)
         .where(RecurringLine.id.in_(line_ids), RecurringLine.kind == LineKind.VENDOR.value,
                RecurringLine.archived_at.is_(None))
     ).all()
-    return [_Line(r[0], r[1], r[2], r[3], Decimal(r[4]), r[5], effective_policy(*r[6:13])) for r in rows]
+    return [_Line(r[0], r[1], r[2], r[3], Decimal(r[4]), r[5], effective_policy(*r[6:13]), r[13]) for r in rows]
 
 
 def _decision_context(line_ids: list[int]) -> tuple[dict, dict, dict]:
@@ -223,7 +225,7 @@ def _write(lines: list[_Line], new_changes: list[dict], superseded: list[int], t
         # one change per line per call: match ids by line (unordered RETURNING keeps the insert batched)
         by_line = dict(db.session.execute(
             db.insert(CHANGES).returning(CHANGES.c.line_id, CHANGES.c.id), new_changes).all())
-        applied = []
+        applied, events = [], []
         for row in new_changes:
             change_id = by_line[row["line_id"]]
             ln = by_id[row["line_id"]]
@@ -238,8 +240,13 @@ def _write(lines: list[_Line], new_changes: list[dict], superseded: list[int], t
                 details={"change_id": change_id, "cause": trigger.cause, "reasons": row["reasons"],
                          "sync_run_id": trigger.sync_run_id, "organization_id": ln.organization_id,
                          "history_ids": [c["history_id"] for c in row["evidence"]["counts"] if c["history_id"]]}))
+            events.append({"change_id": change_id, "line_id": ln.id, "recurring_invoice_id": ln.recurring_invoice_id,
+                           "organization_id": ln.organization_id, "integration_id": ln.integration_id,
+                           "product_id": ln.product_id, **{k: row[k] for k in (
+                               "status", "old_quantity", "new_quantity", "reasons", "cause", "sync_run_id")}})
         if applied:
             set_line_quantities(applied, now)
+        emitters.quantity_changes(events)
     record_many(audits)
     return result
 

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import backup, billing, imports, integrations, plugin_author, serve, sync, tokens, users
+    from . import backup, billing, imports, integrations, plugin_author, serve, sync, tokens, users, webhooks
 
-    for module in (serve, integrations, imports, sync, users, tokens, billing, backup, plugin_author):
+    for module in (serve, integrations, imports, sync, users, tokens, billing, backup, plugin_author, webhooks):
         module.register(app)

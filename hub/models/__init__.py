@@ -10,6 +10,7 @@ from .login import LoginAddress, LoginFailure
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
 from .api import ApiToken, IdempotencyRecord
+from .webhook import DeliveryStatus, EndpointState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Organization",
@@ -43,4 +44,10 @@ __all__ = [
     "BillingCounter",
     "ApiToken",
     "IdempotencyRecord",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookDelivery",
+    "WebhookAttempt",
+    "EndpointState",
+    "DeliveryStatus",
 ]

@@ -15,6 +15,7 @@ from hub.models import LicenseCount, LicenseCountHistory, SyncRun, VendorCustome
 from hub.sync.boundary import storable_sku_mapping
 from hub.sync.reconcile import CountChange, CustomerPlan, KnownCustomer, plan_counts
 from hub.timeutil import utcnow
+from hub.webhooks import emitters
 
 log = logging.getLogger("hub.sync")
 
@@ -128,6 +129,7 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
         for k in plan.detach:
             audit("customer.detach", k.id, field="detached_at", old=None, new=now.isoformat(timespec="seconds"))
         changed_ids.update(ids)
+        emitters.customers_changed("vendor_customer.detached", run, integration, plan.detach)
 
     if plan.reattach:
         ids = [k.id for k, _ in plan.reattach]
@@ -139,6 +141,7 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
             audit("customer.reattach", k.id, field="detached_at", old="detached", new=None,
                   details={"was_archived": True} if k.archived else None)
         changed_ids.update(ids)
+        emitters.customers_changed("vendor_customer.reattached", run, integration, [k for k, _ in plan.reattach])
 
     # -- per-customer count failures -------------------------------------------------------------
     all_ids = {e: i for e, i in known_ids.items() if e in listed} | new_ids

@@ -38,6 +38,7 @@ from hub.plugins.http import Redactor
 from hub.security.secrets import SecretsError
 from hub.sync.reconcile import plan_counts, plan_customers
 from hub.timeutil import utcnow
+from hub.webhooks import emitters
 
 log = logging.getLogger("hub.sync")
 
@@ -220,6 +221,7 @@ def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, sn
                              f"active customers ({plan.detach_share_pct}%); nothing was applied")
         integration.state = IntegrationState.NEEDS_REVIEW.value
         integration.state_message = run.error_message
+        emitters.sync_needs_review(run, integration)
         db.session.commit()
         log.warning("sync run %s of %s needs review: %s", run.id, integration.slug, run.error_message)
         return run
@@ -252,6 +254,7 @@ def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, sn
                                  if snapshot.failures else None)
     integration.retry_not_before = None
     integration.last_success_at = run.finished_at
+    emitters.sync_succeeded(run, integration)  # one event, in the sync's own transaction
     db.session.commit()
     return run
 
@@ -281,6 +284,8 @@ def _fail(run: SyncRun, integration: VendorIntegration, previous_state: str, kin
         integration.retry_not_before = None
     if not isinstance(err, VendorUnavailableError):
         log.warning("sync run %s of %s failed (%s): %s", run.id, integration.slug, kind, message)
+    emitters.sync_failed(run, integration, reauth_needed=isinstance(err, VendorAuthError)
+                         and previous_state != IntegrationState.NEEDS_REAUTH.value)
     db.session.commit()
     return run
 

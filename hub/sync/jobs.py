@@ -78,12 +78,12 @@ def build_scheduler(app: Flask, blocking: bool = False, tick_seconds: int = 60):
                       max_instances=1, coalesce=True, next_run_time=datetime.now().astimezone())
     for job_id, func, trigger in EXTRA_JOBS:
         scheduler.add_job(func, args=[app], id=job_id, max_instances=1, coalesce=True, **trigger)
+    app.extensions["hub.scheduler"] = scheduler  # so a commit can wake a job (webhook deliveries)
     return scheduler
 
 
 def start_scheduler(app: Flask):
     scheduler = build_scheduler(app)
     scheduler.start()
-    app.extensions["hub.scheduler"] = scheduler
     log.info("scheduler started in-process")
     return scheduler

@@ -35,11 +35,14 @@ NAV_LINKS = (
     NavLink("history.list", "Sync history", "Admin"),
     NavLink("audit_log.list", "Audit log", "Admin"),
     NavLink("tokens.index", "API tokens", "Admin"),
+    NavLink("webhooks.index", "Webhooks", "Admin"),
 )
 
 
 def nav_sections() -> list[tuple[str, list[dict]]]:
-    """[(section, [{"label", "url", "active"}])] in display order, registered endpoints only."""
+    """[(section, [{"label", "url", "active"}])] in display order: registered endpoints the user may read."""
+    from hub.web.access import can
+
     current = request.endpoint or ""
     sections: dict[str, list[dict]] = {}
     for link in NAV_LINKS:

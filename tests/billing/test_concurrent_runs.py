@@ -5,9 +5,6 @@ Real processes on the real database (SQLite file, or PostgreSQL with HUB_TEST_DA
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,9 +13,9 @@ import pytest
 
 from hub.extensions import db
 from hub.models import Invoice, InvoiceLine, Organization, Product, RecurringInvoice, RecurringLine
+from tests.processes import run_together
 
 WORKER = Path(__file__).with_name("invoice_worker.py")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _seed(count: int) -> None:
@@ -38,22 +35,8 @@ def _seed(count: int) -> None:
 
 def _run_two_workers(app, tmp_path, run_date: str, batch_size: int) -> list[dict]:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    workers = [subprocess.Popen([sys.executable, str(WORKER), url, str(tmp_path / f"w{n}"), run_date,
-                                 str(batch_size)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True) for n in range(2)]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready"
-        for worker in workers:  # both are connected and waiting: start them together
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outputs = [worker.communicate(timeout=120)[0] for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-    assert [w.returncode for w in workers] == [0, 0]
-    return [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    return run_together(WORKER, [[url, str(tmp_path / f"w{n}"), run_date, str(batch_size)] for n in range(2)],
+                        timeout=120)
 
 
 @pytest.mark.parametrize("batch_size", [7, 200])

@@ -64,3 +64,6 @@ from tests.web.access_table_billing import BILLING_EXPECTED  # noqa: E402  (the 
 
 EXPECTED.update(BILLING_EXPECTED)
 EXPECTED.update(API_EXPECTED)
+from tests.web.access_table_webhooks import WEBHOOKS_EXPECTED  # noqa: E402  (the webhook pages' rows)
+
+EXPECTED.update(WEBHOOKS_EXPECTED)
