@@ -7,6 +7,7 @@ from hub.audit import Actor, record
 from hub.billing import numbering, validate
 from hub.billing.errors import BillingError
 from hub.billing.money import fmt_money
+from hub.events import invoices_issued
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus
 from hub.timeutil import utcnow
@@ -39,6 +40,8 @@ def issue_invoice(invoice_id: int, actor: Actor) -> Invoice:
     invoice.issued_at = utcnow()
     record(actor, "invoice.issue", "invoice", invoice.id, field="status", old="draft", new="issued",
            details={"number": invoice.number, "total": fmt_money(invoice.total)})
+    db.session.flush()
+    invoices_issued.send(None, invoice_ids=[invoice.id], actor=actor)
     db.session.commit()
     return invoice
 

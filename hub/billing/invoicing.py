@@ -23,6 +23,7 @@ from hub.billing import numbering
 from hub.billing.money import ZERO, fmt_money
 from hub.billing.pricing import PricedLine, price_lines
 from hub.billing.schedule import Period, next_run, period_for
+from hub.events import invoices_issued
 from hub.extensions import db
 from hub.models import Invoice, InvoiceLine, InvoiceStatus, RecurringInvoice
 from hub.timeutil import utcnow
@@ -192,6 +193,8 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
                      "next_run_date": p.advance_to.isoformat()}))
         made.append(("issued" if number else "drafts", invoice_id))
     record_many(audits)
+    if issued:
+        invoices_issued.send(None, invoice_ids=list(issued), actor=actor)
     return made
 
 

@@ -8,6 +8,8 @@ from .audit import AuditEvent
 from .user import Role, User
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
+from .delivery import (BillingContact, CompanySettings, DeliveryAttempt, DeliveryStatus, EmailTemplate, InvoiceDelivery,
+                       RecurringDelivery, SmtpSecurity, SmtpSettings)
 
 __all__ = [
     "Organization",
@@ -36,4 +38,13 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "BillingCounter",
+    "CompanySettings",
+    "SmtpSettings",
+    "SmtpSecurity",
+    "EmailTemplate",
+    "BillingContact",
+    "RecurringDelivery",
+    "InvoiceDelivery",
+    "DeliveryAttempt",
+    "DeliveryStatus",
 ]
