@@ -18,8 +18,10 @@ def get_invoice(invoice_id: int) -> Invoice:
 
 
 def list_invoices(*, organization_id: int | None = None, status: str | None = None,
-                  recurring_invoice_id: int | None = None, limit: int = 100, offset: int = 0) -> list[Invoice]:
-    """Newest first. ``status``: draft, issued or void."""
+                  recurring_invoice_id: int | None = None, delivery_state: str | None = None,
+                  limit: int = 100, offset: int = 0) -> list[Invoice]:
+    """Newest first. ``status``: draft, issued or void. ``delivery_state``: emailed, not_sent or failed
+    (``hub.delivery.status``; drafts are never sent, so they match none)."""
     query = db.select(Invoice).order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
     if organization_id is not None:
         query = query.where(Invoice.organization_id == organization_id)
@@ -27,6 +29,13 @@ def list_invoices(*, organization_id: int | None = None, status: str | None = No
         query = query.where(Invoice.status == validate.choice(status, "status", InvoiceStatus))
     if recurring_invoice_id is not None:
         query = query.where(Invoice.recurring_invoice_id == recurring_invoice_id)
+    if delivery_state is not None:
+        from hub.delivery.status import FILTERS, state_clause
+
+        if delivery_state not in FILTERS:
+            raise BillingError(f"delivery_state must be one of {', '.join(FILTERS)}, not {delivery_state!r}",
+                               "delivery_state")
+        query = query.where(state_clause(delivery_state), Invoice.status != InvoiceStatus.DRAFT.value)
     return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
 
 

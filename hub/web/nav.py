@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 
+from hub.web.access import can
+
 
 @dataclass(frozen=True)
 class NavLink:
@@ -32,6 +34,8 @@ NAV_LINKS = (
     NavLink("mapping.index", "Customer Mapping", "Admin"),
     NavLink("history.list", "Sync history", "Admin"),
     NavLink("audit_log.list", "Audit log", "Admin"),
+    NavLink("delivery.company_settings", "Company settings", "Admin"),
+    NavLink("delivery.smtp_settings", "E-mail settings", "Admin"),
 )
 
 
@@ -40,11 +44,11 @@ def nav_sections() -> list[tuple[str, list[dict]]]:
     current = request.endpoint or ""
     sections: dict[str, list[dict]] = {}
     for link in NAV_LINKS:
-        if link.endpoint not in current_app.view_functions:
+        if link.endpoint not in current_app.view_functions or not can(link.endpoint, "GET"):
             continue
         blueprint = link.endpoint.split(".")[0]
         active = current == link.endpoint or (
-            current.split(".")[0] == blueprint and blueprint not in ("billing", "dashboard"))
+            current.split(".")[0] == blueprint and blueprint not in ("billing", "dashboard", "delivery"))
         sections.setdefault(link.section, []).append(
             {"label": link.label, "url": url_for(link.endpoint), "active": active})
     return list(sections.items())

@@ -16,6 +16,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from hub.billing import export, invoices, preview
 from hub.billing.invoicing import run_due_invoices
 from hub.billing.numbering import label
+from hub.delivery import status as delivery_status
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
 from hub.timeutil import utcnow
@@ -75,9 +76,13 @@ def invoice_list():
     status = request.args.get("status") or ""
     if status not in {s.value for s in InvoiceStatus}:
         status = ""
+    delivery = request.args.get("delivery") or ""
+    if delivery not in delivery_status.FILTERS:
+        delivery = ""
     page = int_arg("page", 1, 1, 1_000_000)
     found = invoices.list_invoices(organization_id=organization_id, status=status or None,
-                                   recurring_invoice_id=recurring_id, limit=PER_PAGE + 1,
+                                   recurring_invoice_id=recurring_id, delivery_state=delivery or None,
+                                   limit=PER_PAGE + 1,
                                    offset=(page - 1) * PER_PAGE)
     has_next, found = len(found) > PER_PAGE, found[:PER_PAGE]
     org_ids = {i.organization_id for i in found}
@@ -86,7 +91,9 @@ def invoice_list():
     organization = db.session.get(Organization, organization_id) if organization_id else None
     return render_template("billing_web/invoices.html", invoices=found, names=names, status=status,
                            statuses=[s.value for s in InvoiceStatus], organization=organization,
-                           recurring_id=recurring_id, page=page, has_next=has_next)
+                           recurring_id=recurring_id, page=page, has_next=has_next, delivery=delivery,
+                           delivery_filters=delivery_status.FILTERS,
+                           deliveries=delivery_status.states([i.id for i in found]))
 
 
 def _invoice(invoice_id: int) -> Invoice:
