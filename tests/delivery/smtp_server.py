@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -42,15 +46,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """(certificate, key) for 127.0.0.1, written into ``folder``; the certificate is its own CA."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 class SmtpServer:
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+    """``tls``: None, "starttls" (offers and requires STARTTLS) or "tls" (implicit TLS), with ``certificate``."""
+
+    def __init__(self, credentials: tuple[str, str] | None = None, tls: str | None = None,
+                 certificate: tuple[Path, Path] | None = None) -> None:
         self.handler = Handler()
         self.credentials = credentials
         self.port = free_port()
+        self.security = tls or "none"
         kwargs = {}
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*certificate)
+            kwargs = ({"tls_context": context, "require_starttls": True} if tls == "starttls"
+                      else {"ssl_context": context})
         if credentials:
             # PLAIN only: aiosmtpd and smtplib disagree on LOGIN after a refused PLAIN (a 30 s hang)
-            kwargs = dict(authenticator=self._authenticate, auth_require_tls=False, auth_required=True,
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=False, auth_required=True,
                           auth_exclude_mechanism=["LOGIN"])
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
@@ -66,7 +103,7 @@ class SmtpServer:
         return self.handler.received
 
     def settings(self, **extra) -> dict:
-        values = {"host": "127.0.0.1", "port": str(self.port), "security": "none",
+        values = {"host": "127.0.0.1", "port": str(self.port), "security": self.security,
                   "from_address": "billing@msp.example", "from_name": "Example MSP Billing"}
         values.update(extra)
         return values

@@ -12,7 +12,7 @@ from hub.delivery import smtp, templates
 from hub.extensions import db
 from hub.models import AuditEvent, SmtpSettings
 from tests.delivery.conftest import SETUP
-from tests.delivery.smtp_server import SmtpServer, free_port
+from tests.delivery.smtp_server import SmtpServer, free_port, self_signed_certificate
 
 PASSWORD = "s3cret-Relay-Pa55"
 #: AUTH without TLS is fine on loopback
@@ -115,3 +115,21 @@ def test_templates_are_saved_and_audited(app_ctx):
     templates.update_template("Your invoice {invoice_number}", "Due {due_date}. {{thanks}}", SETUP)
     assert templates.get_template() == ("Your invoice {invoice_number}", "Due {due_date}. {{thanks}}")
     assert "email_template.update" in audit_text()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_tls_is_verified_against_the_configured_ca(app, certificate, security):
+    """STARTTLS and implicit TLS check the server's certificate: refused without the CA, sent with it."""
+    with SmtpServer(tls=security, certificate=certificate) as server, app.app_context():
+        with pytest.raises(BillingError) as err:
+            smtp.send_test(server.settings(), None, "me@msp.example", SETUP)
+        assert err.value.field == "host" and "certificate" in err.value.message.lower(), err.value.message
+        db.session.rollback()
+        app.config["HUB_SMTP_CA_FILE"] = str(certificate[0])
+        assert smtp.send_test(server.settings(), None, "me@msp.example", SETUP).startswith("250")
+        assert len(server.received) == 1
