@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import billing, integrations, serve, sync, users
+    from . import billing, delivery, integrations, serve, sync, users
 
-    for module in (serve, integrations, sync, users, billing):
+    for module in (serve, integrations, sync, users, billing, delivery):
         module.register(app)

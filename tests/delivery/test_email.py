@@ -220,3 +220,16 @@ def test_bad_addresses_are_refused_at_entry_and_change_nothing(contoso_contacts)
     # syntax only: a domain that does not exist is fine (no DNS lookups)
     contacts.set_contacts(org_id, "AP@Nowhere-Such-Domain.Example; second@contoso.example", "", SETUP)
     assert contacts.get_contacts(org_id).to_addresses == ["AP@nowhere-such-domain.example", "second@contoso.example"]
+
+
+def test_the_cli_writes_the_pdf_and_sends(contoso_contacts, smtp_configured, runner, tmp_path):
+    recurring_invoice, _line = contoso_contacts
+    invoice = issue(recurring_invoice)
+    target = tmp_path / "invoice.pdf"
+    assert runner.invoke(args=["invoices", "pdf", str(invoice.id), "-o", str(target)]).exit_code == 0
+    assert target.read_bytes() == render_invoice_pdf(invoice)
+    sent = runner.invoke(args=["invoices", "send", str(invoice.id)])
+    assert sent.exit_code == 0 and "sent to ap@contoso.example, boss@contoso.example" in sent.output
+    assert len(smtp_configured.received) == 1
+    missing = runner.invoke(args=["invoices", "send", "999"])
+    assert missing.exit_code == 1 and "no invoice with id 999" in missing.output
