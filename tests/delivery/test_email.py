@@ -233,3 +233,15 @@ def test_the_cli_writes_the_pdf_and_sends(contoso_contacts, smtp_configured, run
     assert len(smtp_configured.received) == 1
     missing = runner.invoke(args=["invoices", "send", "999"])
     assert missing.exit_code == 1 and "no invoice with id 999" in missing.output
+
+
+def test_the_scheduler_job_sends_the_queue(auto, smtp_configured, app):
+    from hub.delivery.jobs import JOB_ID, run_outbox_job
+    from hub.sync.jobs import build_scheduler
+
+    assert JOB_ID in {job.id for job in build_scheduler(app).get_jobs()}
+    invoice = issue(auto)
+    db.session.remove()  # the job uses its own app context and session, as in the scheduler thread
+    run_outbox_job(app)
+    assert len(smtp_configured.received) == 1
+    assert [d.status for d in deliveries(invoice.id)] == ["sent"]
