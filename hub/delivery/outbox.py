@@ -16,13 +16,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
 from hub.audit import Actor, audit_event, record, record_many
 from hub.delivery import smtp
-from hub.delivery.contacts import get_contacts
 from hub.delivery.errors import DeliveryError
-from hub.delivery.templates import render_invoice_email
+from hub.delivery.templates import email_template, render_invoice_email
 from hub.extensions import db
-from hub.models import (DeliveryAttempt, DeliveryStatus, Invoice, InvoiceDelivery, InvoiceStatus, RecurringDelivery)
+from hub.models import (BillingContact, DeliveryAttempt, DeliveryStatus, Invoice, InvoiceDelivery, InvoiceStatus, RecurringDelivery)
 from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.delivery")
@@ -46,7 +48,7 @@ def connect() -> None:
 def _on_invoices_issued(sender, invoice_ids: list[int], actor: Actor, **_kwargs) -> None:
     """Inside the issuing transaction: queue the e-mails of those set to send on issue."""
     chosen = db.select(RecurringDelivery.recurring_invoice_id).where(RecurringDelivery.send_on_issue.is_(True))
-    invoices = list(db.session.execute(db.select(Invoice).where(
+    invoices = list(db.session.execute(db.select(Invoice).options(selectinload(Invoice.organization)).where(
         Invoice.id.in_(invoice_ids), Invoice.recurring_invoice_id.in_(chosen))).scalars())
     if invoices:
         _queue(invoices, "auto", actor)
@@ -56,13 +58,14 @@ def _queue(invoices: list[Invoice], trigger: str, actor: Actor, now: datetime | 
     """New outbox rows (not committed). An Organization without billing contacts gets a ``failed`` row
     saying so: visible on the invoice, and "resend" works once contacts exist."""
     now = now or utcnow()
-    contacts = {}
+    org_ids = {invoice.organization_id for invoice in invoices}
+    contacts = {c.organization_id: c for c in db.session.execute(
+        db.select(BillingContact).where(BillingContact.organization_id.in_(org_ids))).scalars()}
+    template = email_template()
     rows, audits = [], []
     for invoice in invoices:
-        if invoice.organization_id not in contacts:
-            contacts[invoice.organization_id] = get_contacts(invoice.organization_id)
-        contact = contacts[invoice.organization_id]
-        subject, _body = render_invoice_email(invoice)
+        contact = contacts.get(invoice.organization_id)
+        subject, _body = render_invoice_email(invoice, template)
         row = InvoiceDelivery(invoice_id=invoice.id, trigger=trigger, subject=subject, attempts=0,
                               status=DeliveryStatus.QUEUED.value, next_attempt_at=now, created_at=now,
                               created_by=actor.label,
@@ -96,8 +99,12 @@ def send_invoice(invoice_id: int, actor: Actor, *, trigger: str = "manual", send
         InvoiceDelivery.invoice_id == invoice.id, InvoiceDelivery.status.in_(OPEN))).first()
     if waiting:
         raise DeliveryError(f"an e-mail of this invoice is already queued (delivery {waiting[0]})", "invoice_id")
-    row = _queue([invoice], trigger, actor)[0]
-    db.session.commit()
+    try:
+        row = _queue([invoice], trigger, actor)[0]
+        db.session.commit()
+    except IntegrityError:  # another request queued one between our check and our insert
+        db.session.rollback()
+        raise DeliveryError("an e-mail of this invoice is already queued", "invoice_id") from None
     if send_now and row.status == DeliveryStatus.QUEUED.value:
         send_one(row.id)
         db.session.refresh(row)

@@ -8,6 +8,7 @@ placeholder or a stray brace is refused when the template is saved.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from hub.audit import Actor, record
 from hub.billing import validate
@@ -84,21 +85,35 @@ def update_template(subject: str, body: str, actor: Actor) -> EmailTemplate:
     return row
 
 
-def invoice_values(invoice: Invoice) -> dict[str, str]:
+@dataclass(frozen=True)
+class InvoiceEmailTemplate:
+    """What filling needs besides the invoice: read once for a batch of invoices."""
+
+    subject: str
+    body: str
+    company: str
+
+
+def email_template() -> InvoiceEmailTemplate:
     from hub.delivery.company import get_company
 
+    subject, body = get_template()
+    return InvoiceEmailTemplate(subject, body, get_company().name or "")
+
+
+def invoice_values(invoice: Invoice, company: str) -> dict[str, str]:
     return {
         "invoice_number": label(invoice.number) if invoice.number else f"draft {invoice.id}",
         "organization": invoice.organization.name,
         "total": f"{fmt_money(invoice.total)} {invoice.currency}",
         "due_date": invoice.due_date.isoformat(),
         "period": f"{invoice.period_start.isoformat()} to {invoice.period_end.isoformat()}",
-        "company": get_company().name or "",
+        "company": company,
     }
 
 
-def render_invoice_email(invoice: Invoice) -> tuple[str, str]:
+def render_invoice_email(invoice: Invoice, template: InvoiceEmailTemplate | None = None) -> tuple[str, str]:
     """(subject, body) for ``invoice``; the subject on one line whatever the names hold."""
-    subject, body = get_template()
-    values = invoice_values(invoice)
-    return " ".join(fill(subject, values).split()), fill(body, values)
+    template = template or email_template()
+    values = invoice_values(invoice, template.company)
+    return " ".join(fill(template.subject, values).split()), fill(template.body, values)

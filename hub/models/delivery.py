@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -102,7 +102,13 @@ class InvoiceDelivery(db.Model):
     """One e-mail of one invoice: the outbox row and, once done, the record of where it went."""
 
     __tablename__ = "invoice_deliveries"
-    __table_args__ = (Index("ix_invoice_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_invoice_deliveries_due", "status", "next_attempt_at"),
+        # at most one e-mail of an invoice waits at a time: two "send" clicks cannot both queue
+        Index("uq_invoice_deliveries_open", "invoice_id", unique=True,
+              sqlite_where=text("status IN ('queued', 'sending')"),
+              postgresql_where=text("status IN ('queued', 'sending')")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from hub.billing import invoices as invoice_service
 from hub.billing.errors import BillingError
@@ -167,6 +168,11 @@ def test_resend_is_refused_while_one_is_queued(auto, smtp_configured):
     with pytest.raises(BillingError, match="already queued"):
         outbox.send_invoice(invoice.id, SETUP)
     db.session.rollback()
+    # the database backs the check: a second waiting row for the invoice cannot be written
+    with pytest.raises(IntegrityError):
+        outbox._queue([db.session.get(Invoice, invoice.id)], "manual", SETUP)
+    db.session.rollback()
+    assert [d.status for d in deliveries(invoice.id)] == ["queued"]
 
 
 def test_two_senders_never_send_one_row(auto, smtp_configured):

@@ -88,6 +88,9 @@ def upgrade():
     with op.batch_alter_table('invoice_deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_invoice_deliveries_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_deliveries_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index('uq_invoice_deliveries_open', ['invoice_id'], unique=True,
+                              sqlite_where=sa.text("status IN ('queued', 'sending')"),
+                              postgresql_where=sa.text("status IN ('queued', 'sending')"))
 
     op.create_table('delivery_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -113,6 +116,8 @@ def downgrade():
 
     op.drop_table('delivery_attempts')
     with op.batch_alter_table('invoice_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('uq_invoice_deliveries_open', sqlite_where=sa.text("status IN ('queued', 'sending')"),
+                            postgresql_where=sa.text("status IN ('queued', 'sending')"))
         batch_op.drop_index(batch_op.f('ix_invoice_deliveries_invoice_id'))
         batch_op.drop_index('ix_invoice_deliveries_due')
 
