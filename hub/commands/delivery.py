@@ -35,7 +35,8 @@ def register(app: Flask) -> None:
         from hub.delivery.outbox import send_invoice
 
         try:
-            delivery = send_invoice(invoice_id, Actor.cli("hub invoices send"), trigger="resend" if resend else "manual")
+            delivery = send_invoice(invoice_id, Actor.cli("hub invoices send"),
+                                    trigger="resend" if resend else "manual")
         except BillingError as err:
             raise click.ClickException(err.message) from None
         if delivery.status == "sent":

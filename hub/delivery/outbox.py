@@ -24,7 +24,8 @@ from hub.delivery import smtp
 from hub.delivery.errors import DeliveryError
 from hub.delivery.templates import email_template, render_invoice_email
 from hub.extensions import db
-from hub.models import (BillingContact, DeliveryAttempt, DeliveryStatus, Invoice, InvoiceDelivery, InvoiceStatus, RecurringDelivery)
+from hub.models import (BillingContact, DeliveryAttempt, DeliveryStatus, Invoice, InvoiceDelivery, InvoiceStatus,
+                        RecurringDelivery)
 from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.delivery")

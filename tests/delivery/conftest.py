@@ -6,6 +6,8 @@ import pytest
 
 from hub.audit import Actor
 from hub.delivery import contacts, smtp
+# the billing world (Contoso, 20 seats, a monthly recurring invoice with a vendor line) from billing's tests
+from tests.billing.conftest import actor, billed, contoso, make_org, make_product, seats, vendor  # noqa: F401
 from tests.delivery.smtp_server import SmtpServer
 
 SETUP = Actor.cli("delivery-test")
@@ -24,12 +26,9 @@ def smtp_configured(app_ctx, smtp_server):
 
 
 @pytest.fixture
-def contoso_contacts(billed):
+def contoso_contacts(billed):  # noqa: F811  (billed: the imported fixture)
     invoice, _line = billed
     contacts.set_contacts(invoice.organization_id, "ap@contoso.example, boss@contoso.example",
                           "books@contoso.example", SETUP)
     return billed
 
-
-# the billing world (Contoso, 20 seats, a monthly recurring invoice with a vendor line) from billing's tests
-from tests.billing.conftest import actor, billed, contoso, make_org, make_product, seats, vendor  # noqa: E402,F401

@@ -14,7 +14,7 @@ from hub.billing.invoicing import run_due_invoices
 from hub.delivery import contacts, outbox, smtp, status
 from hub.delivery.pdf import render_invoice_pdf
 from hub.extensions import db
-from hub.models import AuditEvent, DeliveryAttempt, Invoice, InvoiceDelivery, RecurringInvoice
+from hub.models import AuditEvent, Invoice, InvoiceDelivery, RecurringInvoice
 from hub.timeutil import utcnow
 from tests.delivery.conftest import SETUP
 from tests.delivery.smtp_server import free_port

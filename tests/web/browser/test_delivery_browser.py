@@ -62,8 +62,10 @@ def test_company_settings_page(page, app, size, tmp_path):
     assert page.evaluate("document.getElementById('current-logo').naturalWidth") == 120
     no_sideways_overflow(page, WIDTHS[size])
     screenshot(page, f"delivery-company-{size}")
-    saved = _read(app, lambda: (lambda r: (r.name, r.payment_due_days, r.logo_mime))(db.session.get(CompanySettings, 1)))
-    assert saved == ("Example MSP GmbH", 14, "image/png")
+    def saved():
+        row = db.session.get(CompanySettings, 1)
+        return row.name, row.payment_due_days, row.logo_mime
+    assert _read(app, saved) == ("Example MSP GmbH", 14, "image/png")
 
 
 @pytest.fixture
