@@ -110,3 +110,17 @@ def test_company_changes_are_audited(app_ctx):
     actions = [(e.action, e.field) for e in db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars()]
     assert ("company.update", "name") in actions and ("company.update", "tax_id") in actions
     assert ("company.logo", "logo") in actions
+
+
+def test_no_text_starts_in_the_right_margin(issued):
+    """Everything stays on the page: a fact column that overflowed once started its dates in the margin."""
+    page = PdfReader(io.BytesIO(render_invoice_pdf(issued))).pages[0]
+    right_edge = float(page.mediabox.width) - 15 / 25.4 * 72  # the @page right margin, 15 mm
+    starts = []
+
+    def visit(text, cm, tm, _font, _size):
+        if text.strip():
+            starts.append((cm[4] + tm[4] * cm[0], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    assert starts and all(x < right_edge for x, _ in starts), [s for s in starts if s[0] >= right_edge]
