@@ -203,6 +203,8 @@ def _send(row: InvoiceDelivery) -> tuple[str, str]:
     if config is None:
         raise smtp.SendFailure("SMTP is not set up (Admin > E-mail settings)")
     invoice = row.invoice
+    if invoice.status != InvoiceStatus.ISSUED.value:  # voided while its e-mail waited
+        raise smtp.SendFailure(f"not sent: the invoice is {invoice.status}", permanent=True)
     subject, body = render_invoice_email(invoice)
     # one Message-ID for every attempt: a retry after a lost reply is recognisably the same message
     msg = smtp.new_message(config, row.to_addresses, row.cc_addresses or [], subject, body, row.message_id)

@@ -5,7 +5,7 @@
 - ``queued``: none was, one waits for its first attempt
 - ``not_sent``: no e-mail of it exists
 
-The invoice list filters on ``emailed``, ``not_sent`` (queued included) and ``failed``.
+The invoice list filters on ``emailed``, ``not_sent`` (issued, queued included) and ``failed``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, not_, or_
 
 from hub.extensions import db
-from hub.models import DeliveryStatus, Invoice, InvoiceDelivery
+from hub.models import DeliveryStatus, Invoice, InvoiceDelivery, InvoiceStatus
 
 FILTERS = {"emailed": "e-mailed", "not_sent": "not sent", "failed": "failed"}
 LABELS = {"emailed": "e-mailed", "failed": "failed", "queued": "queued", "not_sent": "not sent"}
@@ -37,8 +37,8 @@ def state_clause(state: str):
         return SENT
     if state == "failed":
         return and_(not_(SENT), FAILING)
-    if state == "not_sent":
-        return and_(not_(SENT), not_(FAILING))
+    if state == "not_sent":  # waiting to be sent: issued ones only (a void invoice needs no e-mail)
+        return and_(Invoice.status == InvoiceStatus.ISSUED.value, not_(SENT), not_(FAILING))
     raise ValueError(f"delivery state must be one of {', '.join(FILTERS)}, not {state!r}")
 
 
@@ -87,7 +87,7 @@ def states(invoice_ids: list[int]) -> dict[int, DeliverySummary]:
 
 def failing_invoices(limit: int = 10) -> tuple[int, list[Invoice]]:
     """(how many, the newest few) invoices whose e-mail failed and was not sent since: the dashboard."""
-    clause = state_clause("failed")
+    clause = and_(state_clause("failed"), Invoice.status == InvoiceStatus.ISSUED.value)
     count = db.session.execute(db.select(db.func.count()).select_from(Invoice).where(clause)).scalar_one()
     newest = list(db.session.execute(db.select(Invoice).where(clause).order_by(Invoice.id.desc()).limit(limit))
                   .scalars()) if count else []

@@ -251,3 +251,15 @@ def test_the_scheduler_job_sends_the_queue(auto, smtp_configured, app):
     run_outbox_job(app)
     assert len(smtp_configured.received) == 1
     assert [d.status for d in deliveries(invoice.id)] == ["sent"]
+
+
+def test_an_invoice_voided_while_its_e_mail_waits_is_not_sent(auto, smtp_configured):
+    invoice = issue(auto)
+    invoice_service.void_invoice(invoice.id, SETUP, "issued by mistake")
+    outbox.send_due()
+    [d] = deliveries(invoice.id)
+    assert (d.status, d.last_error) == ("failed", "not sent: the invoice is void")
+    assert smtp_configured.received == [] and status.failing_invoices()[0] == 0  # a void one needs no nagging
+    listed = {state: [i.id for i in invoice_service.list_invoices(delivery_state=state)]
+              for state in status.FILTERS}
+    assert listed == {"emailed": [], "not_sent": [], "failed": [invoice.id]}
