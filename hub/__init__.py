@@ -51,11 +51,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from hub.billing import init_app as init_billing
     from hub.cli import register_commands
+    from hub.delivery import init_app as init_delivery
     from hub.web import init_app as init_web
     from hub.webhooks import init_app as init_webhooks
 
     init_billing(app)
     init_webhooks(app)
+    init_delivery(app)
     init_web(app)
     from hub.api import init_app as init_api
 

@@ -6,8 +6,6 @@ import csv
 import io
 import json
 
-from flask import render_template
-
 from hub.billing.money import fmt_money, fmt_price, fmt_quantity
 from hub.billing.numbering import label
 from hub.models import Invoice
@@ -70,5 +68,8 @@ def safe_cell(value: str) -> str:
 
 
 def render_invoice_html(invoice: Invoice) -> str:
-    """The printable page (``billing/invoice.html``, standalone with its own print CSS). Needs an app context."""
-    return render_template("billing/invoice.html", invoice=invoice_to_dict(invoice))
+    """The printable page: the invoice document that the PDF is also made from (``hub.delivery.document``,
+    template ``billing/invoice.html``, standalone with its own print CSS). Needs an app context."""
+    from hub.delivery.document import render_invoice_document
+
+    return render_invoice_document(invoice)

@@ -7,6 +7,7 @@ from hub.audit import Actor, record
 from hub.billing import numbering, validate
 from hub.billing.errors import BillingError
 from hub.billing.money import fmt_money
+from hub.events import invoices_issued
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus
 from hub.timeutil import utcnow
@@ -18,8 +19,10 @@ def get_invoice(invoice_id: int) -> Invoice:
 
 
 def list_invoices(*, organization_id: int | None = None, status: str | None = None,
-                  recurring_invoice_id: int | None = None, limit: int = 100, offset: int = 0) -> list[Invoice]:
-    """Newest first. ``status``: draft, issued or void."""
+                  recurring_invoice_id: int | None = None, delivery_state: str | None = None,
+                  limit: int = 100, offset: int = 0) -> list[Invoice]:
+    """Newest first. ``status``: draft, issued or void. ``delivery_state``: emailed, not_sent or failed
+    (``hub.delivery.status``; drafts are never sent, so they match none)."""
     query = db.select(Invoice).order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
     if organization_id is not None:
         query = query.where(Invoice.organization_id == organization_id)
@@ -27,6 +30,13 @@ def list_invoices(*, organization_id: int | None = None, status: str | None = No
         query = query.where(Invoice.status == validate.choice(status, "status", InvoiceStatus))
     if recurring_invoice_id is not None:
         query = query.where(Invoice.recurring_invoice_id == recurring_invoice_id)
+    if delivery_state is not None:
+        from hub.delivery.status import FILTERS, state_clause
+
+        if delivery_state not in FILTERS:
+            raise BillingError(f"delivery_state must be one of {', '.join(FILTERS)}, not {delivery_state!r}",
+                               "delivery_state")
+        query = query.where(state_clause(delivery_state), Invoice.status != InvoiceStatus.DRAFT.value)
     return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
 
 
@@ -41,6 +51,8 @@ def issue_invoice(invoice_id: int, actor: Actor) -> Invoice:
     record(actor, "invoice.issue", "invoice", invoice.id, field="status", old="draft", new="issued",
            details={"number": invoice.number, "total": fmt_money(invoice.total)})
     emitters.invoices_issued([_event(invoice)])
+    db.session.flush()
+    invoices_issued.send(None, invoice_ids=[invoice.id], actor=actor)
     db.session.commit()
     return invoice
 

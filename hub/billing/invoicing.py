@@ -24,6 +24,7 @@ from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, fmt_money
 from hub.billing.pricing import PricedLine, price_lines
 from hub.billing.schedule import Period, next_run, period_for
+from hub.events import invoices_issued
 from hub.extensions import db
 from hub.models import Invoice, InvoiceLine, InvoiceStatus, RecurringInvoice
 from hub.timeutil import utcnow
@@ -222,6 +223,8 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
         made.append(("issued" if number else "drafts", invoice_id))
     record_many(audits)
     emitters.invoices_issued(events)
+    if issued:
+        invoices_issued.send(None, invoice_ids=list(issued), actor=actor)
     return made
 
 

@@ -10,7 +10,9 @@ from .login import LoginAddress, LoginFailure
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
 from .api import ApiToken, IdempotencyRecord
-from .webhook import DeliveryStatus, EndpointState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .webhook import EndpointState, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
+from .delivery import (BillingContact, CompanySettings, DeliveryAttempt, DeliveryStatus, EmailTemplate, InvoiceDelivery,
+                       RecurringDelivery, SmtpSecurity, SmtpSettings)
 
 __all__ = [
     "Organization",
@@ -49,5 +51,14 @@ __all__ = [
     "WebhookDelivery",
     "WebhookAttempt",
     "EndpointState",
+    "WebhookDeliveryStatus",
+    "CompanySettings",
+    "SmtpSettings",
+    "SmtpSecurity",
+    "EmailTemplate",
+    "BillingContact",
+    "RecurringDelivery",
+    "InvoiceDelivery",
+    "DeliveryAttempt",
     "DeliveryStatus",
 ]

@@ -24,7 +24,7 @@ class EndpointState(str, enum.Enum):
     DISABLED = "disabled"
 
 
-class DeliveryStatus(str, enum.Enum):
+class WebhookDeliveryStatus(str, enum.Enum):
     PENDING = "pending"          # waiting for its next attempt (``next_attempt_at``)
     DELIVERING = "delivering"    # claimed by a worker until ``claimed_until``
     SUCCEEDED = "succeeded"
@@ -88,7 +88,7 @@ class WebhookDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True)
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value)
+    status: Mapped[str] = mapped_column(String(20), default=WebhookDeliveryStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(60))

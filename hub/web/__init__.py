@@ -43,9 +43,11 @@ def init_app(app: Flask) -> None:
     for module in (auth, dashboard, appcenter, mapping, organizations, history, audit_log, api, tokens, webhooks):
         app.register_blueprint(module.bp)
 
-    from hub.web import billing_pages
+    from hub.web import billing_pages, delivery_pages
 
     app.register_blueprint(billing_pages.bp)
+    app.register_blueprint(delivery_pages.bp)
+    delivery_pages.register_template_helpers(app)
 
     from hub.web.health import healthz
 

@@ -36,6 +36,8 @@ NAV_LINKS = (
     NavLink("audit_log.list", "Audit log", "Admin"),
     NavLink("tokens.index", "API tokens", "Admin"),
     NavLink("webhooks.index", "Webhooks", "Admin"),
+    NavLink("delivery.company_settings", "Company settings", "Admin"),
+    NavLink("delivery.smtp_settings", "E-mail settings", "Admin"),
 )
 
 
@@ -50,7 +52,7 @@ def nav_sections() -> list[tuple[str, list[dict]]]:
             continue
         blueprint = link.endpoint.split(".")[0]
         active = current == link.endpoint or (
-            current.split(".")[0] == blueprint and blueprint not in ("billing", "dashboard"))
+            current.split(".")[0] == blueprint and blueprint not in ("billing", "dashboard", "delivery"))
         sections.setdefault(link.section, []).append(
             {"label": link.label, "url": url_for(link.endpoint), "active": active})
     return list(sections.items())

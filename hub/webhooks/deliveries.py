@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub.audit import Actor, record
 from hub.extensions import db
-from hub.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
+from hub.models import WebhookDeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
 from hub.timeutil import utcnow
 from hub.webhooks.endpoints import WebhookError, existing
 from hub.webhooks.outbox import WAKE_KEY
@@ -20,8 +20,8 @@ def list_deliveries(*, endpoint_id: int | None = None, status: str | None = None
     if endpoint_id is not None:
         query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
     if status:
-        if status not in {s.value for s in DeliveryStatus}:
-            raise WebhookError(f"status must be one of {', '.join(s.value for s in DeliveryStatus)}", "status")
+        if status not in {s.value for s in WebhookDeliveryStatus}:
+            raise WebhookError(f"status must be one of {', '.join(s.value for s in WebhookDeliveryStatus)}", "status")
         query = query.where(WebhookDelivery.status == status)
     limit = max(1, min(int(limit), MAX_LIMIT))
     return [tuple(r) for r in db.session.execute(query.limit(limit).offset(max(0, int(offset)))).all()]
@@ -50,7 +50,7 @@ def resend(delivery_id, actor: Actor) -> WebhookDelivery:
         raise WebhookError(f"endpoint {original.endpoint_id} is disabled; enable it first", "delivery_id")
     now = utcnow()
     again = WebhookDelivery(event_id=original.event_id, endpoint_id=original.endpoint_id,
-                            status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=now, created_at=now,
+                            status=WebhookDeliveryStatus.PENDING.value, attempts=0, next_attempt_at=now, created_at=now,
                             resend_of=original.id)
     db.session.add(again)
     db.session.flush()

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from hub.extensions import db
-from hub.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from hub.models import WebhookDeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from hub.timeutil import utcnow
 from hub.webhooks.catalog import ALL, EVENT_TYPES
 
@@ -77,7 +77,7 @@ def _write(event_type: str, items: list[Mapping]) -> int:
                 for item in items[start:start + CHUNK]]
         ids = dict(db.session.execute(db.insert(EVENTS).returning(EVENTS.c.msg_id, EVENTS.c.id), rows).all())
         db.session.execute(db.insert(DELIVERIES), [
-            dict(event_id=ids[row["msg_id"]], endpoint_id=endpoint_id, status=DeliveryStatus.PENDING.value,
+            dict(event_id=ids[row["msg_id"]], endpoint_id=endpoint_id, status=WebhookDeliveryStatus.PENDING.value,
                  attempts=0, next_attempt_at=now, created_at=now)
             for row in rows for endpoint_id in endpoint_ids])
     db.session.info[WAKE_KEY] = True

@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, or_
 
 from hub.extensions import db
-from hub.models import DeliveryStatus, EndpointState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from hub.models import WebhookDeliveryStatus, EndpointState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from hub.timeutil import utcnow
 from hub.webhooks import endpoints as endpoint_service
 from hub.webhooks.outbox import envelope
@@ -103,14 +103,14 @@ def claim(holder: str, limit: int) -> list[int]:
     due = (db.select(d.id)
            .join(WebhookEndpoint.__table__, WebhookEndpoint.__table__.c.id == d.endpoint_id)
            .where(WebhookEndpoint.__table__.c.enabled.is_(True),
-                  or_(and_(d.status == DeliveryStatus.PENDING.value, d.next_attempt_at <= now),
-                      and_(d.status == DeliveryStatus.DELIVERING.value, d.claimed_until < now)))
+                  or_(and_(d.status == WebhookDeliveryStatus.PENDING.value, d.next_attempt_at <= now),
+                      and_(d.status == WebhookDeliveryStatus.DELIVERING.value, d.claimed_until < now)))
            .order_by(d.next_attempt_at, d.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=DELIVERIES)
     ids = db.session.execute(
         db.update(DELIVERIES).where(d.id.in_(due.scalar_subquery()))
-        .values(status=DeliveryStatus.DELIVERING.value, claimed_by=holder,
+        .values(status=WebhookDeliveryStatus.DELIVERING.value, claimed_by=holder,
                 claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
         .returning(d.id)).scalars().all()
     db.session.commit()
@@ -198,11 +198,11 @@ def _record(holder: str, outcomes: list[_Outcome], schedule: tuple[int, ...], re
         report.attempted += 1
         if o.ok:
             report.succeeded += 1
-            status, next_at = DeliveryStatus.SUCCEEDED.value, None
+            status, next_at = WebhookDeliveryStatus.SUCCEEDED.value, None
         else:
             report.failed += 1
             wait = next_wait(schedule, o.job.attempt)
-            status = DeliveryStatus.PENDING.value if wait is not None else DeliveryStatus.FAILED.value
+            status = WebhookDeliveryStatus.PENDING.value if wait is not None else WebhookDeliveryStatus.FAILED.value
             next_at = utcnow() + wait if wait is not None else None
             if wait is None:
                 report.gave_up.append(o.job.delivery_id)

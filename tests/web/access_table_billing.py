@@ -6,6 +6,7 @@ The forms (GET of create/edit pages) are for those who may change, as for Organi
 
 ANYONE = frozenset({"admin", "billing", "viewer"})
 BILLING = frozenset({"admin", "billing"})
+ADMIN = frozenset({"admin"})
 
 BILLING_EXPECTED: dict[tuple[str, str], object] = {
     # catalog and SKU mapping
@@ -51,6 +52,19 @@ BILLING_EXPECTED: dict[tuple[str, str], object] = {
     ("billing.usage_report", "GET"): ANYONE,
     ("billing.usage_report_csv", "GET"): ANYONE,
     ("billing.usage_history", "GET"): ANYONE,
+    # delivery: the PDF as the printable view; sending and contacts as billing changes; settings for admins
+    ("delivery.invoice_pdf", "GET"): ANYONE,
+    ("delivery.invoice_send", "POST"): BILLING,
+    ("delivery.recurring_delivery", "POST"): BILLING,
+    ("delivery.organization_contacts", "GET"): BILLING,
+    ("delivery.organization_contacts", "POST"): BILLING,
+    ("delivery.company_settings", "GET"): ADMIN,
+    ("delivery.company_settings", "POST"): ADMIN,
+    ("delivery.company_logo", "POST"): ADMIN,
+    ("delivery.smtp_settings", "GET"): ADMIN,
+    ("delivery.smtp_settings", "POST"): ADMIN,
+    ("delivery.email_template", "GET"): ADMIN,
+    ("delivery.email_template", "POST"): ADMIN,
 }
 
 

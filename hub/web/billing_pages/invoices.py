@@ -18,6 +18,7 @@ from hub.billing import export, invoices, preview
 from hub.billing.errors import BillingError
 from hub.billing.invoicing import issue_now, reissue_invoice
 from hub.billing.numbering import label
+from hub.delivery import status as delivery_status
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
 from hub.timeutil import utcnow
@@ -74,9 +75,11 @@ def invoice_list():
     organization_id = filter_id("organization_id", Organization, "Organization")
     recurring_id = filter_id("recurring_id", RecurringInvoice, "recurring invoice")
     status = filter_choice("status", [s.value for s in InvoiceStatus])
+    delivery = filter_choice("delivery", list(delivery_status.FILTERS))
     page = int_arg("page", 1, 1, 1_000_000)
     found = invoices.list_invoices(organization_id=organization_id, status=status or None,
-                                   recurring_invoice_id=recurring_id, limit=PER_PAGE + 1,
+                                   recurring_invoice_id=recurring_id, delivery_state=delivery or None,
+                                   limit=PER_PAGE + 1,
                                    offset=(page - 1) * PER_PAGE)
     has_next, found = len(found) > PER_PAGE, found[:PER_PAGE]
     org_ids = {i.organization_id for i in found}
@@ -85,7 +88,9 @@ def invoice_list():
     organization = db.session.get(Organization, organization_id) if organization_id else None
     return render_template("billing_web/invoices.html", invoices=found, names=names, status=status,
                            statuses=[s.value for s in InvoiceStatus], organization=organization,
-                           recurring_id=recurring_id, page=page, has_next=has_next)
+                           recurring_id=recurring_id, page=page, has_next=has_next, delivery=delivery,
+                           delivery_filters=delivery_status.FILTERS,
+                           deliveries=delivery_status.states([i.id for i in found]))
 
 
 def _invoice(invoice_id: int) -> Invoice:

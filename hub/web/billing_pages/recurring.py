@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from hub.billing import preview, recurring
+from hub.delivery.company import default_due_days
 from hub.extensions import db
 from hub.models import Frequency, LineKind, Organization, PeriodMode, RecurringInvoice, RecurringLine
 from hub.timeutil import utcnow
@@ -61,7 +62,8 @@ def _recurring_form(item, values, errors, status=200):
 def recurring_create():
     if request.method == "GET":
         values = {"organization_id": request.args.get("organization_id", ""), "name": "Recurring services",
-                  "frequency": "monthly", "period_mode": "in_advance", "currency": "USD", "due_days": "30",
+                  "frequency": "monthly", "period_mode": "in_advance", "currency": "USD",
+                  "due_days": str(default_due_days()),
                   "auto_issue": "true", "next_run_date": utcnow().date().isoformat()}
         return _recurring_form(None, values, {})
     values = form_values(RECURRING_TEXT + ("organization_id",), checkboxes=("auto_issue",))
