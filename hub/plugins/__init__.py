@@ -1,4 +1,4 @@
-"""The public API for vendor plugin authors. Import from here, and from nothing else in ``hub``.
+"""The public API for vendor and destination plugin authors. Import from here, and from nothing else in ``hub``.
 
     from hub.plugins import hookimpl, VendorInfo, VendorCustomer, LicenseCount, VendorAuthError
 
@@ -19,6 +19,20 @@ from .errors import (
     VendorUnavailableError,
 )
 from .http import VendorSession, json_or_data_error, parse_retry_after, raise_for_vendor_status
+from .destination_types import (
+    CustomerToPush,
+    DestinationAccount,
+    DestinationAuth,
+    DestinationInfo,
+    ExternalRecord,
+    InvoiceToPush,
+    LineToPush,
+    OAuthSettings,
+    PaymentStatus,
+    ProductToPush,
+    PushRejected,
+    PushResult,
+)
 from .types import (
     ConnectionCheck,
     CountFailure,
@@ -53,6 +67,19 @@ __all__ = [
     "VendorDataError",
     "PluginLoadError",
     "raise_for_vendor_status",
+    # destinations (see destination_hookspecs)
+    "CustomerToPush",
+    "DestinationAccount",
+    "DestinationAuth",
+    "DestinationInfo",
+    "ExternalRecord",
+    "InvoiceToPush",
+    "LineToPush",
+    "OAuthSettings",
+    "PaymentStatus",
+    "ProductToPush",
+    "PushRejected",
+    "PushResult",
     "json_or_data_error",
     "parse_retry_after",
 ]
