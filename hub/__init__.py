@@ -48,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from hub.web import init_app as init_web
 
     init_billing(app)
+    from hub.destinations import init_app as init_destinations
+
+    init_destinations(app)
     init_web(app)
     register_commands(app)
 

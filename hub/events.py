@@ -17,3 +17,10 @@ sync_applied = _signals.signal("sync-applied")
 #: kwargs: customer_id (int), old_organization_id, new_organization_id, actor (hub.audit.Actor)
 mapping_changed = _signals.signal("mapping-changed")
 
+
+#: sent when invoices are issued (by the invoice run or by hand), before commit.
+#: kwargs: invoice_ids (list[int]), actor (hub.audit.Actor)
+invoices_issued = _signals.signal("invoices-issued")
+
+#: sent when an invoice is voided, before commit. kwargs: invoice_id (int), actor (hub.audit.Actor)
+invoice_voided = _signals.signal("invoice-voided")

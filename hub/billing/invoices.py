@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from hub import events
 from hub.audit import Actor, record
 from hub.billing import numbering, validate
 from hub.billing.errors import BillingError
@@ -39,6 +40,7 @@ def issue_invoice(invoice_id: int, actor: Actor) -> Invoice:
     invoice.issued_at = utcnow()
     record(actor, "invoice.issue", "invoice", invoice.id, field="status", old="draft", new="issued",
            details={"number": invoice.number, "total": fmt_money(invoice.total)})
+    events.invoices_issued.send(None, invoice_ids=[invoice.id], actor=actor)
     db.session.commit()
     return invoice
 
@@ -55,5 +57,7 @@ def void_invoice(invoice_id: int, actor: Actor, reason: str) -> Invoice:
     invoice.void_reason = reason
     record(actor, "invoice.void", "invoice", invoice.id, field="status", old=old, new="void",
            details={"number": invoice.number, "reason": reason})
+    if old == InvoiceStatus.ISSUED.value:
+        events.invoice_voided.send(None, invoice_id=invoice.id, actor=actor)
     db.session.commit()
     return invoice

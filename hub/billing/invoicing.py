@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from hub import events
 from hub.audit import Actor, audit_event, record_many
 from hub.billing import numbering
 from hub.billing.money import ZERO, fmt_money
@@ -192,6 +193,8 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
                      "next_run_date": p.advance_to.isoformat()}))
         made.append(("issued" if number else "drafts", invoice_id))
     record_many(audits)
+    if issued:
+        events.invoices_issued.send(None, invoice_ids=list(issued), actor=actor)
     return made
 
 

@@ -8,6 +8,8 @@ from .audit import AuditEvent
 from .user import Role, User
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
+from .destination import (ConnectionState, DestinationConnection, DestinationMapping, DestinationPush, MappingKind,
+                          PushState)
 
 __all__ = [
     "Organization",
@@ -36,4 +38,10 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "BillingCounter",
+    "ConnectionState",
+    "DestinationConnection",
+    "DestinationMapping",
+    "DestinationPush",
+    "MappingKind",
+    "PushState",
 ]

@@ -155,6 +155,9 @@ class InvoiceToPush:
     total: Decimal
     idempotency_key: str
     memo: str | None = None
+    #: 1 for the first attempt; on a later one an earlier attempt may have created the invoice
+    #: though its answer was lost: look it up by number before creating it again
+    attempt: int = 1
 
 
 @dataclass(frozen=True)

@@ -28,3 +28,17 @@ class Faults:
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
+
+
+@dataclass
+class DestinationFaults(Faults):
+    """Knobs of a destination simulator (an accounting provider), on top of :class:`Faults`."""
+
+    #: the token endpoint refuses every refresh token (``invalid_grant``): the connection must be made again
+    refuse_refresh: bool = False
+    #: the next N writes (creates, batches, voids) are carried out, then answered only after
+    #: ``hang_seconds``: the client times out though the provider committed (a lost response)
+    commit_then_hang: int = 0
+    hang_seconds: float = 1.0
+    #: refuse every invoice create with the provider's validation error naming this field
+    reject_invoices_field: str | None = None
