@@ -74,6 +74,8 @@ class SimState:
     tax_codes: dict = field(default_factory=dict)
     invoices: dict = field(default_factory=dict)
     replies: dict = field(default_factory=dict)           # requestid -> (status, body)
+    replayed: int = 0                                     # answers given again for a repeated requestid
+    fault_codes: list = field(default_factory=list)       # every Fault code answered, in order
     next_id: int = 100
     request_times: collections.deque = field(default_factory=collections.deque)
     batch_times: collections.deque = field(default_factory=collections.deque)
@@ -220,6 +222,7 @@ class QboSimulator:
         request_id = request.args.get("requestid")
         if request_id and request_id in self.state.replies:
             status, body = self.state.replies[request_id]  # a repeated requestid: the first answer, not re-run
+            self.state.replayed += 1
             return _json(body, status)
         body = request.get_json(silent=True) if request.method == "POST" and endpoint != "query" else None
         try:
@@ -227,6 +230,7 @@ class QboSimulator:
         except ApiError as err:
             if err.status != 400:
                 raise
+            self.state.fault_codes.append(err.code)
             status, answer = 400, err.body()
         writes = endpoint in ("create_customer", "create_item", "invoice_write", "batch")
         if request_id and writes:
@@ -420,5 +424,6 @@ class QboSimulator:
                 else:
                     raise ApiError(400, "4000", "Unsupported batch operation")
             except ApiError as err:
+                self.state.fault_codes.append(err.code)
                 answers.append({"bId": bid, "Fault": err.body()["Fault"]})
         return {"BatchItemResponse": answers, "time": "2026-01-01T00:00:00.000-08:00"}
