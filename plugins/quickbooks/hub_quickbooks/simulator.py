@@ -152,6 +152,12 @@ class QboSimulator:
     def invoices_numbered(self, number: str) -> list[dict]:
         return [i for i in self.state.invoices.values() if i.get("DocNumber") == number]
 
+    def invoice_state(self, external_id: str) -> str | None:
+        row = self.state.invoices.get(str(external_id))
+        if row is None:
+            return None
+        return "voided" if row.get("PrivateNote") == "Voided" else "open"
+
     # -- WSGI ----------------------------------------------------------------------------------------
 
     def __call__(self, environ, start_response):
