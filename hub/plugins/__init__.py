@@ -18,7 +18,7 @@ from .errors import (
     VendorError,
     VendorUnavailableError,
 )
-from .http import VendorSession, json_or_data_error, parse_retry_after, raise_for_vendor_status
+from .http import VendorSession, dumps_exact, json_or_data_error, parse_retry_after, raise_for_vendor_status
 from .destination_types import (
     CustomerToPush,
     DestinationAccount,
@@ -81,5 +81,6 @@ __all__ = [
     "PushRejected",
     "PushResult",
     "json_or_data_error",
+    "dumps_exact",
     "parse_retry_after",
 ]

@@ -88,3 +88,30 @@ class Books:
 @pytest.fixture
 def books(app_ctx):
     return Books()
+
+
+@pytest.fixture
+def xero_sim():
+    import hub_xero.simulator as simulator
+
+    with serve(simulator.make_app(4), name="xero-sim") as served:
+        yield served
+
+
+@pytest.fixture
+def xero_plugin(app):
+    import hub_xero.plugin as plugin
+
+    registry = app.extensions["hub.plugins"]
+    assert registry.register(plugin, "xero") is not None, registry.errors
+    yield plugin
+    registry.unregister("xero")
+
+
+XERO_REDIRECT = "http://hub.test/appcenter/destinations/xero/callback"
+
+
+def xero_config(served) -> dict:
+    import hub_xero.plugin as plugin
+
+    return plugin.hub_destination_simulator().config_for(served.base_url)

@@ -7,13 +7,11 @@ Money goes out as exact JSON numbers written from ``Decimal`` and comes back as 
 
 from __future__ import annotations
 
-import json
-import re
 from decimal import Decimal
 from typing import Any, Iterator
 
 from hub.plugins import (DestinationAuth, VendorAuthError, VendorConfigError, VendorDataError, VendorSession,
-                         json_or_data_error, raise_for_vendor_status)
+                         dumps_exact, json_or_data_error, raise_for_vendor_status)
 
 #: the most rows one query page may ask for
 MAX_RESULTS = 1000
@@ -48,18 +46,6 @@ def fault_errors(body: Any) -> list[dict]:
 def describe(errors: list[dict]) -> str:
     return "; ".join(f"{e.get('Message') or e.get('message')} ({e.get('Detail') or e.get('detail') or ''}, "
                      f"code {e.get('code')})" for e in errors) or "no error detail"
-
-
-_DECIMAL = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
-
-
-def dumps_exact(body: Any) -> str:
-    """JSON with every Decimal written as a number with exactly its digits (no float on the way)."""
-    def mark(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return f"\0dec:{value}"
-        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-    return _DECIMAL.sub(r"\1", json.dumps(body, default=mark))
 
 
 class QboClient:

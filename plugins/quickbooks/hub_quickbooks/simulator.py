@@ -27,9 +27,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from hub.plugins import dumps_exact
 from hub.plugins.simulator import DestinationFaults
 
-from .client import dumps_exact
 from .sim_query import QueryParseError, matches, parse
 
 __all__ = ["QboSimulator", "make_app", "SIM_CLIENT_ID", "SIM_CLIENT_SECRET", "SIM_REALM"]

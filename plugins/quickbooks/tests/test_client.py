@@ -9,7 +9,8 @@ import pytest
 from hub.plugins import DestinationAuth, VendorAuthError, VendorSession, VendorUnavailableError
 from hub.testing import serve
 from hub_quickbooks import plugin
-from hub_quickbooks.client import QboClient, QboFault, dumps_exact, escape
+from hub.plugins import dumps_exact
+from hub_quickbooks.client import QboClient, QboFault, escape
 from hub_quickbooks.simulator import SIM_REALM, make_app
 
 
