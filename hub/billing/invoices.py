@@ -18,8 +18,10 @@ def get_invoice(invoice_id: int) -> Invoice:
 
 
 def list_invoices(*, organization_id: int | None = None, status: str | None = None,
-                  recurring_invoice_id: int | None = None, limit: int = 100, offset: int = 0) -> list[Invoice]:
-    """Newest first. ``status``: draft, issued or void."""
+                  recurring_invoice_id: int | None = None, push_state: str | None = None, limit: int = 100,
+                  offset: int = 0) -> list[Invoice]:
+    """Newest first. ``status``: draft, issued or void; ``push_state``: one of
+    ``hub.destinations.queue.PUSH_FILTERS`` (waiting, blocked, pushed, voided, not_pushed)."""
     query = db.select(Invoice).order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
     if organization_id is not None:
         query = query.where(Invoice.organization_id == organization_id)
@@ -27,6 +29,10 @@ def list_invoices(*, organization_id: int | None = None, status: str | None = No
         query = query.where(Invoice.status == validate.choice(status, "status", InvoiceStatus))
     if recurring_invoice_id is not None:
         query = query.where(Invoice.recurring_invoice_id == recurring_invoice_id)
+    if push_state is not None:
+        from hub.destinations.queue import push_state_filter
+
+        query = query.where(push_state_filter(push_state))
     return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
 
 

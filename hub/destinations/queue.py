@@ -15,6 +15,9 @@ PUSHES = DestinationPush.__table__
 
 #: a push in these states may still be (or become) an invoice at the provider
 MAY_EXIST = {PushState.PUSHING.value, PushState.RETRYING.value, PushState.PUSHED.value}
+#: the invoices list's push filter: name -> push states ("not_pushed": no push row at all)
+PUSH_FILTERS = {"waiting": ("queued", "retrying", "pushing"), "blocked": ("blocked",), "pushed": ("pushed",),
+                "voided": ("voided", "cancelled"), "not_pushed": ()}
 #: states "push now" and "push all pending" move on
 WAITING = {PushState.QUEUED.value, PushState.RETRYING.value, PushState.BLOCKED.value}
 
@@ -107,6 +110,16 @@ def list_pushes(*, connection_id: int | None = None, states=None, limit: int = 2
     if states:
         query = query.where(DestinationPush.state.in_(list(states)))
     return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
+
+
+def push_state_filter(name: str):
+    """A WHERE clause on invoices for one of PUSH_FILTERS (the invoices list's filter)."""
+    if name not in PUSH_FILTERS:
+        raise VendorConfigError(f"push_state must be one of {', '.join(PUSH_FILTERS)}", field="push_state")
+    pushes = db.select(DestinationPush.id).where(DestinationPush.invoice_id == Invoice.id)
+    if name == "not_pushed":
+        return ~pushes.exists()
+    return pushes.where(DestinationPush.state.in_(PUSH_FILTERS[name])).exists()
 
 
 def pushes_of_invoice(invoice_id: int) -> list[DestinationPush]:

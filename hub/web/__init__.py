@@ -28,9 +28,9 @@ def init_app(app: Flask) -> None:
     app.before_request(check_access)
     app.after_request(_security_headers)
 
-    from hub.web import api, appcenter, audit_log, auth, dashboard, history, mapping, organizations
+    from hub.web import api, appcenter, audit_log, auth, dashboard, destinations, history, mapping, organizations
 
-    for module in (auth, dashboard, appcenter, mapping, organizations, history, audit_log, api):
+    for module in (auth, dashboard, appcenter, destinations, mapping, organizations, history, audit_log, api):
         app.register_blueprint(module.bp)
 
     from hub.web import billing_pages

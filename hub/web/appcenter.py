@@ -28,8 +28,11 @@ def index():
     by_slug = {i.slug: i for i in db.session.execute(db.select(VendorIntegration)).scalars()}
     plugins = sorted(reg.vendors.values(), key=lambda p: p.info.display_name.lower())
     orphans = [i for slug, i in sorted(by_slug.items()) if slug not in reg.vendors]
+    from hub.web import destinations
+
     return render_template("appcenter/index.html", plugins=plugins, integrations=by_slug, orphans=orphans,
-                           load_errors=reg.errors, state_labels=STATE_LABELS)
+                           load_errors=reg.errors, state_labels=STATE_LABELS, cards=destinations.cards(),
+                           destination_labels=destinations.STATE_LABELS)
 
 
 @bp.get("/<slug>")

@@ -53,3 +53,7 @@ EXPECTED: dict[tuple[str, str], object] = {
 from tests.web.access_table_billing import BILLING_EXPECTED  # noqa: E402  (the billing pages' rows)
 
 EXPECTED.update(BILLING_EXPECTED)
+
+from tests.web.access_table_destinations import DESTINATIONS_EXPECTED  # noqa: E402  (the destination pages' rows)
+
+EXPECTED.update(DESTINATIONS_EXPECTED)

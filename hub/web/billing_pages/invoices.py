@@ -11,11 +11,13 @@ import base64
 import hashlib
 import re
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from hub.billing import export, invoices, preview
 from hub.billing.invoicing import run_due_invoices
 from hub.billing.numbering import label
+from hub.destinations import queue
+from hub.destinations.queue import PUSH_FILTERS
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
 from hub.timeutil import utcnow
@@ -75,9 +77,12 @@ def invoice_list():
     status = request.args.get("status") or ""
     if status not in {s.value for s in InvoiceStatus}:
         status = ""
+    push_state = request.args.get("push_state") or ""
+    if push_state not in PUSH_FILTERS:
+        push_state = ""
     page = int_arg("page", 1, 1, 1_000_000)
     found = invoices.list_invoices(organization_id=organization_id, status=status or None,
-                                   recurring_invoice_id=recurring_id, limit=PER_PAGE + 1,
+                                   recurring_invoice_id=recurring_id, push_state=push_state or None, limit=PER_PAGE + 1,
                                    offset=(page - 1) * PER_PAGE)
     has_next, found = len(found) > PER_PAGE, found[:PER_PAGE]
     org_ids = {i.organization_id for i in found}
@@ -86,6 +91,7 @@ def invoice_list():
     organization = db.session.get(Organization, organization_id) if organization_id else None
     return render_template("billing_web/invoices.html", invoices=found, names=names, status=status,
                            statuses=[s.value for s in InvoiceStatus], organization=organization,
+                           push_state=push_state, push_filters=PUSH_FILTERS,
                            recurring_id=recurring_id, page=page, has_next=has_next)
 
 
@@ -98,7 +104,12 @@ def _invoice(invoice_id: int) -> Invoice:
 def invoice_detail(invoice_id: int, errors=None, status=200):
     invoice = _invoice(invoice_id)
     return render_template("billing_web/invoice_detail.html", invoice=invoice, errors=errors or {},
-                           reason=request.form.get("reason", "") if errors else ""), status
+                           reason=request.form.get("reason", "") if errors else "",
+                           pushes=queue.pushes_of_invoice(invoice.id), destination_names=destination_names()), status
+
+
+def destination_names() -> dict[str, str]:
+    return {p.slug: p.info.display_name for p in current_app.extensions["hub.plugins"].destinations.values()}
 
 
 def _filename(invoice: Invoice, ext: str) -> str:
