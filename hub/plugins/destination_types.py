@@ -30,9 +30,6 @@ class OAuthSettings:
     #: send ``code_challenge`` (S256) and ``code_verifier`` (RFC 7636)
     pkce: bool = False
     revoke_url: str | None = None
-    #: the callback query parameter that names the account the user picked (QBO: ``realmId``); when
-    #: ``None`` the core asks ``hub_destination_accounts`` which accounts the token reaches
-    account_param: str | None = None
     #: extra query parameters of the authorize URL
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
 

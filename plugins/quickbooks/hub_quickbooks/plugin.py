@@ -27,7 +27,7 @@ def hub_destination_info():
         oauth=OAuthSettings(authorize_url="https://appcenter.intuit.com/connect/oauth2",
                             token_url="https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
                             revoke_url="https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
-                            scopes=("com.intuit.quickbooks.accounting",), account_param="realmId"),
+                            scopes=("com.intuit.quickbooks.accounting",)),
         docs_url="https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice",
         # 500 requests per minute per realm, batches included; 40 batch requests per minute; 10 at once
         requests_per_second=500 / 60,
