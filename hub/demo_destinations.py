@@ -51,24 +51,33 @@ def start_destinations(app: Flask) -> list[ServedApp]:
 
 
 def map_and_push(issue: int = 3) -> None:
-    """Map every Organization and product at each connected destination (a fresh simulator each
-    start), issue ``issue`` invoices when none exist yet, and push what is due."""
+    """Issue ``issue`` invoices when none exist yet, map their Organizations and products at each
+    connected destination (a fresh simulator each start), and push what is due."""
     from hub.billing.invoicing import run_due_invoices
     from hub.destinations import connections, mappings
     from hub.destinations.push import run_pushes
-    from hub.models import Invoice, MappingKind, RecurringInvoice
+    from hub.models import DestinationPush, Invoice, InvoiceLine, MappingKind, RecurringInvoice
 
-    for connection in connections.enabled_connections():
-        for kind in (MappingKind.CUSTOMER, MappingKind.ITEM):
-            for key in mappings.local_records(kind):
-                try:
-                    mappings.create_at_provider(connection.slug, kind.value, key, DEMO_ACTOR)
-                except Exception as err:
-                    db.session.rollback()
-                    log.info("demo: %s %s %s not mapped: %s", connection.slug, kind.value, key, err)
     if db.session.execute(db.select(Invoice.id).limit(1)).first() is None:
         first = list(db.session.execute(db.select(RecurringInvoice).order_by(RecurringInvoice.id).limit(issue)).scalars())
         for recurring in first:
             run_due_invoices(recurring.next_run_date, DEMO_ACTOR, recurring_ids=[recurring.id])
+    waiting = db.select(DestinationPush.invoice_id).where(DestinationPush.state.in_(("queued", "blocked", "retrying")))
+    wanted = {
+        MappingKind.CUSTOMER: set(db.session.execute(db.select(Invoice.organization_id).where(
+            Invoice.id.in_(waiting))).scalars()),
+        MappingKind.ITEM: set(db.session.execute(db.select(InvoiceLine.product_id).where(
+            InvoiceLine.invoice_id.in_(waiting), InvoiceLine.product_id.is_not(None))).scalars())}
+    for connection in connections.enabled_connections():
+        for kind, local_ids in wanted.items():
+            for local_id in sorted(local_ids):
+                try:
+                    mappings.create_at_provider(connection.slug, kind.value, str(local_id), DEMO_ACTOR)
+                except Exception as err:
+                    db.session.rollback()
+                    log.info("demo: %s %s %s not mapped: %s", connection.slug, kind.value, local_id, err)
+    from hub.destinations import queue
+
+    queue.push_all_pending(None, DEMO_ACTOR)
     for report in run_pushes():
         log.info("demo: pushed %d invoice(s) to %s", len(report.pushed), report.slug)

@@ -30,9 +30,9 @@ def index():
     orphans = [i for slug, i in sorted(by_slug.items()) if slug not in reg.vendors]
     from hub.web import destinations
 
-    return render_template("appcenter/index.html", plugins=plugins, integrations=by_slug, orphans=orphans,
-                           load_errors=reg.errors, state_labels=STATE_LABELS, cards=destinations.cards(),
-                           destination_labels=destinations.STATE_LABELS)
+    return destinations.allow_connect(render_template(
+        "appcenter/index.html", plugins=plugins, integrations=by_slug, orphans=orphans, load_errors=reg.errors,
+        state_labels=STATE_LABELS, cards=destinations.cards(), destination_labels=destinations.STATE_LABELS))
 
 
 @bp.get("/<slug>")

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 
 from hub import integrations
 from hub.destinations import connections, mappings, oauth, queue
 from hub.extensions import db
 from hub.models import DestinationPush, MappingKind, PushState
 from hub.plugins import VendorError
+from hub.web import CSP
 from hub.web.access import ADMIN, ANYONE, BILLING, roles
 from hub.web.helpers import actor, back, registry
 from hub.web.schema_form import form_fields, initial_values, read_form
@@ -36,6 +39,28 @@ def _callback_url(slug: str) -> str:
     return url_for("destinations.callback", slug=slug, _external=True)
 
 
+def provider_origins() -> list[str]:
+    """The authorize URLs' origins of the loaded destinations (as configured, else the plugin's)."""
+    origins = set()
+    for plugin in registry().destinations.values():
+        connection = connections.get_connection(plugin.slug)
+        url = ((connection.settings or {}).get("authorize_url") if connection else None) or plugin.info.oauth.authorize_url
+        parts = urlsplit(str(url))
+        if parts.scheme in ("https", "http") and parts.netloc:
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
+
+
+def allow_connect(response):
+    """A page with a Connect button: its form posts to the hub, which redirects to the provider, and
+    the browser applies the page's form-action to that redirect too. Allow the providers' origins."""
+    response = make_response(response)
+    extra = " ".join(provider_origins())
+    if extra:
+        response.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {extra}")
+    return response
+
+
 def queue_counts() -> dict[tuple[int, str], int]:
     rows = db.session.execute(db.select(DestinationPush.connection_id, DestinationPush.state,
                                         db.func.count()).group_by(DestinationPush.connection_id, DestinationPush.state))
@@ -57,7 +82,7 @@ def cards() -> list[dict]:
 @bp.get("/")
 @roles(read=ANYONE)
 def index():
-    return render_template("destinations/index.html", cards=cards(), state_labels=STATE_LABELS)
+    return allow_connect(render_template("destinations/index.html", cards=cards(), state_labels=STATE_LABELS))
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])
@@ -84,9 +109,10 @@ def detail(slug: str):
                     general = err.message
         general, status = general or "Fix the fields marked below.", 400
     pushes = queue.list_pushes(connection_id=connection.id, limit=20) if connection else []
-    return render_template("destinations/detail.html", plugin=plugin, connection=connection, form=form, values=values,
-                           errors=errors, general_error=general, stored_secrets=stored, state_labels=STATE_LABELS,
-                           pushes=pushes, kinds=KIND_LABELS, callback_url=_callback_url(slug)), status
+    return allow_connect((render_template(
+        "destinations/detail.html", plugin=plugin, connection=connection, form=form, values=values, errors=errors,
+        general_error=general, stored_secrets=stored, state_labels=STATE_LABELS, pushes=pushes, kinds=KIND_LABELS,
+        callback_url=_callback_url(slug)), status))
 
 
 def _act(slug: str, fn, done: str):
