@@ -58,6 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_billing(app)
     init_webhooks(app)
     init_delivery(app)
+    from hub.destinations import init_app as init_destinations
+
+    init_destinations(app)
     init_web(app)
     from hub.api import init_app as init_api
 

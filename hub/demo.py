@@ -146,13 +146,17 @@ def demo_admin_password() -> str:
 def start_demo(app: Flask, customers: int = 30) -> list[ServedApp]:
     from hub.models import Organization
 
+    from hub.demo_destinations import map_and_push, start_destinations
+
     running = start_simulators(app, customers)
+    running += start_destinations(app)
     with app.app_context():
         first_syncs()
         if db.session.execute(db.select(Organization.id).limit(1)).first() is None:
             # first demo start on this database; later starts keep what the user did since
             map_some_customers()
             set_up_billing()
+        map_and_push()
         password = demo_admin_password()
     click.echo(f"hub demo: sign in as {DEMO_ADMIN} with password {password}")
     return running

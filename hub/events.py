@@ -21,3 +21,6 @@ mapping_changed = _signals.signal("mapping-changed")
 #: sent when invoices are issued (by the invoice run or by hand), before commit.
 #: kwargs: invoice_ids (list[int]), actor (hub.audit.Actor)
 invoices_issued = _signals.signal("invoices-issued")
+
+#: sent when an invoice is voided, before commit. kwargs: invoice_id (int), actor (hub.audit.Actor)
+invoice_voided = _signals.signal("invoice-voided")

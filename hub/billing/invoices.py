@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from hub import events
 from hub.audit import Actor, record
 from hub.billing import numbering, validate
 from hub.billing.errors import BillingError
@@ -20,9 +21,10 @@ def get_invoice(invoice_id: int) -> Invoice:
 
 def list_invoices(*, organization_id: int | None = None, status: str | None = None,
                   recurring_invoice_id: int | None = None, delivery_state: str | None = None,
-                  limit: int = 100, offset: int = 0) -> list[Invoice]:
+                  push_state: str | None = None, limit: int = 100, offset: int = 0) -> list[Invoice]:
     """Newest first. ``status``: draft, issued or void. ``delivery_state``: emailed, not_sent or failed
-    (``hub.delivery.status``; drafts are never sent, so they match none)."""
+    (``hub.delivery.status``; drafts are never sent, so they match none); ``push_state``: one of
+    ``hub.destinations.queue.PUSH_FILTERS`` (waiting, blocked, pushed, voided, not_pushed)."""
     query = db.select(Invoice).order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
     if organization_id is not None:
         query = query.where(Invoice.organization_id == organization_id)
@@ -37,6 +39,10 @@ def list_invoices(*, organization_id: int | None = None, status: str | None = No
             raise BillingError(f"delivery_state must be one of {', '.join(FILTERS)}, not {delivery_state!r}",
                                "delivery_state")
         query = query.where(state_clause(delivery_state), Invoice.status != InvoiceStatus.DRAFT.value)
+    if push_state is not None:
+        from hub.destinations.queue import push_state_filter
+
+        query = query.where(push_state_filter(push_state))
     return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
 
 
@@ -52,7 +58,7 @@ def issue_invoice(invoice_id: int, actor: Actor) -> Invoice:
            details={"number": invoice.number, "total": fmt_money(invoice.total)})
     emitters.invoices_issued([_event(invoice)])
     db.session.flush()
-    invoices_issued.send(None, invoice_ids=[invoice.id], actor=actor)
+    events.invoices_issued.send(None, invoice_ids=[invoice.id], actor=actor)
     db.session.commit()
     return invoice
 
@@ -72,6 +78,8 @@ def void_invoice(invoice_id: int, actor: Actor, reason: str) -> Invoice:
            details={"number": invoice.number, "reason": reason})
     emitters.invoice_voided({**_event(invoice), "previous_status": old, "reason": reason,
                              "voided_at": invoice.voided_at})
+    if old == InvoiceStatus.ISSUED.value:
+        events.invoice_voided.send(None, invoice_id=invoice.id, actor=actor)
     db.session.commit()
     return invoice
 

@@ -13,6 +13,8 @@ from .api import ApiToken, IdempotencyRecord
 from .webhook import EndpointState, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from .delivery import (BillingContact, CompanySettings, DeliveryAttempt, DeliveryStatus, EmailTemplate, InvoiceDelivery,
                        RecurringDelivery, SmtpSecurity, SmtpSettings)
+from .destination import (ConnectionState, DestinationConnection, DestinationMapping, DestinationPush, MappingKind,
+                          PushState)
 
 __all__ = [
     "Organization",
@@ -61,4 +63,10 @@ __all__ = [
     "InvoiceDelivery",
     "DeliveryAttempt",
     "DeliveryStatus",
+    "ConnectionState",
+    "DestinationConnection",
+    "DestinationMapping",
+    "DestinationPush",
+    "MappingKind",
+    "PushState",
 ]

@@ -17,12 +17,16 @@ from typing import Any
 
 import pluggy
 
-from hub.plugins import PROJECT, PluginLoadError, VendorInfo
-from hub.plugins import hookspecs
+from hub.plugins import PROJECT, DestinationInfo, PluginLoadError, VendorInfo
+from hub.plugins import destination_hookspecs, hookspecs
 
 log = logging.getLogger("hub.plugins")
 
 REQUIRED_HOOKS = ("hub_vendor_info", "hub_test_connection", "hub_list_customers", "hub_fetch_license_counts")
+#: a plugin implementing hub_destination_info is a destination, and must implement these
+REQUIRED_DESTINATION_HOOKS = ("hub_destination_info", "hub_destination_test_connection", "hub_destination_list",
+                              "hub_destination_customer", "hub_destination_item", "hub_destination_push_invoices",
+                              "hub_destination_void_invoice")
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
@@ -44,15 +48,28 @@ class VendorPlugin:
     dist_version: str | None
 
 
+@dataclass(frozen=True)
+class DestinationPlugin:
+    """A loaded destination plugin (it receives invoices): as ``VendorPlugin``, with its own info."""
+
+    slug: str
+    plugin: Any
+    info: DestinationInfo
+    distribution: str | None
+    dist_version: str | None
+
+
 class PluginRegistry:
-    """Per-app registry of vendor plugins (kept in ``app.extensions["hub.plugins"]``)."""
+    """Per-app registry of vendor and destination plugins (kept in ``app.extensions["hub.plugins"]``)."""
 
     def __init__(self, *, strict: bool = False, blocked: set[str] | None = None, trace: bool = False) -> None:
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(hookspecs)
+        self.pm.add_hookspecs(destination_hookspecs)
         self.strict = strict
         self.blocked = set(blocked or ())
         self.vendors: dict[str, VendorPlugin] = {}
+        self.destinations: dict[str, DestinationPlugin] = {}
         self.errors: list[LoadError] = []
         if trace:
             # not pm.enable_tracing(): it logs every argument's value, and config holds the secrets
@@ -76,10 +93,11 @@ class PluginRegistry:
                           dist_version=dist.version if dist else None)
 
     def register(self, plugin: Any, name: str, *, source: str | None = None,
-                 distribution: str | None = None, dist_version: str | None = None) -> VendorPlugin | None:
-        """Register one plugin object under ``name`` and validate it. Returns None when it failed."""
+                 distribution: str | None = None, dist_version: str | None = None):
+        """Register one plugin object under ``name`` and validate it (as a destination when it
+        implements ``hub_destination_info``). Returns its record, or None when it failed."""
         source = source or repr(plugin)
-        if name in self.vendors:
+        if name in self.vendors or name in self.destinations:
             return self._fail(name, source, f"a plugin named {name!r} is already loaded")
         try:
             self.pm.register(plugin, name=name)
@@ -88,38 +106,51 @@ class PluginRegistry:
             return self._fail(name, source, f"hooks do not match the specs: {err}", err)
         except ValueError as err:
             return self._fail(name, source, str(err), err)
+        destination = "hub_destination_info" in self._implemented(plugin)
         try:
-            info = self._validate(plugin, name)
+            info = self._validate_destination(plugin, name) if destination else self._validate(plugin, name)
         except PluginLoadError as err:
             self.pm.unregister(plugin)
             return self._fail(name, source, str(err), err)
-        plugin_record = VendorPlugin(name, plugin, info, distribution, dist_version or info.version)
-        self.vendors[name] = plugin_record
+        if destination:
+            plugin_record = DestinationPlugin(name, plugin, info, distribution, dist_version or info.version)
+            self.destinations[name] = plugin_record
+        else:
+            plugin_record = VendorPlugin(name, plugin, info, distribution, dist_version or info.version)
+            self.vendors[name] = plugin_record
         self.errors = [e for e in self.errors if e.name != name]  # an earlier failed attempt is history
         return plugin_record
 
     def unregister(self, name: str) -> None:
-        record = self.vendors.pop(name, None)
+        record = self.vendors.pop(name, None) or self.destinations.pop(name, None)
         if record is not None:
             self.pm.unregister(record.plugin)
 
-    def _validate(self, plugin: Any, name: str) -> VendorInfo:
+    def _implemented(self, plugin: Any) -> set[str]:
+        return {caller.name for caller in self.pm.get_hookcallers(plugin) or []}
+
+    def _check_hooks(self, plugin: Any, required: tuple[str, ...], family: str) -> None:
         callers = self.pm.get_hookcallers(plugin) or []
         implemented = {caller.name for caller in callers}
         unknown = sorted(caller.name for caller in callers if caller.spec is None)
         if unknown:
             raise PluginLoadError(f"unknown hooks: {', '.join(unknown)}")
-        missing = [hook for hook in REQUIRED_HOOKS if hook not in implemented]
+        crossed = sorted(h for h in implemented if h.startswith("hub_destination_") != (family == "destination"))
+        if crossed:  # one object is a vendor or a destination, never both: each family has its own handle
+            raise PluginLoadError(f"a {family} plugin implements hooks of the other family: {', '.join(crossed)}")
+        missing = [hook for hook in required if hook not in implemented]
         if missing:
             unmarked = [hook for hook in missing if callable(getattr(plugin, hook, None))]
             raise PluginLoadError(f"missing required hooks: {', '.join(missing)}"
                                   + (f" ({', '.join(unmarked)} not marked @hookimpl)" if unmarked else ""))
+
+    def _describe(self, plugin: Any, name: str, hook: str, kind: type) -> Any:
         try:
-            info = self.pm.subset_hook_caller("hub_vendor_info", self._others(plugin))()
+            info = self.pm.subset_hook_caller(hook, self._others(plugin))()
         except Exception as err:
-            raise PluginLoadError(f"hub_vendor_info failed: {type(err).__name__}: {err}") from err
-        if not isinstance(info, VendorInfo):
-            raise PluginLoadError(f"hub_vendor_info returned {type(info).__name__}, not VendorInfo")
+            raise PluginLoadError(f"{hook} failed: {type(err).__name__}: {err}") from err
+        if not isinstance(info, kind):
+            raise PluginLoadError(f"{hook} returned {type(info).__name__}, not {kind.__name__}")
         if info.slug != name:
             raise PluginLoadError(f"slug {info.slug!r} does not match the entry-point name {name!r}")
         if not SLUG_RE.match(info.slug):
@@ -129,6 +160,17 @@ class PluginRegistry:
         except Exception as err:
             raise PluginLoadError(f"config_schema cannot be built: {err}") from err
         return info
+
+    def _validate_destination(self, plugin: Any, name: str) -> DestinationInfo:
+        self._check_hooks(plugin, REQUIRED_DESTINATION_HOOKS, "destination")
+        info = self._describe(plugin, name, "hub_destination_info", DestinationInfo)
+        if not isinstance(info.max_batch, int) or info.max_batch < 1:
+            raise PluginLoadError(f"max_batch must be a whole number >= 1, not {info.max_batch!r}")
+        return info
+
+    def _validate(self, plugin: Any, name: str) -> VendorInfo:
+        self._check_hooks(plugin, REQUIRED_HOOKS, "vendor")
+        return self._describe(plugin, name, "hub_vendor_info", VendorInfo)
 
     def _forget(self, plugin: Any) -> None:
         # pluggy before 1.7 left a plugin that failed validation half registered
@@ -158,8 +200,16 @@ class PluginRegistry:
             raise KeyError(slug)
         return VendorHandle(self, record)
 
+    def destination_handle(self, slug: str):
+        from .destination_dispatch import DestinationHandle
+
+        record = self.destinations.get(slug)
+        if record is None:
+            raise KeyError(slug)
+        return DestinationHandle(self, record)
+
     def hooks_of(self, slug: str) -> list[str]:
-        record = self.vendors[slug]
+        record = self.vendors.get(slug) or self.destinations[slug]
         return sorted(caller.name for caller in self.pm.get_hookcallers(record.plugin) or [])
 
 

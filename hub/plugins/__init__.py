@@ -1,4 +1,4 @@
-"""The public API for vendor plugin authors. Import from here, and from nothing else in ``hub``.
+"""The public API for vendor and destination plugin authors. Import from here, and from nothing else in ``hub``.
 
     from hub.plugins import hookimpl, VendorInfo, VendorCustomer, LicenseCount, VendorAuthError
 
@@ -19,7 +19,21 @@ from .errors import (
     VendorUnavailableError,
     check_listing_total,
 )
-from .http import VendorSession, json_or_data_error, parse_retry_after, raise_for_vendor_status
+from .http import VendorSession, dumps_exact, json_or_data_error, parse_retry_after, raise_for_vendor_status
+from .destination_types import (
+    CustomerToPush,
+    DestinationAccount,
+    DestinationAuth,
+    DestinationInfo,
+    ExternalRecord,
+    InvoiceToPush,
+    LineToPush,
+    OAuthSettings,
+    PaymentStatus,
+    ProductToPush,
+    PushRejected,
+    PushResult,
+)
 from .types import (
     ConnectionCheck,
     CountFailure,
@@ -56,7 +70,21 @@ __all__ = [
     "VendorDataError",
     "PluginLoadError",
     "raise_for_vendor_status",
+    # destinations (see destination_hookspecs)
+    "CustomerToPush",
+    "DestinationAccount",
+    "DestinationAuth",
+    "DestinationInfo",
+    "ExternalRecord",
+    "InvoiceToPush",
+    "LineToPush",
+    "OAuthSettings",
+    "PaymentStatus",
+    "ProductToPush",
+    "PushRejected",
+    "PushResult",
     "json_or_data_error",
+    "dumps_exact",
     "parse_retry_after",
     "check_listing_total",
 ]

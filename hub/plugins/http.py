@@ -13,13 +13,16 @@ import contextlib
 import datetime
 import email.utils
 import itertools
+import json
 import logging
 import math
 import random
+import re
 import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
 import requests
@@ -300,6 +303,19 @@ def raise_for_vendor_status(response: requests.Response, session: VendorSession 
     if status == 404:
         raise VendorConfigError(text, status=status)
     raise VendorDataError(text, status=status)
+
+
+_DECIMAL = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
+
+
+def dumps_exact(body: object) -> str:
+    """JSON with every ``Decimal`` written as a number with exactly its digits (no float on the way):
+    money for accounting APIs, which read JSON numbers."""
+    def mark(value: object) -> object:
+        if isinstance(value, Decimal):
+            return f"\0dec:{value}"
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return _DECIMAL.sub(r"\1", json.dumps(body, default=mark))
 
 
 def json_or_data_error(response: requests.Response, session: VendorSession | None = None):

@@ -47,3 +47,15 @@ def arrivals_over(times: Iterable[float], limit: float, window: float = 1.0) -> 
     """How many of ``times`` made some window hold more than ``limit`` arrivals."""
     times, n = sorted(times), int(limit)
     return sum(1 for i in range(n, len(times)) if times[i] - times[i - n] < window)
+@dataclass
+class DestinationFaults(Faults):
+    """Knobs of a destination simulator (an accounting provider), on top of :class:`Faults`."""
+
+    #: the token endpoint refuses every refresh token (``invalid_grant``): the connection must be made again
+    refuse_refresh: bool = False
+    #: the next N writes (creates, batches, voids) are carried out, then answered only after
+    #: ``hang_seconds``: the client times out though the provider committed (a lost response)
+    commit_then_hang: int = 0
+    hang_seconds: float = 1.0
+    #: refuse every invoice create with the provider's validation error naming this field
+    reject_invoices_field: str | None = None

@@ -70,6 +70,21 @@ class FaultWindow:
         return self.armed_at is not None and (self.ended_at or 0) > self.armed_at
 
 
+@contextlib.contextmanager
+def set_faults(faults: Any, **knobs: Any) -> Iterator[Any]:
+    """Set fault knobs on a simulator's ``faults`` for the block, then put the old values back."""
+    old = {k: getattr(faults, k) for k in knobs}
+    for k, v in knobs.items():
+        if not hasattr(faults, k):
+            raise AttributeError(f"{type(faults).__name__} has no knob {k!r}")
+        setattr(faults, k, v)
+    try:
+        yield faults
+    finally:
+        for k, v in old.items():
+            setattr(faults, k, v)
+
+
 class PluginHarness:
     """A plugin under test. ``plugin`` registers an object directly instead of the entry point."""
 
@@ -164,20 +179,9 @@ class PluginHarness:
         options.setdefault("sleep", no_sleep)
         return self.handle.make_session(config, **options)
 
-    @contextlib.contextmanager
-    def faults(self, served: ServedApp | None = None, **knobs: Any) -> Iterator[Any]:
+    def faults(self, served: ServedApp | None = None, **knobs: Any):
         """Set fault knobs for the block, then put the old values back."""
-        faults = (served or self.simulator()).faults
-        old = {k: getattr(faults, k) for k in knobs}
-        for k, v in knobs.items():
-            if not hasattr(faults, k):
-                raise AttributeError(f"Faults has no knob {k!r}")
-            setattr(faults, k, v)
-        try:
-            yield faults
-        finally:
-            for k, v in old.items():
-                setattr(faults, k, v)
+        return set_faults((served or self.simulator()).faults, **knobs)
 
     @contextlib.contextmanager
     def faults_from(self, hook: str | None, served: ServedApp | None = None, **knobs: Any) -> Iterator["FaultWindow"]:

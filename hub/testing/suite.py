@@ -31,9 +31,15 @@ def conformance_suite(entry_point: str, *, config: SuiteConfig | None = None, _p
     if unknown:
         raise ValueError(f"SuiteConfig.skip names no check: {', '.join(unknown)} (checks: {', '.join(CHECKS)})")
 
+    return suite_class(entry_point, lambda workdir: PluginHarness(entry_point, config, plugin=_plugin, workdir=workdir),
+                       CHECKS, config.skip, f"Conformance of the {entry_point!r} vendor plugin with the hub's plugin "
+                       "contract.")
+
+
+def suite_class(entry_point: str, make_harness, checks: dict, skip, doc: str) -> type:
+    """A pytest class with a class-scoped ``hub_conformance`` harness and one ``test_<check>`` per check."""
     def hub_conformance(cls, tmp_path_factory):
-        harness = PluginHarness(entry_point, config, plugin=_plugin,
-                                workdir=tmp_path_factory.mktemp(f"hub-conformance-{entry_point}"))
+        harness = make_harness(tmp_path_factory.mktemp(f"hub-conformance-{entry_point}"))
         try:
             yield harness
         finally:
@@ -41,11 +47,11 @@ def conformance_suite(entry_point: str, *, config: SuiteConfig | None = None, _p
 
     attrs: dict[str, Any] = {
         "hub_conformance": pytest.fixture(scope="class")(classmethod(hub_conformance)),
-        "__doc__": f"Conformance of the {entry_point!r} vendor plugin with the hub's plugin contract.",
-        "__module__": _caller_module(),
+        "__doc__": doc,
+        "__module__": _caller_module(3),
     }
-    for name, fn in CHECKS.items():
-        attrs[f"test_{name}"] = _test_method(name, fn, config.skip.get(name))
+    for name, fn in checks.items():
+        attrs[f"test_{name}"] = _test_method(name, fn, skip.get(name))
     class_name = f"Test{''.join(p.title() for p in entry_point.split('_'))}Conformance"
     return type(class_name, (), attrs)
 
@@ -63,7 +69,7 @@ def _test_method(name: str, fn, skip_reason: str | None):
     return test
 
 
-def _caller_module() -> str:
+def _caller_module(depth: int = 2) -> str:
     # the module that assigned the class, so reports and -k selection read naturally
-    frame = sys._getframe(2)
+    frame = sys._getframe(depth)
     return frame.f_globals.get("__name__", __name__)

@@ -38,9 +38,11 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
 
-    from hub.web import api, appcenter, audit_log, auth, dashboard, history, mapping, organizations, tokens, webhooks
+    from hub.web import (api, appcenter, audit_log, auth, dashboard, destinations, history, mapping, organizations,
+                         tokens, webhooks)
 
-    for module in (auth, dashboard, appcenter, mapping, organizations, history, audit_log, api, tokens, webhooks):
+    for module in (auth, dashboard, appcenter, destinations, mapping, organizations, history, audit_log, api, tokens,
+                   webhooks):
         app.register_blueprint(module.bp)
 
     from hub.web import billing_pages, delivery_pages

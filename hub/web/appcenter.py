@@ -34,8 +34,12 @@ def index():
     # integrations added as instances of a plugin (a CSV import per vendor), under their plugin
     instances = {p.slug: sorted((i for i in by_slug.values() if i.plugin == p.slug), key=lambda i: i.slug)
                  for p in plugins if p.info.instances}
-    return render_template("appcenter/index.html", plugins=plugins, integrations=by_slug, orphans=orphans,
-                           instances=instances, load_errors=reg.errors, state_labels=STATE_LABELS)
+    from hub.web import destinations
+
+    return destinations.allow_connect(render_template(
+        "appcenter/index.html", plugins=plugins, integrations=by_slug, orphans=orphans, instances=instances,
+        load_errors=reg.errors, state_labels=STATE_LABELS, cards=destinations.cards(),
+        destination_labels=destinations.STATE_LABELS))
 
 
 @bp.get("/<slug>")

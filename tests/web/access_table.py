@@ -67,3 +67,7 @@ EXPECTED.update(API_EXPECTED)
 from tests.web.access_table_webhooks import WEBHOOKS_EXPECTED  # noqa: E402  (the webhook pages' rows)
 
 EXPECTED.update(WEBHOOKS_EXPECTED)
+
+from tests.web.access_table_destinations import DESTINATIONS_EXPECTED  # noqa: E402  (the destination pages' rows)
+
+EXPECTED.update(DESTINATIONS_EXPECTED)

@@ -12,13 +12,15 @@ import base64
 import hashlib
 import re
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from hub.billing import export, invoices, preview
 from hub.billing.errors import BillingError
 from hub.billing.invoicing import issue_now, reissue_invoice
 from hub.billing.numbering import label
 from hub.delivery import status as delivery_status
+from hub.destinations import queue
+from hub.destinations.queue import PUSH_FILTERS
 from hub.extensions import db
 from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
 from hub.timeutil import utcnow
@@ -76,10 +78,11 @@ def invoice_list():
     recurring_id = filter_id("recurring_id", RecurringInvoice, "recurring invoice")
     status = filter_choice("status", [s.value for s in InvoiceStatus])
     delivery = filter_choice("delivery", list(delivery_status.FILTERS))
+    push_state = filter_choice("push_state", list(PUSH_FILTERS))
     page = int_arg("page", 1, 1, 1_000_000)
     found = invoices.list_invoices(organization_id=organization_id, status=status or None,
                                    recurring_invoice_id=recurring_id, delivery_state=delivery or None,
-                                   limit=PER_PAGE + 1,
+                                   push_state=push_state or None, limit=PER_PAGE + 1,
                                    offset=(page - 1) * PER_PAGE)
     has_next, found = len(found) > PER_PAGE, found[:PER_PAGE]
     org_ids = {i.organization_id for i in found}
@@ -90,7 +93,8 @@ def invoice_list():
                            statuses=[s.value for s in InvoiceStatus], organization=organization,
                            recurring_id=recurring_id, page=page, has_next=has_next, delivery=delivery,
                            delivery_filters=delivery_status.FILTERS,
-                           deliveries=delivery_status.states([i.id for i in found]))
+                           deliveries=delivery_status.states([i.id for i in found]),
+                           push_state=push_state, push_filters=PUSH_FILTERS)
 
 
 def _invoice(invoice_id: int) -> Invoice:
@@ -102,7 +106,12 @@ def _invoice(invoice_id: int) -> Invoice:
 def invoice_detail(invoice_id: int, errors=None, status=200):
     invoice = _invoice(invoice_id)
     return render_template("billing_web/invoice_detail.html", invoice=invoice, errors=errors or {},
-                           reason=request.form.get("reason", "") if errors else ""), status
+                           reason=request.form.get("reason", "") if errors else "",
+                           pushes=queue.pushes_of_invoice(invoice.id), destination_names=destination_names()), status
+
+
+def destination_names() -> dict[str, str]:
+    return {p.slug: p.info.display_name for p in current_app.extensions["hub.plugins"].destinations.values()}
 
 
 def _filename(invoice: Invoice, ext: str) -> str:

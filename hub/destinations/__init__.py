@@ -1,0 +1,21 @@
+"""Destinations: issued invoices leave the hub for the MSP's accounting system, exactly once.
+
+One module per job, shared by the panel, the CLI and the scheduler:
+
+- ``connections``: a destination's settings (OAuth client), enable/disable, the plugin handle
+- ``oauth``: the authorization-code flow (state, PKCE), the callback, account choice
+- ``tokens``: tokens at rest (encrypted), refresh before expiry, one refresh at a time per connection
+- ``calls``: calling a plugin hook with a fresh token (a 401 refreshes once and calls again)
+- ``mappings``: Organization / product / tax treatment -> provider ids; auto-match by name, confirm
+- ``queue``: a push row per issued invoice (in the issuing transaction), void requests, push now
+- ``push``: the push run: claim, map, send in batches, record the outcome, retry with backoff
+- ``jobs``: the scheduler's push tick
+"""
+
+
+def init_app(app) -> None:
+    """Queue issued invoices for every enabled destination, and push them from the scheduler."""
+    from hub.destinations import jobs, queue
+
+    queue.connect()
+    jobs.register()

@@ -1,0 +1,281 @@
+"""The push run: issued invoices go to a destination exactly once, or visibly not.
+
+Per connection, each run:
+
+1. reads the due pushes and builds each invoice for the provider from the *confirmed* mappings; an
+   invoice whose customer or item is not mapped is ``blocked`` with the reason (nothing is sent);
+2. claims the rest (``pushing``, attempts + 1) and commits **before** calling the provider, so a
+   crash or timeout leaves a record that an attempt may have reached it;
+3. sends them in batches of the plugin's ``max_batch`` with an idempotency key made of the
+   connection's prefix, the invoice id and the push's ``generation``. A retry (after a timeout, a
+   5xx, a crash) sends the same key, so the provider answers with the invoice it already made. The
+   generation moves on only after the provider *refused* an attempt, when nothing was created;
+4. records each answer: ``pushed`` with the external id and number, ``blocked`` with the provider's
+   reason and field, or ``retrying`` with exponential backoff (``Retry-After`` when longer);
+5. voids at the provider the pushed invoices voided in the hub.
+
+Refused credentials stop the connection's run and leave its pushes queued: the connection shows
+*needs reconnect*, and nothing is lost. Every push, retry, refusal and void is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from hub.audit import Actor, record
+from hub.billing.money import line_amount
+from hub.destinations import mappings, tokens
+from hub.destinations.calls import call_with_auth
+from hub.destinations.connections import handle_for
+from hub.extensions import db
+from hub.models import (ConnectionState, DestinationConnection, DestinationPush, Invoice, InvoiceLine, MappingKind,
+                        PushState)
+from hub.plugins import (InvoiceToPush, LineToPush, PushRejected, PushResult, VendorAuthError, VendorError,
+                         VendorUnavailableError)
+from hub.timeutil import utcnow
+
+log = logging.getLogger("hub.destinations")
+
+ACTOR = Actor.system("push run")
+#: a push left ``pushing`` this long (its process died mid-call) is tried again, with the same key
+STALE_CLAIM = timedelta(minutes=10)
+FIRST_RETRY = timedelta(minutes=1)
+MAX_RETRY = timedelta(hours=6)
+
+
+@dataclass
+class PushReport:
+    slug: str
+    pushed: list[int] = field(default_factory=list)      # invoice ids
+    blocked: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    voided: list[int] = field(default_factory=list)
+    stopped: str | None = None                           # why the run stopped early
+
+
+def idempotency_key(connection: DestinationConnection, push: DestinationPush) -> str:
+    """At most 36 characters (QBO batch's limit for requestid)."""
+    return f"hub-{connection.key_prefix}-{push.invoice_id}-g{push.generation}"
+
+
+def run_pushes(slug: str | None = None, *, session_options: dict[str, Any] | None = None) -> list[PushReport]:
+    """One push run over every enabled, connected destination (or the one named). Commits."""
+    reports = []
+    query = db.select(DestinationConnection.slug).where(DestinationConnection.enabled.is_(True),
+                                                        DestinationConnection.state == ConnectionState.CONNECTED.value)
+    if slug is not None:
+        query = query.where(DestinationConnection.slug == slug)
+    for connection_slug in list(db.session.execute(query.order_by(DestinationConnection.slug)).scalars()):
+        connection = db.session.execute(db.select(DestinationConnection).filter_by(slug=connection_slug)).scalar_one()
+        report = PushReport(connection_slug)
+        try:
+            _send_due(connection, report, session_options or {})
+            _void_requested(connection, report, session_options or {})
+        except VendorAuthError as err:
+            db.session.rollback()
+            report.stopped = err.message
+        reports.append(report)
+    return reports
+
+
+# -- sending ---------------------------------------------------------------------------------------
+
+
+def _due(connection: DestinationConnection, now: datetime) -> list[DestinationPush]:
+    ready = db.and_(DestinationPush.state.in_([PushState.QUEUED.value, PushState.RETRYING.value]),
+                    db.or_(DestinationPush.next_attempt_at.is_(None), DestinationPush.next_attempt_at <= now))
+    stale = db.and_(DestinationPush.state == PushState.PUSHING.value, DestinationPush.claimed_at < now - STALE_CLAIM)
+    return list(db.session.execute(
+        db.select(DestinationPush).where(DestinationPush.connection_id == connection.id, db.or_(ready, stale))
+        .order_by(DestinationPush.id)).scalars())
+
+
+def _send_due(connection: DestinationConnection, report: PushReport, session_options: dict) -> None:
+    handle = handle_for(connection.slug)
+    batch_size = handle.info.max_batch
+    tokens.fresh_auth(connection.id)  # a refused refresh stops the run here, before anything is claimed
+    now = utcnow()
+    ready: list[tuple[DestinationPush, InvoiceToPush]] = []
+    for push in _due(connection, now):
+        built = _build(connection, push)
+        if isinstance(built, str):
+            _block(push, built, _field_of(built), report)
+        else:
+            ready.append((push, built))
+    db.session.commit()
+    for start in range(0, len(ready), batch_size):
+        batch = [(p, inv) for p, inv in ready[start:start + batch_size] if _claim(p)]
+        db.session.commit()  # the claim is on disk before the provider hears of the invoices
+        if batch:
+            _send(connection, batch, report, session_options)
+
+
+def _claim(push: DestinationPush) -> bool:
+    """Move one push to ``pushing`` where it still is what we read (another run may have taken it)."""
+    now = utcnow()
+    claimed = db.session.execute(
+        db.update(DestinationPush)
+        .where(DestinationPush.id == push.id, DestinationPush.state == push.state,
+               DestinationPush.attempts == push.attempts)
+        .values(state=PushState.PUSHING.value, claimed_at=now, attempts=DestinationPush.attempts + 1,
+                updated_at=now)).rowcount
+    return bool(claimed)
+
+
+def _send(connection: DestinationConnection, batch: list[tuple[DestinationPush, InvoiceToPush]],
+          report: PushReport, session_options: dict) -> None:
+    invoices = [inv for _, inv in batch]
+    try:
+        answers = call_with_auth(connection, lambda h, c, s, a: h.push_invoices(c, s, a, invoices), **session_options)
+    except VendorAuthError as err:
+        db.session.rollback()
+        for push, _ in batch:  # refused credentials created nothing: back in the queue as they were
+            db.session.refresh(push)
+            push.state, push.attempts = PushState.QUEUED.value, push.attempts - 1
+            push.last_error = f"waiting for the connection: {err.message}"
+        _needs_reconnect(connection, err)
+        db.session.commit()
+        raise
+    except VendorError as err:
+        db.session.rollback()
+        for push, _ in batch:
+            db.session.refresh(push)
+            _retry(push, err.message, getattr(err, "retry_after", None), report)
+        db.session.commit()
+        return
+    by_invoice = {a.invoice_id: a for a in answers if isinstance(a, (PushResult, PushRejected))}
+    for push, _ in batch:
+        db.session.refresh(push)
+        answer = by_invoice.get(push.invoice_id)
+        if isinstance(answer, PushResult):
+            _pushed(connection, push, answer, report)
+        elif isinstance(answer, PushRejected):
+            push.generation += 1  # refused: nothing was made, and the next attempt must not get this answer back
+            _block(push, answer.message, answer.field, report, rejected=True)
+        else:
+            _retry(push, "the plugin gave no answer for this invoice", None, report)
+    db.session.commit()
+
+
+def _needs_reconnect(connection: DestinationConnection, err: VendorAuthError) -> None:
+    db.session.refresh(connection)
+    if connection.state != ConnectionState.NEEDS_RECONNECT.value:
+        record(ACTOR, "destination.needs_reconnect", "destination", connection.id, field="state",
+               old=connection.state, new=ConnectionState.NEEDS_RECONNECT.value, details={"reason": err.message})
+        connection.state = ConnectionState.NEEDS_RECONNECT.value
+        connection.state_message = f"The provider refused the connection ({err.message}); connect again."
+
+
+def _pushed(connection, push: DestinationPush, answer: PushResult, report: PushReport) -> None:
+    old = push.state
+    push.state = PushState.PUSHED.value
+    push.external_id, push.external_number = str(answer.external_id), str(answer.external_number)
+    push.external_url = answer.url
+    push.pushed_at, push.last_error, push.error_field, push.next_attempt_at = utcnow(), None, None, None
+    if push.void_requested_at is not None:
+        push.next_attempt_at = utcnow()
+    record(ACTOR, "destination.push", "invoice", push.invoice_id, field=connection.slug, old=old,
+           new=push.external_number, details={"external_id": push.external_id, "attempt": push.attempts,
+                                              "generation": push.generation})
+    report.pushed.append(push.invoice_id)
+
+
+def _block(push: DestinationPush, reason: str, field_: str | None, report: PushReport, rejected: bool = False) -> None:
+    old = push.state
+    push.state = PushState.BLOCKED.value
+    push.last_error, push.error_field, push.next_attempt_at = reason[:2000], (field_ or None), None
+    if old != push.state or rejected:
+        record(ACTOR, "destination.push_rejected" if rejected else "destination.push_blocked", "invoice",
+               push.invoice_id, field="push", old=old, new=push.state,
+               details={"connection_id": push.connection_id, "reason": reason[:500], "field": field_})
+    report.blocked.append(push.invoice_id)
+
+
+def _next_attempt(attempts: int, retry_after: float | None) -> datetime:
+    """Exponential backoff from one minute, capped at six hours; the provider's Retry-After when longer."""
+    wait = min(MAX_RETRY, FIRST_RETRY * (2 ** max(0, attempts - 1)))
+    return utcnow() + max(wait, timedelta(seconds=retry_after or 0))
+
+
+def _retry(push: DestinationPush, reason: str, retry_after: float | None, report: PushReport) -> None:
+    old = push.state
+    push.state = PushState.RETRYING.value
+    push.last_error, push.next_attempt_at = reason[:2000], _next_attempt(push.attempts, retry_after)
+    record(ACTOR, "destination.push_retry", "invoice", push.invoice_id, field="push", old=old, new=push.state,
+           details={"connection_id": push.connection_id, "reason": reason[:500], "attempt": push.attempts,
+                    "next_attempt_at": push.next_attempt_at.isoformat(timespec="seconds")})
+    report.retrying.append(push.invoice_id)
+
+
+def _field_of(reason: str) -> str:
+    return reason.split(":", 1)[0] if ":" in reason else "mapping"
+
+
+# -- building the invoice for the provider ----------------------------------------------------------
+
+
+def _build(connection: DestinationConnection, push: DestinationPush) -> InvoiceToPush | str:
+    """The invoice in the provider's ids, or why it cannot go (a reason starting with its field)."""
+    invoice = db.session.get(Invoice, push.invoice_id)
+    noun = handle_for(connection.slug).info
+    customers = mappings.confirmed(connection.id, MappingKind.CUSTOMER)
+    customer = customers.get(str(invoice.organization_id))
+    if customer is None:
+        return (f"customer: Organization {invoice.organization.name!r} is not mapped to a {noun.display_name} "
+                f"{noun.customer_noun} (map it on the destination's customer page)")
+    items = mappings.confirmed(connection.id, MappingKind.ITEM)
+    taxes = mappings.confirmed(connection.id, MappingKind.TAX)
+    lines = []
+    for line in db.session.execute(db.select(InvoiceLine).filter_by(invoice_id=invoice.id)
+                                   .order_by(InvoiceLine.position)).scalars():
+        item = items.get(str(line.product_id)) if line.product_id is not None else None
+        if item is None:
+            return (f"item: product {line.product_code!r} (line {line.position}) is not mapped to a "
+                    f"{noun.display_name} {noun.item_noun}")
+        lines.append(LineToPush(description=line.description, quantity=line.quantity, unit_price=line.unit_price,
+                                amount=line_amount(line.quantity, line.unit_price), item_external_id=item,
+                                tax_code_external_id=taxes.get("taxable" if line.taxable else "exempt"),
+                                item_code=line.product_code, taxable=line.taxable))
+    return InvoiceToPush(invoice_id=invoice.id, number=str(invoice.number), invoice_date=invoice.invoice_date,
+                         due_date=invoice.due_date, currency=invoice.currency, customer_external_id=customer,
+                         lines=tuple(lines), total=invoice.total, idempotency_key=idempotency_key(connection, push),
+                         memo=invoice.memo, attempt=push.attempts + 1)
+
+
+# -- voids ------------------------------------------------------------------------------------------
+
+
+def _void_requested(connection: DestinationConnection, report: PushReport, session_options: dict) -> None:
+    now = utcnow()
+    pushes = list(db.session.execute(db.select(DestinationPush).where(
+        DestinationPush.connection_id == connection.id, DestinationPush.state == PushState.PUSHED.value,
+        DestinationPush.void_requested_at.is_not(None),
+        db.or_(DestinationPush.next_attempt_at.is_(None), DestinationPush.next_attempt_at <= now))).scalars())
+    for push in pushes:
+        external_id = push.external_id
+        try:
+            call_with_auth(connection, lambda h, c, s, a: h.void_invoice(c, s, a, external_id), **session_options)
+        except VendorAuthError as err:
+            db.session.rollback()
+            _needs_reconnect(connection, err)
+            db.session.commit()
+            raise
+        except VendorError as err:
+            db.session.rollback()
+            db.session.refresh(push)
+            push.attempts += 1
+            push.last_error = f"void failed: {err.message}"[:2000]
+            push.next_attempt_at = _next_attempt(push.attempts, getattr(err, "retry_after", None))
+            record(ACTOR, "destination.void_retry", "invoice", push.invoice_id, field=connection.slug,
+                   details={"reason": err.message[:500], "external_id": external_id})
+            db.session.commit()
+            continue
+        db.session.refresh(push)
+        push.state, push.voided_at, push.last_error, push.next_attempt_at = PushState.VOIDED.value, utcnow(), None, None
+        record(ACTOR, "destination.void", "invoice", push.invoice_id, field=connection.slug, old=PushState.PUSHED.value,
+               new=PushState.VOIDED.value, details={"external_id": external_id})
+        report.voided.append(push.invoice_id)
+        db.session.commit()

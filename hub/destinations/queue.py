@@ -1,0 +1,127 @@
+"""The push queue: one ``DestinationPush`` per issued invoice and enabled destination, written in the
+transaction that issues the invoice, so an issued invoice is never forgotten; void requests; "push now".
+"""
+
+from __future__ import annotations
+
+from hub import events
+from hub.audit import Actor, audit_event, record, record_many
+from hub.extensions import db
+from hub.models import DestinationConnection, DestinationPush, Invoice, PushState
+from hub.plugins import VendorConfigError
+from hub.timeutil import utcnow
+
+PUSHES = DestinationPush.__table__
+
+#: a push in these states may still be (or become) an invoice at the provider
+MAY_EXIST = {PushState.PUSHING.value, PushState.RETRYING.value, PushState.PUSHED.value}
+#: the invoices list's push filter: name -> push states ("not_pushed": no push row at all)
+PUSH_FILTERS = {"waiting": ("queued", "retrying", "pushing"), "blocked": ("blocked",), "pushed": ("pushed",),
+                "voided": ("voided", "cancelled"), "not_pushed": ()}
+#: states "push now" and "push all pending" move on
+WAITING = {PushState.QUEUED.value, PushState.RETRYING.value, PushState.BLOCKED.value}
+
+
+def on_invoices_issued(sender, invoice_ids=(), actor=None, **_kw) -> None:
+    connection_ids = list(db.session.execute(
+        db.select(DestinationConnection.id).where(DestinationConnection.enabled.is_(True))).scalars())
+    if not connection_ids or not invoice_ids:
+        return
+    now = utcnow()
+    rows = [dict(connection_id=c, invoice_id=i, state=PushState.QUEUED.value, generation=1, attempts=0,
+                 next_attempt_at=now, created_at=now, updated_at=now)
+            for c in connection_ids for i in invoice_ids]
+    db.session.execute(db.insert(PUSHES), rows)
+    actor = actor or Actor.system("invoice run")
+    record_many([audit_event(actor, "destination.queue", "invoice", r["invoice_id"], field="push",
+                             new=PushState.QUEUED.value, details={"connection_id": r["connection_id"]}, at=now)
+                 for r in rows])
+
+
+def on_invoice_voided(sender, invoice_id=None, actor=None, **_kw) -> None:
+    """Void at every destination too: a push never sent is cancelled, any other one gets a void request."""
+    actor = actor or Actor.system("void")
+    now = utcnow()
+    for push in db.session.execute(db.select(DestinationPush).filter_by(invoice_id=invoice_id)).scalars():
+        if push.void_requested_at is not None or push.state in (PushState.VOIDED.value, PushState.CANCELLED.value):
+            continue
+        # queued and blocked pushes hold nothing at the provider: a refused attempt creates nothing,
+        # and one whose outcome is unknown (a timeout) is retrying, not blocked
+        never_sent = push.state in (PushState.QUEUED.value, PushState.BLOCKED.value) and push.external_id is None
+        old = push.state
+        if never_sent:
+            push.state = PushState.CANCELLED.value
+        else:
+            push.void_requested_at = now
+            push.next_attempt_at = now
+        record(actor, "destination.void_request", "invoice", invoice_id, field="push", old=old, new=push.state,
+               details={"connection_id": push.connection_id, "external_id": push.external_id})
+
+
+def connect() -> None:
+    events.invoices_issued.connect(on_invoices_issued)
+    events.invoice_voided.connect(on_invoice_voided)
+
+
+def get_push(push_id: int) -> DestinationPush:
+    push = db.session.get(DestinationPush, push_id)
+    if push is None:
+        raise VendorConfigError(f"no push {push_id}", field="push_id")
+    return push
+
+
+def push_now(push_id: int, actor: Actor) -> DestinationPush:
+    """Make a waiting push due at once (after the admin fixed its mapping). Commits; the push run sends it."""
+    push = get_push(push_id)
+    if push.state not in WAITING:
+        raise VendorConfigError(f"this push is {push.state}; only a queued, retrying or blocked one can be pushed",
+                                field="push_id")
+    _make_due(push, actor)
+    db.session.commit()
+    return push
+
+
+def push_all_pending(connection_id: int | None, actor: Actor) -> int:
+    """Make every waiting push (of one destination, or all) due at once. Commits; returns how many."""
+    query = db.select(DestinationPush).where(DestinationPush.state.in_(WAITING))
+    if connection_id is not None:
+        query = query.where(DestinationPush.connection_id == connection_id)
+    pushes = list(db.session.execute(query).scalars())
+    for push in pushes:
+        _make_due(push, actor)
+    db.session.commit()
+    return len(pushes)
+
+
+def _make_due(push: DestinationPush, actor: Actor) -> None:
+    old = push.state
+    if push.state == PushState.BLOCKED.value:
+        push.state = PushState.QUEUED.value
+    push.next_attempt_at = utcnow()
+    record(actor, "destination.push_now", "invoice", push.invoice_id, field="push", old=old, new=push.state,
+           details={"connection_id": push.connection_id, "push_id": push.id})
+
+
+def list_pushes(*, connection_id: int | None = None, states=None, limit: int = 200, offset: int = 0) -> list:
+    query = (db.select(DestinationPush).join(Invoice, Invoice.id == DestinationPush.invoice_id)
+             .order_by(DestinationPush.updated_at.desc(), DestinationPush.id.desc()))
+    if connection_id is not None:
+        query = query.where(DestinationPush.connection_id == connection_id)
+    if states:
+        query = query.where(DestinationPush.state.in_(list(states)))
+    return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
+
+
+def push_state_filter(name: str):
+    """A WHERE clause on invoices for one of PUSH_FILTERS (the invoices list's filter)."""
+    if name not in PUSH_FILTERS:
+        raise VendorConfigError(f"push_state must be one of {', '.join(PUSH_FILTERS)}", field="push_state")
+    pushes = db.select(DestinationPush.id).where(DestinationPush.invoice_id == Invoice.id)
+    if name == "not_pushed":
+        return ~pushes.exists()
+    return pushes.where(DestinationPush.state.in_(PUSH_FILTERS[name])).exists()
+
+
+def pushes_of_invoice(invoice_id: int) -> list[DestinationPush]:
+    return list(db.session.execute(db.select(DestinationPush).filter_by(invoice_id=invoice_id)
+                                   .order_by(DestinationPush.connection_id)).scalars())

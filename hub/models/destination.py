@@ -1,0 +1,135 @@
+"""Destinations: accounting systems the hub pushes issued invoices to (QuickBooks Online, Xero).
+
+A ``DestinationConnection`` holds one destination plugin's settings, its OAuth tokens (encrypted) and
+the account the admin picked. ``DestinationMapping`` maps the hub's Organizations, products and tax
+treatments to the provider's ids. ``DestinationPush`` is one invoice's way to one destination.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.extensions import db
+from hub.timeutil import utcnow
+
+
+class ConnectionState(str, enum.Enum):
+    NOT_CONNECTED = "not_connected"
+    #: tokens held, the token reaches several accounts: an admin picks one
+    CHOOSE_ACCOUNT = "choose_account"
+    CONNECTED = "connected"
+    #: the provider refused the refresh token: queued pushes wait until an admin connects again
+    NEEDS_RECONNECT = "needs_reconnect"
+    DISABLED = "disabled"
+
+
+class MappingKind(str, enum.Enum):
+    CUSTOMER = "customer"  # Organization id -> provider customer / contact
+    ITEM = "item"          # product id -> provider item (or income account)
+    TAX = "tax_code"       # "taxable" / "exempt" -> provider tax code
+
+
+class PushState(str, enum.Enum):
+    QUEUED = "queued"
+    #: sent (or about to be): the outcome is unknown until the provider answers
+    PUSHING = "pushing"
+    PUSHED = "pushed"
+    #: a temporary failure; tried again at ``next_attempt_at``
+    RETRYING = "retrying"
+    #: cannot go until a person fixes something (mapping, provider validation); ``push now`` retries
+    BLOCKED = "blocked"
+    VOIDED = "voided"
+    #: voided in the hub before it ever reached the provider: nothing to send
+    CANCELLED = "cancelled"
+
+
+class DestinationConnection(db.Model):
+    __tablename__ = "destination_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    #: non-secret settings, as loaded by the plugin's schema
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Fernet token of the secret settings (the OAuth client secret)
+    secrets_token: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default=ConnectionState.NOT_CONNECTED.value)
+    state_message: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(String(100))
+    account_name: Mapped[str | None] = mapped_column(String(300))
+    #: accounts the last consent reached, while one is to be picked: [{"account_id", "name"}]
+    account_choices: Mapped[list | None] = mapped_column(JSON)
+    #: Fernet token of {"access_token", "refresh_token"}
+    tokens_token: Mapped[str | None] = mapped_column(Text)
+    access_expires_at: Mapped[datetime | None]
+    refresh_expires_at: Mapped[datetime | None]
+    #: bumped by every token change; a refresh writes only where it still holds what it read
+    token_version: Mapped[int] = mapped_column(default=0)
+    #: the OAuth flow under way: sha256 of ``state``, and the encrypted PKCE verifier
+    oauth_state_hash: Mapped[str | None] = mapped_column(String(64))
+    oauth_verifier_token: Mapped[str | None] = mapped_column(Text)
+    oauth_started_at: Mapped[datetime | None]
+    #: prefix of every idempotency key sent from this hub, so two hubs on one account never collide
+    key_prefix: Mapped[str] = mapped_column(String(12))
+    connected_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<DestinationConnection {self.slug} {self.state}>"
+
+
+class DestinationMapping(db.Model):
+    """One hub record mapped to a provider record. ``confirmed`` is False for an auto-match a person
+    has not confirmed yet; only confirmed mappings are used by a push."""
+
+    __tablename__ = "destination_mappings"
+    __table_args__ = (UniqueConstraint("connection_id", "kind", "local_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("destination_connections.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    #: the Organization or product id (as text), or the tax treatment ("taxable", "exempt")
+    local_key: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(100))
+    external_name: Mapped[str] = mapped_column(String(300))
+    confirmed: Mapped[bool] = mapped_column(default=False)
+    #: "auto" (matched by name), "created" (made at the provider by the hub), "manual"
+    source: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DestinationPush(db.Model):
+    """One issued invoice on its way to one destination. Made in the transaction that issues it."""
+
+    __tablename__ = "destination_pushes"
+    __table_args__ = (UniqueConstraint("connection_id", "invoice_id"),
+                      Index("ix_destination_pushes_due", "connection_id", "state", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("destination_connections.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default=PushState.QUEUED.value)
+    #: part of the idempotency key; moves on only after the provider refused an attempt (nothing made)
+    generation: Mapped[int] = mapped_column(default=1)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_field: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    external_number: Mapped[str | None] = mapped_column(String(100))
+    external_url: Mapped[str | None] = mapped_column(String(500))
+    pushed_at: Mapped[datetime | None]
+    #: the hub invoice was voided: void it at the provider too
+    void_requested_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    connection = relationship("DestinationConnection")
+    invoice = relationship("Invoice")

@@ -1,0 +1,5 @@
+"""The hub's destination conformance kit, driving the plugin through its entry point and simulator."""
+
+from hub.testing import destination_conformance_suite
+
+TestQuickbooksConformance = destination_conformance_suite("quickbooks")

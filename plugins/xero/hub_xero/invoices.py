@@ -1,0 +1,119 @@
+"""Invoices to Xero: one ``PUT /Invoices`` per batch (summarizeErrors=false, unitdp=4) with an
+``Idempotency-Key``, adopting what an earlier attempt made (by InvoiceNumber), and voids."""
+
+from __future__ import annotations
+
+import hashlib
+
+from hub.plugins import InvoiceToPush, PushRejected, PushResult, VendorDataError
+
+from .client import XeroClient, XeroValidation
+
+BATCH = 50
+UNIQUE_NUMBER = "must be unique"
+
+
+def invoice_body(invoice: InvoiceToPush, config: dict) -> dict:
+    lines = []
+    for line in invoice.lines:
+        item = {"Description": line.description[:4000], "Quantity": line.quantity, "UnitAmount": line.unit_price,
+                "AccountCode": config["sales_account_code"]}
+        if line.item_code:
+            item["ItemCode"] = line.item_code[:30]
+        tax = line.tax_code_external_id or config.get("default_tax_type")
+        if tax:
+            item["TaxType"] = tax
+        lines.append(item)
+    return {"Type": "ACCREC", "Contact": {"ContactID": invoice.customer_external_id},
+            "Date": invoice.invoice_date.isoformat(), "DueDate": invoice.due_date.isoformat(),
+            "InvoiceNumber": invoice.number, "Reference": f"hub invoice {invoice.invoice_id}", "Status": "AUTHORISED",
+            "LineAmountTypes": "Exclusive", "CurrencyCode": invoice.currency, "LineItems": lines}
+
+
+def invoice_url(external_id: str) -> str:
+    return f"https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={external_id}"
+
+
+def result(invoice: InvoiceToPush, found: dict) -> PushResult:
+    return PushResult(invoice.invoice_id, str(found["InvoiceID"]), str(found.get("InvoiceNumber") or invoice.number),
+                      invoice_url(str(found["InvoiceID"])))
+
+
+def batch_key(invoices: list[InvoiceToPush]) -> str:
+    """The same invoices at the same generation give the same Idempotency-Key (max 128)."""
+    return "hub-" + hashlib.sha256("|".join(sorted(i.idempotency_key for i in invoices)).encode()).hexdigest()
+
+
+def by_number(client: XeroClient, numbers: list[str]) -> dict[str, dict]:
+    if not numbers:
+        return {}
+    answer = client.request("GET", "/Invoices", params={"InvoiceNumbers": ",".join(numbers), "page": 1}) or {}
+    return {str(i.get("InvoiceNumber")): i for i in answer.get("Invoices") or [] if i.get("Status") != "DELETED"}
+
+
+def push(client: XeroClient, config: dict, invoices: list[InvoiceToPush]) -> list[PushResult | PushRejected]:
+    answers: list[PushResult | PushRejected] = []
+    existing = by_number(client, [i.number for i in invoices if i.attempt > 1])
+    todo = []
+    for invoice in invoices:
+        if invoice.number in existing:
+            answers.append(result(invoice, existing[invoice.number]))
+        else:
+            todo.append(invoice)
+    for start in range(0, len(todo), BATCH):
+        answers.extend(_create(client, config, todo[start:start + BATCH]))
+    return answers
+
+
+def _create(client: XeroClient, config: dict, invoices: list[InvoiceToPush]) -> list:
+    answer = client.request("PUT", "/Invoices", params={"summarizeErrors": "false", "unitdp": 4},
+                            body={"Invoices": [invoice_body(i, config) for i in invoices]},
+                            idempotency_key=batch_key(invoices)) or {}
+    by_number_ = {str(e.get("InvoiceNumber")): e for e in answer.get("Invoices") or [] if isinstance(e, dict)}
+    answers, taken = [], []
+    for invoice in invoices:
+        element = by_number_.get(invoice.number)
+        if element is None:
+            continue  # no answer: retried with the same key
+        errors = [str(v.get("Message")) for v in element.get("ValidationErrors") or []]
+        if element.get("StatusAttributeString") != "ERROR" and not element.get("HasErrors") and element.get("InvoiceID"):
+            answers.append(result(invoice, element))
+        elif any(UNIQUE_NUMBER in e for e in errors):
+            taken.append(invoice)
+        elif errors:
+            answers.append(PushRejected(invoice.invoice_id, f"Xero refused the invoice: {'; '.join(errors)}",
+                                        field=_field(errors)))
+        else:
+            raise VendorDataError(f"Xero's answer for invoice {invoice.number} holds neither an id nor errors")
+    # "Invoice # must be unique" for our own number: an earlier attempt made it; adopt it
+    found = by_number(client, [i.number for i in taken])
+    for invoice in taken:
+        row = found.get(invoice.number)
+        if row is not None and row.get("Reference") == f"hub invoice {invoice.invoice_id}":
+            answers.append(result(invoice, row))
+        else:
+            answers.append(PushRejected(invoice.invoice_id, f"Xero already holds another invoice numbered "
+                                        f"{invoice.number}", field="InvoiceNumber"))
+    return answers
+
+
+def _field(errors: list[str]) -> str | None:
+    """The field a validation message is about: Xero's messages start with it ("Date is invalid")."""
+    first = errors[0].split()[0] if errors and errors[0].split() else None
+    return first.strip(".:#") if first else None
+
+
+def void(client: XeroClient, external_id: str) -> None:
+    found = (client.request("GET", f"/Invoices/{external_id}") or {}).get("Invoices") or []
+    if not found:
+        raise VendorDataError(f"Xero holds no invoice {external_id}")
+    if found[0].get("Status") in ("VOIDED", "DELETED"):
+        return
+    status = "DELETED" if found[0].get("Status") in ("DRAFT", "SUBMITTED") else "VOIDED"
+    try:
+        client.request("POST", f"/Invoices/{external_id}",
+                       body={"InvoiceNumber": found[0].get("InvoiceNumber"), "Status": status})
+    except XeroValidation:
+        again = (client.request("GET", f"/Invoices/{external_id}") or {}).get("Invoices") or []
+        if not again or again[0].get("Status") not in ("VOIDED", "DELETED"):
+            raise

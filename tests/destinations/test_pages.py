@@ -1,0 +1,127 @@
+"""The destination pages: Connect through the panel (the provider's redirect and the callback), the
+account choice, the mapping step (auto-match, confirm), the invoice's delivery state with its external
+link, the invoices filter, the queue with "push now" and "push all pending"."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import requests
+import sqlalchemy as sa
+
+from hub.destinations import connections, mappings
+from hub.destinations.push import run_pushes
+from hub.extensions import db
+from hub.models import DestinationMapping, DestinationPush
+from tests.destinations.conftest import ADMIN, sim_config, xero_config
+from tests.web.conftest import Auth, add_user
+
+QUIET = {"sleep": lambda s: None}
+
+
+def login(client, role="admin"):
+    add_user(f"{role}@example.com", role)
+    Auth(client).login(role)
+
+
+def connect_through_the_panel(client, slug: str) -> str:
+    """Press Connect, let the provider (simulator) answer, follow it back to the hub's callback."""
+    pressed = client.post(f"/admin/destinations/{slug}/connect")
+    assert pressed.status_code == 303
+    provider = requests.get(pressed.headers["Location"], allow_redirects=False, timeout=10)
+    back = urlsplit(provider.headers["Location"])
+    assert back.path == f"/admin/destinations/{slug}/callback"
+    answer = client.get(f"{back.path}?{back.query}", follow_redirects=True)
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def test_connect_from_the_app_center_and_pick_a_realm(client, app_ctx, qbo_plugin, qbo_sim):
+    login(client)
+    page = client.get("/admin/apps/").get_data(as_text=True)
+    assert 'data-destination="quickbooks"' in page and "Not connected" in page
+    saved = client.post("/admin/destinations/quickbooks", data={**sim_config(qbo_sim), "client_secret": ""})
+    assert saved.status_code == 400  # the secret is required the first time: nothing saved
+    assert connections.get_connection("quickbooks") is None
+    client.post("/admin/destinations/quickbooks", data=sim_config(qbo_sim))
+    html = connect_through_the_panel(client, "quickbooks")
+    assert "Connected to Sandbox Company_US_1" in html and "sim-qbo-client-secret" not in html
+    assert client.post("/admin/destinations/quickbooks/enable").status_code == 302
+    db.session.expire_all()
+    assert connections.get_connection("quickbooks").enabled
+
+
+def test_xero_asks_which_organisation(client, app_ctx, xero_plugin, xero_sim):
+    login(client)
+    client.post("/admin/destinations/xero", data=xero_config(xero_sim))
+    html = connect_through_the_panel(client, "xero")
+    assert "Pick the account invoices go to" in html and "Demo Company (AU)" in html and "Practice" not in html
+    client.post("/admin/destinations/xero/account", data={"account_id": "3f7a1c2e-0000-4000-8000-000000000002"})
+    db.session.expire_all()
+    assert connections.get_connection("xero").account_name == "Demo Company (AU)"
+
+
+def test_a_forged_callback_is_refused(client, app_ctx, qbo_plugin, qbo_sim):
+    login(client)
+    client.post("/admin/destinations/quickbooks", data=sim_config(qbo_sim))
+    client.post("/admin/destinations/quickbooks/connect")
+    html = client.get("/admin/destinations/quickbooks/callback?code=x&state=forged&realmId=1",
+                      follow_redirects=True).get_data(as_text=True)
+    assert "was not connected" in html and connections.get_connection("quickbooks").tokens_token is None
+
+
+def test_mapping_step_auto_match_then_confirm(client, qbo, books):
+    login(client, "billing")
+    org = books.org("Customer 001")
+    client.post("/admin/destinations/quickbooks/mappings/customer/auto-match")
+    page = client.get("/admin/destinations/quickbooks/mappings/customer").get_data(as_text=True)
+    assert "Suggested matches" in page and re.search(rf'data-key="{org.id}" data-status="suggested"', page)
+    client.post("/admin/destinations/quickbooks/mappings/customer/confirm", data={"local_key": str(org.id)})
+    assert db.session.execute(sa.select(DestinationMapping)).scalar_one().confirmed
+
+
+def test_viewer_cannot_map_or_push(client, qbo, books):
+    login(client, "viewer")
+    org = books.org("Customer 001")
+    assert client.post("/admin/destinations/quickbooks/mappings/customer/auto-match").status_code == 403
+    assert client.post("/admin/destinations/push-all").status_code == 403
+    assert client.get(f"/admin/destinations/quickbooks/mappings/customer").status_code == 200
+    assert db.session.execute(sa.select(DestinationMapping)).first() is None and org
+
+
+def test_invoice_page_shows_the_delivery_state_and_the_external_link(client, qbo, books, qbo_sim):
+    login(client, "billing")
+    org, product = books.org("Customer 001"), books.product("EP", "Managed Endpoint")
+    blocked = books.issue(org, product)
+    run_pushes(session_options=QUIET)
+    page = client.get(f"/billing/invoices/{blocked}").get_data(as_text=True)
+    assert 'data-push-state="blocked"' in page and "is not mapped" in page and "Push now" in page
+    listed = client.get("/billing/invoices?push_state=blocked").get_data(as_text=True)
+    assert f"/billing/invoices/{blocked}" in listed
+    assert f"/billing/invoices/{blocked}\"" not in client.get("/billing/invoices?push_state=pushed").get_data(as_text=True)
+    mappings.auto_match("quickbooks", "customer", ADMIN)
+    mappings.confirm("quickbooks", "customer", [str(org.id)], ADMIN)
+    mappings.create_at_provider("quickbooks", "item", str(product.id), ADMIN)
+    push = db.session.execute(sa.select(DestinationPush)).scalar_one()
+    client.post(f"/admin/destinations/pushes/{push.id}/push-now")
+    run_pushes(session_options=QUIET)
+    db.session.expire_all()
+    page = client.get(f"/billing/invoices/{blocked}").get_data(as_text=True)
+    assert "Pushed to QuickBooks Online as" in page
+    assert re.search(r'href="https://app\.qbo\.intuit\.com/app/invoice\?txnId=\d+"', page)
+    assert client.get("/admin/destinations/queue?state=pushed").status_code == 200
+
+
+def test_push_all_pending_from_the_queue(client, qbo, books):
+    login(client, "billing")
+    org, product = books.org("Customer 001"), books.product("EP", "Managed Endpoint")
+    ids = [books.issue(org, product) for _ in range(2)]
+    run_pushes(session_options=QUIET)
+    mappings.auto_match("quickbooks", "customer", ADMIN)
+    mappings.confirm("quickbooks", "customer", [str(org.id)], ADMIN)
+    mappings.create_at_provider("quickbooks", "item", str(product.id), ADMIN)
+    html = client.get("/admin/destinations/queue").get_data(as_text=True)
+    assert html.count('data-state="blocked"') == 2
+    client.post("/admin/destinations/push-all")
+    assert sorted(run_pushes(session_options=QUIET)[0].pushed) == sorted(ids)
