@@ -2,7 +2,7 @@
 invoice e-mail outbox and attempts
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0007
 Create Date: 2026-12-02 05:57:04.707659
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0002'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

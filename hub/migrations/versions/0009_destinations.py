@@ -1,7 +1,7 @@
 """destinations
 
 Revision ID: 0009
-Revises: 0002
+Revises: 0008
 Create Date: 2026-12-02 05:56:02.232256
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0002'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Integrations that are instances of a plugin: their plugin and display name.
 
 Revision ID: 0011
-Revises: 0002
+Revises: 0009
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0002'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
