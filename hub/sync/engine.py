@@ -83,7 +83,10 @@ def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None
     holder = lease.new_holder()
     ttl = current_app.config["HUB_SYNC_LEASE_SECONDS"]
     if not lease.acquire(integration.id, holder, ttl):
-        raise AlreadyRunning(f"a sync of {slug} is already running")
+        held = lease.holder_of(integration.id)
+        raise AlreadyRunning(f"a sync of {slug} is already running" + (
+            f" ({held.holder}, lease renewed until {held.expires_at:%H:%M:%S} UTC; if that process is gone, "
+            f"`hub sync release {slug}` or wait for the lease to lapse)" if held else ""))
     try:
         close_interrupted_runs(integration, INTERRUPTED)
         run = SyncRun(integration_id=integration.id, trigger=trigger, triggered_by=triggered_by,

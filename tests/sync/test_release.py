@@ -12,7 +12,7 @@ from hub import integrations
 from hub.extensions import db
 from hub.models import AuditEvent, IntegrationState, SyncLease, SyncRun, SyncStatus
 from hub.plugins import hookimpl
-from hub.sync import lease, run_sync
+from hub.sync import AlreadyRunning, lease, run_sync
 from hub.sync.release import LeaseHeld, release_lease
 from hub.audit import Actor
 from hub.timeutil import utcnow
@@ -61,8 +61,9 @@ def test_the_default_lease_lives_a_minute_at_most(app, app_ctx):
 def test_release_frees_a_dead_holders_lease_closes_its_run_and_is_audited(fake_integration, fake_vendor):
     run_id = crashed_sync(fake_integration)
     set_vendor(fake_vendor, {"c1": customer("One", seats=1)})
-    with pytest.raises(Exception, match="already running"):
+    with pytest.raises(AlreadyRunning) as refused:
         run_sync("fake")
+    assert DEAD_HOLDER in str(refused.value) and "`hub sync release fake`" in str(refused.value)
 
     released = release_lease("fake", Actor.cli("ops"))
     assert (released.holder, released.runs_closed) == (DEAD_HOLDER, [run_id])
