@@ -20,14 +20,14 @@ STATUSES = [s.rstrip("*") for s in service.STATUSES]
 class UsageRowSchema(ma.Schema):
     integration_id = Id()
     vendor = ma.fields.String()
-    customer_id = Id()
+    customer_id = Id(allow_none=True)
     customer = ma.fields.String()
     external_id = ma.fields.String()
     vendor_status = ma.fields.String()
     map_status = ma.fields.String()
     organization_id = Id(allow_none=True)
     organization = ma.fields.String(allow_none=True)
-    sku_id = ma.fields.Integer()
+    sku_id = ma.fields.Integer(allow_none=True)
     sku = ma.fields.String()
     sku_name = ma.fields.String(allow_none=True)
     product_id = Id(allow_none=True)
@@ -36,16 +36,26 @@ class UsageRowSchema(ma.Schema):
     last_quantity = DecimalText(dump_only=True)
     billed_quantity = DecimalText(dump_only=True)
     monthly_unit_price = DecimalText(dump_only=True, allow_none=True)
+    unit = ma.fields.String(metadata={"description": "what the SKU counts (license, GB, ...)"})
+    currency = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"enum": STATUSES})
+    line_state = ma.fields.String(metadata={"description": "held / kept when the line does not bill its counts"})
     unbilled_quantity = DecimalText(dump_only=True)
     unbilled_value = DecimalText(dump_only=True, allow_none=True)
 
 
-class TotalsSchema(ma.Schema):
+class UnitTotalsSchema(ma.Schema):
     vendor_quantity = DecimalText(dump_only=True)
     billed_quantity = DecimalText(dump_only=True)
+    difference = DecimalText(dump_only=True)
     unbilled_quantity = DecimalText(dump_only=True)
-    unbilled_value = DecimalText(dump_only=True)
+
+
+class TotalsSchema(ma.Schema):
+    """Quantities per unit (seats are never added to gigabytes), money per currency."""
+
+    by_unit = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(UnitTotalsSchema))
+    unbilled_value = ma.fields.Dict(keys=ma.fields.String(), values=DecimalText(dump_only=True))
     unpriced_rows = ma.fields.Integer()
 
 
