@@ -7,7 +7,9 @@ from flask import Response
 
 from hub.api.fields import DecimalText, Id
 from hub.api.spec import Blueprint, offers_csv
+from hub.api.problems import service_error
 from hub.billing import usage_report as service
+from hub.billing.errors import BillingError
 from hub.models import MapStatus
 from hub.timeutil import utcnow
 from hub.web.access import ANYONE, roles
@@ -81,7 +83,10 @@ class UsageArgs(ma.Schema):
 def usage(args):
     """What vendors count against what recurring invoices bill, per vendor customer and SKU."""
     fmt = args.pop("format")
-    report = service.usage_report(**args)
+    try:
+        report = service.usage_report(**args)
+    except BillingError as err:  # a filter naming nothing (an unknown vendor or Organization)
+        raise service_error(err, status=422) from None
     if fmt == "csv":
         stamp = utcnow().strftime("%Y%m%d")
         return Response(service.usage_report_csv(report), mimetype="text/csv",

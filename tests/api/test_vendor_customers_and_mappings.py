@@ -62,13 +62,16 @@ def test_map_remap_unmap_with_etags(api, mapped_world):
     assert actor.startswith("API token")
 
 
-def test_detached_customer_cannot_be_mapped_but_unmapping_removes_it(api, mapped_world):
+def test_detached_customer_cannot_be_mapped_but_unmapping_archives_it(api, mapped_world):
     northwind = mapped_world["customers"]["c-3"]
     refused = api.put(f"/api/v1/vendor-customers/{northwind.id}/mapping",
                       json={"organization_id": mapped_world["orgs"]["Contoso"].id})
     assert refused.status_code == 409 and "Detached" in refused.json["detail"]
     assert api.delete(f"/api/v1/vendor-customers/{northwind.id}/mapping").status_code == 204
-    assert db.session.get(VendorCustomer, northwind.id) is None
+    archived = db.session.get(VendorCustomer, northwind.id)  # kept for history, out of every listing
+    assert archived.archived_at is not None
+    listed = api.get("/api/v1/vendor-customers?vendor=fake&limit=100").json["items"]
+    assert northwind.id not in {c["id"] for c in listed}
 
 
 def test_bulk_accept_and_create_organization(api, mapped_world):
