@@ -34,6 +34,7 @@ from hub.models import (  # noqa: E402
     InvoiceLine,
     LicenseCount,
     Organization,
+    name_key,
     Product,
     QuantityChange,
     RecurringInvoice,
@@ -62,7 +63,8 @@ def seed(recurring: int, customers: int) -> dict:
             for n in range(2)]
     db.session.add_all(skus)
     db.session.flush()
-    db.session.execute(db.insert(Organization), [{"name": f"Org {n:05d}"} for n in range(recurring)])
+    db.session.execute(db.insert(Organization), [{"name": f"Org {n:05d}", "name_key": name_key(f"Org {n:05d}")}
+                                                  for n in range(recurring)])
     org_ids = db.session.execute(db.select(Organization.id).order_by(Organization.id)).scalars().all()
     db.session.execute(db.insert(RecurringInvoice), [
         dict(organization_id=oid, next_run_date=RUN_DATE, anchor_day=31, memo="Thank you") for oid in org_ids])

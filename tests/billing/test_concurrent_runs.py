@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hub.extensions import db
-from hub.models import Invoice, InvoiceLine, Organization, Product, RecurringInvoice, RecurringLine
+from hub.models import Invoice, InvoiceLine, Organization, Product, RecurringInvoice, RecurringLine, name_key
 from tests.processes import run_together
 
 WORKER = Path(__file__).with_name("invoice_worker.py")
@@ -22,7 +22,7 @@ def _seed(count: int) -> None:
     db.session.execute(db.insert(Product), [dict(code="SUPPORT", name="Support", unit_price=Decimal("99.95"),
                                                  unit_cost=Decimal(0))])
     product_id = db.session.execute(db.select(Product.id)).scalar_one()
-    db.session.execute(db.insert(Organization), [{"name": f"Org {n}"} for n in range(count)])
+    db.session.execute(db.insert(Organization), [{"name": f"Org {n}", "name_key": name_key(f"Org {n}")} for n in range(count)])
     org_ids = db.session.execute(db.select(Organization.id).order_by(Organization.id)).scalars().all()
     db.session.execute(db.insert(RecurringInvoice), [
         dict(organization_id=oid, next_run_date=date(2024, 1, 31), anchor_day=31) for oid in org_ids])

@@ -251,10 +251,11 @@ def test_recalculation_after_a_sync_is_batched(app, vendor, seats, make_org, mon
     vendor.sync()
     vendor.map_sku("seats", seats)
     from hub import mapping
-    from hub.models import Organization, RecurringInvoice, RecurringLine as Line, VendorCustomer
+    from hub.models import Organization, RecurringInvoice, RecurringLine as Line, VendorCustomer, name_key
 
     ids = dict(db.session.execute(db.select(VendorCustomer.external_id, VendorCustomer.id)).all())
-    db.session.execute(db.insert(Organization), [{"name": f"Org {n}"} for n in range(customers)])
+    db.session.execute(db.insert(Organization), [{"name": f"Org {n}", "name_key": name_key(f"Org {n}")}
+                                                  for n in range(customers)])
     orgs = dict(db.session.execute(db.select(Organization.name, Organization.id)).all())
     db.session.execute(db.insert(RecurringInvoice), [
         dict(organization_id=orgs[f"Org {n}"], next_run_date=date(2024, 1, 1), anchor_day=1) for n in range(customers)])
