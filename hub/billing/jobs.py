@@ -13,8 +13,10 @@ from flask import Flask
 log = logging.getLogger("hub.billing")
 
 JOB_ID = "hub-billing-invoices"
-#: every day at 06:00 UTC; an hour late still counts (the scheduler was busy or just restarted)
-TRIGGER = {"trigger": "cron", "hour": 6, "minute": 0, "misfire_grace_time": 3600}
+#: every day at 06:00 UTC (or HUB_INVOICE_RUN_TIME), or every HUB_INVOICE_RUN_EVERY_SECONDS when that is
+#: set; a daily run an hour late still counts (the scheduler was busy or just restarted)
+TRIGGER = {"trigger": "cron", "hour": 6, "minute": 0, "misfire_grace_time": 3600,
+           "time_setting": "HUB_INVOICE_RUN_TIME", "interval_setting": "HUB_INVOICE_RUN_EVERY_SECONDS"}
 
 
 def run_invoice_job(app: Flask) -> None:

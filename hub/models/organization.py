@@ -23,6 +23,10 @@ def name_key(name: str) -> str:
     return " ".join(folded.split())
 
 
+def _key_of_inserted_name(context) -> str:
+    return name_key(context.get_current_parameters()["name"])
+
+
 class Organization(db.Model):
     """One of the MSP's own customers: the party that gets invoiced."""
 
@@ -30,8 +34,9 @@ class Organization(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    #: ``name_key(name)``; unique, so two spellings of one name can never both be saved
-    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), unique=True)
+    #: ``name_key(name)``; unique, so two spellings of one name can never both be saved. Set when ``name`` is
+    #: (below), and by default on any INSERT, bulk ones too
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), unique=True, default=_key_of_inserted_name)
     domain: Mapped[str | None] = mapped_column(String(200), index=True)
     #: an integrator's own id for this Organization (their PSA's or CRM's); unique when set
     external_ref: Mapped[str | None] = mapped_column(String(200), unique=True)

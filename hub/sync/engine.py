@@ -75,8 +75,11 @@ class VendorSnapshot:
 
 
 def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None, *,
-             allow_mass_detach: bool = False, session_options: dict | None = None) -> SyncRun:
-    """Run one sync of ``slug`` now and return its SyncRun. Raises AlreadyRunning or SyncNotPossible."""
+             allow_mass_detach: bool = False, session_options: dict | None = None, only_if_due: bool = False) -> SyncRun:
+    """Run one sync of ``slug`` now and return its SyncRun. Raises AlreadyRunning or SyncNotPossible.
+
+    ``only_if_due`` (the scheduler): checked again once the lease is held, so two schedulers that both
+    saw the integration due run it once: the second finds it synced and raises SyncNotPossible."""
     integration = integrations.get_integration(slug)
     if integration is None or (not integration.settings and not integration.secrets_token):
         raise SyncNotPossible(f"{slug} is not configured")
@@ -88,6 +91,12 @@ def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None
             f" ({held.holder}, lease renewed until {held.expires_at:%H:%M:%S} UTC; if that process is gone, "
             f"`hub sync release {slug}` or wait for the lease to lapse)" if held else ""))
     try:
+        if only_if_due:
+            from hub.sync.jobs import is_due
+
+            db.session.refresh(integration)
+            if not is_due(integration, utcnow()):
+                raise SyncNotPossible(f"{slug} is not due any more: it was synced a moment ago")
         close_interrupted_runs(integration, INTERRUPTED)
         run = SyncRun(integration_id=integration.id, trigger=trigger, triggered_by=triggered_by,
                       status=SyncStatus.RUNNING.value, started_at=utcnow())

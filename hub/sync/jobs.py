@@ -34,19 +34,19 @@ EXTRA_JOBS: list[tuple[str, Callable[[Flask], None], dict]] = []
 def due_integrations(now: datetime | None = None) -> list[VendorIntegration]:
     """Enabled integrations whose interval has passed, or whose retry time has come (state retrying)."""
     now = now or utcnow()
-    due = []
-    for integration in db.session.execute(
-            db.select(VendorIntegration).filter_by(enabled=True).order_by(VendorIntegration.slug)).scalars():
-        if integration.state in PAUSED_STATES:
-            continue
-        if integration.retry_not_before and integration.retry_not_before > now:
-            continue
-        retry_now = integration.state == IntegrationState.RETRYING.value and integration.retry_not_before
-        if not retry_now and integration.last_sync_at and integration.last_sync_at + timedelta(
-                minutes=integration.interval_minutes) > now:
-            continue
-        due.append(integration)
-    return due
+    return [integration for integration in db.session.execute(
+        db.select(VendorIntegration).filter_by(enabled=True).order_by(VendorIntegration.slug)).scalars()
+        if is_due(integration, now)]
+
+
+def is_due(integration: VendorIntegration, now: datetime) -> bool:
+    if not integration.enabled or integration.state in PAUSED_STATES:
+        return False
+    if integration.retry_not_before and integration.retry_not_before > now:
+        return False
+    retry_now = integration.state == IntegrationState.RETRYING.value and integration.retry_not_before
+    return bool(retry_now or not integration.last_sync_at
+                or integration.last_sync_at + timedelta(minutes=integration.interval_minutes) <= now)
 
 
 def run_due_syncs(app: Flask) -> list[int]:
@@ -60,7 +60,8 @@ def run_due_syncs(app: Flask) -> list[int]:
         db.session.remove()
         for slug in slugs:
             try:
-                made.append(run_sync(slug, trigger="schedule", triggered_by="scheduler").id)
+                # only_if_due: another scheduler may have synced it since the list above was read
+                made.append(run_sync(slug, trigger="schedule", triggered_by="scheduler", only_if_due=True).id)
             except AlreadyRunning:
                 log.info("%s is already syncing elsewhere; skipped", slug)
             except SyncNotPossible as err:
@@ -77,9 +78,32 @@ def build_scheduler(app: Flask, blocking: bool = False, tick_seconds: int = 60):
     scheduler.add_job(run_due_syncs, "interval", seconds=tick_seconds, args=[app], id="hub-due-syncs",
                       max_instances=1, coalesce=True, next_run_time=datetime.now().astimezone())
     for job_id, func, trigger in EXTRA_JOBS:
-        scheduler.add_job(func, args=[app], id=job_id, max_instances=1, coalesce=True, **trigger)
+        scheduler.add_job(func, args=[app], id=job_id, max_instances=1, coalesce=True,
+                          **configured_time(app, trigger))
     app.extensions["hub.scheduler"] = scheduler  # so a commit can wake a job (webhook deliveries)
     return scheduler
+
+
+def configured_time(app: Flask, trigger: dict) -> dict:
+    """A cron trigger whose ``time_setting`` names a setting ("HH:MM" or "HH:MM:SS", UTC) runs at that time;
+    one whose ``interval_setting`` names a setting that is set (seconds) runs that often instead."""
+    trigger = dict(trigger)
+    setting = trigger.pop("time_setting", None)
+    every = int(app.config.get(trigger.pop("interval_setting", None) or "", 0) or 0)
+    if every > 0:
+        return {"trigger": "interval", "seconds": every}
+    value = str(app.config.get(setting) or "") if setting else ""
+    if value:
+        parts = value.split(":")
+        try:
+            hour, minute, second = (int(p) for p in (parts + ["0"])[:3])
+            datetime(2000, 1, 1, hour, minute, second)  # in range?
+        except (TypeError, ValueError):
+            raise ValueError(f"{setting}={value!r} is not a time of day like 06:00 (UTC)") from None
+        if len(parts) > 3:
+            raise ValueError(f"{setting}={value!r} is not a time of day like 06:00 (UTC)")
+        trigger.update(hour=hour, minute=minute, second=second)
+    return trigger
 
 
 def start_scheduler(app: Flask):

@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
 
     app.extensions["hub.login_limiter"] = LoginThrottle(app.config.get("HUB_LOGIN_ATTEMPTS_PER_15_MIN", 10))
     _trust_proxies(app)
+
     from hub.inputs import DatabaseIdConverter
 
     # before any blueprint: every <int:...> in a URL then only matches ids a database column can hold
