@@ -19,6 +19,7 @@ from .errors import (
     VendorUnavailableError,
     check_listing_total,
 )
+from .parsing import quantity_of, required_field
 from .http import VendorSession, json_or_data_error, parse_retry_after, raise_for_vendor_status
 from .types import (
     ConnectionCheck,
@@ -59,4 +60,6 @@ __all__ = [
     "json_or_data_error",
     "parse_retry_after",
     "check_listing_total",
+    "required_field",
+    "quantity_of",
 ]
