@@ -19,6 +19,7 @@ from .errors import (
     VendorUnavailableError,
     check_listing_total,
 )
+from .parsing import quantity_of, required_field
 from .http import VendorSession, dumps_exact, json_or_data_error, parse_retry_after, raise_for_vendor_status
 from .destination_types import (
     CustomerToPush,
@@ -87,4 +88,6 @@ __all__ = [
     "dumps_exact",
     "parse_retry_after",
     "check_listing_total",
+    "required_field",
+    "quantity_of",
 ]

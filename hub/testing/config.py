@@ -28,6 +28,10 @@ class SuiteConfig:
     #: the ``Retry-After`` (seconds) the rate-limit fault sends; both one under and one over the
     #: session's cap are tried
     retry_after: int = 7
+    #: answers the shape-fuzzing check spoils, one per listing-and-count run (each run takes about as
+    #: long as one listing and count of ``customers``), and the seed that picks them
+    fuzz_runs: int = 40
+    fuzz_seed: int = 1
     #: SQLAlchemy URL of a server to create a throwaway database on; default ``HUB_TEST_DATABASE_URL``
     #: if set, else a temporary SQLite file
     database_url: str | None = None

@@ -329,6 +329,13 @@ class PacesOverTheDocumentedLimit(AcmeVendor):
                                    documented_limits=DocumentedLimits(requests_per_second=20, source="Acme docs"))
 
 
+class UnguardedParsing(AcmeVendor):
+    """Reads usage rows with plain indexing and Decimal(), trusting every field to be there and right."""
+
+    def count(self, row, asked):
+        return LicenseCount(row["customer"], row["sku"], Decimal(str(row["quantity"])))
+
+
 class InfoRaises(AcmeVendor):
     """Crashes while describing itself."""
 
@@ -451,6 +458,8 @@ BROKEN = [
     (ForgotDecorator, "no_unknown_hooks", "hub_map_skus is defined but not marked @hookimpl"),
     (MissingCounts, "required_hooks_implemented", "not implemented: hub_fetch_license_counts"),
     (PacesOverTheDocumentedLimit, "vendor_info_valid", "requests_per_second is 50 but the vendor documents 20"),
+    (UnguardedParsing, "spoiled_answers_never_crash_or_lie", "raised KeyError"),
+    (UnguardedParsing, "spoiled_answers_never_crash_or_lie", "raised InvalidOperation"),
     (InfoRaises, "vendor_info_valid", "hub_vendor_info raised RuntimeError: config file missing"),
     (InfoRaises, "entry_point_loads", "hub_vendor_info failed"),
     (TimestampInExtra, "second_sync_changes_nothing", "table vendor_customers"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Request, Response
@@ -25,6 +24,8 @@ from hub.plugins import (
     VendorInfo,
     check_listing_total,
     hookimpl,
+    quantity_of,
+    required_field,
     json_or_data_error,
     raise_for_vendor_status,
 )
@@ -116,27 +117,30 @@ class AcmeVendor:
 
     @hookimpl
     def hub_test_connection(self, config, session):
-        body = self.get(config, session, "/api/me")
-        return ConnectionCheck(ok=True, message=f"signed in as {body['account']}", account_name=body["account"])
+        account = required_field(self.get(config, session, "/api/me"), "account", str, "GET /api/me")
+        return ConnectionCheck(ok=True, message=f"signed in as {account}", account_name=account)
 
     @hookimpl
     def hub_list_customers(self, config, session):
         page, listed, total = 1, 0, None
         while page:
             body = self.get(config, session, "/api/customers", page=page)
-            for item in body["items"]:
+            for item in required_field(body, "items", list, "GET /api/customers"):
                 listed += 1
                 yield self.customer(item)
             page, total = body.get("next_page"), body.get("total")
+            if page is not None:
+                required_field(body, "next_page", int, "GET /api/customers")
         check_listing_total(listed, total, "GET /api/customers")
 
     @hookimpl
     def hub_fetch_license_counts(self, config, session, customers):
         ids = [c.external_id for c in customers]
         for start in range(0, len(ids), 50):
-            body = self.get(config, session, "/api/usage", ids=",".join(ids[start:start + 50]))
-            for row in body["items"]:
-                yield LicenseCount(row["customer"], row["sku"], Decimal(str(row["quantity"])))
+            asked = ids[start:start + 50]
+            body = self.get(config, session, "/api/usage", ids=",".join(asked))
+            for row in required_field(body, "items", list, "GET /api/usage"):
+                yield self.count(row, asked)
 
     @hookimpl
     def hub_map_skus(self, config, skus):
@@ -151,14 +155,24 @@ class AcmeVendor:
     # -- seams -----------------------------------------------------------------------------------
 
     def customer(self, item: dict) -> VendorCustomer:
-        try:
-            return VendorCustomer(external_id=item["id"], name=item["name"],
-                                  status=CustomerStatus.SUSPENDED if item["suspended"] else CustomerStatus.ACTIVE)
-        except KeyError as err:
-            raise VendorDataError(f"a customer has no {err}") from None
+        where = "GET /api/customers"
+        suspended = required_field(item, "suspended", bool, where)
+        return VendorCustomer(external_id=required_field(item, "id", str, where),
+                              name=required_field(item, "name", str, where),
+                              status=CustomerStatus.SUSPENDED if suspended else CustomerStatus.ACTIVE)
+
+    def count(self, row: dict, asked: list[str]) -> LicenseCount:
+        customer = required_field(row, "customer", str, "GET /api/usage")
+        if customer not in asked:
+            raise VendorDataError(f"GET /api/usage counted {customer!r}, which was not asked for")
+        sku = required_field(row, "sku", str, "GET /api/usage")
+        return LicenseCount(customer, sku, quantity_of(row.get("quantity"), f"GET /api/usage {customer}/{sku}"))
 
     def get(self, config, session, path: str, **params) -> dict:
         response = session.get(config["base_url"].rstrip("/") + path, params=params,
                                headers={"X-Api-Key": config["api_key"]})
         raise_for_vendor_status(response, session)
-        return json_or_data_error(response, session)
+        body = json_or_data_error(response, session)
+        if not isinstance(body, dict):
+            raise VendorDataError(f"GET {path} answered a {type(body).__name__}, not an object")
+        return body

@@ -119,11 +119,12 @@ def tenant_counts(tenant_id: str, usages: list) -> list[LicenseCount]:
         sku = row.get("name") or row.get("usage_name")
         if not sku or not isinstance(sku, str):
             raise ValueError("a usage row has no name")
-        unit = str(row.get("measurement_unit") or "quantity")
+        unit = row.get("measurement_unit")
+        if not isinstance(unit, str) or not unit.strip():  # bytes read as a count would bill absurd numbers
+            raise ValueError(f"{sku} has no measurement_unit")
         if units.setdefault(sku, unit) != unit:
             raise ValueError(f"{sku} is reported in both {units[sku]} and {unit}")
-        if row.get("value") is not None:
-            totals[sku] += _number(sku, row["value"])
+        totals[sku] += _number(sku, row.get("value"))  # a null value is no count: never read it as 0
     counts = []
     for sku, total in totals.items():
         conversion = CONVERSIONS.get(units[sku], CONVERSIONS["quantity"])

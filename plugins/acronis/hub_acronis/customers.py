@@ -26,7 +26,7 @@ def list_customers(client: AcronisClient) -> Iterator[VendorCustomer]:
     containers: dict[str, Container] = {}
     for items in client.subtree_pages(root_id):
         for item in items:
-            if not isinstance(item, dict) or not item.get("id") or not item.get("kind"):
+            if not isinstance(item, dict) or not _text(item.get("id")) or not _text(item.get("kind")):
                 raise VendorDataError(f"the tenant listing has an entry without id or kind: {_short(item)}")
             if item.get("deleted_at"):
                 continue  # only listed with allow_deleted=true; a deleted customer is simply gone
@@ -67,6 +67,11 @@ def _ancestors(parent_id: str | None, root_id: str, containers: dict[str, Contai
         container = containers[parent_id]
         yield container
         parent_id = container.parent_id
+
+
+def _text(value: object) -> bool:
+    """A non-empty string: tenant ids are UUID strings, never numbers."""
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _short(value: object) -> str:

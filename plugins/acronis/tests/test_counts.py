@@ -94,7 +94,7 @@ def test_unit_conversions(unit, value, expected):
     assert [c.quantity for c in counts] == ([expected] if expected else [])
 
 
-@pytest.mark.parametrize("value", [-1, "lots", True, float("nan"), {"v": 1}])
+@pytest.mark.parametrize("value", [-1, "lots", True, float("nan"), {"v": 1}, None])
 def test_impossible_values_are_refused(value):
     with pytest.raises(ValueError):
         tenant_counts("t", [{"name": "sku", "type": "count", "measurement_unit": "quantity", "value": value}])
@@ -200,3 +200,11 @@ def test_no_customers_means_no_calls(api, counted):
     api.rsps.assert_all_requests_are_fired = False
     assert counted([]) == []
     assert not api.rsps.calls
+
+
+@pytest.mark.parametrize("unit", [None, 12345, ""])
+def test_a_row_without_a_readable_unit_is_refused_not_counted_as_quantity(unit):
+    # 500 GiB of storage read as a count would bill 536870912000
+    row = {"name": "pw_base_storage", "type": "infra", "value": 536870912000}
+    with pytest.raises(ValueError, match="no measurement_unit"):
+        tenant_counts("t", [{**row, "measurement_unit": unit}] if unit != "" else [row])

@@ -88,6 +88,15 @@ def test_a_malformed_page_is_a_data_error(api, listed):
         listed()
 
 
+@pytest.mark.parametrize("entry", [{"id": 12345, "kind": "customer", "name": "Contoso"},
+                                   {"id": "9d3e22aa-0000-4000-8000-000000000002", "kind": None, "name": "Contoso"}])
+def test_a_tenant_whose_id_or_kind_is_not_text_is_a_data_error(api, listed, entry):
+    # a number where the tenant's UUID belongs would become a customer id the hub never saw
+    api.page(None, json={"timestamp": "2025-05-01T06:00:00", "items": [entry]})
+    with pytest.raises(VendorDataError, match="without id or kind"):
+        listed()
+
+
 def test_an_empty_page_ends_the_listing_even_with_a_cursor(api, listed, ids):
     api.page("tenants_page1.json")
     api.page(None, after="bWFnaWMtY3Vyc29yLTI",

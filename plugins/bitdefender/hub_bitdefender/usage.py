@@ -74,7 +74,11 @@ def entry_counters(entry: dict) -> Counters:
     """The counters of one usage entry (any numeric key), misspellings folded."""
     counters: Counters = {}
     for key, value in entry.items():
-        if key in NOT_COUNTERS or isinstance(value, bool) or not isinstance(value, (int, float)):
+        if key in NOT_COUNTERS:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if key.endswith("Usage"):  # a counter GravityZone sent that cannot be read: never a silent 0
+                raise BadUsage(f"counter {key} is {value!r:.40}")
             continue
         if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
             raise BadUsage(f"counter {key} is {value!r}")

@@ -144,3 +144,15 @@ def test_previous_month_policy_is_sent(tree, bd, new_session):
         list(plugin.hub_fetch_license_counts(config, session, [VendorCustomer(bd.ids.wingtip, "Wingtip")]))
 
     assert tree.calls[-1].params["targetMonth"] == target_month("previous")
+
+
+@pytest.mark.parametrize("value", [None, "37", [37], {"n": 37}, True])
+def test_a_counter_sent_but_unreadable_is_bad_usage_not_a_silent_zero(value):
+    from hub_bitdefender.usage import BadUsage, parse_counters
+
+    # left out, the hub would read edrMonthlyUsage as 0 and bill nothing for it
+    with pytest.raises(BadUsage, match="counter edrMonthlyUsage"):
+        parse_counters({"usages": [{"productType": 0, "endpointMonthlyUsage": 3, "edrMonthlyUsage": value}]},
+                       per_product_type=True)
+    assert parse_counters({"usages": [{"productType": 0, "endpointMonthlyUsage": 3, "zz_note": "x"}]},
+                          per_product_type=True) == {"endpointMonthlyUsage": 3}

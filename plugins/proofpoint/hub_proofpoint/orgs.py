@@ -31,7 +31,7 @@ class Org:
     primary_domain: str | None
     type: str
     is_active: bool
-    is_on_trial: bool
+    is_on_trial: bool | None
     package: str | None
     active_users: int | None
     user_licenses: int | None
@@ -66,6 +66,8 @@ def parse_org(raw: dict, parent_domain: str, where: str) -> Org:
     eid = raw.get("eid")
     if isinstance(eid, bool) or eid is None or _text(eid) is None:
         raise VendorDataError(f"{where}: org {label!r} has no eid (the stable id the hub keys customers on)")
+    if not isinstance(eid, (int, float)) and not str(eid).strip().isdigit():
+        raise VendorDataError(f"{where}: org {label!r} has eid {eid!r:.40}, not a numeric entity id")
     if name is None:
         raise VendorDataError(f"{where}: org eid {eid} has neither a name nor a primary_domain")
     if isinstance(eid, float) and eid.is_integer():
@@ -74,9 +76,9 @@ def parse_org(raw: dict, parent_domain: str, where: str) -> Org:
         eid=_text(eid),
         name=name,
         primary_domain=domain.lower() if domain else None,
-        type=(_text(raw.get("type")) or "organization").lower(),
+        type=_org_type(raw.get("type"), label, where),
         is_active=_flag(raw.get("is_active"), default=True),
-        is_on_trial=_flag(raw.get("is_on_trial"), default=False),
+        is_on_trial=_flag(raw.get("is_on_trial"), default=None),  # unreadable: the SKU is unknown
         package=_package(raw),
         active_users=_count(raw.get("active_users")),
         user_licenses=_count(raw.get("user_licenses")),
@@ -84,11 +86,21 @@ def parse_org(raw: dict, parent_domain: str, where: str) -> Org:
     )
 
 
+def _org_type(value: Any, label: str, where: str) -> str:
+    """The org's type, which tells a sub-partner (walked) from a customer: never guessed."""
+    if not isinstance(value, str) or not value.strip():
+        raise VendorDataError(f"{where}: org {label!r} has type {value!r:.40}, so it cannot be told whether it "
+                              "is a customer or a sub-partner")
+    return value.strip().lower()
+
+
 def count_of(org: Org, quantity_source: str) -> tuple[int | None, str | None]:
     """(quantity, None) or (None, why it cannot be counted) for the configured quantity source."""
     value = getattr(org, quantity_source)
     if org.package is None:
         return None, f"org {org.name!r} (eid {org.eid}) has no licensing_package"
+    if org.is_on_trial is None:  # trial seats go under their own SKU: without the flag the SKU is a guess
+        return None, f"org {org.name!r} (eid {org.eid}) has no readable is_on_trial"
     if value is None:
         return None, f"org {org.name!r} (eid {org.eid}) has no usable {quantity_source}"
     return value, None
@@ -100,13 +112,17 @@ def sku_for(org: Org, bill_trials: bool) -> str:
 
 
 def _package(raw: dict) -> str | None:
-    text = _text(raw.get("licensing_package"))
+    value = raw.get("licensing_package")
+    text = value.strip() if isinstance(value, str) else None  # a number is no package name
     if not text:
         return None
     key = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
     # Beginner Plus is sold as its own package but reported as beginner + a flag (UNSURE, see README)
-    if key == "beginner" and _flag(raw.get("is_beginner_plus"), default=False):
-        key = "beginner_plus"
+    if key == "beginner":
+        plus = _flag(raw.get("is_beginner_plus"), default=None) if "is_beginner_plus" in raw else False
+        if plus is None:
+            return None  # sent but unreadable: which package it is cannot be told
+        key = "beginner_plus" if plus else key
     return key or None
 
 
@@ -117,7 +133,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _flag(value: Any, *, default: bool) -> bool:
+def _flag(value: Any, *, default: bool | None) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
