@@ -70,3 +70,35 @@ def set_password(email: str, password: str, actor: Actor | None = None) -> User:
     record(actor or Actor.system(), "user.set_password", "user", user.id, field="password", old="***", new="***")
     db.session.commit()
     return user
+
+
+def update_user(user_id, actor: Actor, *, role: str | Role | None = None, active: bool | None = None) -> User:
+    """Change a user's role or switch the account off or on (each change audited). Commits.
+
+    The last active admin keeps the admin role and stays active, so the hub always has someone who can
+    manage it."""
+    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    if user is None:
+        raise UserError(f"no user with id {user_id}", "id")
+    changes = {}
+    if role is not None:
+        try:
+            changes["role"] = Role(role).value
+        except ValueError:
+            raise UserError(f"role must be one of {', '.join(r.value for r in Role)}", "role") from None
+    if active is not None:
+        changes["active"] = bool(active)
+    stays_admin = changes.get("role", user.role) == Role.ADMIN.value and changes.get("active", user.active)
+    if user.role == Role.ADMIN.value and user.active and not stays_admin:
+        others = db.session.execute(db.select(db.func.count()).select_from(User).where(
+            User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id)).scalar_one()
+        if others == 0:
+            raise UserError("this is the last active admin; make another admin first",
+                            "role" if "role" in changes else "active")
+    for field, new in changes.items():
+        old = getattr(user, field)
+        if old != new:
+            record(actor, "user.update", "user", user.id, field=field, old=old, new=new, details={"email": user.email})
+            setattr(user, field, new)
+    db.session.commit()
+    return user
