@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template
 
+from hub.api.fields import IdConverter, id_parameter_schema
 from hub.api.spec import OPENAPI_VERSION, HubApi, openapi_document
 from hub.web.access import public
 
@@ -25,8 +26,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_TITLE", "MSP Billing Hub API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", OPENAPI_VERSION)
-    from hub.api.fields import IdConverter, id_parameter_schema
-
     app.url_map.converters["id"] = IdConverter
     api = HubApi(app, spec_kwargs={"info": {"description": "See docs/api.md for authentication and conventions."}})
     api.register_converter(IdConverter, id_parameter_schema)

@@ -124,5 +124,9 @@ def openapi_document(app: Flask, api: HubApi) -> dict:
             if getattr(view, "hub_if_match", False):
                 operation.setdefault("parameters", []).append(IF_MATCH_PARAMETER)
                 operation["responses"].setdefault("412", {"$ref": "#/components/responses/PRECONDITION_FAILED"})
+    # the tags operations carry (readable names), not flask-smorest's one per blueprint name
+    used = sorted({tag for ops in spec.get("paths", {}).values() for op in ops.values() if isinstance(op, dict)
+                   for tag in op.get("tags", [])})
+    spec["tags"] = [{"name": tag} for tag in used]
     app.extensions["hub.api_openapi"] = spec
     return spec

@@ -51,7 +51,7 @@ class RunFilter(PageArgs):
 SyncRunPage = page_schema(SyncRunSchema, "SyncRunPage")
 
 #: how long a started background sync is waited for to appear, so its run can be named in the answer
-FOLLOW_WAIT_SECONDS = 2.0
+FOLLOW_WAIT_SECONDS = 5.0
 
 
 class StartedSchema(ma.Schema):

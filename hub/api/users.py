@@ -14,7 +14,7 @@ from hub.api.spec import Blueprint
 from hub.extensions import db
 from hub.models import Role, User
 from hub.web.access import ADMIN, roles
-from hub.web.users import UserError, create_user
+from hub.web.users import UserError, create_user, update_user
 
 blp = Blueprint("v1_users", __name__, tag="Users")
 
@@ -27,6 +27,11 @@ class UserSchema(ma.Schema):
     active = ma.fields.Boolean(dump_only=True)
     created_at = UtcDateTime(dump_only=True)
     last_login_at = UtcDateTime(dump_only=True, allow_none=True)
+
+
+class UserChangeSchema(ma.Schema):
+    role = ma.fields.String(validate=ma.validate.OneOf([r.value for r in Role]))
+    active = ma.fields.Boolean(metadata={"description": "false switches the account off (it cannot sign in)"})
 
 
 UserPage = page_schema(UserSchema, "UserPage")
@@ -63,3 +68,17 @@ def create(args):
 def get_user(user_id: int):
     """One user."""
     return get_or_404(User, user_id, "user")
+
+
+@blp.route("/users/<id:user_id>", methods=["PATCH"])
+@roles(read=ADMIN, change=ADMIN)
+@blp.arguments(UserChangeSchema)
+@blp.response(200, UserSchema)
+def update(args, user_id: int):
+    """Change a user's role or switch the account off; the last active admin stays one (409)."""
+    get_or_404(User, user_id, "user")
+    try:
+        return update_user(user_id, actor(), role=args.get("role"), active=args.get("active"))
+    except UserError as err:
+        db.session.rollback()
+        raise service_error(err, status=409) from None

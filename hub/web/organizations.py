@@ -18,7 +18,7 @@ bp = Blueprint("organizations", __name__, url_prefix="/organizations")
 
 
 def _read_form() -> tuple[dict, dict]:
-    values = {"name": (request.form.get("name") or "").strip(), "domain": (request.form.get("domain") or "").strip()}
+    values = {key: (request.form.get(key) or "").strip() for key in ("name", "domain", "external_ref")}
     errors = {}
     if not values["name"]:
         errors["name"] = "Enter a name."
@@ -59,7 +59,8 @@ def create():
     values, errors = _read_form()
     if not errors:
         try:
-            organization = mapping.create_organization(values["name"], actor(), domain=values["domain"] or None)
+            organization = mapping.create_organization(values["name"], actor(), domain=values["domain"] or None,
+                                                       external_ref=values["external_ref"] or None)
         except mapping.MappingError as err:
             db.session.rollback()
             errors[err.field] = str(err)
@@ -90,13 +91,15 @@ def detail(organization_id: int):
 def edit(organization_id: int):
     organization = db.get_or_404(Organization, organization_id)
     if request.method == "GET":
-        values = {"name": organization.name, "domain": organization.domain or ""}
+        values = {"name": organization.name, "domain": organization.domain or "",
+                  "external_ref": organization.external_ref or ""}
         return render_template("organizations/form.html", organization=organization, values=values, errors={})
     values, errors = _read_form()
     if not errors:
         try:
             organizations.update_organization(organization.id, actor(), name=values["name"],
-                                              domain=values["domain"] or None)
+                                              domain=values["domain"] or None,
+                                              external_ref=values["external_ref"] or None)
         except mapping.MappingError as err:
             db.session.rollback()
             errors[err.field] = str(err)

@@ -86,3 +86,37 @@ def set_active(email: str, active: bool, actor: Actor | None = None) -> User:
         user.end_sessions()
     db.session.commit()
     return user
+
+
+def update_user(user_id, actor: Actor, *, role: str | Role | None = None, active: bool | None = None) -> User:
+    """Change a user's role or switch the account off or on (each change audited). Commits.
+
+    The last active admin keeps the admin role and stays active, so the hub always has someone who can
+    manage it."""
+    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    if user is None:
+        raise UserError(f"no user with id {user_id}", "id")
+    changes = {}
+    if role is not None:
+        try:
+            changes["role"] = Role(role).value
+        except ValueError:
+            raise UserError(f"role must be one of {', '.join(r.value for r in Role)}", "role") from None
+    if active is not None:
+        changes["active"] = bool(active)
+    stays_admin = changes.get("role", user.role) == Role.ADMIN.value and changes.get("active", user.active)
+    if user.role == Role.ADMIN.value and user.active and not stays_admin:
+        others = db.session.execute(db.select(db.func.count()).select_from(User).where(
+            User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id)).scalar_one()
+        if others == 0:
+            raise UserError("this is the last active admin; make another admin first",
+                            "role" if "role" in changes else "active")
+    for field, new in changes.items():
+        old = getattr(user, field)
+        if old != new:
+            record(actor, "user.update", "user", user.id, field=field, old=old, new=new, details={"email": user.email})
+            setattr(user, field, new)
+    if changes.get("active") is False or "role" in changes:
+        user.end_sessions()  # switched off, or signed in under another role: every session ends now
+    db.session.commit()
+    return user

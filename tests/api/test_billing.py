@@ -144,3 +144,8 @@ def test_usage_report_audit_and_users(api, world):
     assert api.as_role("billing").get("/api/v1/users").status_code == 403
     emails = [u["email"] for u in api.get("/api/v1/users").json["items"]]
     assert "new@example.com" in emails and emails == sorted(emails)
+    changed = api.patch(created.headers["Location"], json={"role": "viewer", "active": False})
+    assert changed.status_code == 200 and (changed.json["role"], changed.json["active"]) == ("viewer", False)
+    admin_id = next(u["id"] for u in api.get("/api/v1/users").json["items"] if u["email"] == "admin@example.com")
+    last_admin = api.patch(f"/api/v1/users/{admin_id}", json={"role": "billing"})
+    assert last_admin.status_code == 409 and last_admin.json["errors"][0]["field"] == "role"

@@ -113,3 +113,13 @@ def test_delete_refuses_an_organization_in_use(api, mapped_world):
     contoso = mapped_world["orgs"]["Contoso"]
     response = api.delete(f"/api/v1/organizations/{contoso.id}")
     assert response.status_code == 409 and "vendor customers" in response.json["detail"]
+
+
+def test_a_retry_while_the_first_is_still_answered_is_409(api):
+    headers = {"Idempotency-Key": "k-3"}
+    assert api.post("/api/v1/organizations", json={"name": "Acme"}, headers=headers).status_code == 201
+    record = db.session.execute(db.select(IdempotencyRecord)).scalar_one()
+    record.status_code = None  # as while the first request is being answered
+    db.session.commit()
+    retry = api.post("/api/v1/organizations", json={"name": "Acme"}, headers=headers)
+    assert retry.status_code == 409 and org_count() == 1

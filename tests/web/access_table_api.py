@@ -79,6 +79,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_users.list_users", "GET"): ADMIN,
     ("v1_users.create", "POST"): ADMIN,
     ("v1_users.get_user", "GET"): ADMIN,
+    ("v1_users.update", "PATCH"): ADMIN,
     # tokens
     ("v1_tokens.list_tokens", "GET"): ADMIN,
     ("v1_tokens.create_token", "POST"): ADMIN,

@@ -83,3 +83,17 @@ def test_detail_links_to_the_organizations_recurring_invoices_and_invoices(clien
     html = client.get(f"/organizations/{contoso.id}").data.decode()
     assert f'href="/billing/recurring?organization_id={contoso.id}"' in html
     assert f'href="/billing/invoices?organization_id={contoso.id}"' in html
+
+
+def test_external_ref_is_kept_by_the_form_and_unique(client, auth):
+    from hub.models import Organization
+
+    auth.login("billing")
+    client.post("/organizations/new", data={"name": "Contoso", "domain": "", "external_ref": "psa-1"})
+    org = db.session.execute(db.select(Organization).filter_by(name="Contoso")).scalar_one()
+    assert org.external_ref == "psa-1"
+    form = client.get(f"/organizations/{org.id}/edit").get_data(as_text=True)
+    assert 'value="psa-1"' in form  # an edit that does not touch it keeps it
+    taken = client.post("/organizations/new", data={"name": "Other", "domain": "", "external_ref": "psa-1"})
+    assert taken.status_code == 400 and "another Organization has external_ref" in taken.get_data(as_text=True)
+    assert db.session.execute(db.select(Organization).filter_by(name="Other")).first() is None
