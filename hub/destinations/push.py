@@ -99,8 +99,10 @@ def _send_due(connection: DestinationConnection, report: PushReport, session_opt
     tokens.fresh_auth(connection.id)  # a refused refresh stops the run here, before anything is claimed
     now = utcnow()
     ready: list[tuple[DestinationPush, InvoiceToPush]] = []
-    for push in _due(connection, now):
-        built = _build(connection, push)
+    due = _due(connection, now)
+    maps = _maps(connection, due)
+    for push in due:
+        built = _build(connection, push, maps)
         if isinstance(built, str):
             _block(push, built, _field_of(built), report)
         else:
@@ -217,27 +219,48 @@ def _field_of(reason: str) -> str:
 # -- building the invoice for the provider ----------------------------------------------------------
 
 
-def _build(connection: DestinationConnection, push: DestinationPush) -> InvoiceToPush | str:
+@dataclass
+class _Maps:
+    """What a run needs to build every due invoice: read once per run, not once per invoice."""
+
+    customers: dict[str, str]
+    items: dict[str, str]
+    taxes: dict[str, str]
+    invoices: dict[int, Invoice]
+    lines: dict[int, list[InvoiceLine]]
+
+
+def _maps(connection: DestinationConnection, pushes: list[DestinationPush]) -> _Maps:
+    ids = [p.invoice_id for p in pushes]
+    invoices, lines = {}, {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        invoices.update({i.id: i for i in db.session.execute(db.select(Invoice).where(Invoice.id.in_(chunk))).scalars()})
+        for line in db.session.execute(db.select(InvoiceLine).where(InvoiceLine.invoice_id.in_(chunk))
+                                       .order_by(InvoiceLine.invoice_id, InvoiceLine.position)).scalars():
+            lines.setdefault(line.invoice_id, []).append(line)
+    return _Maps(mappings.confirmed(connection.id, MappingKind.CUSTOMER),
+                 mappings.confirmed(connection.id, MappingKind.ITEM),
+                 mappings.confirmed(connection.id, MappingKind.TAX), invoices, lines)
+
+
+def _build(connection: DestinationConnection, push: DestinationPush, maps: _Maps) -> InvoiceToPush | str:
     """The invoice in the provider's ids, or why it cannot go (a reason starting with its field)."""
-    invoice = db.session.get(Invoice, push.invoice_id)
-    noun = handle_for(connection.slug).info
-    customers = mappings.confirmed(connection.id, MappingKind.CUSTOMER)
-    customer = customers.get(str(invoice.organization_id))
+    invoice = maps.invoices[push.invoice_id]
+    info = handle_for(connection.slug).info
+    customer = maps.customers.get(str(invoice.organization_id))
     if customer is None:
-        return (f"customer: Organization {invoice.organization.name!r} is not mapped to a {noun.display_name} "
-                f"{noun.customer_noun} (map it on the destination's customer page)")
-    items = mappings.confirmed(connection.id, MappingKind.ITEM)
-    taxes = mappings.confirmed(connection.id, MappingKind.TAX)
+        return (f"customer: Organization {invoice.organization.name!r} is not mapped to a {info.display_name} "
+                f"{info.customer_noun} (map it on the destination's customer page)")
     lines = []
-    for line in db.session.execute(db.select(InvoiceLine).filter_by(invoice_id=invoice.id)
-                                   .order_by(InvoiceLine.position)).scalars():
-        item = items.get(str(line.product_id)) if line.product_id is not None else None
+    for line in maps.lines.get(invoice.id, []):
+        item = maps.items.get(str(line.product_id)) if line.product_id is not None else None
         if item is None:
             return (f"item: product {line.product_code!r} (line {line.position}) is not mapped to a "
-                    f"{noun.display_name} {noun.item_noun}")
+                    f"{info.display_name} {info.item_noun}")
         lines.append(LineToPush(description=line.description, quantity=line.quantity, unit_price=line.unit_price,
                                 amount=line_amount(line.quantity, line.unit_price), item_external_id=item,
-                                tax_code_external_id=taxes.get("taxable" if line.taxable else "exempt"),
+                                tax_code_external_id=maps.taxes.get("taxable" if line.taxable else "exempt"),
                                 item_code=line.product_code, taxable=line.taxable))
     return InvoiceToPush(invoice_id=invoice.id, number=str(invoice.number), invoice_date=invoice.invoice_date,
                          due_date=invoice.due_date, currency=invoice.currency, customer_external_id=customer,
