@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import billing, integrations, serve, sync, users
+    from . import billing, destinations, integrations, serve, sync, users
 
-    for module in (serve, integrations, sync, users, billing):
+    for module in (serve, integrations, sync, users, billing, destinations):
         module.register(app)
