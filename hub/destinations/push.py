@@ -109,22 +109,33 @@ def _send_due(connection: DestinationConnection, report: PushReport, session_opt
             ready.append((push, built))
     db.session.commit()
     for start in range(0, len(ready), batch_size):
-        batch = [(p, inv) for p, inv in ready[start:start + batch_size] if _claim(p)]
+        chunk = ready[start:start + batch_size]
+        claimed = _claim([p.id for p, _ in chunk])
         db.session.commit()  # the claim is on disk before the provider hears of the invoices
+        batch = [(p, inv) for p, inv in chunk if p.id in claimed]
         if batch:
             _send(connection, batch, report, session_options)
 
 
-def _claim(push: DestinationPush) -> bool:
-    """Move one push to ``pushing`` where it still is what we read (another run may have taken it)."""
+def _claim(push_ids: list[int]) -> set[int]:
+    """Move these pushes to ``pushing`` (attempts + 1) where they are still claimable: another run
+    may have taken some meanwhile. One statement for the batch; returns the ids claimed."""
     now = utcnow()
-    claimed = db.session.execute(
-        db.update(DestinationPush)
-        .where(DestinationPush.id == push.id, DestinationPush.state == push.state,
-               DestinationPush.attempts == push.attempts)
-        .values(state=PushState.PUSHING.value, claimed_at=now, attempts=DestinationPush.attempts + 1,
-                updated_at=now)).rowcount
-    return bool(claimed)
+    table = DestinationPush.__table__
+    claimable = db.or_(table.c.state.in_([PushState.QUEUED.value, PushState.RETRYING.value]),
+                       db.and_(table.c.state == PushState.PUSHING.value, table.c.claimed_at < now - STALE_CLAIM))
+    return set(db.session.execute(
+        db.update(table).where(table.c.id.in_(push_ids), claimable)
+        .values(state=PushState.PUSHING.value, claimed_at=now, attempts=table.c.attempts + 1, updated_at=now)
+        .returning(table.c.id)).scalars())
+
+
+def _reload(batch: list[tuple[DestinationPush, InvoiceToPush]]) -> list[DestinationPush]:
+    """The batch's rows as they are now, in one query."""
+    ids = [p.id for p, _ in batch]
+    fresh = {p.id: p for p in db.session.execute(db.select(DestinationPush).where(DestinationPush.id.in_(ids))
+                                                 .execution_options(populate_existing=True)).scalars()}
+    return [fresh[i] for i in ids]
 
 
 def _send(connection: DestinationConnection, batch: list[tuple[DestinationPush, InvoiceToPush]],
@@ -134,8 +145,7 @@ def _send(connection: DestinationConnection, batch: list[tuple[DestinationPush, 
         answers = call_with_auth(connection, lambda h, c, s, a: h.push_invoices(c, s, a, invoices), **session_options)
     except VendorAuthError as err:
         db.session.rollback()
-        for push, _ in batch:  # refused credentials created nothing: back in the queue as they were
-            db.session.refresh(push)
+        for push in _reload(batch):  # refused credentials created nothing: back in the queue as they were
             push.state, push.attempts = PushState.QUEUED.value, push.attempts - 1
             push.last_error = f"waiting for the connection: {err.message}"
         _needs_reconnect(connection, err)
@@ -143,14 +153,12 @@ def _send(connection: DestinationConnection, batch: list[tuple[DestinationPush, 
         raise
     except VendorError as err:
         db.session.rollback()
-        for push, _ in batch:
-            db.session.refresh(push)
+        for push in _reload(batch):
             _retry(push, err.message, getattr(err, "retry_after", None), report)
         db.session.commit()
         return
     by_invoice = {a.invoice_id: a for a in answers if isinstance(a, (PushResult, PushRejected))}
-    for push, _ in batch:
-        db.session.refresh(push)
+    for push in _reload(batch):
         answer = by_invoice.get(push.invoice_id)
         if isinstance(answer, PushResult):
             _pushed(connection, push, answer, report)
