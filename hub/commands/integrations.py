@@ -18,14 +18,14 @@ def register(app: Flask) -> None:
     @app.cli.command("plugins")
     @click.option("--json", "as_json", is_flag=True)
     def plugins_command(as_json: bool) -> None:
-        """List discovered vendor plugins with their versions, and those that failed to load."""
+        """List discovered vendor and destination plugins with their versions, and those that failed to load."""
         from hub.web.schema_form import schema_description
 
         registry = current_app.extensions["hub.plugins"]
         rows = [{"name": p.slug, "display_name": p.info.display_name, "version": p.dist_version or p.info.version,
                  "distribution": p.distribution, "status": "loaded", "hooks": ",".join(registry.hooks_of(p.slug)),
                  "error": None} | ({"config_schema": schema_description(p.info.config_schema)} if as_json else {})
-                for p in registry.vendors.values()]
+                for p in [*registry.vendors.values(), *registry.destinations.values()]]
         rows += [{"name": e.name, "status": "failed", "error": e.message, "distribution": e.source}
                  for e in registry.errors]
         emit(rows, ["name", "display_name", "version", "status", "distribution", "error"], as_json)
@@ -85,8 +85,12 @@ def register(app: Flask) -> None:
         """Re-encrypt stored credentials with the first key of HUB_ENCRYPTION_KEYS (then drop the old key)."""
         from hub import integrations
 
+        from hub.destinations import connections
+
         count = integrations.rotate_secrets(Actor.cli())
-        click.echo(f"re-encrypted the credentials of {count} integration(s) with the newest key")
+        destinations = connections.rotate_secrets(Actor.cli())
+        click.echo(f"re-encrypted the credentials of {count} integration(s) and {destinations} destination(s) "
+                   "with the newest key")
 
     @integration_group.command("list")
     @click.option("--json", "as_json", is_flag=True)

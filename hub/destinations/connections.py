@@ -96,3 +96,18 @@ def set_enabled(slug: str, enabled: bool, actor: Actor) -> DestinationConnection
 def enabled_connections() -> list[DestinationConnection]:
     return list(db.session.execute(
         db.select(DestinationConnection).filter_by(enabled=True).order_by(DestinationConnection.slug)).scalars())
+
+
+def rotate_secrets(actor: Actor) -> int:
+    """Re-encrypt every destination's client secret, tokens and PKCE verifier with the newest key of
+    ``HUB_ENCRYPTION_KEYS`` (``hub integration rotate-keys`` runs it with the vendors'). Commits."""
+    box = integrations.secret_box()
+    rotated = 0
+    for connection in db.session.execute(db.select(DestinationConnection)).scalars():
+        for column in ("secrets_token", "tokens_token", "oauth_verifier_token"):
+            if getattr(connection, column):
+                setattr(connection, column, box.rotate(getattr(connection, column)))
+        record(actor, "destination.rotate_key", "destination", connection.id, field="secrets", old="***", new="***")
+        rotated += 1
+    db.session.commit()
+    return rotated

@@ -99,30 +99,43 @@ def _send_due(connection: DestinationConnection, report: PushReport, session_opt
     tokens.fresh_auth(connection.id)  # a refused refresh stops the run here, before anything is claimed
     now = utcnow()
     ready: list[tuple[DestinationPush, InvoiceToPush]] = []
-    for push in _due(connection, now):
-        built = _build(connection, push)
+    due = _due(connection, now)
+    maps = _maps(connection, due)
+    for push in due:
+        built = _build(connection, push, maps)
         if isinstance(built, str):
             _block(push, built, _field_of(built), report)
         else:
             ready.append((push, built))
     db.session.commit()
     for start in range(0, len(ready), batch_size):
-        batch = [(p, inv) for p, inv in ready[start:start + batch_size] if _claim(p)]
+        chunk = ready[start:start + batch_size]
+        claimed = _claim([p.id for p, _ in chunk])
         db.session.commit()  # the claim is on disk before the provider hears of the invoices
+        batch = [(p, inv) for p, inv in chunk if p.id in claimed]
         if batch:
             _send(connection, batch, report, session_options)
 
 
-def _claim(push: DestinationPush) -> bool:
-    """Move one push to ``pushing`` where it still is what we read (another run may have taken it)."""
+def _claim(push_ids: list[int]) -> set[int]:
+    """Move these pushes to ``pushing`` (attempts + 1) where they are still claimable: another run
+    may have taken some meanwhile. One statement for the batch; returns the ids claimed."""
     now = utcnow()
-    claimed = db.session.execute(
-        db.update(DestinationPush)
-        .where(DestinationPush.id == push.id, DestinationPush.state == push.state,
-               DestinationPush.attempts == push.attempts)
-        .values(state=PushState.PUSHING.value, claimed_at=now, attempts=DestinationPush.attempts + 1,
-                updated_at=now)).rowcount
-    return bool(claimed)
+    table = DestinationPush.__table__
+    claimable = db.or_(table.c.state.in_([PushState.QUEUED.value, PushState.RETRYING.value]),
+                       db.and_(table.c.state == PushState.PUSHING.value, table.c.claimed_at < now - STALE_CLAIM))
+    return set(db.session.execute(
+        db.update(table).where(table.c.id.in_(push_ids), claimable)
+        .values(state=PushState.PUSHING.value, claimed_at=now, attempts=table.c.attempts + 1, updated_at=now)
+        .returning(table.c.id)).scalars())
+
+
+def _reload(batch: list[tuple[DestinationPush, InvoiceToPush]]) -> list[DestinationPush]:
+    """The batch's rows as they are now, in one query."""
+    ids = [p.id for p, _ in batch]
+    fresh = {p.id: p for p in db.session.execute(db.select(DestinationPush).where(DestinationPush.id.in_(ids))
+                                                 .execution_options(populate_existing=True)).scalars()}
+    return [fresh[i] for i in ids]
 
 
 def _send(connection: DestinationConnection, batch: list[tuple[DestinationPush, InvoiceToPush]],
@@ -132,8 +145,7 @@ def _send(connection: DestinationConnection, batch: list[tuple[DestinationPush, 
         answers = call_with_auth(connection, lambda h, c, s, a: h.push_invoices(c, s, a, invoices), **session_options)
     except VendorAuthError as err:
         db.session.rollback()
-        for push, _ in batch:  # refused credentials created nothing: back in the queue as they were
-            db.session.refresh(push)
+        for push in _reload(batch):  # refused credentials created nothing: back in the queue as they were
             push.state, push.attempts = PushState.QUEUED.value, push.attempts - 1
             push.last_error = f"waiting for the connection: {err.message}"
         _needs_reconnect(connection, err)
@@ -141,14 +153,12 @@ def _send(connection: DestinationConnection, batch: list[tuple[DestinationPush, 
         raise
     except VendorError as err:
         db.session.rollback()
-        for push, _ in batch:
-            db.session.refresh(push)
+        for push in _reload(batch):
             _retry(push, err.message, getattr(err, "retry_after", None), report)
         db.session.commit()
         return
     by_invoice = {a.invoice_id: a for a in answers if isinstance(a, (PushResult, PushRejected))}
-    for push, _ in batch:
-        db.session.refresh(push)
+    for push in _reload(batch):
         answer = by_invoice.get(push.invoice_id)
         if isinstance(answer, PushResult):
             _pushed(connection, push, answer, report)
@@ -217,27 +227,48 @@ def _field_of(reason: str) -> str:
 # -- building the invoice for the provider ----------------------------------------------------------
 
 
-def _build(connection: DestinationConnection, push: DestinationPush) -> InvoiceToPush | str:
+@dataclass
+class _Maps:
+    """What a run needs to build every due invoice: read once per run, not once per invoice."""
+
+    customers: dict[str, str]
+    items: dict[str, str]
+    taxes: dict[str, str]
+    invoices: dict[int, Invoice]
+    lines: dict[int, list[InvoiceLine]]
+
+
+def _maps(connection: DestinationConnection, pushes: list[DestinationPush]) -> _Maps:
+    ids = [p.invoice_id for p in pushes]
+    invoices, lines = {}, {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        invoices.update({i.id: i for i in db.session.execute(db.select(Invoice).where(Invoice.id.in_(chunk))).scalars()})
+        for line in db.session.execute(db.select(InvoiceLine).where(InvoiceLine.invoice_id.in_(chunk))
+                                       .order_by(InvoiceLine.invoice_id, InvoiceLine.position)).scalars():
+            lines.setdefault(line.invoice_id, []).append(line)
+    return _Maps(mappings.confirmed(connection.id, MappingKind.CUSTOMER),
+                 mappings.confirmed(connection.id, MappingKind.ITEM),
+                 mappings.confirmed(connection.id, MappingKind.TAX), invoices, lines)
+
+
+def _build(connection: DestinationConnection, push: DestinationPush, maps: _Maps) -> InvoiceToPush | str:
     """The invoice in the provider's ids, or why it cannot go (a reason starting with its field)."""
-    invoice = db.session.get(Invoice, push.invoice_id)
-    noun = handle_for(connection.slug).info
-    customers = mappings.confirmed(connection.id, MappingKind.CUSTOMER)
-    customer = customers.get(str(invoice.organization_id))
+    invoice = maps.invoices[push.invoice_id]
+    info = handle_for(connection.slug).info
+    customer = maps.customers.get(str(invoice.organization_id))
     if customer is None:
-        return (f"customer: Organization {invoice.organization.name!r} is not mapped to a {noun.display_name} "
-                f"{noun.customer_noun} (map it on the destination's customer page)")
-    items = mappings.confirmed(connection.id, MappingKind.ITEM)
-    taxes = mappings.confirmed(connection.id, MappingKind.TAX)
+        return (f"customer: Organization {invoice.organization.name!r} is not mapped to a {info.display_name} "
+                f"{info.customer_noun} (map it on the destination's customer page)")
     lines = []
-    for line in db.session.execute(db.select(InvoiceLine).filter_by(invoice_id=invoice.id)
-                                   .order_by(InvoiceLine.position)).scalars():
-        item = items.get(str(line.product_id)) if line.product_id is not None else None
+    for line in maps.lines.get(invoice.id, []):
+        item = maps.items.get(str(line.product_id)) if line.product_id is not None else None
         if item is None:
             return (f"item: product {line.product_code!r} (line {line.position}) is not mapped to a "
-                    f"{noun.display_name} {noun.item_noun}")
+                    f"{info.display_name} {info.item_noun}")
         lines.append(LineToPush(description=line.description, quantity=line.quantity, unit_price=line.unit_price,
                                 amount=line_amount(line.quantity, line.unit_price), item_external_id=item,
-                                tax_code_external_id=taxes.get("taxable" if line.taxable else "exempt"),
+                                tax_code_external_id=maps.taxes.get("taxable" if line.taxable else "exempt"),
                                 item_code=line.product_code, taxable=line.taxable))
     return InvoiceToPush(invoice_id=invoice.id, number=str(invoice.number), invoice_date=invoice.invoice_date,
                          due_date=invoice.due_date, currency=invoice.currency, customer_external_id=customer,

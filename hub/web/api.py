@@ -160,3 +160,45 @@ def sync_status(slug: str):
     return jsonify(state=found.state, running=sync_runner.is_running(found.id),
                    last_run=None if last is None else {"id": last.id, "status": last.status,
                                                        "error": last.error_message})
+
+
+# -- destinations: the push queue -----------------------------------------------------------------
+
+
+def _push_dict(push) -> dict:
+    return {"id": push.id, "invoice_id": push.invoice_id, "destination": push.connection.slug, "state": push.state,
+            "attempts": push.attempts, "external_id": push.external_id, "external_number": push.external_number,
+            "external_url": push.external_url, "last_error": push.last_error, "error_field": push.error_field,
+            "next_attempt_at": push.next_attempt_at.isoformat() if push.next_attempt_at else None,
+            "pushed_at": push.pushed_at.isoformat() if push.pushed_at else None,
+            "void_requested": push.void_requested_at is not None}
+
+
+@bp.get("/pushes")
+@roles(read=ANYONE)
+def pushes():
+    """The push queue: ``state`` (queued, pushing, pushed, retrying, blocked, voided, cancelled), ``invoice_id``."""
+    from hub.destinations import queue
+    from hub.models import PushState
+
+    state = request.args.get("state")
+    if state and state not in {s.value for s in PushState}:
+        return _fail(f"state must be one of {', '.join(s.value for s in PushState)}", "state")
+    if request.args.get("invoice_id"):
+        found = queue.pushes_of_invoice(_int(request.args["invoice_id"], "invoice_id"))
+    else:
+        found = queue.list_pushes(states=[state] if state else None, limit=int_arg("limit", 200, 1, 1000))
+    return jsonify(pushes=[_push_dict(p) for p in found if not state or p.state == state])
+
+
+@bp.post("/pushes/<int:push_id>/push-now")
+@roles(read=ANYONE, change=BILLING)
+def push_now(push_id: int):
+    from hub.destinations import queue
+    from hub.plugins import VendorError
+
+    try:
+        return jsonify(push=_push_dict(queue.push_now(push_id, actor())))
+    except VendorError as err:
+        db.session.rollback()
+        return _fail(err.message, getattr(err, "field", None) or "push_id", 404 if "no push" in err.message else 409)

@@ -33,3 +33,21 @@ def test_demo_connects_maps_issues_and_pushes(app, qbo_plugin, xero_plugin, book
     finally:
         for s in served:
             s.stop()
+
+
+def test_cli_lists_destinations_pushes_and_rotates_keys(app, qbo, books, qbo_sim):
+    from hub.destinations import tokens
+
+    books.issue(books.org("Customer 001"), books.product("EP", "Managed Endpoint"))
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["destinations", "list"])
+    assert "quickbooks" in listed.output and "Sandbox Company_US_1" in listed.output
+    pushed = runner.invoke(args=["destinations", "push", "--all-pending"])
+    assert "quickbooks: 0 pushed, 1 blocked" in pushed.output, pushed.output
+    assert "quickbooks" in runner.invoke(args=["plugins"]).output
+    before = db.session.execute(sa.select(DestinationConnection.tokens_token)).scalar_one()
+    rotated = runner.invoke(args=["integration", "rotate-keys"])
+    assert "1 destination(s)" in rotated.output, rotated.output
+    db.session.expire_all()
+    connection = db.session.execute(sa.select(DestinationConnection)).scalar_one()
+    assert connection.tokens_token != before and tokens.read_tokens(connection).refresh_token == qbo_sim.app.state.refresh_token

@@ -125,3 +125,20 @@ def test_push_all_pending_from_the_queue(client, qbo, books):
     assert html.count('data-state="blocked"') == 2
     client.post("/admin/destinations/push-all")
     assert sorted(run_pushes(session_options=QUIET)[0].pushed) == sorted(ids)
+
+
+def test_api_lists_the_queue_and_pushes_now(client, qbo, books):
+    login(client, "billing")
+    invoice_id = books.issue(books.org("Customer 001"), books.product("EP", "Managed Endpoint"))
+    run_pushes(session_options=QUIET)
+    body = client.get(f"/api/pushes?invoice_id={invoice_id}").get_json()
+    [push] = body["pushes"]
+    assert push["state"] == "blocked" and push["error_field"] == "customer" and push["destination"] == "quickbooks"
+    assert client.get("/api/pushes?state=nonsense").get_json()["field"] == "state"
+    assert [p["id"] for p in client.get("/api/pushes?state=blocked").get_json()["pushes"]] == [push["id"]]
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True))
+    headers = {"X-CSRFToken": token.group(1)} if token else {}
+    answer = client.post(f"/api/pushes/{push['id']}/push-now", headers=headers)
+    assert answer.status_code == 200 and answer.get_json()["push"]["state"] == "queued"
+    assert client.post(f"/api/pushes/{push['id']}/push-now", headers=headers).status_code == 200
+    assert client.post("/api/pushes/999/push-now", headers=headers).status_code == 404

@@ -199,3 +199,16 @@ def test_push_all_pending(qbo, books, qbo_sim):
     assert queue.push_all_pending(None, ADMIN) == 3
     assert sorted(run_pushes(session_options=QUIET)[0].pushed) == sorted(ids)
     assert len(qbo_sim.app.state.invoices) == 3
+
+
+def test_a_401_after_refreshing_needs_reconnect_and_keeps_the_push_queued(mapped, books, qbo_sim):
+    org, product = mapped
+    invoice_id = books.issue(org, product)
+    qbo_sim.app.faults.auth = True  # the provider refuses every token, fresh ones too
+    [report] = run_pushes(session_options=QUIET)
+    assert report.stopped and "3200" in report.stopped
+    assert qbo_sim.app.state.refresh_calls == 1  # refreshed once, called again once, then gave up
+    push = push_of(invoice_id)
+    assert push.state == "queued" and push.attempts == 0 and "waiting for the connection" in push.last_error
+    assert connections.get_connection("quickbooks").state == "needs_reconnect"
+    assert qbo_sim.app.state.invoices == {}

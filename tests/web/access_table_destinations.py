@@ -24,4 +24,6 @@ DESTINATIONS_EXPECTED = {
     ("destinations.queue_page", "GET"): ANYONE,
     ("destinations.push_now", "POST"): BILLING,
     ("destinations.push_all", "POST"): BILLING,
+    ("api.pushes", "GET"): ANYONE,
+    ("api.push_now", "POST"): BILLING,
 }
