@@ -61,6 +61,9 @@ def filter_id(name: str, model, label: str) -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or db.session.get(model, int(raw)) is None:
+    from hub.inputs import whole_number
+
+    number = whole_number(raw, minimum=1)  # None past what an id column holds: no row can have it
+    if number is None or db.session.get(model, number) is None:
         abort(400, f"Unknown {name} {raw[:100]!r}: no {label} with that id.")
-    return int(raw)
+    return number

@@ -238,7 +238,7 @@ def test_the_cli_writes_the_pdf_and_sends(contoso_contacts, smtp_configured, run
     assert sent.exit_code == 0 and "sent to ap@contoso.example, boss@contoso.example" in sent.output
     assert len(smtp_configured.received) == 1
     missing = runner.invoke(args=["invoices", "send", "999"])
-    assert missing.exit_code == 1 and "no invoice with id 999" in missing.output
+    assert missing.exit_code == 6 and "no invoice with id 999" in missing.output
 
 
 def test_the_scheduler_job_sends_the_queue(auto, smtp_configured, app):
