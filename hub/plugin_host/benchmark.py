@@ -57,6 +57,8 @@ class BenchmarkResult:
     peaks: dict[str, int] = field(default_factory=dict)
     over: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    #: seconds of the sliding window the peaks and overs were counted in
+    window: float = 1.0
 
     @property
     def ratio(self) -> float:
@@ -86,11 +88,18 @@ def run_benchmark(handle, customers: int = 500, latency: float = 0.02) -> Benchm
     floor, reason = floor_of(handle.info.documented_limits, recorder.arrivals, latency)
     result = BenchmarkResult(handle.slug, len(listed), len(counts), wall, floor, reason, len(recorder.arrivals),
                              error=error)
+    window = window_of(handle.info.documented_limits)
     for budget, limit, times in _budgets(handle.info.documented_limits, recorder.arrivals):
-        result.peaks[budget] = most_in_window(times)
+        result.peaks[budget] = most_in_window(times, window)
         if limit:
-            result.over[budget] = arrivals_over(times, limit)
+            result.over[budget] = arrivals_over(times, limit * window, window)
+    result.window = window
     return result
+
+
+def window_of(documented) -> float:
+    """The sliding window the vendor counts in (1 s unless it documents a longer one)."""
+    return float(getattr(documented, "window_seconds", 1.0) or 1.0) if documented else 1.0
 
 
 def floor_of(documented, arrivals: list[tuple[float, str]], latency: float) -> tuple[float, str]:
@@ -118,6 +127,6 @@ def report(result: BenchmarkResult, latency: float) -> list[str]:
              f"ratio {result.ratio:.2f} x the floor"]
     for budget, peak in result.peaks.items():
         over = result.over.get(budget)
-        lines.append(f"{budget}: at most {peak} in any 1 s" + (f", {over} over the documented limit"
-                                                                if over is not None else ""))
+        lines.append(f"{budget}: at most {peak} in any {result.window:g} s"
+                     + (f", {over} over the documented limit" if over is not None else ""))
     return lines

@@ -30,6 +30,9 @@ class DocumentedLimits:
     rate_limits: Mapping[str, float] = field(default_factory=dict)
     #: where the vendor says so (a documentation page)
     source: str = ""
+    #: the window the vendor counts in: ``requests_per_second x window_seconds`` requests in any sliding
+    #: window of that many seconds (Huntress: 60 a minute is ``requests_per_second=1, window_seconds=60``)
+    window_seconds: float = 1.0
 
 
 @dataclass(frozen=True)

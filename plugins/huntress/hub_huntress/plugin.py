@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.plugins import ConnectionCheck, DemoSimulator, VendorInfo, hookimpl
+from hub.plugins import ConnectionCheck, DemoSimulator, DocumentedLimits, VendorInfo, hookimpl
 
 from . import __version__, listing
 from .client import HuntressClient
@@ -20,9 +20,11 @@ def hub_vendor_info():
                     "SAT learner.",
         config_schema=HuntressConfig,
         docs_url="https://api.huntress.io/docs",
-        # documented: 60 requests per minute in a sliding window. Pace under it with a margin; a
-        # sync needs one request per 500 organizations, so the pace costs little.
-        requests_per_second=0.9,
+        # documented: 60 requests per minute in a sliding window. The session's pacing keeps a margin
+        # (sends about 1.1 s apart); a sync needs one request per 500 organizations.
+        requests_per_second=1.0,
+        documented_limits=DocumentedLimits(requests_per_second=1.0, window_seconds=60,
+                                           source="60 requests per minute, sliding window (vendor-apis.md 8.6)"),
         max_concurrency=1,
     )
 

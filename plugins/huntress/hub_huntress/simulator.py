@@ -49,6 +49,9 @@ def make_app(customers: int = 30) -> "HuntressSimulator":
 
 
 class HuntressSimulator:
+    #: the organization listing reports total_count, so the kit checks a listing short of it
+    reports_listing_totals = True
+
     def __init__(self, state: SimState | None = None, faults: Faults | None = None, *,
                  enforce_rate_limit: bool = True) -> None:
         self.state = state or SimState()
@@ -138,6 +141,9 @@ class HuntressSimulator:
             return Response(b"<html><body><h1>502 Bad Gateway</h1></body></html>", status=200,
                             content_type="text/html")
         orgs = self.state.listing()
+        total = len(orgs)
+        if self.faults.short_listing and orgs:
+            orgs = orgs[:-1]  # one organization lost at the vendor; total_count still counts it
         page = orgs[offset: offset + limit]
         more = offset + limit < len(orgs)
         if self.faults.cut_listing:
@@ -149,7 +155,7 @@ class HuntressSimulator:
             "organizations": [o.to_json(self.state.account_id) for o in page],
             "pagination": {
                 "current_page": offset // limit + 1, "current_page_count": len(page), "limit": limit,
-                "total_count": len(orgs), "next_page": offset // limit + 2 if more else None,
+                "total_count": total, "next_page": offset // limit + 2 if more else None,
                 "next_page_token": token,
                 "next_page_url": f"{base}?limit={limit}&page_token={token}" if token else None,
             },

@@ -20,7 +20,7 @@ def hub_vendor_info():
         config_schema=Pax8Config,
         docs_url="https://devx.pax8.com",
         # Pax8 documents 429 but no number; stay well under the ~1,000/minute a third party reports
-        requests_per_second=8.0,
+        requests_per_second=10.0,
         max_concurrency=4,
     )
 

@@ -41,6 +41,9 @@ def make_app(customers: int = 30) -> "Pax8Simulator":
 
 
 class Pax8Simulator:
+    #: listings report page.totalElements, so the kit checks a listing short of it
+    reports_listing_totals = True
+
     def __init__(self, state: SimState | None = None, faults: Faults | None = None) -> None:
         self.state = state or SimState()
         self.faults = faults or Faults()
@@ -152,13 +155,16 @@ class Pax8Simulator:
             return _error(400, "BAD_REQUEST", "page must be >= 0 and size >= 1", request.path)
         if listing and self.faults.malformed:
             return Response(b"<html><body>Bad gateway</body></html>", status=200, content_type="text/html")
+        total = len(items)
+        if listing and self.faults.short_listing and items:
+            items = items[:-1]  # one company lost at the vendor; totalElements still counts it
         pages = max(1, -(-len(items) // size))
         content = items[number * size: (number + 1) * size]
         if listing and self.faults.cut_listing:
             # the vendor dropped the tail of the listing: the first page is all there is
             pages = 1
         return _json({"content": content,
-                      "page": {"size": size, "totalElements": len(items), "totalPages": pages, "number": number}})
+                      "page": {"size": size, "totalElements": total, "totalPages": pages, "number": number}})
 
 
 def _encode(value):

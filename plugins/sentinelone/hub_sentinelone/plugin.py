@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.plugins import ConnectionCheck, DemoSimulator, VendorInfo, hookimpl
+from hub.plugins import ConnectionCheck, DemoSimulator, DocumentedLimits, VendorInfo, hookimpl
 
 from . import __version__, listing
 from .client import SentinelOneClient
@@ -23,6 +23,8 @@ def hub_vendor_info():
         # documented per token and endpoint: /sites 100 req/s (burst 10), /accounts 100 req/s. A sync
         # reads 1,000 sites a request, so a gentle pace costs nothing.
         requests_per_second=5.0,
+        documented_limits=DocumentedLimits(requests_per_second=100, source="per token and endpoint: /sites and "
+                                                                              "/accounts 100 req/s (vendor-apis.md 7.6)"),
         max_concurrency=1,
     )
 

@@ -39,6 +39,9 @@ def make_app(customers: int = 30) -> "SentinelOneSimulator":
 
 
 class SentinelOneSimulator:
+    #: listings report pagination.totalItems, so the kit checks a listing short of it
+    reports_listing_totals = True
+
     def __init__(self, state: SimState | None = None, faults: Faults | None = None) -> None:
         self.state = state or SimState()
         self.faults = faults or Faults()
@@ -115,6 +118,9 @@ class SentinelOneSimulator:
         if self.faults.malformed:
             return Response(b"<html><body><h1>502 Bad Gateway</h1></body></html>", status=200,
                             content_type="text/html")
+        total = len(items)
+        if self.faults.short_listing and items:
+            items = items[:-1]  # one item lost at the vendor; totalItems still counts it
         page = items[offset: offset + limit]
         more = offset + limit < len(items)
         if self.faults.cut_listing:
@@ -122,7 +128,7 @@ class SentinelOneSimulator:
             page, more = page[: max(1, len(page) // 2)], False
         return _json({"data": wrap(page),
                       "pagination": {"nextCursor": _cursor(offset + limit) if more else None,
-                                     "totalItems": len(items)}})
+                                     "totalItems": total}})
 
 
 def _offset(cursor: str | None) -> int:
