@@ -23,6 +23,7 @@ from sqlalchemy import and_, bindparam, or_
 
 from hub.extensions import db
 from hub.models import DeliveryStatus, EndpointState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from hub.security.secrets import SecretsError
 from hub.timeutil import utcnow
 from hub.webhooks import endpoints as endpoint_service
 from hub.webhooks.outbox import envelope
@@ -131,15 +132,17 @@ def _prepare(delivery_ids: list[int]) -> list[_Job]:
     allow_private = endpoint_service.allow_private()
     secrets, blocked = {}, {}
     for endpoint in endpoints.values():
-        secrets[endpoint.id] = endpoint_service.signing_secrets(endpoint, now)
         try:  # resolved again at send time: the socket guard then checks the address actually reached
             check_url(endpoint.url, allow_private)
+            secrets[endpoint.id] = endpoint_service.signing_secrets(endpoint, now)
         except TargetError as err:
             blocked[endpoint.id] = str(err)
+        except SecretsError:  # e.g. HUB_ENCRYPTION_KEYS lost the key: a failed attempt, never an unsigned one
+            blocked[endpoint.id] = "the signing secret cannot be decrypted with HUB_ENCRYPTION_KEYS"
     jobs = []
     for r in rows:
         body = json.dumps(envelope(r.type, r.occurred_at, r.data), separators=(",", ":"))
-        headers = signed_headers(secrets[r.endpoint_id], r.msg_id, body, utcnow())
+        headers = signed_headers(secrets[r.endpoint_id], r.msg_id, body, utcnow()) if r.endpoint_id in secrets else {}
         headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
         jobs.append(_Job(r.id, r.endpoint_id, r.attempts + 1, endpoints[r.endpoint_id].url, body, headers,
                          r.created_at, blocked.get(r.endpoint_id)))
