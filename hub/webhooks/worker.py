@@ -263,14 +263,27 @@ def _update_health(outcomes: list[_Outcome], gave_up: set[int], report: Delivery
                                          f"{endpoint.failing_since.isoformat(timespec='seconds')}; last: {o.error}")
 
 
+#: monotonic time of this process's last prune of settled events
+_last_prune = {"at": None}
+PRUNE_EVERY_SECONDS = 3600
+
+
 def run_delivery_job(app: Flask) -> None:
-    """The scheduler's job: deliver what is due (every few seconds, and at once after a commit)."""
+    """The scheduler's job: deliver what is due (every few seconds, and at once after a commit); once an
+    hour, drop settled events older than ``HUB_WEBHOOK_RETENTION_DAYS``."""
+    from hub.webhooks.deliveries import prune
+
     with app.app_context():
         try:
             report = deliver_due()
             if report.attempted:
                 log.info("webhooks: %d attempted, %d delivered, %d failed", report.attempted, report.succeeded,
                          report.failed)
+            if _last_prune["at"] is None or time.monotonic() - _last_prune["at"] > PRUNE_EVERY_SECONDS:
+                _last_prune["at"] = time.monotonic()
+                pruned = prune(int(app.config.get("HUB_WEBHOOK_RETENTION_DAYS", 30)))
+                if pruned:
+                    log.info("webhooks: %d settled events past their retention removed", pruned)
         except Exception:
             log.exception("the webhook delivery job crashed")
         finally:

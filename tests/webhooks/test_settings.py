@@ -59,3 +59,27 @@ def test_a_secret_the_keys_cannot_open_is_a_failed_attempt_not_an_unsigned_one(a
     deliver_due(max_seconds=0.01)
     attempt = db.session.execute(db.select(WebhookAttempt)).scalars().first()
     assert "cannot be decrypted" in attempt.error and receiver.count == 0
+
+
+def test_prune_removes_only_settled_events_past_their_retention(app_ctx, receiver):
+    from hub.models import WebhookDelivery, WebhookEvent
+    from hub.timeutil import utcnow
+    from hub.webhooks.deliveries import prune, resend
+
+    receiver.secret = endpoints.add_endpoint(receiver.url, "*", ADMIN).secret
+    emit("invoice.voided", [{"invoice_id": 1}, {"invoice_id": 2}, {"invoice_id": 3}])
+    db.session.commit()
+    deliver_due()
+    old, settled_but_resent, recent = db.session.execute(db.select(WebhookEvent).order_by(WebhookEvent.id)).scalars()
+    resend(db.session.execute(db.select(WebhookDelivery.id).filter_by(event_id=settled_but_resent.id)).scalar(),
+           ADMIN)  # a pending resend keeps its event
+    for event in (old, settled_but_resent):
+        event.occurred_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    old_id = old.id
+    assert prune(30) == 1
+    left = db.session.execute(db.select(WebhookEvent.id).order_by(WebhookEvent.id)).scalars().all()
+    assert left == [settled_but_resent.id, recent.id]
+    assert db.session.execute(db.select(WebhookAttempt.delivery_id)).scalars().all()  # the others' log stays
+    assert db.session.execute(db.select(db.func.count(WebhookDelivery.id))
+                              .filter_by(event_id=old_id)).scalar_one() == 0
