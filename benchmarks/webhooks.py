@@ -6,8 +6,10 @@
    (``deliver_due``: claim, sign, POST, record) to a local receiver on 127.0.0.1 that verifies every
    signature with the Standard Webhooks library. Reports events per second.
 2. Outbox cost: the first sync of 10,000 customers (``benchmarks/sync_engine.py``'s synthetic vendor),
-   once with no webhook endpoint and once with an endpoint subscribed to every event, alternating,
-   each on a fresh database; the best of each is compared. Target: under 1.1x.
+   once with no webhook endpoint and once with an endpoint subscribed to every event (which goes first
+   alternates by round), each on a fresh database; the best of each is compared, and the time spent
+   inside the outbox is measured directly (the wall clock of a loaded machine varies more than the
+   difference). Target: under 1.1x.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ def main(argv=None) -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=4, help="HUB_WEBHOOK_CONCURRENCY for the worker")
-    parser.add_argument("--repeat", type=int, default=3, help="first-sync rounds (each with and without)")
+    parser.add_argument("--repeat", type=int, default=4, help="first-sync rounds (each with and without)")
     parser.add_argument("--database-url", help="default: temporary SQLite files; a PostgreSQL URL names the "
                                                "server where scratch databases are created")
     args = parser.parse_args(argv)
@@ -118,8 +120,8 @@ def main(argv=None) -> int:
     vendor = SyntheticVendor(args.customers)
     best = {False: float("inf"), True: float("inf")}
     in_outbox = 0.0
-    for _ in range(args.repeat):
-        for with_endpoint in (False, True):
+    for round_ in range(args.repeat):
+        for with_endpoint in ((False, True) if round_ % 2 == 0 else (True, False)):  # no order bias
             elapsed, emitting = first_sync(args.database_url, vendor, with_endpoint)
             if elapsed < best[with_endpoint]:
                 best[with_endpoint] = elapsed
