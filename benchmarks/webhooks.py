@@ -85,19 +85,21 @@ class EmitTimer:
         outbox.emit = emitters.emit = self.real
 
 
-def first_sync(url: str | None, vendor: SyntheticVendor, with_endpoint: bool) -> tuple[float, float]:
-    """(wall seconds of the sync, seconds of it spent writing the outbox)."""
+def first_sync(url: str | None, vendor: SyntheticVendor, with_endpoint: bool) -> tuple[float, float, float]:
+    """(wall seconds of the sync, its CPU seconds in this process, seconds of it spent writing the outbox)."""
     with bench_app(url, vendor) as app:
         with app.app_context():
             if with_endpoint:
                 endpoints.add_endpoint(PUBLIC_URL, "*", ACTOR)
                 db.session.remove()
             with EmitTimer() as timer:
+                cpu = time.process_time()
                 elapsed, run = timed_sync("first sync", {"customers_added": vendor.size,
                                                          "counts_changed": vendor.size * len(SKUS)})
+                cpu = time.process_time() - cpu
             events = db.session.execute(sa.select(sa.func.count(WebhookDelivery.id))).scalar_one()
             assert events == (1 if with_endpoint else 0), events
-            return elapsed, timer.seconds
+            return elapsed, cpu, timer.seconds
 
 
 def main(argv=None) -> int:
@@ -119,22 +121,26 @@ def main(argv=None) -> int:
 
     vendor = SyntheticVendor(args.customers)
     best = {False: float("inf"), True: float("inf")}
+    best_cpu = dict(best)
     in_outbox = 0.0
     for round_ in range(args.repeat):
         for with_endpoint in ((False, True) if round_ % 2 == 0 else (True, False)):  # no order bias
-            elapsed, emitting = first_sync(args.database_url, vendor, with_endpoint)
+            elapsed, cpu, emitting = first_sync(args.database_url, vendor, with_endpoint)
+            best_cpu[with_endpoint] = min(best_cpu[with_endpoint], cpu)
             if elapsed < best[with_endpoint]:
                 best[with_endpoint] = elapsed
                 in_outbox = emitting if with_endpoint else in_outbox
-    ratio = best[True] / best[False]
+    ratio, cpu_ratio = best[True] / best[False], best_cpu[True] / best_cpu[False]
     print(f"first sync of {args.customers} customers, best of {args.repeat}: without webhooks {best[False]:.3f} s, "
           f"with an endpoint for every event {best[True]:.3f} s: {ratio:.3f}x (wall clock)")
+    print(f"  CPU time of this process (the whole sync on SQLite; the client's share on PostgreSQL): "
+          f"{best_cpu[False]:.3f} s vs {best_cpu[True]:.3f} s: {cpu_ratio:.3f}x")
     own = (best[False] + in_outbox) / best[False]
-    print(f"  of which inside the outbox (emit: subscriber query, event and delivery inserts): {in_outbox * 1000:.1f} ms"
+    print(f"  inside the outbox (emit: subscriber query, event and delivery inserts): {in_outbox * 1000:.1f} ms"
           f" = {own:.4f}x of the sync without webhooks")
-    ok = ratio < 1.1 or own < 1.1
-    print(f"  {'PASS' if ok else 'MISS'}  outbox cost on a first sync under 1.1x"
-          + ("" if ratio < 1.1 else " (by the time inside the outbox; the wall clock is noisier than the difference)"))
+    ok = own < 1.1
+    print(f"  {'PASS' if ok else 'MISS'}  outbox cost on a first sync under 1.1x (time inside the outbox; the wall "
+          f"clock of a loaded machine varies more than the difference)")
     return 0 if ok else 1
 
 
