@@ -6,8 +6,10 @@
    (``deliver_due``: claim, sign, POST, record) to a local receiver on 127.0.0.1 that verifies every
    signature with the Standard Webhooks library. Reports events per second.
 2. Outbox cost: the first sync of 10,000 customers (``benchmarks/sync_engine.py``'s synthetic vendor),
-   once with no webhook endpoint and once with an endpoint subscribed to every event, alternating,
-   each on a fresh database; the best of each is compared. Target: under 1.1x.
+   once with no webhook endpoint and once with an endpoint subscribed to every event (which goes first
+   alternates by round), each on a fresh database; the best of each is compared, and the time spent
+   inside the outbox is measured directly (the wall clock of a loaded machine varies more than the
+   difference). Target: under 1.1x.
 """
 
 from __future__ import annotations
@@ -83,19 +85,21 @@ class EmitTimer:
         outbox.emit = emitters.emit = self.real
 
 
-def first_sync(url: str | None, vendor: SyntheticVendor, with_endpoint: bool) -> tuple[float, float]:
-    """(wall seconds of the sync, seconds of it spent writing the outbox)."""
+def first_sync(url: str | None, vendor: SyntheticVendor, with_endpoint: bool) -> tuple[float, float, float]:
+    """(wall seconds of the sync, its CPU seconds in this process, seconds of it spent writing the outbox)."""
     with bench_app(url, vendor) as app:
         with app.app_context():
             if with_endpoint:
                 endpoints.add_endpoint(PUBLIC_URL, "*", ACTOR)
                 db.session.remove()
             with EmitTimer() as timer:
+                cpu = time.process_time()
                 elapsed, run = timed_sync("first sync", {"customers_added": vendor.size,
                                                          "counts_changed": vendor.size * len(SKUS)})
+                cpu = time.process_time() - cpu
             events = db.session.execute(sa.select(sa.func.count(WebhookDelivery.id))).scalar_one()
             assert events == (1 if with_endpoint else 0), events
-            return elapsed, timer.seconds
+            return elapsed, cpu, timer.seconds
 
 
 def main(argv=None) -> int:
@@ -103,7 +107,7 @@ def main(argv=None) -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=4, help="HUB_WEBHOOK_CONCURRENCY for the worker")
-    parser.add_argument("--repeat", type=int, default=3, help="first-sync rounds (each with and without)")
+    parser.add_argument("--repeat", type=int, default=4, help="first-sync rounds (each with and without)")
     parser.add_argument("--database-url", help="default: temporary SQLite files; a PostgreSQL URL names the "
                                                "server where scratch databases are created")
     args = parser.parse_args(argv)
@@ -117,22 +121,26 @@ def main(argv=None) -> int:
 
     vendor = SyntheticVendor(args.customers)
     best = {False: float("inf"), True: float("inf")}
+    best_cpu = dict(best)
     in_outbox = 0.0
-    for _ in range(args.repeat):
-        for with_endpoint in (False, True):
-            elapsed, emitting = first_sync(args.database_url, vendor, with_endpoint)
+    for round_ in range(args.repeat):
+        for with_endpoint in ((False, True) if round_ % 2 == 0 else (True, False)):  # no order bias
+            elapsed, cpu, emitting = first_sync(args.database_url, vendor, with_endpoint)
+            best_cpu[with_endpoint] = min(best_cpu[with_endpoint], cpu)
             if elapsed < best[with_endpoint]:
                 best[with_endpoint] = elapsed
                 in_outbox = emitting if with_endpoint else in_outbox
-    ratio = best[True] / best[False]
+    ratio, cpu_ratio = best[True] / best[False], best_cpu[True] / best_cpu[False]
     print(f"first sync of {args.customers} customers, best of {args.repeat}: without webhooks {best[False]:.3f} s, "
           f"with an endpoint for every event {best[True]:.3f} s: {ratio:.3f}x (wall clock)")
+    print(f"  CPU time of this process (the whole sync on SQLite; the client's share on PostgreSQL): "
+          f"{best_cpu[False]:.3f} s vs {best_cpu[True]:.3f} s: {cpu_ratio:.3f}x")
     own = (best[False] + in_outbox) / best[False]
-    print(f"  of which inside the outbox (emit: subscriber query, event and delivery inserts): {in_outbox * 1000:.1f} ms"
+    print(f"  inside the outbox (emit: subscriber query, event and delivery inserts): {in_outbox * 1000:.1f} ms"
           f" = {own:.4f}x of the sync without webhooks")
-    ok = ratio < 1.1 or own < 1.1
-    print(f"  {'PASS' if ok else 'MISS'}  outbox cost on a first sync under 1.1x"
-          + ("" if ratio < 1.1 else " (by the time inside the outbox; the wall clock is noisier than the difference)"))
+    ok = own < 1.1
+    print(f"  {'PASS' if ok else 'MISS'}  outbox cost on a first sync under 1.1x (time inside the outbox; the wall "
+          f"clock of a loaded machine varies more than the difference)")
     return 0 if ok else 1
 
 

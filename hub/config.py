@@ -32,6 +32,7 @@ DEFAULTS = {
     "HUB_WEBHOOKS_ALLOW_PRIVATE": False,  # webhook targets on loopback / private networks (and plain http there)
     "HUB_WEBHOOK_RETRY_SCHEDULE": None,   # seconds between retries; None: hub.webhooks.retry.DEFAULT_SCHEDULE
     "HUB_WEBHOOK_CONCURRENCY": 4,         # requests in flight per delivery worker
+    "HUB_WEBHOOK_RETENTION_DAYS": 30,     # settled webhook events (and their delivery log) kept this long
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -43,7 +44,8 @@ DEFAULTS = {
 BOOL_KEYS = {"HUB_DEMO", "HUB_SCHEDULER", "HUB_STRICT_PLUGINS", "HUB_TRACE_PLUGINS", "SESSION_COOKIE_SECURE",
              "HUB_LOAD_ENTRY_POINTS", "HUB_WEBHOOKS_ALLOW_PRIVATE"}
 INT_KEYS = {"HUB_DEFAULT_INTERVAL_MINUTES", "HUB_SYNC_LEASE_SECONDS", "HUB_LOGIN_ATTEMPTS_PER_15_MIN",
-            "HUB_TRUSTED_PROXIES", "HUB_WEBHOOK_CONCURRENCY", "HUB_SMTP_TIMEOUT", "HUB_INVOICE_RUN_EVERY_SECONDS"}
+            "HUB_TRUSTED_PROXIES", "HUB_WEBHOOK_CONCURRENCY", "HUB_SMTP_TIMEOUT", "HUB_INVOICE_RUN_EVERY_SECONDS",
+            "HUB_WEBHOOK_RETENTION_DAYS"}
 DECIMAL_KEYS = {"HUB_DETACH_THRESHOLD_PCT"}
 
 

@@ -6,10 +6,10 @@ Services, one job per module, shared by the panel, the CLI and the API:
   socket guard against DNS rebinding); ``signing``: secrets and signatures
 - ``endpoints``: ``add_endpoint`` (secret returned once), ``list_endpoints``, ``get_endpoint``,
   ``set_enabled``, ``set_event_types``, ``rotate_secret``
-- ``outbox``: ``emit(event_type, items)``, called by the services where things happen, in their
-  transaction
+- ``outbox``: ``emit(event_type, items)``, in the caller's transaction; ``emitters``: what each event
+  says, called by the services where things happen
 - ``worker``: ``deliver_due`` (claim, send, record, retry), the scheduler's job
-- ``deliveries``: ``list_deliveries``, ``attempts_of``, ``resend``
+- ``deliveries``: ``list_deliveries``, ``attempts_of``, ``resend``, ``prune``
 """
 
 from __future__ import annotations

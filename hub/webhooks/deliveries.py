@@ -1,6 +1,8 @@
-"""The delivery log: deliveries and their attempts per endpoint, and "resend" for one delivery."""
+"""The delivery log: deliveries and their attempts per endpoint, "resend" for one delivery, and pruning."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from hub.audit import Actor, record
 from hub.extensions import db
@@ -59,3 +61,23 @@ def resend(delivery_id, actor: Actor) -> WebhookDelivery:
     db.session.info[WAKE_KEY] = True
     db.session.commit()
     return again
+
+
+def prune(older_than_days: int, now=None) -> int:
+    """Delete events older than ``older_than_days`` whose deliveries are all settled (succeeded or failed),
+    with their deliveries and attempts. Returns how many events went. Commits."""
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    unsettled = db.select(WebhookDelivery.event_id).where(
+        WebhookDelivery.status.in_([WebhookDeliveryStatus.PENDING.value, WebhookDeliveryStatus.DELIVERING.value]))
+    ids = db.session.execute(db.select(WebhookEvent.id).where(
+        WebhookEvent.occurred_at < cutoff, WebhookEvent.id.not_in(unsettled)).limit(10_000)).scalars().all()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        deliveries = db.select(WebhookDelivery.id).where(WebhookDelivery.event_id.in_(chunk))
+        # explicit, so SQLite (no enforced ON DELETE CASCADE) ends like PostgreSQL
+        db.session.execute(db.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
+        db.session.execute(db.delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(chunk)))
+        db.session.execute(db.delete(WebhookEvent).where(WebhookEvent.id.in_(chunk)))
+    db.session.commit()
+    return len(ids)
+

@@ -22,7 +22,8 @@ from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, or_
 
 from hub.extensions import db
-from hub.models import WebhookDeliveryStatus, EndpointState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from hub.models import EndpointState, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
+from hub.security.secrets import SecretsError
 from hub.timeutil import utcnow
 from hub.webhooks import endpoints as endpoint_service
 from hub.webhooks.outbox import envelope
@@ -131,15 +132,17 @@ def _prepare(delivery_ids: list[int]) -> list[_Job]:
     allow_private = endpoint_service.allow_private()
     secrets, blocked = {}, {}
     for endpoint in endpoints.values():
-        secrets[endpoint.id] = endpoint_service.signing_secrets(endpoint, now)
         try:  # resolved again at send time: the socket guard then checks the address actually reached
             check_url(endpoint.url, allow_private)
+            secrets[endpoint.id] = endpoint_service.signing_secrets(endpoint, now)
         except TargetError as err:
             blocked[endpoint.id] = str(err)
+        except SecretsError:  # e.g. HUB_ENCRYPTION_KEYS lost the key: a failed attempt, never an unsigned one
+            blocked[endpoint.id] = "the signing secret cannot be decrypted with HUB_ENCRYPTION_KEYS"
     jobs = []
     for r in rows:
         body = json.dumps(envelope(r.type, r.occurred_at, r.data), separators=(",", ":"))
-        headers = signed_headers(secrets[r.endpoint_id], r.msg_id, body, utcnow())
+        headers = signed_headers(secrets[r.endpoint_id], r.msg_id, body, utcnow()) if r.endpoint_id in secrets else {}
         headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
         jobs.append(_Job(r.id, r.endpoint_id, r.attempts + 1, endpoints[r.endpoint_id].url, body, headers,
                          r.created_at, blocked.get(r.endpoint_id)))
@@ -260,14 +263,27 @@ def _update_health(outcomes: list[_Outcome], gave_up: set[int], report: Delivery
                                          f"{endpoint.failing_since.isoformat(timespec='seconds')}; last: {o.error}")
 
 
+#: monotonic time of this process's last prune of settled events
+_last_prune = {"at": None}
+PRUNE_EVERY_SECONDS = 3600
+
+
 def run_delivery_job(app: Flask) -> None:
-    """The scheduler's job: deliver what is due (every few seconds, and at once after a commit)."""
+    """The scheduler's job: deliver what is due (every few seconds, and at once after a commit); once an
+    hour, drop settled events older than ``HUB_WEBHOOK_RETENTION_DAYS``."""
+    from hub.webhooks.deliveries import prune
+
     with app.app_context():
         try:
             report = deliver_due()
             if report.attempted:
                 log.info("webhooks: %d attempted, %d delivered, %d failed", report.attempted, report.succeeded,
                          report.failed)
+            if _last_prune["at"] is None or time.monotonic() - _last_prune["at"] > PRUNE_EVERY_SECONDS:
+                _last_prune["at"] = time.monotonic()
+                pruned = prune(int(app.config.get("HUB_WEBHOOK_RETENTION_DAYS", 30)))
+                if pruned:
+                    log.info("webhooks: %d settled events past their retention removed", pruned)
         except Exception:
             log.exception("the webhook delivery job crashed")
         finally:
