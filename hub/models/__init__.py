@@ -8,6 +8,7 @@ from .audit import AuditEvent
 from .user import Role, User
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
+from .billing_tax import OrganizationTaxRate, TaxRate
 
 __all__ = [
     "Organization",
@@ -36,4 +37,6 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "BillingCounter",
+    "TaxRate",
+    "OrganizationTaxRate",
 ]
