@@ -28,6 +28,7 @@ NAV_LINKS = (
     NavLink("billing.usage_report", "Usage report", "Billing"),
     NavLink("billing.catalog_list", "Catalog", "Billing"),
     NavLink("billing.sku_mapping", "SKU mapping", "Billing"),
+    NavLink("billing.tax_rates", "Tax rates", "Billing"),
     NavLink("appcenter.index", "App Center", "Admin"),
     NavLink("mapping.index", "Customer Mapping", "Admin"),
     NavLink("history.list", "Sync history", "Admin"),
