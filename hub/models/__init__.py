@@ -9,6 +9,7 @@ from .user import Role, User
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
 from .billing_tax import OrganizationTaxRate, TaxRate
+from .billing_credit import CreditNote, CreditNoteLine
 
 __all__ = [
     "Organization",
@@ -39,4 +40,6 @@ __all__ = [
     "BillingCounter",
     "TaxRate",
     "OrganizationTaxRate",
+    "CreditNote",
+    "CreditNoteLine",
 ]

@@ -6,6 +6,8 @@
 - tax: ``tax_rates``, ``organization_tax_rates`` (an Organization's default rates),
   ``organizations.tax_exempt``, ``invoices.tax_total`` / ``tax_summary``, ``invoice_lines.tax_amount``;
   the invoice guards now cover the two new invoice columns.
+- credit notes: ``credit_notes``, ``credit_note_lines``, never changed once made (triggers, identical to
+  hub/models/billing_credit.py).
 - ``invoices``: one *live* (not void) invoice per recurring invoice and period, so a void one can be
   reissued. SQLite cannot drop a table's unique constraint, so the table is rebuilt; that drops its
   triggers (and those of invoice_lines, which name it), created again (identical to hub/models/billing_invoice.py).
@@ -76,6 +78,25 @@ SQLITE_TRIGGERS = ("invoices_guard_update", "invoices_guard_delete", "invoice_li
                    "invoice_lines_guard_update", "invoice_lines_guard_delete")
 
 
+CREDIT_SQLITE_GUARDS = [
+    f"""CREATE TRIGGER {table}_guard_{op} BEFORE {op.upper()} ON {table}
+BEGIN SELECT RAISE(ABORT, 'credit notes never change'); END"""
+    for table in ("credit_notes", "credit_note_lines") for op in ("update", "delete")
+]
+CREDIT_POSTGRESQL_GUARDS = [
+    """CREATE OR REPLACE FUNCTION hub_credit_notes_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('hub.allow_purge', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
+  RAISE EXCEPTION 'credit notes never change' USING ERRCODE = '23000';
+END $$""",
+] + [
+    f"""CREATE TRIGGER {table}_guard AFTER UPDATE OR DELETE ON {table}
+FOR EACH STATEMENT EXECUTE FUNCTION hub_credit_notes_guard()"""
+    for table in ("credit_notes", "credit_note_lines")
+]
+
 TAX_GUARD = "\n  OR NEW.tax_total IS NOT OLD.tax_total OR NEW.tax_summary IS NOT OLD.tax_summary"
 
 
@@ -133,10 +154,59 @@ def upgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_postgresql_guard(", X.tax_total, X.tax_summary::text"))
 
+    op.create_table('credit_notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('credit_date', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('subtotal', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('tax_total', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('total', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_credit_notes_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_credit_notes_organization_id_organizations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_notes')),
+    sa.UniqueConstraint('number', name=op.f('uq_credit_notes_number'))
+    )
+    with op.batch_alter_table('credit_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_credit_notes_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_credit_notes_organization_id'), ['organization_id'], unique=False)
+    op.create_table('credit_note_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('credit_note_id', sa.Integer(), nullable=False),
+    sa.Column('invoice_line_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('product_code', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('unit_price', sa.Numeric(precision=14, scale=4), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('tax_amount', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.ForeignKeyConstraint(['credit_note_id'], ['credit_notes.id'], name=op.f('fk_credit_note_lines_credit_note_id_credit_notes')),
+    sa.ForeignKeyConstraint(['invoice_line_id'], ['invoice_lines.id'], name=op.f('fk_credit_note_lines_invoice_line_id_invoice_lines')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_note_lines')),
+    sa.UniqueConstraint('invoice_line_id', name=op.f('uq_credit_note_lines_invoice_line_id'))
+    )
+    with op.batch_alter_table('credit_note_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_credit_note_lines_credit_note_id'), ['credit_note_id'], unique=False)
+    guards = {"sqlite": CREDIT_SQLITE_GUARDS, "postgresql": CREDIT_POSTGRESQL_GUARDS}.get(op.get_bind().dialect.name, [])
+    for statement in guards:
+        op.execute(statement)
+
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_postgresql_guard(""))
+        for table in ("credit_notes", "credit_note_lines"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_guard ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS hub_credit_notes_guard()")
+    # (SQLite drops a table's triggers with the table)
+    op.drop_table('credit_note_lines')
+    op.drop_table('credit_notes')
 
     def one_per_period(batch_op):
         batch_op.drop_index('uq_invoices_live_period', sqlite_where=LIVE, postgresql_where=LIVE)

@@ -24,4 +24,5 @@ def _formatters():
 
 
 # the route modules attach their views to ``bp`` when imported
-from hub.web.billing_pages import catalog, hold_policy, invoices, pending, recurring, reports, tax  # noqa: E402,F401,I001
+from hub.web.billing_pages import (  # noqa: E402,F401,I001
+    catalog, credit_notes, hold_policy, invoices, pending, recurring, reports, tax)
