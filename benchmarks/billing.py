@@ -165,8 +165,9 @@ def run(args, url: str, folder: Path) -> None:
         print(f"usage report: {len(report.rows)} rows over {args.customers} vendor customers, median "
               f"{median * 1000:.0f} ms of 5, {statistics.median(cpu) * 1000:.0f} ms CPU "
               f"(target 1 s: {median:.0%} of it); unbilled "
-              f"{fmt_quantity(report.totals.unbilled_quantity)} licenses worth "
-              f"{fmt_money(report.totals.unbilled_value)} a month")
+              + ", ".join(f"{fmt_quantity(q.unbilled_quantity)} {unit}" for unit, q in report.totals.by_unit.items())
+              + " worth " + ", ".join(f"{fmt_money(v)} {c}" for c, v in report.totals.unbilled_value.items())
+              + " a month")
 
         # a sync that changed every customer: recalculate all vendor lines, inside one transaction
         db.session.execute(db.update(LicenseCount).values(quantity=LicenseCount.quantity + 1))

@@ -14,7 +14,7 @@ from hub import events
 from hub.audit import Actor, record
 from hub.extensions import db
 from hub.inputs import MAX_INT, whole_number
-from hub.models import LicenseCount, MapStatus, Organization, VendorCustomer, name_key
+from hub.models import LicenseCount, LicenseCountHistory, MapStatus, Organization, VendorCustomer, name_key
 from hub.timeutil import utcnow
 
 
@@ -78,11 +78,20 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
     if status is MapStatus.DETACHED:
         record(actor, "mapping.archive_detached", "vendor_customer", customer.id, field="organization_id",
                old=old, new=None, integration_id=customer.integration_id, details=details)
-        # out of the current counts (nothing counts it any more); LicenseCountHistory keeps its past
+        # out of the current counts (nothing counts it any more); LicenseCountHistory keeps its past and
+        # records the end: each count that leaves goes to 0 now, so the history still adds up over time
+        now = utcnow()
+        ends = [dict(vendor_customer_id=customer.id, sku_id=sku_id, quantity=0, previous_quantity=quantity,
+                     recorded_at=now)
+                for sku_id, quantity in db.session.execute(
+                    db.select(LicenseCount.sku_id, LicenseCount.quantity)
+                    .filter_by(vendor_customer_id=customer.id).where(LicenseCount.quantity != 0))]
+        if ends:
+            db.session.execute(db.insert(LicenseCountHistory), ends)
         db.session.execute(db.delete(LicenseCount).filter_by(vendor_customer_id=customer.id))
         customer.organization_id = None
         customer.mapped_at = None
-        customer.archived_at = utcnow()
+        customer.archived_at = now
         db.session.commit()
         return None
     customer.organization_id = None

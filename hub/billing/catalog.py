@@ -20,9 +20,17 @@ from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, parse_decimal
 from hub.billing.quantities import Trigger, recalculate_lines, vendor_lines_of
 from hub.extensions import db
-from hub.models import LicenseCount, Product, VendorCustomer, VendorIntegration, VendorSku
+from hub.models import (
+    LicenseCount,
+    Product,
+    RecurringInvoice,
+    RecurringLine,
+    VendorCustomer,
+    VendorIntegration,
+    VendorSku,
+)
 
-PRODUCT_FIELDS = ("code", "name", "description", "unit_price", "unit_cost", "taxable", "active")
+PRODUCT_FIELDS = ("code", "name", "description", "unit_price", "unit_cost", "currency", "taxable", "active")
 
 
 def list_products(active_only: bool = False) -> list[Product]:
@@ -50,16 +58,31 @@ def _clean_product(values: dict[str, Any], product: Product | None) -> dict[str,
             clean[key] = validate.text(value, "description", max_len=5000, required=False)
         elif key in ("unit_price", "unit_cost"):
             clean[key] = parse_decimal(value, key)
+        elif key == "currency":
+            clean[key] = validate.currency(value, key)
+            if product is not None and clean[key] != product.currency:
+                _check_not_billed_in_another_currency(product, clean[key])
         else:
             clean[key] = validate.boolean(value, key)
     return clean
 
 
+def _check_not_billed_in_another_currency(product: Product, currency: str) -> None:
+    """A recurring invoice takes only products priced in its currency: a product on one keeps it."""
+    billed_in = sorted(set(db.session.execute(
+        db.select(RecurringInvoice.currency).join(RecurringLine, RecurringLine.recurring_invoice_id == RecurringInvoice.id)
+        .where(RecurringLine.product_id == product.id, RecurringLine.archived_at.is_(None),
+               RecurringInvoice.currency != currency)).scalars()))
+    if billed_in:
+        raise BillingError(f"currency: product {product.code} is on recurring invoices billed in "
+                           f"{', '.join(billed_in)}; it cannot be priced in {currency}", "currency")
+
+
 def create_product(code: str, name: str, unit_price: Any, actor: Actor, *, unit_cost: Any = "0",
-                   taxable: bool = True, description: str | None = None) -> Product:
-    """Add a product. Prices are per unit per invoice period. Commits."""
+                   taxable: bool = True, description: str | None = None, currency: str = "USD") -> Product:
+    """Add a product. Prices are per unit per invoice period, in ``currency``. Commits."""
     values = _clean_product(dict(code=code, name=name, unit_price=unit_price, unit_cost=unit_cost,
-                                 taxable=taxable, description=description), None)
+                                 currency=currency, taxable=taxable, description=description), None)
     product = Product(**values)
     db.session.add(product)
     db.session.flush()

@@ -12,7 +12,7 @@ from hub.models import Invoice
 
 CSV_COLUMNS = ["invoice_number", "invoice_date", "due_date", "period_start", "period_end", "organization",
                "currency", "status", "position", "product_code", "description", "quantity", "unit_price", "amount",
-               "taxable", "source", "quantity_change_id", "sync_run_id"]
+               "taxable", "tax_amount", "source", "quantity_change_id", "sync_run_id"]
 
 
 def invoice_to_dict(invoice: Invoice) -> dict:
@@ -24,6 +24,7 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         "period_start": invoice.period_start.isoformat(), "period_end": invoice.period_end.isoformat(),
         "currency": invoice.currency, "memo": invoice.memo,
         "subtotal": fmt_money(invoice.subtotal), "taxable_subtotal": fmt_money(invoice.taxable_subtotal),
+        "tax_total": fmt_money(invoice.tax_total), "tax_summary": list(invoice.tax_summary or []),
         "total": fmt_money(invoice.total),
         "issued_at": invoice.issued_at.isoformat(timespec="seconds") if invoice.issued_at else None,
         "voided_at": invoice.voided_at.isoformat(timespec="seconds") if invoice.voided_at else None,
@@ -31,7 +32,8 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         "lines": [{
             "position": ln.position, "kind": ln.kind, "product_code": ln.product_code, "description": ln.description,
             "quantity": fmt_quantity(ln.quantity), "unit_price": fmt_price(ln.unit_price),
-            "amount": fmt_money(ln.amount), "taxable": ln.taxable, "source": ln.source,
+            "amount": fmt_money(ln.amount), "taxable": ln.taxable, "tax_amount": fmt_money(ln.tax_amount),
+            "source": ln.source,
             "evidence": {"quantity_change_id": ln.quantity_change_id, "sync_run_id": ln.sync_run_id,
                          "recurring_line_id": ln.recurring_line_id},
         } for ln in invoice.lines],
@@ -55,7 +57,8 @@ def invoice_csv(invoice: Invoice) -> str:
             "organization": safe_cell(data["organization"]["name"]), "currency": data["currency"],
             "status": data["status"], "position": ln["position"], "product_code": safe_cell(ln["product_code"]),
             "description": safe_cell(ln["description"]), "quantity": ln["quantity"], "unit_price": ln["unit_price"],
-            "amount": ln["amount"], "taxable": "yes" if ln["taxable"] else "no", "source": safe_cell(ln["source"] or ""),
+            "amount": ln["amount"], "taxable": "yes" if ln["taxable"] else "no", "tax_amount": ln["tax_amount"],
+            "source": safe_cell(ln["source"] or ""),
             "quantity_change_id": ln["evidence"]["quantity_change_id"] or "",
             "sync_run_id": ln["evidence"]["sync_run_id"] or "",
         })

@@ -10,7 +10,7 @@ from hub.billing.errors import BillingError
 from hub.billing.money import fmt_money
 from hub.events import invoices_issued
 from hub.extensions import db
-from hub.models import Invoice, InvoiceStatus
+from hub.models import CreditNote, Invoice, InvoiceStatus
 from hub.timeutil import utcnow
 from hub.webhooks import emitters
 
@@ -70,6 +70,9 @@ def void_invoice(invoice_id: int, actor: Actor, reason: str) -> Invoice:
     reason = validate.text(reason, "reason", max_len=2000)
     if invoice.status == InvoiceStatus.VOID.value:
         raise BillingError(f"invoice {invoice.id} is void already", "invoice_id")
+    if db.session.execute(db.select(CreditNote.id).filter_by(invoice_id=invoice.id).limit(1)).first():
+        raise BillingError(f"invoice {invoice.id} has credit notes; credit its remaining lines instead of voiding it",
+                           "invoice_id")
     old = invoice.status
     invoice.status = InvoiceStatus.VOID.value
     invoice.voided_at = utcnow()

@@ -25,6 +25,7 @@ from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, fmt_money
 from hub.billing.pricing import PricedLine, price_lines
 from hub.billing.schedule import Period, next_run, period_for
+from hub.billing.tax import TaxedLines, rates_for, tax_lines
 from hub.events import invoices_issued
 from hub.extensions import db
 from hub.models import Invoice, InvoiceLine, InvoiceStatus, RecurringInvoice
@@ -66,6 +67,7 @@ class _Plan:
     lines: list[PricedLine]
     #: the void invoice this one bills again (void-and-reissue)
     replaces: int | None = None
+    taxes: TaxedLines | None = None
 
 
 def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, recurring_ids=None,
@@ -187,8 +189,11 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
 
 
 def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, object]]:
-    """Insert the invoices of ``plans`` with their lines, number the auto-issued ones, audit each."""
+    """Insert the invoices of ``plans`` with their lines and taxes, number the auto-issued ones, audit each."""
     made: list[tuple[str, object]] = []
+    rates = rates_for(p.recurring.organization_id for p in plans)
+    for p in plans:
+        p.taxes = tax_lines([(ln.amount, ln.taxable) for ln in p.lines], rates.get(p.recurring.organization_id, []))
     # one invoice per recurring invoice per batch: match ids by it (unordered RETURNING stays batched)
     by_recurring = dict(db.session.execute(
         db.insert(INVOICES).returning(INVOICES.c.recurring_invoice_id, INVOICES.c.id),
@@ -197,7 +202,8 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
     # RETURNING makes this one multi-row INSERT per 1000 lines (not an executemany of single rows), so
     # PostgreSQL's statement-level guard on invoice_lines runs once per batch
     db.session.execute(db.insert(INVOICE_LINES).returning(INVOICE_LINES.c.id), [
-        _line_row(invoice_id, n, ln) for invoice_id, p in zip(ids, plans) for n, ln in enumerate(p.lines, 1)])
+        _line_row(invoice_id, n, ln, p.taxes.line_taxes[n - 1])
+        for invoice_id, p in zip(ids, plans) for n, ln in enumerate(p.lines, 1)])
     to_issue = [(invoice_id, p) for invoice_id, p in zip(ids, plans) if p.recurring.auto_issue]
     numbers = numbering.allocate(len(to_issue))
     if to_issue:
@@ -216,7 +222,7 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
                            "currency": p.recurring.currency, "issued_at": now})
         audits.append(audit_event(
             actor, "invoice.issue" if number else "invoice.draft", "invoice", invoice_id, field="total",
-            new=fmt_money(sum((ln.amount for ln in p.lines), ZERO)), at=now,
+            new=fmt_money(sum((ln.amount for ln in p.lines), ZERO) + p.taxes.total), at=now,
             details={"number": number, "recurring_invoice_id": p.recurring.id,
                      "organization_id": p.recurring.organization_id, "period_start": p.period.start.isoformat(),
                      "period_end": p.period.end.isoformat(), "lines": len(p.lines),
@@ -232,17 +238,20 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
 def _invoice_row(p: _Plan, actor: Actor, now) -> dict:
     subtotal = sum((ln.amount for ln in p.lines), ZERO)
     taxable = sum((ln.amount for ln in p.lines if ln.taxable), ZERO)
+    tax = p.taxes.total
     r = p.recurring
     return dict(status=InvoiceStatus.DRAFT.value, recurring_invoice_id=r.id, organization_id=r.organization_id,
                 period_start=p.period.start, period_end=p.period.end, invoice_date=p.run_date,
                 due_date=p.run_date + timedelta(days=r.due_days), currency=r.currency, memo=r.memo,
-                subtotal=subtotal, taxable_subtotal=taxable, total=subtotal, created_at=now, created_by=actor.label)
+                subtotal=subtotal, taxable_subtotal=taxable, tax_total=tax,
+                tax_summary=[t.as_dict() for t in p.taxes.summary], total=subtotal + tax, created_at=now,
+                created_by=actor.label)
 
 
-def _line_row(invoice_id: int, position: int, ln: PricedLine) -> dict:
+def _line_row(invoice_id: int, position: int, ln: PricedLine, tax) -> dict:
     return dict(invoice_id=invoice_id, position=position, recurring_line_id=ln.recurring_line_id, kind=ln.kind,
                 product_id=ln.product_id, product_code=ln.product_code, description=ln.description,
-                quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount, taxable=ln.taxable,
+                quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount, taxable=ln.taxable, tax_amount=tax,
                 quantity_change_id=ln.quantity_change_id, sync_run_id=ln.sync_run_id, source=ln.source[:300],
                 details={"counted_quantity": str(ln.counted_quantity), "price_source": ln.price_source,
                          "vendor": ln.vendor, "quantity_state": ln.quantity_state})

@@ -14,6 +14,7 @@ from hub.billing.evidence import Contribution, load_contributions
 from hub.billing.money import ZERO, fmt_money, fmt_price, fmt_quantity
 from hub.billing.pricing import PricedLine, price_lines
 from hub.billing.schedule import Period, period_for
+from hub.billing.tax import TaxedLines, rates_for, tax_lines
 from hub.extensions import db
 from hub.models import (
     ChangeStatus,
@@ -70,10 +71,24 @@ class InvoicePreview:
     #: lines of the last invoice whose recurring line is gone
     removed: list[InvoiceLine]
     warnings: list[str]
+    #: the tax of the lines on the invoice, per line and per rate (hub.billing.tax)
+    taxes: TaxedLines | None = None
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((pl.line.amount for pl in self.lines if pl.line.on_invoice), ZERO)
+
+    @property
+    def tax_total(self) -> Decimal:
+        return self.taxes.total if self.taxes else ZERO
 
     @property
     def total(self) -> Decimal:
-        return sum((pl.line.amount for pl in self.lines if pl.line.on_invoice), ZERO)
+        return self.subtotal + self.tax_total
+
+    def line_tax(self, pl: PreviewLine) -> Decimal:
+        on = [x for x in self.lines if x.line.on_invoice]
+        return self.taxes.line_taxes[on.index(pl)] if self.taxes and pl in on else ZERO
 
     @property
     def previous_total(self) -> Decimal | None:
@@ -108,7 +123,9 @@ def preview_invoice(recurring_id: int, run_date: date | None = None) -> InvoiceP
              for pl in priced]
     removed = [ln for rid, ln in previous.items() if rid not in set(line_ids)]
     period = period_for(run_date, recurring.frequency, recurring.period_mode, recurring.anchor_day)
-    return InvoicePreview(recurring, run_date, period, lines, last, removed, _warnings(recurring, lines))
+    taxes = tax_lines([(pl.line.amount, pl.line.taxable) for pl in lines if pl.line.on_invoice],
+                      rates_for([recurring.organization_id]).get(recurring.organization_id, []))
+    return InvoicePreview(recurring, run_date, period, lines, last, removed, _warnings(recurring, lines), taxes)
 
 
 def _warnings(recurring: RecurringInvoice, lines: list[PreviewLine]) -> list[str]:
@@ -138,6 +155,8 @@ def preview_to_dict(preview: InvoicePreview) -> dict:
         "recurring_invoice_id": preview.recurring.id, "organization_id": preview.recurring.organization_id,
         "run_date": preview.run_date.isoformat(), "period_start": preview.period.start.isoformat(),
         "period_end": preview.period.end.isoformat(), "currency": preview.recurring.currency,
+        "subtotal": fmt_money(preview.subtotal), "tax_total": fmt_money(preview.tax_total),
+        "tax_summary": [t.as_dict() for t in preview.taxes.summary],
         "total": fmt_money(preview.total), "previous_total": fmt_money(preview.previous_total),
         "last_invoice_id": preview.last_invoice.id if preview.last_invoice else None,
         "warnings": preview.warnings,
@@ -148,7 +167,8 @@ def preview_to_dict(preview: InvoicePreview) -> dict:
             "product_code": pl.line.product_code, "status": pl.status, "quantity": fmt_quantity(pl.line.quantity),
             "counted_quantity": fmt_quantity(pl.line.counted_quantity), "quantity_state": pl.line.quantity_state,
             "unit_price": fmt_price(pl.line.unit_price), "price_source": pl.line.price_source,
-            "amount": fmt_money(pl.line.amount), "source": pl.line.source, "vendor": pl.line.vendor,
+            "amount": fmt_money(pl.line.amount), "tax": fmt_money(preview.line_tax(pl)),
+            "source": pl.line.source, "vendor": pl.line.vendor,
             "quantity_change_id": pl.line.quantity_change_id, "sync_run_id": pl.line.sync_run_id,
             "previous_quantity": fmt_quantity(pl.previous.quantity) if pl.previous else None,
             "previous_amount": fmt_money(pl.previous.amount) if pl.previous else None,

@@ -7,7 +7,6 @@ after syncs and mapping changes (under the hold policy, see ``policy``).
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -65,10 +64,7 @@ def _clean_recurring(values: dict[str, Any]) -> dict[str, Any]:
         elif key == "next_run_date":
             clean[key] = validate.day(value, key)
         elif key == "currency":
-            code = str(value or "").strip().upper()
-            if not re.fullmatch(r"[A-Z]{3}", code):
-                raise BillingError(f"currency must be a three-letter code such as USD, not {value!r}", key)
-            clean[key] = code
+            clean[key] = validate.currency(value, key)
         elif key == "memo":
             clean[key] = validate.text(value, key, max_len=5000, required=False)
         elif key == "due_days":
@@ -103,6 +99,8 @@ def update_recurring_invoice(recurring_id: int, actor: Actor, **changes: Any) ->
         old = getattr(recurring, key)
         if old == value:
             continue
+        if key == "currency":
+            _check_lines_priced_in(recurring, value)
         setattr(recurring, key, value)
         if key == "next_run_date":
             recurring.anchor_day = value.day
@@ -141,8 +139,20 @@ def _clean_line(values: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _check_line(line: RecurringLine) -> None:
+def _check_lines_priced_in(recurring: RecurringInvoice, currency: str) -> None:
+    """A recurring invoice bills in one currency: every product on it must be priced in it."""
+    other = sorted({ln.product.code for ln in recurring.lines if ln.product.currency != currency})
+    if other:
+        raise BillingError(f"currency: products {', '.join(other)} on this recurring invoice are not priced in "
+                           f"{currency}; remove those lines first", "currency")
+
+
+def _check_line(line: RecurringLine, recurring: RecurringInvoice) -> None:
     """Rules across fields, on the line as it would be."""
+    product = db.session.get(Product, line.product_id)
+    if product.currency != recurring.currency:
+        raise BillingError(f"product {product.code} is priced in {product.currency}; this recurring invoice bills "
+                           f"in {recurring.currency}: choose a product priced in {recurring.currency}", "product_id")
     if line.kind == LineKind.VENDOR.value:
         if line.integration_id is None:
             raise BillingError("a third-party vendor line needs a vendor integration", "integration_id")
@@ -168,7 +178,7 @@ def add_line(recurring_id: int, actor: Actor, *, kind: str, product_id: int, **f
     line = RecurringLine(recurring_invoice_id=recurring.id, **values)
     if line.kind == LineKind.VENDOR.value:
         line.quantity = Decimal(0)  # counted below
-    _check_line(line)
+    _check_line(line, recurring)
     db.session.add(line)
     db.session.flush()
     record(actor, "recurring_line.create", "recurring_line", line.id, field="quantity", new=line.quantity,
@@ -194,7 +204,7 @@ def update_line(line_id: int, actor: Actor, **changes: Any) -> RecurringLine:
             setattr(line, key, value)
     if line.kind == LineKind.STANDARD.value and "kind" in changed:
         line.integration_id = None
-    _check_line(line)
+    _check_line(line, db.session.get(RecurringInvoice, line.recurring_invoice_id))
     for key, (old, new) in changed.items():
         record(actor, "recurring_line.update", "recurring_line", line.id, field=key, old=old, new=new,
                integration_id=line.integration_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -59,6 +60,14 @@ def choice(value: Any, field: str, enum_cls) -> str:
     except ValueError:
         allowed = ", ".join(e.value for e in enum_cls)
         raise BillingError(f"{field} must be one of {allowed}, not {value!r}", field) from None
+
+
+def currency(value: Any, field: str = "currency") -> str:
+    """A three-letter ISO 4217 style code, upper-cased ("usd" -> "USD")."""
+    code = str(value or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise BillingError(f"{field} must be a three-letter code such as USD, not {value!r}", field)
+    return code
 
 
 def boolean(value: Any, field: str) -> bool:

@@ -1,4 +1,4 @@
-"""``hub invoices run|preview|export|list`` and ``hub report usage``."""
+"""``hub invoices run|preview|export|list``, ``hub credit-notes create|export`` and ``hub report usage``."""
 
 from __future__ import annotations
 
@@ -111,6 +111,46 @@ def register(app: Flask) -> None:
                                        limit=limit)]
         emit(rows, ["id", "number", "status", "organization", "invoice_date", "period", "total", "currency"],
              as_json)
+
+    @app.cli.group("credit-notes")
+    def credit_group() -> None:
+        """Credit notes against issued invoices."""
+
+    @credit_group.command("create")
+    @click.argument("invoice_id", type=int)
+    @click.option("--reason", required=True, help="Why (kept on the credit note and in the audit log).")
+    @click.option("--line", "line_ids", type=int, multiple=True, help="An invoice line id to credit; repeat. "
+                  "Default: every line not credited yet.")
+    def credit_create_command(invoice_id: int, reason: str, line_ids) -> None:
+        """Credit INVOICE_ID, whole or chosen lines."""
+        from hub.audit import Actor
+        from hub.billing import credit_notes
+        from hub.billing.errors import BillingError
+        from hub.billing.money import fmt_money
+
+        try:
+            note = credit_notes.create_credit_note(invoice_id, Actor.cli("hub credit-notes create"), reason,
+                                                   line_ids=list(line_ids) or None)
+        except BillingError as err:
+            _fail(err)
+        click.echo(f"credit note {credit_notes.label(note.number)} (id {note.id}): {fmt_money(note.total)} "
+                   f"{note.currency}")
+
+    @credit_group.command("export")
+    @click.argument("note_id", type=int)
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True)
+    def credit_export_command(note_id: int, fmt: str) -> None:
+        """Write credit note NOTE_ID as CSV, JSON or printable HTML."""
+        from hub.billing import credit_notes
+        from hub.extensions import db
+        from hub.models import CreditNote
+
+        note = db.session.get(CreditNote, note_id)
+        if note is None:
+            raise click.ClickException(f"note_id: no credit note with id {note_id}")
+        click.echo({"csv": credit_notes.credit_note_csv,
+                    "json": lambda n: json.dumps(credit_notes.credit_note_to_dict(n), indent=2),
+                    "html": credit_notes.render_credit_note_html}[fmt](note), nl=False)
 
     @app.cli.group("report")
     def report_group() -> None:

@@ -15,6 +15,8 @@ from .delivery import (BillingContact, CompanySettings, DeliveryAttempt, Deliver
                        RecurringDelivery, SmtpSecurity, SmtpSettings)
 from .destination import (ConnectionState, DestinationConnection, DestinationMapping, DestinationPush, MappingKind,
                           PushState)
+from .billing_tax import OrganizationTaxRate, TaxRate
+from .billing_credit import CreditNote, CreditNoteLine
 
 __all__ = [
     "Organization",
@@ -69,4 +71,8 @@ __all__ = [
     "DestinationPush",
     "MappingKind",
     "PushState",
+    "TaxRate",
+    "OrganizationTaxRate",
+    "CreditNote",
+    "CreditNoteLine",
 ]

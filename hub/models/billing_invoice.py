@@ -49,6 +49,10 @@ class Invoice(db.Model):
     memo: Mapped[str | None] = mapped_column(Text)
     subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     taxable_subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    #: sum of the lines' taxes; total = subtotal + tax_total
+    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"), server_default="0")
+    #: per rate: [{"name", "percent", "compound", "taxable", "tax"}] (strings), as printed
+    tax_summary: Mapped[list] = mapped_column(JSON, default=list)
     total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
@@ -81,6 +85,8 @@ class InvoiceLine(db.Model):
     unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE)
     amount: Mapped[Decimal] = mapped_column(MONEY)
     taxable: Mapped[bool] = mapped_column(default=True)
+    #: this line's tax over every rate, each rate rounded half-up to cents on this line
+    tax_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"), server_default="0")
     #: evidence: the quantity change that set this quantity, its sync run, and a readable account
     quantity_change_id: Mapped[int | None] = mapped_column(ForeignKey("quantity_changes.id"))
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
@@ -110,7 +116,8 @@ WHEN OLD.status = 'void' OR (OLD.status = 'issued' AND (NEW.status <> 'void'
   OR NEW.period_end IS NOT OLD.period_end OR NEW.invoice_date IS NOT OLD.invoice_date
   OR NEW.due_date IS NOT OLD.due_date OR NEW.currency IS NOT OLD.currency OR NEW.memo IS NOT OLD.memo
   OR NEW.subtotal IS NOT OLD.subtotal OR NEW.taxable_subtotal IS NOT OLD.taxable_subtotal
-  OR NEW.total IS NOT OLD.total OR NEW.issued_at IS NOT OLD.issued_at))
+  OR NEW.total IS NOT OLD.total OR NEW.issued_at IS NOT OLD.issued_at
+  OR NEW.tax_total IS NOT OLD.tax_total OR NEW.tax_summary IS NOT OLD.tax_summary))
 BEGIN SELECT RAISE(ABORT, 'issued invoices never change (only issued -> void is allowed)'); END""",
     """CREATE TRIGGER invoices_guard_delete BEFORE DELETE ON invoices WHEN OLD.status IN ('issued', 'void')
 BEGIN SELECT RAISE(ABORT, 'issued invoices are never deleted'); END""",
@@ -140,11 +147,11 @@ BEGIN
   IF OLD.status = 'void' OR (OLD.status = 'issued' AND (NEW.status <> 'void'
      OR ROW(NEW.number, NEW.recurring_invoice_id, NEW.organization_id, NEW.period_start, NEW.period_end,
             NEW.invoice_date, NEW.due_date, NEW.currency, NEW.memo, NEW.subtotal, NEW.taxable_subtotal,
-            NEW.total, NEW.issued_at)
+            NEW.total, NEW.issued_at, NEW.tax_total, NEW.tax_summary::text)
         IS DISTINCT FROM
         ROW(OLD.number, OLD.recurring_invoice_id, OLD.organization_id, OLD.period_start, OLD.period_end,
             OLD.invoice_date, OLD.due_date, OLD.currency, OLD.memo, OLD.subtotal, OLD.taxable_subtotal,
-            OLD.total, OLD.issued_at))) THEN
+            OLD.total, OLD.issued_at, OLD.tax_total, OLD.tax_summary::text))) THEN
     RAISE EXCEPTION 'issued invoices never change (only issued -> void is allowed)' USING ERRCODE = '23000';
   END IF;
   RETURN NEW;

@@ -3,6 +3,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
@@ -41,6 +42,8 @@ class Organization(db.Model):
     #: an integrator's own id for this Organization (their PSA's or CRM's); unique when set
     external_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: exempt: its invoices carry no tax, whatever its default rates (hub.billing.tax)
+    tax_exempt: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @validates("name")
     def _keep_key(self, _attribute: str, name: str) -> str:

@@ -31,6 +31,7 @@ NAV_LINKS = (
     NavLink("billing.catalog_list", "Catalog", "Billing"),
     NavLink("billing.sku_mapping", "SKU mapping", "Billing"),
     NavLink("destinations.queue_page", "Push queue", "Billing"),
+    NavLink("billing.tax_rates", "Tax rates", "Billing"),
     NavLink("appcenter.index", "App Center", "Admin"),
     NavLink("mapping.index", "Customer Mapping", "Admin"),
     NavLink("history.list", "Sync history", "Admin"),

@@ -75,3 +75,15 @@ def test_report_usage_refuses_unknown_filter_values(runner, billed, args, option
     result = runner.invoke(args=["report", "usage", *args])
     assert result.exit_code == 2, result.output
     assert option in result.output and valid in result.output and "unbilled" not in result.output
+
+
+def test_credit_notes_cli(runner, billed):
+    runner.invoke(args=["invoices", "run", "--date", "2024-01-31"])
+    invoice_id = db.session.execute(db.select(Invoice.id)).scalar_one()
+    made = runner.invoke(args=["credit-notes", "create", str(invoice_id), "--reason", "refund"])
+    assert made.exit_code == 0 and "credit note CN-000001" in made.output and "200.00 USD" in made.output
+    again = runner.invoke(args=["credit-notes", "create", str(invoice_id), "--reason", "refund"])
+    assert again.exit_code == 1 and "credited already" in again.output
+    note_id = made.output.split("(id ")[1].split(")")[0]
+    exported = runner.invoke(args=["credit-notes", "export", note_id, "--format", "json"])
+    assert json.loads(exported.output)["total"] == "200.00"

@@ -185,3 +185,20 @@ def test_report_is_two_queries_whatever_the_size(app, data):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 2, statements
+
+
+def test_money_is_totalled_per_currency(vendor, make_product):
+    """Nobody (Not mapped) has 3 seats of a USD product at 10.00 and 10 backup of a EUR product at 2.50:
+    30.00 USD and 25.00 EUR unbilled, never 55.00 of anything."""
+    seats = make_product("SEATS", "10.00")
+    backup = catalog.create_product("BACKUP-EU", "Backup (EUR)", "2.50", ADMIN, currency="EUR")
+    vendor.fake.add("n1", "Nobody", seats=3, backup=10)
+    vendor.sync()
+    vendor.map_sku("seats", seats)
+    vendor.map_sku("backup", backup)
+    report = usage_report()
+    assert report.totals.unbilled_value == {"USD": D("30.00"), "EUR": D("25.00")}
+    assert {r.sku: r.currency for r in report.rows} == {"seats": "USD", "backup": "EUR"}
+    rows = list(csv.DictReader(io.StringIO(usage_report_csv(report))))
+    assert [(r["currency"], r["unbilled_monthly_value"]) for r in rows if r["vendor"] == "TOTAL" and r["currency"]] \
+        == [("EUR", "25.00"), ("USD", "30.00")]

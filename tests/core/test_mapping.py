@@ -86,7 +86,11 @@ def test_unmapping_a_detached_customer_archives_it_with_its_history(customers, o
     kept = db.session.get(VendorCustomer, c1.id)
     assert kept is not None and kept.archived_at is not None and kept.organization_id is None
     assert db.session.execute(db.select(LicenseCount).filter_by(vendor_customer_id=c1.id)).first() is None
-    assert [(h.id, h.quantity) for h in history_of(c1.id)] == history_before  # the past stays
+    history = history_of(c1.id)
+    assert [(h.id, h.quantity) for h in history][:len(history_before)] == history_before  # the past stays
+    # ... and records the end: the count left the current counts at the archiving, 1 -> 0
+    assert [(h.previous_quantity, h.quantity, h.recorded_at) for h in history[len(history_before):]] == [
+        (1, 0, kept.archived_at)]
     assert db.session.execute(db.select(LicenseCount)).first() is not None  # the others' counts stay
     (event,) = audits("mapping.archive_detached")
     assert (event.entity_id, event.old_value, event.new_value) == (str(c1.id), str(orgs[0].id), None)

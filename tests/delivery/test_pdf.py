@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from hub.billing.invoicing import run_due_invoices
 from hub.delivery import company
-from hub.delivery.document import render_invoice_document, tax_summary
+from hub.delivery.document import render_invoice_document
 from hub.billing.errors import BillingError
 from hub.delivery.pdf import render_invoice_pdf
 from hub.billing.export import invoice_to_dict, render_invoice_html
@@ -71,11 +71,20 @@ def test_pdf_and_printable_page_are_one_document(issued):
     assert "Example MSP GmbH" in html and "data:image/png;base64," in html and "IBAN DE00" in html
 
 
-def test_a_tax_summary_is_shown_when_the_invoice_has_tax(issued):
-    data = invoice_to_dict(issued)
-    assert tax_summary(issued, data) == []  # no tax on this invoice: no rows, no error
-    data["taxes"] = [{"name": "VAT", "rate": "19", "base": "200.00", "amount": "38.00"}]
-    assert tax_summary(issued, data) == [{"name": "VAT", "rate": "19", "base": "200.00", "amount": "38.00"}]
+def test_a_tax_summary_is_shown_when_the_invoice_has_tax(billed):
+    """The tax summary billing computes (per rate, rounded half-up per line) is what the PDF prints."""
+    from hub.billing import tax
+
+    recurring_invoice, _line = billed
+    assert "VAT" not in text_of(render_invoice_pdf(db.session.get(Invoice, run_due_invoices(
+        date(2024, 1, 31), SETUP, recurring_ids=[recurring_invoice.id]).issued[0])))  # no tax: no rows
+    vat = tax.create_tax_rate("VAT", "19", SETUP)
+    tax.set_organization_tax(recurring_invoice.organization_id, SETUP, rate_ids=[vat.id])
+    db.session.commit()
+    taxed = db.session.get(Invoice, run_due_invoices(date(2024, 2, 29), SETUP,
+                                                     recurring_ids=[recurring_invoice.id]).issued[0])
+    text = text_of(render_invoice_pdf(taxed))
+    assert "VAT 19% on 200.00" in text and "38.00" in text and "238.00" in text
 
 
 def test_company_name_is_required_and_a_bad_value_changes_nothing(app_ctx):

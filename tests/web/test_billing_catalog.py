@@ -156,3 +156,35 @@ def test_an_inactive_product_stays_shown_on_its_skus(client, auth, billing_world
     html = client.get("/billing/skus").data.decode()
     assert f'<option value="{product_id}" selected>SEATS (inactive)</option>' in html
     assert "Inactive" in client.get("/billing/catalog").data.decode()
+
+
+def test_tax_rates_and_an_organizations_tax(client, auth, billing_world):
+    from hub.models import Organization, OrganizationTaxRate, TaxRate
+
+    auth.login("viewer")
+    assert "No tax rates yet" in client.get("/billing/tax-rates").data.decode()
+    assert 'id="tax-rate-form"' not in client.get("/billing/tax-rates").data.decode()
+    assert client.post("/billing/tax-rates", data={"name": "GST", "percent": "5"}).status_code == 403
+    auth.login("billing")
+    refused = client.post("/billing/tax-rates", data={"name": "GST", "percent": "five"})
+    assert refused.status_code == 400 and "percent must be a number" in refused.data.decode()
+    assert client.post("/billing/tax-rates", data={"name": "GST", "percent": "5"}).status_code == 303
+    assert client.post("/billing/tax-rates", data={"name": "QST", "percent": "9.975",
+                                                   "compound": "on"}).status_code == 303
+    assert "QST" in client.get("/billing/tax-rates").data.decode()
+    rates = {r.name: r.id for r in db.session.execute(db.select(TaxRate)).scalars()}
+    contoso = billing_world["orgs"]["Contoso"]
+    assert 'href="/billing/organizations/%d/tax"' % contoso.id in client.get(
+        f"/organizations/{contoso.id}").data.decode()
+    done = client.post(f"/billing/organizations/{contoso.id}/tax",
+                       data={"tax_rate_ids": [str(rates["GST"]), str(rates["QST"])]})
+    assert done.status_code == 303
+    chosen = set(db.session.execute(db.select(OrganizationTaxRate.tax_rate_id)
+                                    .filter_by(organization_id=contoso.id)).scalars())
+    assert chosen == {rates["GST"], rates["QST"]}
+    page = client.get(f"/billing/organizations/{contoso.id}/tax").data.decode()
+    assert page.count(" checked") == 2
+    bad = client.post(f"/billing/organizations/{contoso.id}/tax", data={"tax_rate_ids": ["999"], "tax_exempt": "1"})
+    assert bad.status_code == 400 and "no tax rate with id 999" in bad.data.decode()
+    db.session.expire_all()
+    assert db.session.get(Organization, contoso.id).tax_exempt is False  # nothing changed

@@ -141,3 +141,25 @@ def test_issue_a_draft(client, auth, billing_world):
     issued = fresh(Invoice, draft_id)
     assert (issued.status, issued.number) == ("issued", 2)
     assert client.post(f"/billing/invoices/{draft_id}/issue").status_code == 409
+
+
+def test_credit_notes_from_the_invoice_page(client, auth, billing_world):
+    from hub.models import CreditNote
+
+    invoice_id = billing_world["invoice_id"]
+    auth.login("viewer")
+    assert 'id="credit-form"' not in client.get(f"/billing/invoices/{invoice_id}").data.decode()
+    auth.login("billing")
+    assert 'id="credit-form"' in client.get(f"/billing/invoices/{invoice_id}").data.decode()
+    refused = client.post(f"/billing/invoices/{invoice_id}/credit-notes", data={"reason": " "}, follow_redirects=True)
+    assert "No credit note was made: reason is required" in text_of(refused.data.decode())
+    done = client.post(f"/billing/invoices/{invoice_id}/credit-notes", data={"reason": "Seats returned"})
+    assert done.status_code == 303
+    note = db.session.execute(db.select(CreditNote)).scalar_one()
+    page = client.get(f"/billing/invoices/{invoice_id}").data.decode()
+    assert "CN-000001" in page and "Seats returned" in page and 'id="credit-form"' not in page  # all credited
+    printable = client.get(f"/billing/credit-notes/{note.id}/print")
+    assert "Credit note CN-000001" in printable.data.decode() and "style-src 'sha256-" in printable.headers[
+        "Content-Security-Policy"]
+    exported = client.get(f"/billing/credit-notes/{note.id}.csv")
+    assert exported.mimetype == "text/csv" and "CN-000001" in exported.data.decode()

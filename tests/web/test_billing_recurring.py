@@ -78,7 +78,8 @@ def test_detail_shows_each_vendor_lines_quantity_and_its_source(client, auth, bi
     auth.login("viewer")
     html = client.get(f"/billing/recurring/{billing_world['recurring_id']}").data.decode()
     text = text_of(html)
-    assert "5 counted at fake (change" in text  # the held decrease to 2 is not billed yet
+    # the held decrease to 2 is not billed yet, and the line says so: not "counted", held
+    assert "5 held: the counts at fake say 2, waiting for approval (change" in text and "5 counted at" not in text
     assert "Held: change to 2 waiting for approval" in text
     assert "Contoso Ltd · seats : 2" in text and f"sync run {billing_world['run_id']}" in text
     assert "fixed quantity" in text and "Next invoice total (USD) 200.00" in text

@@ -148,3 +148,29 @@ def test_money_is_decimal_in_the_report_totals(app_ctx, billing_world):
     totals = usage_report.usage_report().totals
     assert totals.unbilled_value == {"USD": Decimal("20.00")}
     assert isinstance(totals.unbilled_value["USD"], Decimal)
+
+
+def test_the_chart_keeps_an_archived_customers_past(app_ctx, billing_world, fake_vendor):
+    """c-2 counted 2 seats 20 days ago; today it is Detached and unmapped (archived): the trend keeps
+    its 2 seats in the past and drops them today."""
+    from hub import mapping
+    from tests.web.billing_fixtures import SETUP
+    from tests.web.conftest import sync_fake
+
+    c2 = billing_world["customers"]["c-2"].id
+    _age_history(c2, sku("seats").id, 20)
+    integration = db.session.get(type(billing_world["customers"]["c-2"]), c2).integration
+    integration.detach_threshold_pct = Decimal(100)
+    db.session.commit()
+    fake_vendor.remove("c-2")
+    sync_fake()
+    mapping.unmap_customer(c2, SETUP)
+    today = utcnow().date()
+    rows = usage_report.usage_report().rows
+    [series] = report_series(rows, 30, today, include_archived=True)
+    values = dict(series.points)
+    # 15 days ago only c-2 counted (c-1's counts start today): its 2 seats are in the past ...
+    assert values[today - timedelta(days=21)] == 0 and values[today - timedelta(days=15)] == 2
+    assert values[today] == 2  # ... and not today: only c-1's 2 seats
+    [narrow] = report_series(rows, 30, today)  # a filtered report leaves archived customers out
+    assert dict(narrow.points)[today - timedelta(days=15)] == 0

@@ -1,5 +1,5 @@
 """The billing pages of the panel: catalog and SKU mapping, recurring invoices, invoices, pending changes,
-the integration-wide hold policy and the Third-Party Vendor Usage Report.
+the integration-wide hold policy, tax rates and an Organization's tax, and the Third-Party Vendor Usage Report.
 
 One blueprint named ``billing`` (the navigation links to ``billing.recurring_list``,
 ``billing.invoice_list``, ``billing.pending_list`` and ``billing.usage_report``), its routes split
@@ -24,4 +24,5 @@ def _formatters():
 
 
 # the route modules attach their views to ``bp`` when imported
-from hub.web.billing_pages import catalog, hold_policy, invoices, pending, recurring, reports  # noqa: E402,F401
+from hub.web.billing_pages import (  # noqa: E402,F401,I001
+    catalog, credit_notes, hold_policy, invoices, pending, recurring, reports, tax)

@@ -16,7 +16,7 @@ from hub.web.billing_pages import bp
 from hub.web.billing_pages.forms import call, form_values, integration_choices, product_choices
 from hub.web.helpers import actor, back, filter_choice, filter_id
 
-PRODUCT_TEXT = ("code", "name", "description", "unit_price", "unit_cost")
+PRODUCT_TEXT = ("code", "name", "description", "unit_price", "unit_cost", "currency")
 PRODUCT_FIELDS = PRODUCT_TEXT + ("taxable", "active")
 SKU_STATUSES = (("unmapped", "Not mapped"), ("suggested", "Suggestion to confirm"), ("mapped", "Mapped"),
                 ("not_billable", "Not billable"))
@@ -38,10 +38,11 @@ def _render_product_form(product, values, errors, status=200):
 @roles(read=BILLING, change=BILLING)
 def product_create():
     if request.method == "GET":
-        return _render_product_form(None, {"taxable": "true", "unit_cost": "0"}, {})
+        return _render_product_form(None, {"taxable": "true", "unit_cost": "0", "currency": "USD"}, {})
     values = form_values(PRODUCT_TEXT, checkboxes=("taxable",))
     done = call(catalog.create_product, values["code"], values["name"], values["unit_price"], actor(),
                 unit_cost=values["unit_cost"] or "0", taxable=values["taxable"] == "true",
+                currency=values["currency"] or "USD",
                 description=values["description"] or None, form_fields=PRODUCT_FIELDS)
     if not done.ok:
         return _render_product_form(None, values, done.errors, 400)
@@ -56,10 +57,13 @@ def product_edit(product_id: int):
     if request.method == "GET":
         values = {"code": product.code, "name": product.name, "description": product.description or "",
                   "unit_price": str(product.unit_price), "unit_cost": str(product.unit_cost),
+                  "currency": product.currency,
                   "taxable": "true" if product.taxable else "false", "active": "true" if product.active else "false"}
         return _render_product_form(product, values, {})
     values = form_values(PRODUCT_TEXT, checkboxes=("taxable", "active"))
     changes = dict(values, description=values["description"] or None)
+    if "currency" not in request.form:  # a form without the field leaves the currency as it is
+        changes.pop("currency")
     done = call(catalog.update_product, product.id, actor(), form_fields=PRODUCT_FIELDS, **changes)
     if not done.ok:
         return _render_product_form(db.get_or_404(Product, product_id), values, done.errors, 400)

@@ -17,12 +17,14 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from hub.billing import export, invoices, preview
 from hub.billing.errors import BillingError
 from hub.billing.invoicing import issue_now, reissue_invoice
+from hub.billing.credit_notes import credited_line_ids
+from hub.billing.credit_notes import label as credit_label
 from hub.billing.numbering import label
 from hub.delivery import status as delivery_status
 from hub.destinations import queue
 from hub.destinations.queue import PUSH_FILTERS
 from hub.extensions import db
-from hub.models import Invoice, InvoiceStatus, Organization, RecurringInvoice
+from hub.models import CreditNote, Invoice, InvoiceStatus, Organization, RecurringInvoice
 from hub.timeutil import utcnow
 from hub.web.access import ANYONE, BILLING, roles
 from hub.web.billing_pages import bp
@@ -105,8 +107,11 @@ def _invoice(invoice_id: int) -> Invoice:
 @roles(read=ANYONE)
 def invoice_detail(invoice_id: int, errors=None, status=200):
     invoice = _invoice(invoice_id)
+    notes = db.session.execute(db.select(CreditNote).filter_by(invoice_id=invoice.id).order_by(CreditNote.id)
+                               ).scalars().all()
     return render_template("billing_web/invoice_detail.html", invoice=invoice, errors=errors or {},
-                           reason=request.form.get("reason", "") if errors else "",
+                           reason=request.form.get("reason", "") if errors else "", notes=notes,
+                           credited=credited_line_ids(invoice.id), credit_label=credit_label,
                            pushes=queue.pushes_of_invoice(invoice.id), destination_names=destination_names()), status
 
 
@@ -138,9 +143,12 @@ def invoice_json(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>/print")
 @roles(read=ANYONE)
 def invoice_print(invoice_id: int):
-    """The billing service's standalone printable page. Its one inline <style> is allowed by hash, so the
+    return printable_response(export.render_invoice_html(_invoice(invoice_id)))
+
+
+def printable_response(html: str) -> Response:
+    """A standalone printable page (invoice, credit note). Its one inline <style> is allowed by hash, so the
     page stays under a Content-Security-Policy with no inline scripts and no other inline styles."""
-    html = export.render_invoice_html(_invoice(invoice_id))
     hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
               for s in re.findall(r"<style>(.*?)</style>", html, flags=re.S)]
     csp = (f"default-src 'none'; style-src {' '.join(hashes) or NONE}; "

@@ -52,7 +52,10 @@ def usage_report():
         page = Page(page.pages, per_page, len(report.rows))
     days = int_arg("days", 90, 1, 366)
     days = days if days in CHART_DAYS else 90
-    chart = build_chart(report_series(report.rows, days, utcnow().date(), filters["organization_id"]))
+    # archived customers belong to the trend of an unfiltered report: they were counted in the past
+    unfiltered = not (filters["organization_id"] or filters["status"] or filters["map_status"])
+    chart = build_chart(report_series(report.rows, days, utcnow().date(), filters["organization_id"],
+                                      include_archived=unfiltered))
     return render_template("billing_web/usage_report.html", report=report, filters=filters, page=page,
                            rows=report.rows[page.offset:page.offset + per_page], chart=chart, days=days,
                            chart_days=CHART_DAYS, integrations=integration_choices(),

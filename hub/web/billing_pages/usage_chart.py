@@ -32,29 +32,33 @@ class Series:
         return self.points[-1][1] if self.points else ZERO
 
 
-def report_series(rows, days: int, today: date, organization_id: int | None = None) -> list[Series]:
+def report_series(rows, days: int, today: date, organization_id: int | None = None,
+                  include_archived: bool = False) -> list[Series]:
     """One daily series per vendor over the last ``days`` days for the (customer, SKU) pairs of ``rows``
-    (usage report rows), each pair's count today being its last count (``last_quantity``)."""
+    (usage report rows), each pair's count today being its last count (``last_quantity``). With
+    ``include_archived``, archived customers of those vendors count too: their history ends at 0 when they
+    were archived, so they add to the past, not to today."""
     if not rows:
         return []
     vendor_of = {(r.customer_id, r.sku_id): r.vendor for r in rows}
+    slug_of = {r.integration_id: r.vendor for r in rows} if include_archived else {}
     now: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for r in rows:
         now[r.vendor] += r.last_quantity
     start = today - timedelta(days=days - 1)
     query = (db.select(LicenseCountHistory.vendor_customer_id, LicenseCountHistory.sku_id,
                        LicenseCountHistory.recorded_at, LicenseCountHistory.quantity,
-                       LicenseCountHistory.previous_quantity)
+                       LicenseCountHistory.previous_quantity, VendorSku.integration_id, VendorCustomer.archived_at)
              .join(VendorSku, VendorSku.id == LicenseCountHistory.sku_id)
+             .join(VendorCustomer, VendorCustomer.id == LicenseCountHistory.vendor_customer_id)
              .where(VendorSku.integration_id.in_({r.integration_id for r in rows}),
                     LicenseCountHistory.recorded_at >= datetime.combine(start, time.min)))
     if organization_id is not None:
-        query = query.join(VendorCustomer, VendorCustomer.id == LicenseCountHistory.vendor_customer_id).where(
-            VendorCustomer.organization_id == organization_id)
+        query = query.where(VendorCustomer.organization_id == organization_id)
     # per vendor and day: how much that day's changes moved the total
     moved: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for customer_id, sku_id, at, quantity, previous in db.session.execute(query):
-        vendor = vendor_of.get((customer_id, sku_id))
+    for customer_id, sku_id, at, quantity, previous, integration_id, archived_at in db.session.execute(query):
+        vendor = vendor_of.get((customer_id, sku_id)) or (slug_of.get(integration_id) if archived_at else None)
         if vendor is not None:
             moved[vendor][at.date()] += Decimal(quantity) - Decimal(previous or 0)
     out = []

@@ -102,8 +102,9 @@ def test_a_held_change_approved_and_one_rejected_in_bulk(page, app, two_held):
 
 @pytest.fixture
 def catalog_ready(mapped_world):
-    """SEATS in the catalog and the fake vendor's "seats" SKU mapped to it; Contoso (c-1) has 5 seats."""
-    seats = catalog.create_product("SEATS", "Cloud seats", "10.00", SETUP, unit_cost="6.00")
+    """SEATS (priced in EUR, the currency the test invoices in) in the catalog and the fake vendor's "seats" SKU
+    mapped to it; Contoso (c-1) has 5 seats."""
+    seats = catalog.create_product("SEATS", "Cloud seats", "10.00", SETUP, unit_cost="6.00", currency="EUR")
     catalog.map_sku(sku("seats").id, seats.id, SETUP)
     ids = {"contoso": mapped_world["orgs"]["Contoso"].id, "seats": seats.id}
     db.session.remove()
