@@ -62,6 +62,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_recurring.update_line", "PATCH"): BILLING,
     ("v1_recurring.delete_line", "DELETE"): BILLING,
     ("v1_recurring.issue_recurring_now", "POST"): BILLING,
+    ("v1_preview.preview_recurring", "GET"): ANYONE,
     # pending changes and invoices
     ("v1_pending_changes.list_pending", "GET"): ANYONE,
     ("v1_pending_changes.approve", "POST"): BILLING,
