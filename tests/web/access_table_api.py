@@ -36,6 +36,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_integrations.test_connection", "POST"): ADMIN,
     ("v1_integrations.enable", "POST"): ADMIN,
     ("v1_integrations.disable", "POST"): ADMIN,
+    ("v1_integrations.set_detach_threshold", "PUT"): ADMIN,
     ("v1_integrations.start_sync", "POST"): ADMIN,
     ("v1_sync_runs.list_runs", "GET"): ANYONE,
     ("v1_sync_runs.get_run", "GET"): ANYONE,
