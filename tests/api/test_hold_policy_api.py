@@ -25,7 +25,8 @@ def test_read_and_change_with_if_match_audited(api, mapped_world):
     changed = api.as_role("billing").patch(URL, json={"hold_decrease_over_seats": 7, "hold_decrease_over_pct": "12.5",
                                                       "hold_drop_to_zero": False}, headers={"If-Match": tag})
     assert changed.status_code == 200, changed.json
-    assert changed.json["hold_decrease_over_seats"] == 7 and Decimal(changed.json["hold_decrease_over_pct"]) == Decimal("12.5")
+    assert changed.json["hold_decrease_over_seats"] == 7
+    assert Decimal(changed.json["hold_decrease_over_pct"]) == Decimal("12.5")
     assert changed.json["hold_drop_to_zero"] is False and changed.headers["ETag"] != tag
     integration = _integration()
     assert (integration.hold_decrease_over_seats, Decimal(integration.hold_decrease_over_pct)) == (7, Decimal("12.5"))

@@ -67,8 +67,8 @@ def test_disable_enable_and_event_types_with_if_match(api, receiver):
                       headers={"If-Match": off.headers["ETag"]})
     assert types.status_code == 200 and types.json["events"] == ["sync.failed", "invoice.issued"]
     assert types.json["state"] == "active"
-    actions = set(db.session.execute(db.select(AuditEvent.action).filter_by(entity_type="webhook_endpoint", entity_id=str(created["id"])))
-                  .scalars())
+    actions = set(db.session.execute(db.select(AuditEvent.action).filter_by(
+        entity_type="webhook_endpoint", entity_id=str(created["id"]))).scalars())
     assert {"webhook.disable", "webhook.enable", "webhook.events"} <= actions
     assert api.patch(url, json={"events": ["bogus"]}).status_code == 422
     assert api.patch("/api/v1/webhooks/999999", json={"enabled": True}).status_code == 404
