@@ -230,6 +230,30 @@ def set_interval(integration: VendorIntegration, minutes: int, actor: Actor) -> 
         integration.interval_minutes = minutes
 
 
+def set_detach_threshold(slug: str, pct: Any, actor: Actor) -> VendorIntegration:
+    """The share of active customers one sync may detach before it waits for an admin (more than 0, at most
+    100, two places). Audited; commits. A VendorConfigError names the field; nothing changed."""
+    from hub.billing.errors import BillingError
+    from hub.billing.money import parse_decimal
+
+    integration = get_integration(slug)
+    if integration is None:
+        raise VendorConfigError(f"no configured vendor {slug!r}", field="vendor")
+    try:
+        value = parse_decimal(pct, "detach_threshold_pct", places=2, maximum=None)
+    except BillingError as err:
+        raise VendorConfigError(err.message, field="detach_threshold_pct") from None
+    if not Decimal(0) < value <= Decimal(100):
+        raise VendorConfigError("detach_threshold_pct must be more than 0 and at most 100",
+                                field="detach_threshold_pct")
+    if Decimal(integration.detach_threshold_pct) != value:
+        record(actor, "integration.detach_threshold", "integration", integration.id, field="detach_threshold_pct",
+               old=str(integration.detach_threshold_pct), new=str(value), integration_id=integration.id)
+        integration.detach_threshold_pct = value
+    db.session.commit()
+    return integration
+
+
 def set_enabled(integration: VendorIntegration, enabled: bool, actor: Actor) -> None:
     if enabled and not integration.secrets_token and not integration.settings:
         raise VendorConfigError("configure the vendor before enabling it", field="enabled")

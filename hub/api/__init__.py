@@ -15,7 +15,7 @@ from hub.api.spec import OPENAPI_VERSION, HubApi, openapi_document
 from hub.web.access import public
 
 RESOURCES = ("organizations", "vendor_customers", "mappings", "integrations", "sync_runs", "catalog",
-             "recurring", "pending_changes", "invoices", "reports", "audit", "users", "tokens")
+             "recurring", "pending_changes", "invoices", "reports", "audit", "users", "tokens", "webhooks", "hold_policy", "preview")
 
 
 def init_app(app: Flask) -> None:

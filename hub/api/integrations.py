@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from hub import integrations
-from hub.api.fields import UtcDateTime
+from hub.api.fields import DecimalText, UtcDateTime
 from hub.api.auth import actor
 from hub.api.idempotency import idempotent
 from hub.api.problems import Problem, fail, field_error
@@ -38,6 +38,8 @@ class IntegrationSchema(ma.Schema):
     state = ma.fields.String()
     state_message = ma.fields.String(allow_none=True)
     interval_minutes = ma.fields.Integer(allow_none=True)
+    detach_threshold_pct = DecimalText(dump_only=True, allow_none=True, metadata={
+        "description": "a sync that would detach more than this share of active customers waits for an admin"})
     last_sync_at = UtcDateTime(allow_none=True)
     last_success_at = UtcDateTime(allow_none=True)
     running = ma.fields.Boolean()
@@ -102,6 +104,7 @@ def _describe(slug: str, found, last_run) -> dict:
             "enabled": bool(found and found.enabled), "state": state,
             "state_message": found.state_message if found else None,
             "interval_minutes": found.interval_minutes if found else None,
+            "detach_threshold_pct": found.detach_threshold_pct if found else None,
             "last_sync_at": found.last_sync_at if found else None,
             "last_success_at": found.last_success_at if found else None,
             "running": bool(found and sync_runner.is_running(found.id)), "last_run": last_run}
@@ -115,10 +118,14 @@ def _known(slug: str):
     return found
 
 
+#: fields of the request itself; any other field a plugin names is one of its settings
+TOP_LEVEL_FIELDS = ("interval_minutes", "enabled", "vendor", "detach_threshold_pct")
+
+
 def _vendor_problem(err: VendorError) -> Problem:
     every = getattr(err, "field_errors", None) or ({err.field: err.message} if getattr(err, "field", None) else {})
-    errors = [field_error(f"settings.{name}" if name not in ("interval_minutes", "enabled", "vendor") else name,
-                          text) for name, text in every.items()]
+    errors = [field_error(name if name in TOP_LEVEL_FIELDS else f"settings.{name}", text)
+              for name, text in every.items()]
     return Problem(422, err.message, errors=errors or None)
 
 
@@ -207,6 +214,27 @@ def _toggle(slug: str, enabled: bool) -> dict:
         db.session.rollback()
         raise Problem(409, err.message) from None
     db.session.commit()
+    return _describe(slug, found, _last_runs().get(found.id))
+
+
+class DetachThresholdSchema(ma.Schema):
+    detach_threshold_pct = DecimalText(required=True, metadata={"description": "more than 0, at most 100, 2 places"})
+
+
+@blp.route("/integrations/<slug>/detach-threshold", methods=["PUT"])
+@roles(read=ADMIN, change=ADMIN)
+@blp.arguments(DetachThresholdSchema)
+@blp.response(200, IntegrationSchema)
+def set_detach_threshold(args, slug: str):
+    """How large a share of active customers one sync may detach before it waits for an admin (audited)."""
+    found = _known(slug)
+    if found is None:
+        fail(409, f"{slug} is not configured yet")
+    try:
+        integrations.set_detach_threshold(slug, args["detach_threshold_pct"], actor())
+    except VendorConfigError as err:
+        db.session.rollback()
+        raise _vendor_problem(err) from None
     return _describe(slug, found, _last_runs().get(found.id))
 
 

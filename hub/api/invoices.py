@@ -1,4 +1,8 @@
-"""Invoices: list (Organization, status, recurring invoice, period), read, issue a draft, void, export."""
+"""Invoices: list (Organization, status, recurring invoice, period, e-mail delivery, accounting push), read,
+issue a draft, void, export, send (or resend) the e-mail, push now.
+
+Each invoice carries its e-mail delivery state (``hub.delivery.status``) and its pushes to accounting
+destinations (``hub.destinations.queue``), as the panel's invoice pages show them."""
 
 from __future__ import annotations
 
@@ -7,15 +11,19 @@ from flask import Response
 from sqlalchemy import select
 
 from hub.api.auth import actor
-from hub.api.fields import DecimalText, Id
+from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
-from hub.api.problems import clash_or_invalid, get_or_404
+from hub.api.problems import clash_or_invalid, fail, get_or_404
 from hub.api.spec import Blueprint, offers_csv
 from hub.api.vendor_customers import OrganizationRefSchema
 from hub.billing import export, invoices
 from hub.billing.errors import BillingError
+from hub.delivery import outbox
+from hub.delivery import status as delivery_status
+from hub.destinations import queue
 from hub.extensions import db
-from hub.models import Invoice, InvoiceStatus
+from hub.models import DeliveryStatus, DestinationPush, Invoice, InvoiceStatus, PushState
+from hub.plugins import VendorError
 from hub.web.access import ANYONE, BILLING, roles
 
 blp = Blueprint("v1_invoices", __name__, tag="Invoices")
@@ -40,6 +48,42 @@ class InvoiceLineSchema(ma.Schema):
     evidence = ma.fields.Nested(EvidenceSchema)
 
 
+class EmailSchema(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": [s.value for s in DeliveryStatus]})
+    trigger = ma.fields.String(metadata={"description": "auto (sent on issue), manual or resend"})
+    to_addresses = ma.fields.List(ma.fields.String())
+    cc_addresses = ma.fields.List(ma.fields.String())
+    attempts = ma.fields.Integer()
+    next_attempt_at = UtcDateTime(allow_none=True)
+    last_error = ma.fields.String(allow_none=True)
+    sent_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
+    created_by = ma.fields.String()
+
+
+class DeliveryStateSchema(ma.Schema):
+    state = ma.fields.String(metadata={"enum": list(delivery_status.LABELS)})
+    emails = ma.fields.List(ma.fields.Nested(EmailSchema), attribute="deliveries",
+                            metadata={"description": "newest first"})
+
+
+class PushSchema(ma.Schema):
+    id = ma.fields.Integer()
+    destination = ma.fields.String(attribute="connection.slug")
+    state = ma.fields.String(metadata={"enum": [s.value for s in PushState]})
+    attempts = ma.fields.Integer()
+    next_attempt_at = UtcDateTime(allow_none=True)
+    last_error = ma.fields.String(allow_none=True)
+    error_field = ma.fields.String(allow_none=True)
+    external_id = ma.fields.String(allow_none=True, metadata={"description": "the invoice's id at the provider"})
+    external_number = ma.fields.String(allow_none=True)
+    external_url = ma.fields.String(allow_none=True)
+    pushed_at = UtcDateTime(allow_none=True)
+    void_requested_at = UtcDateTime(allow_none=True)
+    voided_at = UtcDateTime(allow_none=True)
+
+
 class InvoiceSchema(ma.Schema):
     id = ma.fields.Integer()
     number = ma.fields.String(allow_none=True)
@@ -59,6 +103,8 @@ class InvoiceSchema(ma.Schema):
     voided_at = ma.fields.String(allow_none=True)
     void_reason = ma.fields.String(allow_none=True)
     lines = ma.fields.List(ma.fields.Nested(InvoiceLineSchema))
+    delivery = ma.fields.Nested(DeliveryStateSchema, metadata={"description": "the e-mail delivery state"})
+    pushes = ma.fields.List(ma.fields.Nested(PushSchema), metadata={"description": "one per accounting destination"})
 
 
 class InvoiceFilter(PageArgs):
@@ -67,10 +113,18 @@ class InvoiceFilter(PageArgs):
     recurring_invoice_id = Id(load_default=None)
     period_from = ma.fields.Date(load_default=None, metadata={"description": "periods ending on or after"})
     period_to = ma.fields.Date(load_default=None, metadata={"description": "periods starting on or before"})
+    delivery = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(delivery_status.FILTERS)),
+                                metadata={"description": "e-mail state: emailed, not_sent (issued ones) or failed"})
+    push_state = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(queue.PUSH_FILTERS)),
+                                  metadata={"description": "accounting push state"})
 
 
 class VoidSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 2000))
+
+
+class SendSchema(ma.Schema):
+    resend = ma.fields.Boolean(load_default=False, metadata={"description": "send again an invoice already e-mailed"})
 
 
 class ExportArgs(ma.Schema):
@@ -84,40 +138,52 @@ def _invoice(invoice_id: int) -> Invoice:
     return get_or_404(Invoice, invoice_id, "invoice")
 
 
+def _described(found: list[Invoice]) -> list[dict]:
+    """The invoices as the API shows them: export's dict, with e-mail state and pushes (two queries in all)."""
+    ids = [i.id for i in found]
+    states, pushes = delivery_status.states(ids), queue.pushes_of_invoices(ids)
+    return [{**export.invoice_to_dict(i), "delivery": states[i.id], "pushes": pushes[i.id]} for i in found]
+
+
 @blp.route("/invoices", methods=["GET"])
 @roles(read=ANYONE)
 @blp.arguments(InvoiceFilter, location="query")
 @blp.response(200, InvoicePage)
 def list_invoices(args):
     """Invoices, newest invoice date first."""
-    stmt = select(Invoice)
-    for field in ("organization_id", "status", "recurring_invoice_id"):
-        if args[field] is not None:
-            stmt = stmt.where(getattr(Invoice, field) == args[field])
+    stmt = select(Invoice).where(*invoices.invoice_filters(
+        organization_id=args["organization_id"], status=args["status"],
+        recurring_invoice_id=args["recurring_invoice_id"], delivery_state=args["delivery"],
+        push_state=args["push_state"]))
     if args["period_from"] is not None:
         stmt = stmt.where(Invoice.period_end >= args["period_from"])
     if args["period_to"] is not None:
         stmt = stmt.where(Invoice.period_start <= args["period_to"])
     rows, cursor = keyset_page(stmt, [Key(Invoice.invoice_date, True), Key(Invoice.id, True)], args["limit"],
                                args["cursor"], "invoices")
-    return page_response([export.invoice_to_dict(r.Invoice) for r in rows], cursor)
+    return page_response(_described([r.Invoice for r in rows]), cursor)
 
 
 @blp.route("/invoices/<id:invoice_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, InvoiceSchema)
 def get_invoice(invoice_id: int):
-    """One invoice with its lines and each line's evidence."""
-    return export.invoice_to_dict(_invoice(invoice_id))
+    """One invoice with its lines and each line's evidence, its e-mail delivery state and its pushes."""
+    return _described([_invoice(invoice_id)])[0]
+
+
+def _call(call, row_id: int, path_field: str, *args, **kwargs):
+    """``call(row_id, actor, ...)``: a service refusing (its state: 409, the input: 422) changes nothing."""
+    try:
+        return call(row_id, actor(), *args, **kwargs)
+    except (BillingError, VendorError) as err:
+        db.session.rollback()
+        raise clash_or_invalid(err, path_field) from None
 
 
 def _change(call, invoice_id: int, *args):
     _invoice(invoice_id)
-    try:
-        return export.invoice_to_dict(call(invoice_id, actor(), *args))
-    except BillingError as err:
-        db.session.rollback()
-        raise clash_or_invalid(err, "invoice_id") from None
+    return _described([_call(call, invoice_id, "invoice_id", *args)])[0]
 
 
 @blp.route("/invoices/<id:invoice_id>/issue", methods=["POST"])
@@ -135,6 +201,30 @@ def issue(invoice_id: int):
 def void(args, invoice_id: int):
     """Void a draft or an issued invoice; it keeps its number and period."""
     return _change(invoices.void_invoice, invoice_id, args["reason"])
+
+
+@blp.route("/invoices/<id:invoice_id>/send", methods=["POST"])
+@roles(read=BILLING, change=BILLING)
+@blp.arguments(SendSchema)
+@blp.response(200, EmailSchema)
+def send(args, invoice_id: int):
+    """E-mail an issued invoice to its Organization's billing contacts now (as the panel's Send button);
+    a failure stays queued for the retries and shows in `status` and `last_error`. 409 for a draft or a
+    void invoice, or while another e-mail of it is queued."""
+    _invoice(invoice_id)
+    return _call(outbox.send_invoice, invoice_id, "invoice_id", trigger="resend" if args["resend"] else "manual")
+
+
+@blp.route("/invoices/<id:invoice_id>/pushes/<id:push_id>/push-now", methods=["POST"])
+@roles(read=BILLING, change=BILLING)
+@blp.response(200, PushSchema)
+def push_now(invoice_id: int, push_id: int):
+    """Push a waiting (queued, retrying or blocked) push at the next push run, within a minute; 409 for
+    a push in another state."""
+    push = db.session.get(DestinationPush, push_id)
+    if push is None or push.invoice_id != _invoice(invoice_id).id:
+        fail(404, f"invoice {invoice_id} has no push {push_id}")
+    return _call(queue.push_now, push.id, "push_id")
 
 
 @blp.route("/invoices/<id:invoice_id>/export", methods=["GET"])

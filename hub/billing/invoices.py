@@ -22,28 +22,40 @@ def get_invoice(invoice_id: int) -> Invoice:
 def list_invoices(*, organization_id: int | None = None, status: str | None = None,
                   recurring_invoice_id: int | None = None, delivery_state: str | None = None,
                   push_state: str | None = None, limit: int = 100, offset: int = 0) -> list[Invoice]:
-    """Newest first. ``status``: draft, issued or void. ``delivery_state``: emailed, not_sent or failed
-    (``hub.delivery.status``; drafts are never sent, so they match none); ``push_state``: one of
-    ``hub.destinations.queue.PUSH_FILTERS`` (waiting, blocked, pushed, voided, not_pushed)."""
+    """Newest first, filtered as ``invoice_filters`` says."""
     query = db.select(Invoice).order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
+    query = query.where(*invoice_filters(organization_id=organization_id, status=status,
+                                         recurring_invoice_id=recurring_invoice_id, delivery_state=delivery_state,
+                                         push_state=push_state))
+    return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
+
+
+def invoice_filters(*, organization_id: int | None = None, status: str | None = None,
+                    recurring_invoice_id: int | None = None, delivery_state: str | None = None,
+                    push_state: str | None = None) -> list:
+    """WHERE clauses on ``Invoice`` for the invoice lists (panel, CLI, API). ``status``: draft, issued or
+    void. ``delivery_state``: emailed, not_sent or failed (``hub.delivery.status``; drafts are never sent,
+    so they match none); ``push_state``: one of ``hub.destinations.queue.PUSH_FILTERS`` (waiting, blocked,
+    pushed, voided, not_pushed)."""
+    clauses = []
     if organization_id is not None:
-        query = query.where(Invoice.organization_id == organization_id)
+        clauses.append(Invoice.organization_id == organization_id)
     if status is not None:
-        query = query.where(Invoice.status == validate.choice(status, "status", InvoiceStatus))
+        clauses.append(Invoice.status == validate.choice(status, "status", InvoiceStatus))
     if recurring_invoice_id is not None:
-        query = query.where(Invoice.recurring_invoice_id == recurring_invoice_id)
+        clauses.append(Invoice.recurring_invoice_id == recurring_invoice_id)
     if delivery_state is not None:
         from hub.delivery.status import FILTERS, state_clause
 
         if delivery_state not in FILTERS:
             raise BillingError(f"delivery_state must be one of {', '.join(FILTERS)}, not {delivery_state!r}",
                                "delivery_state")
-        query = query.where(state_clause(delivery_state), Invoice.status != InvoiceStatus.DRAFT.value)
+        clauses += [state_clause(delivery_state), Invoice.status != InvoiceStatus.DRAFT.value]
     if push_state is not None:
         from hub.destinations.queue import push_state_filter
 
-        query = query.where(push_state_filter(push_state))
-    return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
+        clauses.append(push_state_filter(push_state))
+    return clauses
 
 
 def issue_invoice(invoice_id: int, actor: Actor) -> Invoice:

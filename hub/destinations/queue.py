@@ -123,5 +123,14 @@ def push_state_filter(name: str):
 
 
 def pushes_of_invoice(invoice_id: int) -> list[DestinationPush]:
-    return list(db.session.execute(db.select(DestinationPush).filter_by(invoice_id=invoice_id)
-                                   .order_by(DestinationPush.connection_id)).scalars())
+    return pushes_of_invoices([invoice_id])[invoice_id]
+
+
+def pushes_of_invoices(invoice_ids: list[int]) -> dict[int, list[DestinationPush]]:
+    """The pushes of many invoices in one query (the API's invoice list), each invoice's by destination."""
+    found: dict[int, list[DestinationPush]] = {i: [] for i in invoice_ids}
+    if invoice_ids:
+        for push in db.session.execute(db.select(DestinationPush).where(DestinationPush.invoice_id.in_(invoice_ids))
+                                       .order_by(DestinationPush.invoice_id, DestinationPush.connection_id)).scalars():
+            found[push.invoice_id].append(push)
+    return found

@@ -20,6 +20,7 @@ from hub import api_tokens, create_app, mapping
 from hub.audit import Actor
 from hub.extensions import db
 from hub.models import Organization, VendorCustomer
+from hub.webhooks import endpoints
 from tests.conftest import empty_tables, make_test_config
 from tests.fakes.fake_vendor import FAKE_CONFIG, FakeVendor
 from tests.web.billing_fixtures import build_billing
@@ -46,6 +47,8 @@ def _seed(app) -> str:
     customers = {c.external_id: c for c in db.session.execute(db.select(VendorCustomer)).scalars()}
     mapping.map_customer(customers["c-1"].id, contoso.id, setup)
     world = {"customers": customers, "orgs": {o.name: o for o in db.session.execute(db.select(Organization)).scalars()}}
+    # registered first, so issuing the invoices below logs deliveries to it (nothing sends them here)
+    endpoints.add_endpoint("https://93.184.216.34/hook", "*", setup)
     build_billing(vendor, world)
     return api_tokens.create_token("schemathesis", "admin", setup).secret
 

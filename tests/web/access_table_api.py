@@ -36,6 +36,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_integrations.test_connection", "POST"): ADMIN,
     ("v1_integrations.enable", "POST"): ADMIN,
     ("v1_integrations.disable", "POST"): ADMIN,
+    ("v1_integrations.set_detach_threshold", "PUT"): ADMIN,
     ("v1_integrations.start_sync", "POST"): ADMIN,
     ("v1_sync_runs.list_runs", "GET"): ANYONE,
     ("v1_sync_runs.get_run", "GET"): ANYONE,
@@ -62,6 +63,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_recurring.update_line", "PATCH"): BILLING,
     ("v1_recurring.delete_line", "DELETE"): BILLING,
     ("v1_recurring.issue_recurring_now", "POST"): BILLING,
+    ("v1_preview.preview_recurring", "GET"): ANYONE,
     # pending changes and invoices
     ("v1_pending_changes.list_pending", "GET"): ANYONE,
     ("v1_pending_changes.approve", "POST"): BILLING,
@@ -72,6 +74,20 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_invoices.issue", "POST"): BILLING,
     ("v1_invoices.void", "POST"): BILLING,
     ("v1_invoices.export_invoice", "GET"): ANYONE,
+    ("v1_invoices.send", "POST"): BILLING,
+    ("v1_invoices.push_now", "POST"): BILLING,
+    # hold policy: billing and admins, as on the panel's page
+    ("v1_hold_policy.get_hold_policy", "GET"): BILLING,
+    ("v1_hold_policy.update_hold_policy", "PATCH"): BILLING,
+    # webhooks: admins only, reading too (as Admin > Webhooks)
+    ("v1_webhooks.list_event_types", "GET"): ADMIN,
+    ("v1_webhooks.list_endpoints", "GET"): ADMIN,
+    ("v1_webhooks.create_endpoint", "POST"): ADMIN,
+    ("v1_webhooks.get_endpoint", "GET"): ADMIN,
+    ("v1_webhooks.update_endpoint", "PATCH"): ADMIN,
+    ("v1_webhooks.rotate_secret", "POST"): ADMIN,
+    ("v1_webhooks.list_deliveries", "GET"): ADMIN,
+    ("v1_webhooks.resend", "POST"): ADMIN,
     # usage report and audit log: everyone reads
     ("v1_reports.usage", "GET"): ANYONE,
     ("v1_audit.list_events", "GET"): ANYONE,
