@@ -46,9 +46,10 @@ def test_recurring_invoice_with_a_vendor_line(api, world):
     api.put(f"/api/v1/vendor-customers/{world['customers']['c-2'].id}/mapping",
             json={"organization_id": fabrikam_org["id"]})
     today = utcnow().date().isoformat()
-    body = {"organization_id": fabrikam_org["id"], "next_run_date": today, "currency": "eur"}
+    # the products are priced in USD: a recurring invoice takes only products in its own currency
+    body = {"organization_id": fabrikam_org["id"], "next_run_date": today, "currency": "usd"}
     created = api.post("/api/v1/recurring-invoices", json=body, headers={"Idempotency-Key": "ri-1"})
-    assert created.status_code == 201 and created.json["currency"] == "EUR" and created.json["lines"] == []
+    assert created.status_code == 201 and created.json["currency"] == "USD" and created.json["lines"] == []
     replay = api.post("/api/v1/recurring-invoices", json=body, headers={"Idempotency-Key": "ri-1"})
     assert replay.json["id"] == created.json["id"]
     url = created.headers["Location"]

@@ -83,7 +83,7 @@ def test_credit_notes_cli(runner, billed):
     made = runner.invoke(args=["credit-notes", "create", str(invoice_id), "--reason", "refund"])
     assert made.exit_code == 0 and "credit note CN-000001" in made.output and "200.00 USD" in made.output
     again = runner.invoke(args=["credit-notes", "create", str(invoice_id), "--reason", "refund"])
-    assert again.exit_code == 1 and "credited already" in again.output
+    assert again.exit_code == 6 and "credited already" in again.output  # the command failed (README)
     note_id = made.output.split("(id ")[1].split(")")[0]
     exported = runner.invoke(args=["credit-notes", "export", note_id, "--format", "json"])
     assert json.loads(exported.output)["total"] == "200.00"

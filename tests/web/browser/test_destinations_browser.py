@@ -65,7 +65,7 @@ def test_connect_map_and_see_the_invoice_pushed(page, app, qbo_plugin, qbo_sim):
         assert report.pushed == [invoice_id]
         db.session.remove()
     page.goto(f"/billing/invoices/{invoice_id}")
-    delivery = page.locator("#delivery")
+    delivery = page.locator("#accounting")
     assert "Pushed to QuickBooks Online as" in delivery.inner_text()
     link = delivery.locator("a").first.get_attribute("href")
     assert re.fullmatch(r"https://app\.qbo\.intuit\.com/app/invoice\?txnId=\d+", link)
