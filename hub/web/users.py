@@ -34,6 +34,11 @@ def find_user(email: str) -> User | None:
     return db.session.execute(db.select(User).filter_by(email=normalise_email(email))).scalar_one_or_none()
 
 
+def any_user() -> bool:
+    """Whether any panel account exists (a fresh hub has none: sign-in says how to make the first)."""
+    return db.session.execute(db.select(User.id).limit(1)).first() is not None
+
+
 def check_password_rules(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "password")
