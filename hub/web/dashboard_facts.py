@@ -1,5 +1,9 @@
 """What needs a person today, gathered for the dashboard in a fixed number of queries whatever the size.
 
+Two parts: ``gather`` (counts, cheap: the dashboard itself) and ``billing_summary`` (the unbilled value
+and the next run's total, which price every count and every due line: the dashboard fetches it as a
+fragment after it is shown, so a hub with 10,000 customers still opens its dashboard at once).
+
 Each figure comes from the service that owns its rule (the usage report's unbilled value, the pricing of
 recurring lines, the pending-change count, the delivery and push states); this module only adds them up.
 """
@@ -43,18 +47,22 @@ class InvoiceRun:
 
 
 @dataclass
-class Attention:
+class BillingSummary:
     unbilled: dict[str, Decimal]
     unpriced_unbilled_rows: int
+    skus_without_product: int
+    next_run: InvoiceRun | None
+    last_run: InvoiceRun | None
+
+
+@dataclass
+class Attention:
     pending_changes: int
     #: integration id -> {"not_mapped": n, "detached": n, "mapped": n}
     customers: dict[int, dict[str, int]]
     failing: list[VendorIntegration]
     needs_credentials: list[VendorIntegration]
     reviews: list[SyncRun]
-    skus_without_product: int
-    next_run: InvoiceRun | None
-    last_run: InvoiceRun | None
     failed_emails: int
     blocked_pushes: int | None
     failing_webhooks: int | None
@@ -70,24 +78,28 @@ class Attention:
     @property
     def all_clear(self) -> bool:
         return not (self.pending_changes or self.unmapped_customers or self.detached_customers or self.failing
-                    or self.needs_credentials or self.reviews or self.skus_without_product or self.failed_emails
-                    or self.blocked_pushes or self.failing_webhooks or self.unbilled)
+                    or self.needs_credentials or self.reviews or self.failed_emails
+                    or self.blocked_pushes or self.failing_webhooks)
 
 
 def gather(integrations: list[VendorIntegration]) -> Attention:
-    report = usage_report()
-    unbilled = {cur: value for cur, value in sorted(report.totals.unbilled_value.items()) if value}
     return Attention(
-        unbilled=unbilled, unpriced_unbilled_rows=report.totals.unpriced_rows,
         pending_changes=pending.count_pending_changes(), customers=customer_counts(),
         failing=[i for i in integrations if i.enabled and i.state in FAILING_STATES],
         needs_credentials=[i for i in integrations if i.enabled and i.state == IntegrationState.NEEDS_REAUTH.value],
         reviews=list(db.session.execute(
             select(SyncRun).filter_by(status=SyncStatus.NEEDS_REVIEW.value).order_by(SyncRun.started_at.desc())
             .limit(10)).scalars()),
-        skus_without_product=sum(1 for r in catalog.list_skus() if r.status in ("unmapped", "suggested")),
-        next_run=next_invoice_run(), last_run=last_invoice_run(),
         failed_emails=_failed_emails(), blocked_pushes=_blocked_pushes(), failing_webhooks=_failing_webhooks())
+
+
+def billing_summary() -> BillingSummary:
+    report = usage_report()
+    return BillingSummary(
+        unbilled={cur: value for cur, value in sorted(report.totals.unbilled_value.items()) if value},
+        unpriced_unbilled_rows=report.totals.unpriced_rows,
+        skus_without_product=sum(1 for r in catalog.list_skus() if r.status in ("unmapped", "suggested")),
+        next_run=next_invoice_run(), last_run=last_invoice_run())
 
 
 def customer_counts() -> dict[int, dict[str, int]]:

@@ -17,6 +17,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("auth.login", "POST"): PUBLIC,
     ("auth.logout", "POST"): ANYONE,
     ("dashboard.index", "GET"): ANYONE,
+    ("dashboard.billing_summary", "GET"): ANYONE,
     # App Center: everyone may look, only admins change integrations
     ("appcenter.index", "GET"): ANYONE,
     ("appcenter.integration", "GET"): ANYONE,

@@ -20,11 +20,16 @@ def test_sign_in_page_of_a_hub_with_users_has_no_first_admin_hint(client, users)
 
 # -- the dashboard: what needs me today ---------------------------------------------------------------
 
-def _dashboard(client, auth) -> str:
+def _dashboard(client, auth, path: str = "/") -> str:
     auth.login("viewer")
-    response = client.get("/")
+    response = client.get(path)
     assert response.status_code == 200
     return response.data.decode()
+
+
+def _billing(client, auth) -> str:
+    """The billing figures the dashboard fetches (as the page without script shows them)."""
+    return _dashboard(client, auth, "/dashboard/billing")
 
 
 def test_dashboard_lists_what_needs_a_person_each_with_the_link_that_fixes_it(client, auth, billing_world):
@@ -48,7 +53,7 @@ def test_dashboard_shows_the_next_run_priced_as_the_preview_and_the_last_run(cli
     recurring = db.session.get(RecurringInvoice, billing_world["recurring_id"])
     preview = preview_invoice(recurring.id)  # the one invoice's own preview, priced on its own
     invoice = db.session.get(Invoice, billing_world["invoice_id"])
-    html = _dashboard(client, auth)
+    html = _billing(client, auth)
     next_run = html[html.index('id="next-run"'):].split("</dd>")[0]
     assert recurring.next_run_date.isoformat() in next_run and "1 invoice," in next_run
     assert f"{fmt_money(preview.total)} USD" in next_run
@@ -62,7 +67,7 @@ def test_dashboard_shows_unbilled_value_per_currency_from_the_usage_report(clien
 
     unbilled = usage_report().totals.unbilled_value
     assert unbilled  # Fabrikam's seats are counted at the vendor and billed to nobody
-    html = _dashboard(client, auth)
+    html = _billing(client, auth)
     shown = html[html.index('id="unbilled"'):].split("</dd>")[0]
     for currency, value in unbilled.items():
         assert f"{fmt_money(value)} {currency}" in shown
@@ -70,4 +75,5 @@ def test_dashboard_shows_unbilled_value_per_currency_from_the_usage_report(clien
 
 def test_dashboard_of_a_fresh_hub_says_what_to_do_next(client, auth):
     html = _dashboard(client, auth)
-    assert "No vendor is set up yet" in html and "no recurring invoice yet" in html
+    assert "No vendor is set up yet" in html and 'data-fragment="/dashboard/billing"' in html
+    assert "no recurring invoice yet" in _billing(client, auth)
