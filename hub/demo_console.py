@@ -8,6 +8,7 @@ no adapter are not listed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,7 +52,9 @@ class BitdefenderConsole:
         from hub_bitdefender import sim_state
 
         self.state, self.sim = state, sim_state
-        self.counters = {f"{sim_state.ENDPOINT_SECURITY}:{c}": c for c in sim_state.COUNTERS}
+        self.counters = {f"{product_type}:{c}": f"{_words(c)} ({product})" for product_type, product in
+                         ((sim_state.ENDPOINT_SECURITY, "Endpoint Security"), (sim_state.EDR_PRODUCT, "EDR"))
+                         for c in sim_state.COUNTERS}
 
     def customers(self) -> list[ConsoleCustomer]:
         with self.state.lock:
@@ -77,6 +80,13 @@ class BitdefenderConsole:
 
     def delete_customer(self, key: str) -> None:
         self.state.remove(key)
+
+
+def _words(counter: str) -> str:
+    """"mspSecurePlusMonthlyUsage" -> "MSP Secure Plus seats": a label, not the API's field name."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", re.sub(r"(Monthly)?Usage$", "", counter)).split()
+    words = ["MSP" if w == "msp" else "EDR" if w == "edr" else w for w in words]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:] + " seats"
 
 
 class ProofpointConsole:
