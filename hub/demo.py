@@ -172,6 +172,9 @@ def start_demo(app: Flask, customers: int = 30) -> DemoRun:
             # first demo start on this database; later starts keep what the user did since
             map_some_customers()
             set_up_billing()
+            from hub.demo_story import tell_the_story
+
+            tell_the_story(app, DEMO_ACTOR)
         map_and_push()
         password = demo_admin_password()
     demo = DemoRun(running, password, simulators=app.extensions.get("hub.demo.simulators", {}))

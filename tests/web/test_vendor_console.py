@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from hub.extensions import db
-from hub.models import LicenseCount, RecurringLine, VendorCustomer, VendorIntegration
+from hub.models import (Invoice, LicenseCount, LicenseCountHistory, QuantityChange, RecurringLine, SyncRun,
+                        VendorCustomer, VendorIntegration)
 from tests.conftest import make_test_config
 from tests.web.billing_helpers import field_error
 
@@ -43,11 +44,22 @@ def _sync(client, slug="bitdefender"):
     assert response.status_code == 302, response.data[:300]
 
 
-def _vendor_line(customer: VendorCustomer) -> RecurringLine:
-    return db.session.execute(
-        db.select(RecurringLine).join(RecurringLine.recurring_invoice)
-        .where(RecurringLine.integration_id == customer.integration_id,
-               RecurringLine.recurring_invoice.has(organization_id=customer.organization_id))).scalars().first()
+def mapped_customer_with_its_line(slug: str = "bitdefender") -> tuple[VendorCustomer, RecurringLine, LicenseCount]:
+    """A mapped customer of ``slug`` with a count, its Organization's vendor line, that count; not the one
+    whose drop the demo holds (its line waits for approval, so it would not follow)."""
+    held = db.select(QuantityChange.line_id).where(QuantityChange.status == "pending")
+    for customer in db.session.execute(
+            db.select(VendorCustomer).join(VendorIntegration)
+            .where(VendorIntegration.slug == slug, VendorCustomer.organization_id.is_not(None))
+            .order_by(VendorCustomer.id)).scalars():
+        line = db.session.execute(db.select(RecurringLine).where(
+            RecurringLine.integration_id == customer.integration_id, RecurringLine.id.not_in(held),
+            RecurringLine.recurring_invoice.has(organization_id=customer.organization_id))).scalars().first()
+        count = db.session.execute(db.select(LicenseCount).filter_by(vendor_customer_id=customer.id)
+                                   .where(LicenseCount.quantity > 0)).scalars().first()
+        if line is not None and count is not None:
+            return customer, line, count
+    raise AssertionError(f"the demo mapped no {slug} customer with a line")
 
 
 def test_console_lists_each_simulated_vendor_and_is_labelled_demo_only(client, auth, demo):
@@ -61,15 +73,8 @@ def test_console_lists_each_simulated_vendor_and_is_labelled_demo_only(client, a
 
 
 def test_a_count_changed_at_the_vendor_flows_into_the_recurring_line_after_sync_now(client, auth, demo):
-    customer = db.session.execute(db.select(VendorCustomer).join(VendorIntegration)
-                                  .where(VendorIntegration.slug == "bitdefender",
-                                         VendorCustomer.organization_id.is_not(None))
-                                  .order_by(VendorCustomer.id)).scalars().first()
-    line = _vendor_line(customer)
-    assert line is not None
+    customer, line, count = mapped_customer_with_its_line()
     before = Decimal(line.quantity)
-    count = db.session.execute(db.select(LicenseCount).filter_by(vendor_customer_id=customer.id)
-                               .where(LicenseCount.quantity > 0)).scalars().first()
     counter = f"0:{count.sku.sku}" if ":" not in count.sku.sku else count.sku.sku
     db.session.remove()
     auth.login("admin")
@@ -126,3 +131,26 @@ def test_outside_demo_mode_the_console_does_not_exist(client, auth):
     auth.login("admin")
     assert client.get("/demo/vendor-console/").status_code == 404
     assert "Vendor console" not in client.get("/").data.decode()
+
+
+def test_the_demo_tells_its_story_history_issued_invoices_a_held_change_a_failed_sync(demo):
+    from datetime import timedelta
+
+    from hub.timeutil import utcnow
+
+    assert db.session.execute(db.select(db.func.count()).select_from(Invoice)
+                              .where(Invoice.status == "issued")).scalar_one() >= 1
+    assert db.session.execute(db.select(QuantityChange).filter_by(status="pending")).scalars().first() is not None
+    assert db.session.execute(db.select(SyncRun).filter_by(status="failed")).scalars().first() is not None
+    oldest = db.session.execute(db.select(db.func.min(LicenseCountHistory.recorded_at))).scalar_one()
+    assert oldest <= utcnow() - timedelta(days=80)
+    # the history adds up: each count's last recorded quantity is the count now, and most moved in between
+    moved = 0
+    for count in db.session.execute(db.select(LicenseCount).where(LicenseCount.quantity > 0)).scalars():
+        rows = db.session.execute(db.select(LicenseCountHistory).filter_by(
+            vendor_customer_id=count.vendor_customer_id, sku_id=count.sku_id)
+            .order_by(LicenseCountHistory.recorded_at, LicenseCountHistory.id)).scalars().all()
+        assert rows and Decimal(rows[-1].quantity) == Decimal(count.quantity)
+        assert all(Decimal(a.quantity) == Decimal(b.previous_quantity) for a, b in zip(rows, rows[1:]))
+        moved += len(rows) > 2
+    assert moved >= 3

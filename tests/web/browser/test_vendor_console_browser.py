@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import expect
 
 from hub.extensions import db
-from hub.models import LicenseCount, RecurringLine, VendorCustomer, VendorIntegration
+from hub.models import RecurringLine, SyncRun, VendorIntegration
 from tests.conftest import make_test_config
 from tests.web.browser.conftest import screenshot, sign_in
 from tests.web.browser.test_first_hour_browser import serious_violations
-from tests.web.test_vendor_console import OTHERS
+from tests.web.test_vendor_console import OTHERS, mapped_customer_with_its_line
 
 pytestmark = pytest.mark.browser
 
@@ -36,23 +36,19 @@ def demo(app, users):
 
 
 def _mapped_bitdefender_customer():
-    customer = db.session.execute(
-        db.select(VendorCustomer).join(VendorIntegration).where(VendorIntegration.slug == "bitdefender",
-                                                                VendorCustomer.organization_id.is_not(None))
-        .order_by(VendorCustomer.id)).scalars().first()
-    line = db.session.execute(db.select(RecurringLine).where(
-        RecurringLine.integration_id == customer.integration_id,
-        RecurringLine.recurring_invoice.has(organization_id=customer.organization_id))).scalars().first()
-    count = db.session.execute(db.select(LicenseCount).filter_by(vendor_customer_id=customer.id)
-                               .where(LicenseCount.quantity > 0)).scalars().first()
+    customer, line, count = mapped_customer_with_its_line()
     found = (customer.external_id, customer.name, line.id, line.recurring_invoice_id, Decimal(line.quantity),
              int(count.quantity), count.sku.sku)
     db.session.remove()
     return found
 
 
-def _sync_now_and_wait(page, runs: int):
-    """Sync now, then wait on the App Center page until run number ``runs`` has succeeded."""
+def _sync_now_and_wait(app, page):
+    """Sync now, then wait on the App Center page until the new run (one more than now) has succeeded."""
+    with app.app_context():
+        runs = db.session.execute(db.select(db.func.count()).select_from(SyncRun).join(VendorIntegration)
+                                  .where(VendorIntegration.slug == "bitdefender")).scalar_one() + 1
+        db.session.remove()
     page.click("#sync button:has-text('Sync now')")
     page.wait_for_url("**/admin/apps/**")
     expect(page.locator("#runs tbody tr")).to_have_count(runs, timeout=30_000)
@@ -74,7 +70,7 @@ def test_the_demo_story_from_the_vendor_console(app, page, demo, width):
     card.locator("input[name=count]").fill(str(count + 25))
     card.locator("button", has_text="Set count").click()
     expect(page.locator(".flash-success")).to_contain_text(f"{name} now has {count + 25}")
-    _sync_now_and_wait(page, runs=2)  # the demo's first sync, then this one
+    _sync_now_and_wait(app, page)
     page.goto(f"/billing/recurring/{recurring_id}")
     screenshot(page, f"vendor-console-recurring-after-sync-{width}")
     with app.app_context():
@@ -84,7 +80,7 @@ def test_the_demo_story_from_the_vendor_console(app, page, demo, width):
     page.goto("/demo/vendor-console/?vendor=bitdefender")
     page.locator(f".console-customer[data-key='{key}'] button", has_text="Delete at the vendor").click()
     expect(page.locator(".flash-success")).to_contain_text(f"{name} was deleted at the vendor")
-    _sync_now_and_wait(page, runs=3)
+    _sync_now_and_wait(app, page)
     page.goto("/admin/mapping/?vendor=bitdefender&status=detached")
     row = page.locator("#mapping-table tbody tr", has=page.locator(".cust-name", has_text=name))
     expect(row.locator(".badge")).to_have_text("Detached")
