@@ -31,6 +31,7 @@ from hub.models import (
     VendorIntegration,
 )
 from hub.timeutil import utcnow
+from hub.inputs import shown
 
 RECURRING_FIELDS = ("name", "frequency", "period_mode", "next_run_date", "currency", "memo", "due_days",
                     "auto_issue", "active")
@@ -67,7 +68,7 @@ def _clean_recurring(values: dict[str, Any]) -> dict[str, Any]:
         elif key == "currency":
             code = str(value or "").strip().upper()
             if not re.fullmatch(r"[A-Z]{3}", code):
-                raise BillingError(f"currency must be a three-letter code such as USD, not {value!r}", key)
+                raise BillingError(f"currency must be a three-letter code such as USD, not {shown(value)}", key)
             clean[key] = code
         elif key == "memo":
             clean[key] = validate.text(value, key, max_len=5000, required=False)

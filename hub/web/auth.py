@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub.extensions import db
@@ -38,8 +39,13 @@ def _login_page(email: str, next: str) -> str:
     from hub.commands.serve import FIRST_ADMIN_COMMAND
     from hub.web.users import any_user
 
-    # a hub with no account at all: say how the first admin is made (only the CLI can)
-    hint = None if any_user() else FIRST_ADMIN_COMMAND
+    # a hub with no account at all: say how the first admin is made (only the CLI can); a database
+    # not migrated yet has no users table, and the sign-in page must still show
+    try:
+        hint = None if any_user() else FIRST_ADMIN_COMMAND
+    except SQLAlchemyError:
+        db.session.rollback()
+        hint = None
     return render_template("auth/login.html", email=email, next=next, first_admin_command=hint)
 
 

@@ -8,6 +8,7 @@ import secrets
 from hub.audit import Actor, record
 from hub.extensions import db
 from hub.models import Role, User
+from hub.inputs import shown
 
 MIN_PASSWORD_LENGTH = 10
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -48,7 +49,7 @@ def create_user(email: str, role: str | Role, password: str, actor: Actor | None
     """Validate and save a new user (password hashed with werkzeug's scrypt). Commits; audited."""
     email = normalise_email(email)
     if not EMAIL_RE.match(email) or len(email) > 200:
-        raise UserError(f"{email!r} is not an e-mail address", "email")
+        raise UserError(f"{shown(email)} is not an e-mail address", "email")
     try:
         role = Role(role).value
     except ValueError:

@@ -77,3 +77,30 @@ def test_dashboard_of_a_fresh_hub_says_what_to_do_next(client, auth):
     html = _dashboard(client, auth)
     assert "No vendor is set up yet" in html and 'data-fragment="/dashboard/billing"' in html
     assert "no recurring invoice yet" in _billing(client, auth)
+
+
+# -- forms that help: a long bad value is never echoed whole ---------------------------------------------
+
+LONG = "x" * 20_000
+
+
+def _refusal(call) -> str:
+    from hub.billing.errors import BillingError
+
+    try:
+        call()
+    except BillingError as err:
+        return str(err)
+    raise AssertionError("accepted a 20,000-character value")
+
+
+def test_billing_refusals_quote_a_long_value_shortened(app_ctx):
+    from hub.billing import validate
+    from hub.billing.money import parse_decimal
+    from hub.billing.usage_report import usage_report
+    from hub.models import Frequency
+
+    for call in (lambda: validate.choice(LONG, "frequency", Frequency), lambda: validate.boolean(LONG, "active"),
+                 lambda: parse_decimal(LONG, "unit_price"), lambda: usage_report(status=LONG)):
+        message = _refusal(call)
+        assert len(message) < 300 and "xxx..." in message, message[:300]
