@@ -87,3 +87,18 @@ def test_the_demo_story_from_the_vendor_console(app, page, demo, width):
     row.locator("button.unmap").click()
     row.locator("button.unmap-confirm").click()
     row.wait_for(state="detached")
+
+
+def test_the_demo_usage_report_charts_90_days_of_movement(page, demo):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(page, "admin")
+    page.goto("/billing/reports/usage")
+    lines = page.locator("polyline.series")
+    expect(lines.first).to_be_visible()
+    # a line with history has many different heights, not a flat zero with a spike on the last day
+    heights = [{p.split(",")[1] for p in line.split()} for line in lines.evaluate_all("ls => ls.map(l => l.getAttribute('points'))")]
+    assert max(len(h) for h in heights) >= 4, heights
+    screenshot(page, "usage-report-demo-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    screenshot(page, "usage-report-demo-390")
