@@ -104,3 +104,21 @@ def test_billing_refusals_quote_a_long_value_shortened(app_ctx):
                  lambda: parse_decimal(LONG, "unit_price"), lambda: usage_report(status=LONG)):
         message = _refusal(call)
         assert len(message) < 300 and "xxx..." in message, message[:300]
+
+
+def test_settings_show_labels_not_raw_values():
+    from marshmallow import Schema, fields, validate
+
+    from hub.web.schema_form import form_fields
+
+    class Settings(Schema):
+        bill_by = fields.String(validate=validate.OneOf(["active_users", "user_licenses"]))
+        region = fields.String(validate=validate.OneOf(["eu", "us"], labels=["Europe", "United States"]))
+        bill_trials = fields.Boolean()
+        base_url = fields.Url()
+
+    shown = {f.name: f for f in form_fields(Settings)}
+    assert shown["bill_by"].shown("active_users") == "Active users"
+    assert shown["region"].shown("eu") == "Europe"
+    assert (shown["bill_trials"].shown(False), shown["bill_trials"].shown(True)) == ("No", "Yes")
+    assert shown["base_url"].shown("https://x.example") == "https://x.example"
