@@ -8,10 +8,10 @@ billing. Only the vendor is fake.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-import click
 from flask import Flask
 
 from hub import integrations
@@ -45,6 +45,7 @@ def start_simulators(app: Flask, customers: int = 30) -> list[ServedApp]:
                 target = _demo_instance(slug, simulator.instance_name)
             integrations.configure(target, simulator.config_for(served.base_url), DEMO_ACTOR, enable=True)
             running.append(served)
+            app.extensions.setdefault("hub.demo.simulators", {})[target] = served
             log.info("demo: %s simulator on %s", slug, served.base_url)
     return running
 
@@ -143,7 +144,22 @@ def demo_admin_password() -> str:
     return password
 
 
-def start_demo(app: Flask, customers: int = 30) -> list[ServedApp]:
+@dataclass
+class DemoRun:
+    """What a running demo holds: its simulators (the vendor console changes their state) and the
+    demo admin's password (printed once by ``hub serve``)."""
+
+    running: list[ServedApp]
+    password: str
+    simulators: dict[str, ServedApp] = field(default_factory=dict)  # integration slug -> its simulator
+
+
+def demo_run(app: Flask) -> DemoRun | None:
+    """The app's running demo, or None (not in demo mode: the demo-only pages do not exist)."""
+    return app.extensions.get("hub.demo")
+
+
+def start_demo(app: Flask, customers: int = 30) -> DemoRun:
     from hub.models import Organization
 
     from hub.demo_destinations import map_and_push, start_destinations
@@ -156,7 +172,12 @@ def start_demo(app: Flask, customers: int = 30) -> list[ServedApp]:
             # first demo start on this database; later starts keep what the user did since
             map_some_customers()
             set_up_billing()
+            from hub.demo_story import tell_the_story
+
+            tell_the_story(app, DEMO_ACTOR)
         map_and_push()
         password = demo_admin_password()
-    click.echo(f"hub demo: sign in as {DEMO_ADMIN} with password {password}")
-    return running
+    demo = DemoRun(running, password, simulators=app.extensions.get("hub.demo.simulators", {}))
+    app.extensions["hub.demo"] = demo
+    app.config["HUB_DEMO"] = True
+    return demo

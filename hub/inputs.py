@@ -21,6 +21,12 @@ MAX_INT = 2**63 - 1
 MIN_DAY, MAX_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """A bad value for an error message: quoted, and short even when the input was 20,000 characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def whole_number(value: Any, *, minimum: int = -MAX_INT, maximum: int = MAX_INT) -> int | None:
     """``value`` (text or int; never bool or float) as an int within bounds, or None when it is not one."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):

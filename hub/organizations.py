@@ -14,6 +14,7 @@ from hub.audit import Actor, record
 from hub.extensions import db
 from hub.mapping import MappingError
 from hub.models import Invoice, Organization, RecurringInvoice, VendorCustomer
+from hub.inputs import shown
 
 FIELDS = ("name", "domain", "external_ref")
 
@@ -44,7 +45,7 @@ def clean_name(name: Any, except_id: int | None = None) -> str:
     if len(name) > 200 or len(name_key(name)) > NAME_KEY_LENGTH:
         raise MappingError("an Organization name has at most 200 characters", "name")
     if organization_name_taken(name, except_id):
-        raise DuplicateError(f"an Organization named {name!r} already exists", "name")
+        raise DuplicateError(f"an Organization named {shown(name)} already exists", "name")
     return name
 
 
@@ -55,7 +56,7 @@ def clean_domain(domain: Any) -> str | None:
         return None
     cleaned = domain_of(str(domain))
     if cleaned is None:
-        raise MappingError(f"{domain!r} is not a domain like example.com", "domain")
+        raise MappingError(f"{shown(domain)} is not a domain like example.com", "domain")
     return cleaned
 
 
@@ -69,7 +70,7 @@ def clean_external_ref(value: Any, except_id: int | None = None) -> str | None:
     if except_id is not None:
         stmt = stmt.where(Organization.id != except_id)
     if db.session.execute(stmt).first():
-        raise DuplicateError(f"another Organization has external_ref {ref!r}", "external_ref")
+        raise DuplicateError(f"another Organization has external_ref {shown(ref)}", "external_ref")
     return ref
 
 

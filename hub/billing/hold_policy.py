@@ -19,6 +19,7 @@ from hub.billing.errors import BillingError
 from hub.billing.money import fmt_quantity, parse_decimal
 from hub.extensions import db
 from hub.models import VendorIntegration
+from hub.inputs import shown
 
 FIELDS = ("hold_decrease_over_seats", "hold_decrease_over_pct", "hold_drop_to_zero", "hold_detached")
 
@@ -36,7 +37,7 @@ class HoldPolicyView:
 def _integration(slug: str) -> VendorIntegration:
     integration = db.session.execute(db.select(VendorIntegration).filter_by(slug=slug)).scalar_one_or_none()
     if integration is None:
-        raise BillingError(f"vendor: no configured vendor {slug!r}", "vendor")
+        raise BillingError(f"vendor: no configured vendor {shown(slug)}", "vendor")
     return integration
 
 
@@ -51,7 +52,7 @@ def clean_policy(values: dict[str, Any]) -> dict[str, Any]:
     """Checked values of the fields given; a BillingError names the first bad one (nothing changed)."""
     unknown = set(values) - set(FIELDS)
     if unknown:
-        raise BillingError(f"unknown field {sorted(unknown)[0]!r}; the fields are {', '.join(FIELDS)}",
+        raise BillingError(f"unknown field {shown(sorted(unknown)[0])}; the fields are {', '.join(FIELDS)}",
                            sorted(unknown)[0])
     out: dict[str, Any] = {}
     for key, value in values.items():

@@ -13,6 +13,7 @@ from hub.extensions import db
 from hub.models import CreditNote, Invoice, InvoiceStatus
 from hub.timeutil import utcnow
 from hub.webhooks import emitters
+from hub.inputs import shown
 
 
 def get_invoice(invoice_id: int) -> Invoice:
@@ -48,7 +49,7 @@ def invoice_filters(*, organization_id: int | None = None, status: str | None = 
         from hub.delivery.status import FILTERS, state_clause
 
         if delivery_state not in FILTERS:
-            raise BillingError(f"delivery_state must be one of {', '.join(FILTERS)}, not {delivery_state!r}",
+            raise BillingError(f"delivery_state must be one of {', '.join(FILTERS)}, not {shown(delivery_state)}",
                                "delivery_state")
         clauses += [state_clause(delivery_state), Invoice.status != InvoiceStatus.DRAFT.value]
     if push_state is not None:

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from hub.billing.errors import BillingError
+from hub.inputs import shown
 
 CENT = Decimal("0.01")
 #: unit prices, costs and quantities keep four decimals (the columns' scale)
@@ -57,7 +58,7 @@ def parse_decimal(value: Any, field: str, *, places: int = 4, minimum: Decimal |
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, TypeError, ValueError):
-        raise BillingError(f"{field} must be a number, not {value!r}", field) from None
+        raise BillingError(f"{field} must be a number, not {shown(value)}", field) from None
     if not number.is_finite():
         raise BillingError(f"{field} must be a finite number", field)
     if number.adjusted() >= 20:  # beyond any bound, and too many digits to round at 4 places (InvalidOperation)

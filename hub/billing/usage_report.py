@@ -38,6 +38,7 @@ from hub.billing.errors import BillingError
 from hub.billing.export import safe_cell
 from hub.billing.money import ZERO, billed_quantity, cents, fmt_money, fmt_price, fmt_quantity, four, unit_price
 from hub.extensions import db
+from hub.inputs import shown
 from hub.models import (
     ChangeStatus,
     Frequency,
@@ -172,9 +173,9 @@ def check_filters(*, vendor: str | None = None, organization_id: int | None = No
                   map_status: str | None = None) -> None:
     """Raise a BillingError naming the first unknown filter value and listing the valid ones."""
     if status and status not in STATUS_VALUES:
-        raise BillingError(f"status must be one of {', '.join(STATUS_VALUES)}, not {status!r}", "status")
+        raise BillingError(f"status must be one of {', '.join(STATUS_VALUES)}, not {shown(status)}", "status")
     if map_status and map_status not in MAP_STATUS_VALUES:
-        raise BillingError(f"map_status must be one of {', '.join(MAP_STATUS_VALUES)}, not {map_status!r}",
+        raise BillingError(f"map_status must be one of {', '.join(MAP_STATUS_VALUES)}, not {shown(map_status)}",
                            "map_status")
     if vendor:
         slugs = list(db.session.execute(db.select(VendorIntegration.slug).order_by(VendorIntegration.slug)).scalars())

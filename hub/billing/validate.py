@@ -8,7 +8,7 @@ from typing import Any
 
 from hub import inputs
 from hub.billing.errors import BillingError
-from hub.inputs import MAX_INT, whole_number
+from hub.inputs import MAX_INT, shown, whole_number
 from hub.extensions import db
 
 
@@ -33,7 +33,7 @@ def integer(value: Any, field: str, *, minimum: int | None = 0, maximum: int | N
         raise BillingError(f"{field} must be a whole number", field)
     number = whole_number(value)  # None also when beyond what an integer column holds
     if number is None:
-        raise BillingError(f"{field} must be a whole number up to {MAX_INT}, not {_shown(value)}", field)
+        raise BillingError(f"{field} must be a whole number up to {MAX_INT}, not {shown(value)}", field)
     if minimum is not None and number < minimum:
         raise BillingError(f"{field} must be at least {minimum}", field)
     if maximum is not None and number > maximum:
@@ -45,13 +45,7 @@ def day(value: Any, field: str) -> date:
     try:
         return inputs.day(value)
     except ValueError as err:
-        raise BillingError(f"{field} {err}, not {_shown(value)}", field) from None
-
-
-def _shown(value: Any) -> str:
-    """The bad value for a message: quoted, and short even when the input was not."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+        raise BillingError(f"{field} {err}, not {shown(value)}", field) from None
 
 
 def choice(value: Any, field: str, enum_cls) -> str:
@@ -59,7 +53,7 @@ def choice(value: Any, field: str, enum_cls) -> str:
         return enum_cls(value).value
     except ValueError:
         allowed = ", ".join(e.value for e in enum_cls)
-        raise BillingError(f"{field} must be one of {allowed}, not {value!r}", field) from None
+        raise BillingError(f"{field} must be one of {allowed}, not {shown(value)}", field) from None
 
 
 def currency(value: Any, field: str = "currency") -> str:
@@ -78,7 +72,7 @@ def boolean(value: Any, field: str) -> bool:
         return True
     if text_value in {"0", "false", "no", "off", ""}:
         return False
-    raise BillingError(f"{field} must be true or false, not {value!r}", field)
+    raise BillingError(f"{field} must be true or false, not {shown(value)}", field)
 
 
 def existing(model, value: Any, field: str):

@@ -15,6 +15,7 @@ from hub.billing import validate
 from hub.delivery.errors import DeliveryError
 from hub.extensions import db
 from hub.models import BillingContact, Organization
+from hub.inputs import shown
 
 MAX_ADDRESSES = 10
 SEPARATORS = re.compile(r"[,;\s]+")
@@ -25,7 +26,7 @@ def check_address(value: str, field: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as err:
-        raise DeliveryError(f"{field}: {value!r} is not a valid e-mail address ({err})", field) from None
+        raise DeliveryError(f"{field}: {shown(value)} is not a valid e-mail address ({err})", field) from None
 
 
 def parse_addresses(text: str | list | None, field: str, *, required: bool) -> list[str]:

@@ -24,6 +24,7 @@ from hub.delivery.errors import DeliveryError
 from hub.extensions import db
 from hub.models import SmtpSecurity, SmtpSettings
 from hub.security.secrets import REDACTED, SecretsError
+from hub.inputs import shown
 
 FIELDS = ("host", "port", "security", "username", "from_address", "from_name")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -72,7 +73,7 @@ def clean(values: dict[str, Any]) -> dict[str, Any]:
         raise DeliveryError(f"{name} is not an SMTP setting", name)
     host = validate.text(values.get("host"), "host", max_len=255)
     if any(c.isspace() for c in host) or "/" in host:
-        raise DeliveryError(f"host must be a host name or address, not {host!r}", "host")
+        raise DeliveryError(f"host must be a host name or address, not {shown(host)}", "host")
     security = validate.choice(values.get("security") or "", "security", SmtpSecurity)
     port_raw = values.get("port")
     port = (DEFAULT_PORTS[security] if port_raw in (None, "") else

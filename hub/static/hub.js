@@ -74,6 +74,27 @@
     };
   };
 
+  // phones: the navigation folds behind the Menu button (without script it simply stays open)
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest ? event.target.closest(".nav-toggle") : null;
+    if (!toggle) return;
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (nav) nav.classList.toggle("open", open);
+  });
+
+  // a wide table scrolls inside itself on a phone: keyboard users must be able to scroll it too
+  function focusableScrollers() {
+    document.querySelectorAll("table.grid").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) table.setAttribute("tabindex", "0");
+      else if (table.getAttribute("tabindex") === "0") table.removeAttribute("tabindex");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", focusableScrollers);
+  window.addEventListener("resize", hub.debounce(focusableScrollers, 200));
+
   document.addEventListener("submit", function (event) {
     var form = event.target.closest ? event.target.closest("form[data-confirm]") : null;
     if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();

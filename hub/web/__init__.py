@@ -40,10 +40,10 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
 
     from hub.web import (api, appcenter, audit_log, auth, dashboard, destinations, history, mapping, organizations,
-                         tokens, webhooks)
+                         tokens, vendor_console, webhooks)
 
     for module in (auth, dashboard, appcenter, destinations, mapping, organizations, history, audit_log, api, tokens,
-                   webhooks):
+                   webhooks, vendor_console):
         app.register_blueprint(module.bp)
 
     from hub.web import billing_pages, delivery_pages

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub.extensions import db
@@ -34,13 +35,27 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
+def _login_page(email: str, next: str) -> str:
+    from hub.commands.serve import FIRST_ADMIN_COMMAND
+    from hub.web.users import any_user
+
+    # a hub with no account at all: say how the first admin is made (only the CLI can); a database
+    # not migrated yet has no users table, and the sign-in page must still show
+    try:
+        hint = None if any_user() else FIRST_ADMIN_COMMAND
+    except SQLAlchemyError:
+        db.session.rollback()
+        hint = None
+    return render_template("auth/login.html", email=email, next=next, first_admin_command=hint)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(_safe_next(request.args.get("next")))
-        return render_template("auth/login.html", email="", next=request.args.get("next", ""))
+        return _login_page(email="", next=request.args.get("next", ""))
 
     email = (request.form.get("email") or "").strip()
     password = request.form.get("password") or ""
@@ -50,7 +65,7 @@ def login():
     if verdict.wait is not None:
         minutes = max(1, math.ceil(verdict.wait / 60))
         flash(f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.", "error")
-        return render_template("auth/login.html", email=email, next=next_url), 429
+        return _login_page(email=email, next=next_url), 429
 
     if verdict.delay:
         limiter().sleep(verdict.delay)  # slowed down, not refused: this address signed in here before
@@ -59,7 +74,7 @@ def login():
     if not (user and valid and user.is_active):
         limiter().failed(email, address)
         flash("Wrong e-mail or password.", "error")  # never say which one
-        return render_template("auth/login.html", email=email, next=next_url), 401
+        return _login_page(email=email, next=next_url), 401
 
     limiter().succeeded(user, address)
     login_user(user)

@@ -1,16 +1,17 @@
-"""The dashboard: each integration's state and how many of its customers still need mapping."""
+"""The dashboard: what needs a person today, each item linking to where it is fixed, then the integrations."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from hub import integrations
+from hub.billing.money import fmt_money
 from hub.extensions import db
-from hub.models import SyncRun, SyncStatus, VendorIntegration
+from hub.models import VendorIntegration
 from hub.web.access import ANYONE, roles
+from hub.web.dashboard_facts import billing_summary as summarise_billing, gather
 from hub.web.helpers import STATE_LABELS, registry
-from hub.web.mapping_query import status_count_query, status_of
 
 bp = Blueprint("dashboard", __name__)
 
@@ -19,15 +20,18 @@ bp = Blueprint("dashboard", __name__)
 @roles(read=ANYONE)
 def index():
     found = list(db.session.execute(select(VendorIntegration).order_by(VendorIntegration.slug)).scalars())
-    counts: dict[int, dict[str, int]] = {}
-    for integration_id, detached, mapped, n in db.session.execute(status_count_query()):
-        status = status_of(detached, mapped)
-        by_status = counts.setdefault(integration_id, {})
-        by_status[status] = by_status.get(status, 0) + n
-    reviews = list(db.session.execute(
-        select(SyncRun).filter_by(status=SyncStatus.NEEDS_REVIEW.value).order_by(SyncRun.started_at.desc())
-        .limit(10)).scalars())
     reg = registry()
-    names = integrations.display_names()
-    return render_template("dashboard.html", integrations=found, counts=counts, names=names, reviews=reviews,
-                           load_errors=reg.errors, plugin_count=len(reg.vendors), state_labels=STATE_LABELS)
+    attention = gather(found)
+    return render_template("dashboard.html", integrations=found, counts=attention.customers, attention=attention,
+                           names=integrations.display_names(), slugs={i.id: i.slug for i in found},
+                           load_errors=reg.errors, plugin_count=len(reg.vendors), state_labels=STATE_LABELS,
+                           money=fmt_money)
+
+
+@bp.get("/dashboard/billing")
+@roles(read=ANYONE)
+def billing_summary():
+    """The dashboard's billing figures: a fragment for its script, or a page of its own (no script)."""
+    standalone = request.headers.get("X-Fragment") != "1"
+    return render_template("dashboard_billing.html", summary=summarise_billing(), money=fmt_money,
+                           standalone=standalone)

@@ -18,7 +18,7 @@ from hub.web.paging import PER_PAGE_CHOICES, page_args
 bp = Blueprint("mapping", __name__, url_prefix="/admin/mapping")
 
 COLUMNS = (("name", "Vendor Customer"), ("status", "Map Status"), ("organization", "Organization"),
-           ("vendor_status", "Vendor status"))
+           ("vendor_status", "Vendor status"), ("licenses", "Licenses"))
 
 
 def query_from_args(integration_id: int) -> TableQuery:

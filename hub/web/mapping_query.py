@@ -17,7 +17,7 @@ from hub.models import LicenseCount, MapStatus, Organization, VendorCustomer, Ve
 from hub.web.paging import Page, contains_ci, paged_query
 
 STATUS_ORDER = {MapStatus.MAPPED.value: 0, MapStatus.NOT_MAPPED.value: 1, MapStatus.DETACHED.value: 2}
-SORT_KEYS = ("name", "status", "organization", "vendor_status")
+SORT_KEYS = ("name", "status", "organization", "vendor_status", "licenses")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,11 @@ def _order(query: TableQuery):
         keys = [Organization.name.is_(None), ordered(func.lower(Organization.name)), name]
     elif query.sort == "vendor_status":
         keys = [ordered(VendorCustomer.vendor_status), name]
+    elif query.sort == "licenses":
+        # the customer's counts added up: who is biggest at this vendor (one indexed lookup per row)
+        total = (select(func.coalesce(func.sum(LicenseCount.quantity), 0))
+                 .where(LicenseCount.vendor_customer_id == VendorCustomer.id).scalar_subquery())
+        keys = [ordered(total), name]
     else:
         keys = [name]
     return keys + [ordered(VendorCustomer.id)]

@@ -19,6 +19,8 @@ class NavLink:
     endpoint: str
     label: str
     section: str
+    #: shown only while the hub runs in demo mode (its page does not exist otherwise)
+    demo_only: bool = False
 
 
 NAV_LINKS = (
@@ -40,6 +42,7 @@ NAV_LINKS = (
     NavLink("webhooks.index", "Webhooks", "Admin"),
     NavLink("delivery.company_settings", "Company settings", "Admin"),
     NavLink("delivery.smtp_settings", "E-mail settings", "Admin"),
+    NavLink("vendor_console.index", "Vendor console (demo)", "Demo", demo_only=True),
 )
 
 
@@ -51,6 +54,8 @@ def nav_sections() -> list[tuple[str, list[dict]]]:
     sections: dict[str, list[dict]] = {}
     for link in NAV_LINKS:
         if link.endpoint not in current_app.view_functions or not can(link.endpoint, "GET"):
+            continue
+        if link.demo_only and "hub.demo" not in current_app.extensions:
             continue
         blueprint = link.endpoint.split(".")[0]
         active = current == link.endpoint or (

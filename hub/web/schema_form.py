@@ -25,6 +25,29 @@ class FormField:
     choices: tuple[str, ...] = ()
     step: str | None = None
     default: Any = None
+    #: words for each choice, for people (the plugin's OneOf labels, else the value made readable)
+    choice_labels: tuple[str, ...] = ()
+
+    def shown(self, value: Any) -> str:
+        """A stored value as a person reads it: Yes / No, a choice's label, else the value itself."""
+        if self.kind == "checkbox":
+            return "Yes" if value in (True, "true", "on", "1", 1) else "No"
+        if self.kind == "select" and str(value) in self.choices:
+            return self.choice_labels[self.choices.index(str(value))]
+        return str(value)
+
+
+def readable(value: str) -> str:
+    """"active_users" -> "Active users": a choice without a label of its own."""
+    text = str(value).replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _choice_labels(field: fields.Field, choices: tuple[str, ...]) -> tuple[str, ...]:
+    for validator in getattr(field, "validators", []):
+        if isinstance(validator, validate.OneOf) and validator.labels and len(validator.labels) == len(choices):
+            return tuple(str(label) for label in validator.labels)
+    return tuple(readable(c) for c in choices)
 
 
 def _kind(field: fields.Field) -> tuple[str, tuple[str, ...], str | None]:
@@ -59,7 +82,8 @@ def form_fields(schema_cls: type[Schema]) -> list[FormField]:
         result.append(FormField(
             name=key, label=field.metadata.get("title") or field.metadata.get("label") or key.replace("_", " ").capitalize(),
             kind=kind, required=bool(field.required), secret=bool(field.metadata.get("secret")),
-            help=field.metadata.get("description"), choices=choices, step=step, default=default))
+            help=field.metadata.get("description"), choices=choices, step=step, default=default,
+            choice_labels=_choice_labels(field, choices)))
     return result
 
 

@@ -8,6 +8,7 @@ import secrets
 from hub.audit import Actor, record
 from hub.extensions import db
 from hub.models import Role, User
+from hub.inputs import shown
 
 MIN_PASSWORD_LENGTH = 10
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -34,6 +35,11 @@ def find_user(email: str) -> User | None:
     return db.session.execute(db.select(User).filter_by(email=normalise_email(email))).scalar_one_or_none()
 
 
+def any_user() -> bool:
+    """Whether any panel account exists (a fresh hub has none: sign-in says how to make the first)."""
+    return db.session.execute(db.select(User.id).limit(1)).first() is not None
+
+
 def check_password_rules(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "password")
@@ -43,7 +49,7 @@ def create_user(email: str, role: str | Role, password: str, actor: Actor | None
     """Validate and save a new user (password hashed with werkzeug's scrypt). Commits; audited."""
     email = normalise_email(email)
     if not EMAIL_RE.match(email) or len(email) > 200:
-        raise UserError(f"{email!r} is not an e-mail address", "email")
+        raise UserError(f"{shown(email)} is not an e-mail address", "email")
     try:
         role = Role(role).value
     except ValueError:

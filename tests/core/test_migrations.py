@@ -84,12 +84,26 @@ def test_downgrade_to_base_removes_every_table(migrated_app):
 
 
 def test_serve_migrates_the_embedded_database_on_first_start(migrated_app, monkeypatch):
+    import socket
+
     import werkzeug.serving
 
+    class Listening:  # a server that returns at once instead of serving
+        def serve_forever(self):
+            served.append("served")
+
+        def server_close(self):
+            pass
+
     served = []
-    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda host, port, app, **kw: served.append((host, port)))
-    result = migrated_app.test_cli_runner().invoke(args=["serve", "--no-scheduler", "--port", "8123"])
+    with socket.socket() as probe:  # a port free right now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(werkzeug.serving, "make_server",
+                        lambda host, port, app, **kw: served.append((host, port)) or Listening())
+    result = migrated_app.test_cli_runner().invoke(args=["serve", "--no-scheduler", "--port", str(port)])
     assert result.exit_code == 0, result.output
-    assert served == [("127.0.0.1", 8123)]
+    assert served == [("127.0.0.1", port), "served"]
+    assert f"running at http://127.0.0.1:{port}/" in result.output
     with migrated_app.app_context():
         assert schema_diffs(db.metadata) == []

@@ -17,6 +17,12 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("auth.login", "POST"): PUBLIC,
     ("auth.logout", "POST"): ANYONE,
     ("dashboard.index", "GET"): ANYONE,
+    ("dashboard.billing_summary", "GET"): ANYONE,
+    # the demo's vendor console (404 outside demo mode): admins only
+    ("vendor_console.index", "GET"): ADMIN,
+    ("vendor_console.set_count", "POST"): ADMIN,
+    ("vendor_console.add_customer", "POST"): ADMIN,
+    ("vendor_console.delete_customer", "POST"): ADMIN,
     # App Center: everyone may look, only admins change integrations
     ("appcenter.index", "GET"): ANYONE,
     ("appcenter.integration", "GET"): ANYONE,

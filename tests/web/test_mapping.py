@@ -75,6 +75,8 @@ def test_search_matches_customer_id_and_organization(client, auth, mapped_world)
     ("status", ["Contoso Ltd", "Adventure Works", "Fabrikam", "Tailspin Toys", "Wingtip", "Northwind Traders"]),
     ("organization", ["Contoso Ltd", "Northwind Traders", "Adventure Works", "Fabrikam", "Tailspin Toys", "Wingtip"]),
     ("vendor_status", ["Contoso Ltd", "Fabrikam", "Northwind Traders", "Tailspin Toys", "Wingtip", "Adventure Works"]),
+    # seats 5, 2 and 1; the three without counts tie at zero and fall back to the name
+    ("licenses", ["Adventure Works", "Tailspin Toys", "Wingtip", "Northwind Traders", "Fabrikam", "Contoso Ltd"]),
 ])
 def test_every_column_sorts_both_ways(client, auth, mapped_world, sort, expected):
     auth.login("viewer")

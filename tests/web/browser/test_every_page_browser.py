@@ -12,8 +12,9 @@ from tests.web.browser.conftest import screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 SKIP_PREFIXES = ("/api/", "/static/", "/login", "/logout", "/healthz")
-#: pages the fake vendor has none of (it imports no files): test_new_vendors_browser.py opens them
-NOT_FOR_THE_FAKE_VENDOR = {"appcenter.import_file"}
+#: pages the fake vendor has none of (it imports no files): test_new_vendors_browser.py opens them; the
+#: vendor console exists only in demo mode: test_vendor_console_browser.py opens it
+NOT_FOR_THE_FAKE_VENDOR = {"appcenter.import_file", "vendor_console.index"}
 
 
 def page_urls(app, ids: dict) -> list[str]:

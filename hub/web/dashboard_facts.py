@@ -1,0 +1,160 @@
+"""What needs a person today, gathered for the dashboard in a fixed number of queries whatever the size.
+
+Two parts: ``gather`` (counts, cheap: the dashboard itself) and ``billing_summary`` (the unbilled value
+and the next run's total, which price every count and every due line: the dashboard fetches it as a
+fragment after it is shown, so a hub with 10,000 customers still opens its dashboard at once).
+
+Each figure comes from the service that owns its rule (the usage report's unbilled value, the pricing of
+recurring lines, the pending-change count, the delivery and push states); this module only adds them up.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from hub.billing import catalog, pending
+from hub.billing.money import ZERO
+from hub.billing.pricing import price_lines
+from hub.billing.usage_report import usage_report
+from hub.extensions import db
+from hub.models import (
+    IntegrationState,
+    Invoice,
+    InvoiceStatus,
+    RecurringInvoice,
+    SyncRun,
+    SyncStatus,
+    VendorIntegration,
+)
+from hub.web.mapping_query import status_count_query, status_of
+
+#: integration states that mean its syncs are not getting through
+FAILING_STATES = (IntegrationState.ERROR.value, IntegrationState.RETRYING.value)
+
+
+@dataclass
+class InvoiceRun:
+    """One invoice run: its date, how many invoices, and their total per currency."""
+
+    day: date
+    count: int
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass
+class BillingSummary:
+    unbilled: dict[str, Decimal]
+    unpriced_unbilled_rows: int
+    skus_without_product: int
+    next_run: InvoiceRun | None
+    last_run: InvoiceRun | None
+
+
+@dataclass
+class Attention:
+    pending_changes: int
+    #: integration id -> {"not_mapped": n, "detached": n, "mapped": n}
+    customers: dict[int, dict[str, int]]
+    failing: list[VendorIntegration]
+    needs_credentials: list[VendorIntegration]
+    reviews: list[SyncRun]
+    failed_emails: int
+    blocked_pushes: int | None
+    failing_webhooks: int | None
+
+    @property
+    def unmapped_customers(self) -> int:
+        return sum(c.get("not_mapped", 0) for c in self.customers.values())
+
+    @property
+    def detached_customers(self) -> int:
+        return sum(c.get("detached", 0) for c in self.customers.values())
+
+    @property
+    def all_clear(self) -> bool:
+        return not (self.pending_changes or self.unmapped_customers or self.detached_customers or self.failing
+                    or self.needs_credentials or self.reviews or self.failed_emails
+                    or self.blocked_pushes or self.failing_webhooks)
+
+
+def gather(integrations: list[VendorIntegration]) -> Attention:
+    return Attention(
+        pending_changes=pending.count_pending_changes(), customers=customer_counts(),
+        failing=[i for i in integrations if i.enabled and i.state in FAILING_STATES],
+        needs_credentials=[i for i in integrations if i.enabled and i.state == IntegrationState.NEEDS_REAUTH.value],
+        reviews=list(db.session.execute(
+            select(SyncRun).filter_by(status=SyncStatus.NEEDS_REVIEW.value).order_by(SyncRun.started_at.desc())
+            .limit(10)).scalars()),
+        failed_emails=_failed_emails(), blocked_pushes=_blocked_pushes(), failing_webhooks=_failing_webhooks())
+
+
+def billing_summary() -> BillingSummary:
+    report = usage_report()
+    return BillingSummary(
+        unbilled={cur: value for cur, value in sorted(report.totals.unbilled_value.items()) if value},
+        unpriced_unbilled_rows=report.totals.unpriced_rows,
+        skus_without_product=sum(1 for r in catalog.list_skus() if r.status in ("unmapped", "suggested")),
+        next_run=next_invoice_run(), last_run=last_invoice_run())
+
+
+def customer_counts() -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {}
+    for integration_id, detached, mapped, n in db.session.execute(status_count_query()):
+        by_status = counts.setdefault(integration_id, {})
+        status = status_of(detached, mapped)
+        by_status[status] = by_status.get(status, 0) + n
+    return counts
+
+
+def next_invoice_run() -> InvoiceRun | None:
+    """The earliest next-run date of the active recurring invoices, how many run then, and what the
+    invoices would total now (priced as the run will price them)."""
+    day = db.session.execute(
+        select(func.min(RecurringInvoice.next_run_date)).where(RecurringInvoice.active.is_(True))).scalar()
+    if day is None:
+        return None
+    due = dict(db.session.execute(
+        select(RecurringInvoice.id, RecurringInvoice.currency)
+        .where(RecurringInvoice.active.is_(True), RecurringInvoice.next_run_date == day)).all())
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for recurring_id, lines in price_lines(due).items():
+        totals[due[recurring_id]] += sum((ln.amount for ln in lines if ln.on_invoice), ZERO)
+    return InvoiceRun(day, len(due), dict(sorted(totals.items())))
+
+
+def last_invoice_run() -> InvoiceRun | None:
+    """The last day recurring invoices were issued: how many, and their totals per currency."""
+    issued = (Invoice.status != InvoiceStatus.DRAFT.value, Invoice.status != InvoiceStatus.VOID.value,
+              Invoice.recurring_invoice_id.is_not(None))
+    day = db.session.execute(select(func.max(Invoice.invoice_date)).where(*issued)).scalar()
+    if day is None:
+        return None
+    rows = db.session.execute(
+        select(Invoice.currency, func.count(), func.sum(Invoice.total))
+        .where(*issued, Invoice.invoice_date == day).group_by(Invoice.currency).order_by(Invoice.currency)).all()
+    return InvoiceRun(day, sum(n for _, n, _ in rows), {cur: Decimal(total or 0) for cur, _, total in rows})
+
+
+def _failed_emails() -> int:
+    from hub.delivery.status import failing_invoices
+
+    return failing_invoices(limit=0)[0]
+
+
+def _blocked_pushes() -> int | None:
+    from hub.models.destination import DestinationPush, PushState
+
+    return db.session.execute(select(func.count()).select_from(DestinationPush)
+                              .where(DestinationPush.state == PushState.BLOCKED.value)).scalar_one()
+
+
+def _failing_webhooks() -> int | None:
+    from hub.models.webhook import EndpointState, WebhookEndpoint
+
+    return db.session.execute(select(func.count()).select_from(WebhookEndpoint)
+                              .where(WebhookEndpoint.state == EndpointState.FAILING.value)).scalar_one()
