@@ -25,9 +25,8 @@ from werkzeug.security import generate_password_hash
 
 from hub import create_app
 from hub.extensions import db
-from hub.models import (IntegrationState, LicenseCount, Organization, User, name_key, VendorCustomer, VendorIntegration,
+from hub.models import (IntegrationState, LicenseCount, Organization, User, VendorCustomer, name_key, VendorIntegration,
                         VendorSku)
-from hub.models.organization import name_key
 from hub.testing.databases import throwaway_database
 from hub.timeutil import utcnow
 from hub.web.access import public

@@ -8,7 +8,6 @@ from hub.audit import Actor, record
 from hub.billing import numbering, validate
 from hub.billing.errors import BillingError
 from hub.billing.money import fmt_money
-from hub.events import invoices_issued
 from hub.extensions import db
 from hub.models import CreditNote, Invoice, InvoiceStatus
 from hub.timeutil import utcnow

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from hub import events
 from hub.audit import Actor, audit_event, record_many
 from hub.billing import numbering, validate
 from hub.billing.errors import BillingError

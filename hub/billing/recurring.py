@@ -30,7 +30,6 @@ from hub.models import (
     VendorIntegration,
 )
 from hub.timeutil import utcnow
-from hub.inputs import shown
 
 RECURRING_FIELDS = ("name", "frequency", "period_mode", "next_run_date", "currency", "memo", "due_days",
                     "auto_issue", "active")

@@ -33,8 +33,7 @@ from hub.destinations.connections import handle_for
 from hub.extensions import db
 from hub.models import (ConnectionState, DestinationConnection, DestinationPush, Invoice, InvoiceLine, MappingKind,
                         PushState)
-from hub.plugins import (InvoiceToPush, LineToPush, PushRejected, PushResult, VendorAuthError, VendorError,
-                         VendorUnavailableError)
+from hub.plugins import InvoiceToPush, LineToPush, PushRejected, PushResult, VendorAuthError, VendorError
 from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.destinations")

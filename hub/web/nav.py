@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 
-from hub.web.access import can
-
 
 @dataclass(frozen=True)
 class NavLink:
