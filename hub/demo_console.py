@@ -1,16 +1,16 @@
 """The demo's vendor console: change what a simulated vendor reports, as if at the vendor's own portal.
 
-Demo mode only. Each adapter below wraps one simulator's ``app.state`` (its own thread-safe editing API),
-so a person can change a customer's license count, add a customer or delete one, press Sync now and
-watch the hub react through the real plugin, sync engine and billing code. Vendors whose simulator has
-no adapter are not listed.
+Demo mode only. A plugin's simulator may offer a console (``app.console()``, a
+:class:`hub.plugins.simulator.VendorConsole` over its own thread-safe state), so a person can change a
+customer's license count, add a customer or delete one, press Sync now and watch the hub react through
+the real plugin, sync engine and billing code. Vendors whose simulator offers none are not listed.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from hub.plugins.simulator import ConsoleCustomer, VendorConsole
 
 MAX_COUNT = 100_000
 MAX_NAME = 100
@@ -24,103 +24,10 @@ class ConsoleError(ValueError):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class ConsoleCustomer:
-    key: str  # the simulator's own id for the customer
-    name: str
-    #: counter -> count, in the order the vendor shows them
-    counts: dict[str, int]
-
-
-class VendorConsole(Protocol):
-    #: what one count measures at this vendor, for the labels
-    counters: dict[str, str]
-
-    def customers(self) -> list[ConsoleCustomer]: ...
-
-    def set_count(self, key: str, counter: str, value: int) -> None: ...
-
-    def add_customer(self, name: str, count: int) -> str: ...
-
-    def delete_customer(self, key: str) -> None: ...
-
-
-class BitdefenderConsole:
-    """GravityZone: a company's monthly usage per product type and counter."""
-
-    def __init__(self, state: Any) -> None:
-        from hub_bitdefender import sim_state
-
-        self.state, self.sim = state, sim_state
-        self.counters = {f"{product_type}:{c}": f"{_words(c)} ({product})" for product_type, product in
-                         ((sim_state.ENDPOINT_SECURITY, "Endpoint Security"), (sim_state.EDR_PRODUCT, "EDR"))
-                         for c in sim_state.COUNTERS}
-
-    def customers(self) -> list[ConsoleCustomer]:
-        with self.state.lock:
-            out = []
-            for company in self.state.companies.values():
-                if company.type != self.sim.CUSTOMER:
-                    continue
-                counts = {f"{pt}:{c}": int(n) for pt, usage in sorted(company.usage.items())
-                          for c, n in usage.items() if n}
-                out.append(ConsoleCustomer(company.id, company.name, counts))
-        return sorted(out, key=lambda c: c.name.lower())
-
-    def set_count(self, key: str, counter: str, value: int) -> None:
-        product_type, name = counter.split(":", 1)
-        with self.state.lock:
-            company = self.state.companies[key]
-            usage = dict(company.usage.get(int(product_type), {}))
-            usage[name] = value
-            self.state.set_counts(key, int(product_type), **usage)
-
-    def add_customer(self, name: str, count: int) -> str:
-        return self.state.add_customer(name, endpointMonthlyUsage=count)
-
-    def delete_customer(self, key: str) -> None:
-        self.state.remove(key)
-
-
-def _words(counter: str) -> str:
-    """"mspSecurePlusMonthlyUsage" -> "MSP Secure Plus seats": a label, not the API's field name."""
-    words = re.sub(r"(?<!^)(?=[A-Z])", " ", re.sub(r"(Monthly)?Usage$", "", counter)).split()
-    words = ["MSP" if w == "msp" else "EDR" if w == "edr" else w for w in words]
-    return " ".join(words)[:1].upper() + " ".join(words)[1:] + " seats"
-
-
-class ProofpointConsole:
-    """Proofpoint Essentials: an organization's active users and user licenses."""
-
-    counters = {"active_users": "active users", "user_licenses": "user licenses"}
-
-    def __init__(self, state: Any) -> None:
-        self.state = state
-
-    def customers(self) -> list[ConsoleCustomer]:
-        return sorted((ConsoleCustomer(str(o.eid), o.name, {"active_users": o.active_users,
-                                                             "user_licenses": o.user_licenses})
-                       for o in self.state.customers()), key=lambda c: c.name.lower())
-
-    def set_count(self, key: str, counter: str, value: int) -> None:
-        self.state.set_counts(int(key), **{counter: value})
-
-    def add_customer(self, name: str, count: int) -> str:
-        return str(self.state.add_org(name, active_users=count, user_licenses=count).eid)
-
-    def delete_customer(self, key: str) -> None:
-        self.state.remove_org(int(key))
-
-
-#: simulator state class (module.name) -> its console
-ADAPTERS = {"hub_bitdefender.sim_state.SimState": BitdefenderConsole,
-            "hub_proofpoint.sim_state.SimState": ProofpointConsole}
-
-
 def console_for(simulator_app: Any) -> VendorConsole | None:
-    state = getattr(simulator_app, "state", None)
-    adapter = ADAPTERS.get(f"{type(state).__module__}.{type(state).__qualname__}")
-    return adapter(state) if adapter else None
+    """The console a simulator offers (``app.console()``), or None: the core knows no vendor by name."""
+    offer = getattr(simulator_app, "console", None)
+    return offer() if callable(offer) else None
 
 
 def consoles(simulators: dict[str, Any]) -> dict[str, VendorConsole]:

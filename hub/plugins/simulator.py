@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Protocol
 
 
 @dataclass
@@ -59,3 +59,34 @@ class DestinationFaults(Faults):
     hang_seconds: float = 1.0
     #: refuse every invoice create with the provider's validation error naming this field
     reject_invoices_field: str | None = None
+
+
+# -- the demo's vendor console (optional) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsoleCustomer:
+    """One customer as the simulated vendor's portal shows it."""
+
+    key: str  # the simulator's own id for the customer
+    name: str
+    #: counter -> count, in the order the vendor shows them
+    counts: dict[str, int]
+
+
+class VendorConsole(Protocol):
+    """What demo mode's vendor console edits: a simulator app may offer it as ``app.console()``.
+
+    A person changes a count, adds or deletes a customer at the "vendor", then presses Sync now and
+    watches the hub react through the real plugin. Each method edits the simulator's own state."""
+
+    #: counter key -> what it counts, in words (the console's labels)
+    counters: dict[str, str]
+
+    def customers(self) -> list[ConsoleCustomer]: ...
+
+    def set_count(self, key: str, counter: str, value: int) -> None: ...
+
+    def add_customer(self, name: str, count: int) -> str: ...
+
+    def delete_customer(self, key: str) -> None: ...

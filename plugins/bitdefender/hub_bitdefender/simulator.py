@@ -61,6 +61,12 @@ class GravityZoneSimulator:
     def clock(self, clock: Callable[[], float]) -> None:
         self.limits.clock = clock
 
+    def console(self):
+        """The demo's vendor console over this account (``hub.plugins.simulator.VendorConsole``)."""
+        from .console import BitdefenderConsole
+
+        return BitdefenderConsole(self.state)
+
     def listed_customer_count(self) -> int:
         """How many customers a complete listing returns."""
         return len(self.state.customer_ids())

@@ -97,6 +97,12 @@ class ExportSimulator:
         self.faults = faults or Faults()
         self.calls: deque[str] = deque(maxlen=1000)
 
+    def console(self):
+        """The demo's vendor console over this account (``hub.plugins.simulator.VendorConsole``)."""
+        from .console import ExportConsole
+
+        return ExportConsole(self.state, _SKUS)
+
     def listed_customer_count(self) -> int:
         return len(self.state.customers)
 

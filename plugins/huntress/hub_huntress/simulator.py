@@ -69,6 +69,12 @@ class HuntressSimulator:
             Rule(f"{API}/organizations/<int:org_id>", endpoint="organization", methods=["GET"]),
         ], strict_slashes=False)
 
+    def console(self):
+        """The demo's vendor console over this account (``hub.plugins.simulator.VendorConsole``)."""
+        from .console import HuntressConsole
+
+        return HuntressConsole(self.state)
+
     def listed_customer_count(self) -> int:
         """How many customers a complete sync should list: every organization."""
         return len(self.state.orgs)

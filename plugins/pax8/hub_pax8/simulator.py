@@ -59,6 +59,12 @@ class Pax8Simulator:
             Rule("/v1/products/<product_id>", endpoint="product", methods=["GET"]),
         ], strict_slashes=False)
 
+    def console(self):
+        """The demo's vendor console over this account (``hub.plugins.simulator.VendorConsole``)."""
+        from .console import Pax8Console
+
+        return Pax8Console(self.state)
+
     def listed_customer_count(self) -> int:
         """How many customers a complete sync lists: every company not Deleted."""
         return len(self.state.listed_companies())

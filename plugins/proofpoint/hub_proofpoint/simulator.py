@@ -51,6 +51,12 @@ class ProofpointSimulator:
             Rule(f"{API}/orgs/<domain>/users", endpoint="users", methods=["GET"]),
         ], strict_slashes=False)
 
+    def console(self):
+        """The demo's vendor console over this account (``hub.plugins.simulator.VendorConsole``)."""
+        from .console import ProofpointConsole
+
+        return ProofpointConsole(self.state)
+
     def listed_customer_count(self) -> int:
         """How many customers a complete sync should list: every organization in the partner tree."""
         return len(self.state.customers())

@@ -53,6 +53,12 @@ class SentinelOneSimulator:
             Rule(f"{API}/accounts", endpoint="accounts", methods=["GET"]),
         ], strict_slashes=False)
 
+    def console(self):
+        """The demo's vendor console over this account (``hub.plugins.simulator.VendorConsole``)."""
+        from .console import SentinelOneConsole
+
+        return SentinelOneConsole(self.state)
+
     def listed_customer_count(self) -> int:
         """How many customers a complete sync lists at the default level: the non-default sites."""
         return len(self.state.customer_sites())
