@@ -1,4 +1,4 @@
-"""Mapping tables: the hub's Organizations, products and tax treatments -> the provider's customers,
+"""Mapping tables: the hub's Organizations, products and tax rates -> the provider's customers,
 items and tax codes, per destination.
 
 An auto-match by name only *suggests* (``confirmed`` False); a push uses confirmed mappings only,
@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from hub.audit import Actor, record
+from hub.billing.money import fmt_quantity
 from hub.destinations.calls import call_with_auth
 from hub.destinations.connections import require_connection
 from hub.extensions import db
-from hub.models import DestinationConnection, DestinationMapping, MappingKind, Organization, Product
+from hub.models import DestinationConnection, DestinationMapping, MappingKind, Organization, Product, TaxRate
 from hub.plugins import CustomerToPush, ExternalRecord, ProductToPush, VendorConfigError, VendorDataError
 
-#: tax treatments of a hub invoice line (``InvoiceLine.taxable``)
-TAX_KEYS = {"taxable": "Taxable lines", "exempt": "Tax-exempt lines"}
+#: the tax mapping's key for lines that carry no tax (the provider's non-taxable / exempt code);
+#: every other tax key is a ``TaxRate`` id
+NO_TAX = "exempt"
+NO_TAX_LABEL = "Lines with no tax"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,21 @@ def local_records(kind: MappingKind) -> dict[str, str]:
     if kind is MappingKind.ITEM:
         rows = db.session.execute(db.select(Product.id, Product.code, Product.name).order_by(Product.code))
         return {str(i): f"{c} — {n}" for i, c, n in rows}
-    return dict(TAX_KEYS)
+    rates = db.session.execute(db.select(TaxRate.id, TaxRate.name, TaxRate.percent).order_by(TaxRate.name))
+    return {**{str(i): f"{n} ({fmt_quantity(p)}%)" for i, n, p in rates}, NO_TAX: NO_TAX_LABEL}
+
+
+def _percent(value) -> Decimal | None:
+    try:
+        return Decimal(str(value)).normalize() if value is not None and str(value).strip() != "" else None
+    except InvalidOperation:
+        return None
+
+
+def _tax_percents() -> dict[str, Decimal]:
+    """tax key -> percent, for matching a rate by percent when no provider code carries its name."""
+    rows = db.session.execute(db.select(TaxRate.id, TaxRate.percent))
+    return {**{str(i): Decimal(p).normalize() for i, p in rows}, NO_TAX: Decimal(0)}
 
 
 def mappings_of(connection_id: int, kind: MappingKind) -> dict[str, DestinationMapping]:
@@ -84,23 +102,33 @@ def _set(connection: DestinationConnection, kind: MappingKind, local_key: str, r
 
 
 def auto_match(slug: str, kind: str, actor: Actor) -> int:
-    """Suggest a provider record, matched by name, for every unmapped hub record. Commits; returns how
-    many suggestions were made. Suggestions wait for ``confirm``."""
+    """Suggest a provider record, matched by name, for every unmapped hub record (a tax rate whose name
+    no code carries: the one code of its percent, from ``ExternalRecord.extra["percent"]``). Commits;
+    returns how many suggestions were made. Suggestions wait for ``confirm``."""
     kind_ = kind_of(kind)
     connection = require_connection(slug)
     external = list(call_with_auth(connection, lambda h, c, s, a: h.list_records(c, s, a, kind_.value)))
     by_name: dict[str, list[ExternalRecord]] = {}
+    by_percent: dict[Decimal, list[ExternalRecord]] = {}
     for item in external:
         if not isinstance(item, ExternalRecord):
             raise VendorDataError(f"{slug}: hub_destination_list yielded {type(item).__name__}, not ExternalRecord")
         by_name.setdefault(normal_name(item.name), []).append(item)
+        percent = _percent((item.extra or {}).get("percent"))
+        if percent is not None:
+            by_percent.setdefault(percent, []).append(item)
+    percents = _tax_percents() if kind_ is MappingKind.TAX else {}
     existing = mappings_of(connection.id, kind_)
     made = 0
     for key, label in local_records(kind_).items():
         if key in existing:
             continue
         name = label.split(" — ", 1)[-1] if kind_ is MappingKind.ITEM else label
+        if kind_ is MappingKind.TAX and key != NO_TAX:
+            name = label.rsplit(" (", 1)[0]
         candidates = by_name.get(normal_name(name), [])
+        if not candidates and key in percents:
+            candidates = by_percent.get(percents[key], [])
         if len(candidates) == 1:  # two provider records of one name: a person chooses
             _set(connection, kind_, key, candidates[0], "auto", False, actor)
             made += 1

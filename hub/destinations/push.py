@@ -3,7 +3,10 @@
 Per connection, each run:
 
 1. reads the due pushes and builds each invoice for the provider from the *confirmed* mappings; an
-   invoice whose customer or item is not mapped is ``blocked`` with the reason (nothing is sent);
+   invoice whose customer, item or tax rate is not mapped is ``blocked`` with the reason (nothing is
+   sent). A taxed line carries the code mapped for its rate and the tax the hub computed, so the
+   provider's total is the hub's; an invoice taxed at several rates at once is blocked (one code
+   per line cannot carry them without the provider recomputing);
 2. claims the rest (``pushing``, attempts + 1) and commits **before** calling the provider, so a
    crash or timeout leaves a record that an attempt may have reached it;
 3. sends them in batches of the plugin's ``max_batch`` with an idempotency key made of the
@@ -23,6 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hub.audit import Actor, record
@@ -32,7 +36,7 @@ from hub.destinations.calls import call_with_auth
 from hub.destinations.connections import handle_for
 from hub.extensions import db
 from hub.models import (ConnectionState, DestinationConnection, DestinationPush, Invoice, InvoiceLine, MappingKind,
-                        PushState)
+                        PushState, TaxRate)
 from hub.plugins import InvoiceToPush, LineToPush, PushRejected, PushResult, VendorAuthError, VendorError
 from hub.timeutil import utcnow
 
@@ -233,6 +237,7 @@ class _Maps:
     customers: dict[str, str]
     items: dict[str, str]
     taxes: dict[str, str]
+    rate_ids: dict[str, int]  # tax rate name -> id (an issued invoice's summary names its rates)
     invoices: dict[int, Invoice]
     lines: dict[int, list[InvoiceLine]]
 
@@ -248,7 +253,23 @@ def _maps(connection: DestinationConnection, pushes: list[DestinationPush]) -> _
             lines.setdefault(line.invoice_id, []).append(line)
     return _Maps(mappings.confirmed(connection.id, MappingKind.CUSTOMER),
                  mappings.confirmed(connection.id, MappingKind.ITEM),
-                 mappings.confirmed(connection.id, MappingKind.TAX), invoices, lines)
+                 mappings.confirmed(connection.id, MappingKind.TAX),
+                 dict(db.session.execute(db.select(TaxRate.name, TaxRate.id)).all()), invoices, lines)
+
+
+def _tax_code(invoice: Invoice, maps: _Maps, info) -> tuple[str | None, str | None]:
+    """(the code for this invoice's taxed lines, None) or (None, why it cannot go)."""
+    rates = [r for r in invoice.tax_summary or [] if Decimal(str(r.get("tax") or "0")) != 0]
+    names = [str(r["name"]) for r in rates]
+    if len(rates) > 1:
+        return None, (f"tax: the invoice is taxed at {len(rates)} rates at once ({', '.join(names)}); "
+                      f"{info.display_name} takes one tax code per line, so it cannot carry the hub's tax exactly")
+    rate_id = maps.rate_ids.get(names[0]) if rates else None
+    code = maps.taxes.get(str(rate_id)) if rate_id is not None else None
+    if code is None:
+        return None, (f"tax: tax rate {names[0] if rates else '?'!r} is not mapped to a {info.display_name} tax "
+                      f"code (map it on the destination's tax code page)")
+    return code, None
 
 
 def _build(connection: DestinationConnection, push: DestinationPush, maps: _Maps) -> InvoiceToPush | str:
@@ -260,6 +281,11 @@ def _build(connection: DestinationConnection, push: DestinationPush, maps: _Maps
         return (f"customer: Organization {invoice.organization.name!r} is not mapped to a {info.display_name} "
                 f"{info.customer_noun} (map it on the destination's customer page)")
     lines = []
+    taxed_code = None
+    if any(line.tax_amount for line in maps.lines.get(invoice.id, [])):
+        taxed_code, reason = _tax_code(invoice, maps, info)
+        if reason is not None:
+            return reason
     for line in maps.lines.get(invoice.id, []):
         item = maps.items.get(str(line.product_id)) if line.product_id is not None else None
         if item is None:
@@ -267,12 +293,12 @@ def _build(connection: DestinationConnection, push: DestinationPush, maps: _Maps
                     f"{info.display_name} {info.item_noun}")
         lines.append(LineToPush(description=line.description, quantity=line.quantity, unit_price=line.unit_price,
                                 amount=line_amount(line.quantity, line.unit_price), item_external_id=item,
-                                tax_code_external_id=maps.taxes.get("taxable" if line.taxable else "exempt"),
-                                item_code=line.product_code, taxable=line.taxable))
+                                tax_code_external_id=taxed_code if line.tax_amount else maps.taxes.get(mappings.NO_TAX),
+                                item_code=line.product_code, taxable=line.taxable, tax_amount=line.tax_amount))
     return InvoiceToPush(invoice_id=invoice.id, number=str(invoice.number), invoice_date=invoice.invoice_date,
                          due_date=invoice.due_date, currency=invoice.currency, customer_external_id=customer,
                          lines=tuple(lines), total=invoice.total, idempotency_key=idempotency_key(connection, push),
-                         memo=invoice.memo, attempt=push.attempts + 1)
+                         memo=invoice.memo, attempt=push.attempts + 1, tax_total=invoice.tax_total)
 
 
 # -- voids ------------------------------------------------------------------------------------------

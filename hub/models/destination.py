@@ -2,7 +2,7 @@
 
 A ``DestinationConnection`` holds one destination plugin's settings, its OAuth tokens (encrypted) and
 the account the admin picked. ``DestinationMapping`` maps the hub's Organizations, products and tax
-treatments to the provider's ids. ``DestinationPush`` is one invoice's way to one destination.
+rates to the provider's ids. ``DestinationPush`` is one invoice's way to one destination.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class ConnectionState(str, enum.Enum):
 class MappingKind(str, enum.Enum):
     CUSTOMER = "customer"  # Organization id -> provider customer / contact
     ITEM = "item"          # product id -> provider item (or income account)
-    TAX = "tax_code"       # "taxable" / "exempt" -> provider tax code
+    TAX = "tax_code"       # tax rate id, or "exempt" (lines with no tax) -> provider tax code
 
 
 class PushState(str, enum.Enum):
@@ -93,7 +93,7 @@ class DestinationMapping(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("destination_connections.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
-    #: the Organization or product id (as text), or the tax treatment ("taxable", "exempt")
+    #: the Organization, product or tax rate id (as text), or "exempt" (the code for lines with no tax)
     local_key: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(100))
     external_name: Mapped[str] = mapped_column(String(300))

@@ -127,10 +127,13 @@ class LineToPush:
     #: ``round(quantity * unit_price, 2)``, computed by the hub in Decimal
     amount: Decimal
     item_external_id: str
-    #: the tax code mapped for this line's tax treatment, or None for the plugin's configured default
+    #: the tax code mapped for this line's tax rate (or, untaxed, the "no tax" code); None for the
+    #: plugin's configured default (untaxed lines only: a taxed line always carries its mapped code)
     tax_code_external_id: str | None = None
     item_code: str | None = None
     taxable: bool = True
+    #: this line's tax as the hub computed it: send it explicitly so the provider's total is the hub's
+    tax_amount: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ class InvoiceToPush:
     #: 1 for the first attempt; on a later one an earlier attempt may have created the invoice
     #: though its answer was lost: look it up by number before creating it again
     attempt: int = 1
+    #: the sum of the lines' ``tax_amount``; ``total`` = lines' amounts + ``tax_total``
+    tax_total: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True)

@@ -115,3 +115,15 @@ def xero_config(served) -> dict:
     import hub_xero.plugin as plugin
 
     return plugin.hub_destination_simulator().config_for(served.base_url)
+
+
+@pytest.fixture
+def xero(app_ctx, xero_plugin, xero_sim):
+    """Xero configured, connected through OAuth (the second tenant chosen) and enabled."""
+    from hub.models import ConnectionState
+
+    connections.configure("xero", xero_config(xero_sim), ADMIN)
+    connection = oauth.finish("xero", sign_in("xero", XERO_REDIRECT), XERO_REDIRECT, ADMIN)
+    assert connection.state == ConnectionState.CHOOSE_ACCOUNT.value
+    oauth.choose_account("xero", connection.account_choices[1]["account_id"], ADMIN)
+    return connections.set_enabled("xero", True, ADMIN)

@@ -44,7 +44,8 @@ def test_hook_hub_destination_test_connection(qbo):
 def test_hook_hub_destination_list(qbo):
     names = {r.name for r in call(lambda h, c, s, a: list(h.list_records(c, s, a, "customer")))}
     assert "O'Brien IT" in names and len(names) == 6
-    assert {r.external_id for r in call(lambda h, c, s, a: list(h.list_records(c, s, a, "tax_code")))} == {"TAX", "NON"}
+    codes = {r.external_id: r.extra["percent"] for r in call(lambda h, c, s, a: list(h.list_records(c, s, a, "tax_code")))}
+    assert codes == {"TAX": 0, "NON": 0, "5": 15}  # each code's percent: the sum of its sales TaxRates
 
 
 def test_hook_hub_destination_customer(qbo, qbo_sim):

@@ -82,14 +82,14 @@ def test_create_at_provider_finds_escaped_names_and_steps_around_a_vendor_of_the
     assert len(qbo_sim.app.state.customers) == 7
 
 
-def test_tax_treatments_map_to_tax_codes(qbo, books, qbo_sim):
-    mappings.set_mapping("quickbooks", "tax_code", "taxable", "TAX", "TAX", ADMIN)
+def test_untaxed_lines_carry_the_no_tax_code(qbo, books, qbo_sim):
+    mappings.set_mapping("quickbooks", "tax_code", mappings.NO_TAX, "NON", "NON", ADMIN)
     org, product = books.org("Contoso"), books.product("EP", "Managed Endpoint")
     mappings.create_at_provider("quickbooks", "customer", str(org.id), ADMIN)
     mappings.create_at_provider("quickbooks", "item", str(product.id), ADMIN)
     books.issue(org, product)
     assert run_pushes(session_options=QUIET)[0].pushed
     [made] = qbo_sim.app.state.invoices.values()
-    assert made["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "TAX"}
+    assert made["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "NON"}
     with pytest.raises(VendorConfigError):
-        mappings.create_at_provider("quickbooks", "tax_code", "taxable", ADMIN)
+        mappings.create_at_provider("quickbooks", "tax_code", mappings.NO_TAX, ADMIN)

@@ -18,15 +18,6 @@ from tests.destinations.conftest import ADMIN, XERO_REDIRECT, sign_in, xero_conf
 QUIET = {"sleep": lambda s: None}
 
 
-@pytest.fixture
-def xero(app_ctx, xero_plugin, xero_sim):
-    connections.configure("xero", xero_config(xero_sim), ADMIN)
-    connection = oauth.finish("xero", sign_in("xero", XERO_REDIRECT), XERO_REDIRECT, ADMIN)
-    assert connection.state == ConnectionState.CHOOSE_ACCOUNT.value
-    oauth.choose_account("xero", connection.account_choices[1]["account_id"], ADMIN)
-    return connections.set_enabled("xero", True, ADMIN)
-
-
 def test_pkce_and_state_are_sent_and_checked(app_ctx, xero_plugin, xero_sim):
     connections.configure("xero", xero_config(xero_sim), ADMIN)
     url = oauth.start("xero", XERO_REDIRECT, ADMIN)

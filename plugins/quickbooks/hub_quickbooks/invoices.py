@@ -29,6 +29,9 @@ def invoice_body(invoice: InvoiceToPush, config: dict) -> dict:
     body = {"DocNumber": invoice.number[:21], "TxnDate": invoice.invoice_date.isoformat(),
             "DueDate": invoice.due_date.isoformat(), "CustomerRef": {"value": invoice.customer_external_id},
             "PrivateNote": f"hub invoice {invoice.invoice_id}", "Line": lines}
+    if invoice.tax_total:
+        # the hub's tax, so QuickBooks' TotalAmt is the hub's total rather than its own computation
+        body["TxnTaxDetail"] = {"TotalTax": invoice.tax_total}
     if invoice.memo:
         body["CustomerMemo"] = {"value": invoice.memo[:1000]}
     return body

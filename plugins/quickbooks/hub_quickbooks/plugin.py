@@ -63,8 +63,23 @@ def hub_destination_list(config, session, auth, kind):
     if kind not in LISTS:
         raise VendorConfigError(f"QuickBooks lists no {kind!r}", field="kind")
     entity, name_field = LISTS[kind]
-    for row in QboClient(config, session, auth).query_all(entity, "Active = true"):
-        yield ExternalRecord(str(row["Id"]), str(row.get(name_field) or row.get("Name") or row["Id"]))
+    client = QboClient(config, session, auth)
+    rows = list(client.query_all(entity, "Active = true"))
+    percents = _sales_percents(client, rows) if kind == "tax_code" else {}
+    for row in rows:
+        extra = {"percent": percents.get(str(row["Id"]))} if kind == "tax_code" else {}
+        yield ExternalRecord(str(row["Id"]), str(row.get(name_field) or row.get("Name") or row["Id"]), extra)
+
+
+def _sales_percents(client: QboClient, codes: list[dict]) -> dict[str, Decimal]:
+    """TaxCode id -> the sum of its sales TaxRates' RateValue (what auto-match compares by percent)."""
+    rates = {str(r["Id"]): Decimal(str(r.get("RateValue") or 0)) for r in client.query_all("TaxRate", "Active = true")}
+    percents = {}
+    for code in codes:
+        details = ((code.get("SalesTaxRateList") or {}).get("TaxRateDetail")) or []
+        percents[str(code["Id"])] = sum((rates.get(str((d.get("TaxRateRef") or {}).get("value")), Decimal(0))
+                                         for d in details), Decimal(0))
+    return percents
 
 
 @hookimpl

@@ -72,6 +72,7 @@ class SimState:
     items: dict = field(default_factory=dict)
     accounts: dict = field(default_factory=dict)
     tax_codes: dict = field(default_factory=dict)
+    tax_rates: dict = field(default_factory=dict)         # the TaxRate entities the sales tax codes point at
     invoices: dict = field(default_factory=dict)
     replies: dict = field(default_factory=dict)           # requestid -> (status, body)
     replayed: int = 0                                     # answers given again for a repeated requestid
@@ -104,6 +105,7 @@ def seed(state: SimState, customers: int) -> SimState:
     state.accounts["80"] = {"Id": "80", "Name": "Other Income", "AccountType": "Other Income", "Active": True}
     for code in ("TAX", "NON"):
         state.tax_codes[code] = {"Id": code, "Name": code, "Active": True}
+    add_tax_code(state, "5", "GST", Decimal("15"))
     names = [f"Customer {n:03d}" for n in range(1, customers + 1)]
     if customers >= 2:
         names[1] = "O'Brien IT"
@@ -116,6 +118,21 @@ def seed(state: SimState, customers: int) -> SimState:
     state.items[iid] = {"Id": iid, "Name": "Managed Endpoint", "Type": "Service", "Active": True, "UnitPrice": Decimal("12.5"),
                         "IncomeAccountRef": {"value": "79"}, "SyncToken": "0"}
     return state
+
+
+def add_tax_code(state: SimState, code_id: str, name: str, percent: Decimal) -> dict:
+    """A (non-US style) sales tax code with one TaxRate of ``percent``."""
+    rate_id = f"r{code_id}"
+    state.tax_rates[rate_id] = {"Id": rate_id, "Name": f"{name} {percent}%", "RateValue": percent, "Active": True}
+    state.tax_codes[code_id] = {"Id": code_id, "Name": name, "Active": True,
+                                "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": rate_id}}]}}
+    return state.tax_codes[code_id]
+
+
+def code_percent(state: SimState, code_id: str | None) -> Decimal:
+    code = state.tax_codes.get(code_id) if code_id else None
+    details = ((code or {}).get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+    return sum((Decimal(str(state.tax_rates[d["TaxRateRef"]["value"]]["RateValue"])) for d in details), Decimal(0))
 
 
 def make_app(customers: int = 12, *, clock: Callable[[], float] = time.time,
@@ -287,7 +304,7 @@ class QboSimulator:
 
     def _table(self, entity: str) -> dict:
         tables = {"Customer": self.state.customers, "Item": self.state.items, "Account": self.state.accounts,
-                  "TaxCode": self.state.tax_codes, "Invoice": self.state.invoices, "Vendor": self.state.vendors}
+                  "TaxCode": self.state.tax_codes, "TaxRate": self.state.tax_rates, "Invoice": self.state.invoices, "Vendor": self.state.vendors}
         if entity not in tables:
             raise ApiError(400, "4000", "Error parsing query", f"QueryParserError: unknown entity {entity}")
         return tables[entity]
@@ -367,7 +384,7 @@ class QboSimulator:
         if not lines:
             raise ApiError(400, "2020", "Required param missing, need to supply the required value for the API",
                            element="Line")
-        total = Decimal(0)
+        total, tax = Decimal(0), Decimal(0)
         for n, line in enumerate(lines):
             detail = line.get("SalesItemLineDetail") or {}
             if (detail.get("ItemRef") or {}).get("value") not in self.state.items:
@@ -377,6 +394,12 @@ class QboSimulator:
             if amount != (qty * price).quantize(CENT, rounding=ROUND_HALF_UP):
                 raise ApiError(400, "6070", "Amount is not equal to UnitPrice * Qty",
                                f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", element=f"Line[{n}]")
+            code = (detail.get("TaxCodeRef") or {}).get("value")
+            if code is not None and code not in self.state.tax_codes:
+                raise ApiError(400, "2500", "Invalid Reference Id", "Invalid Reference Id : TaxCode",
+                               element=f"Line[{n}]")
+            # QuickBooks' own tax: per line at the code's rate (used unless TxnTaxDetail.TotalTax overrides it)
+            tax += (amount * code_percent(self.state, code) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
             total += amount
         number = body.get("DocNumber")
         if number is not None and len(str(number)) > 21:
@@ -387,7 +410,10 @@ class QboSimulator:
                            f"Duplicate Document Number Error : You must specify a different number. This number has "
                            f"already been used. DocNumber={number} is assigned to TxnType=Invoice with TxnId=1")
         iid = self.state.new_id()
-        row = {**body, "Id": iid, "SyncToken": "0", "TotalAmt": total, "Balance": total,
+        given = (body.get("TxnTaxDetail") or {}).get("TotalTax")
+        tax = Decimal(str(given)) if given is not None else tax
+        row = {**body, "Id": iid, "SyncToken": "0", "TotalAmt": total + tax, "Balance": total + tax,
+               "TxnTaxDetail": {"TotalTax": tax},
                "Line": lines + [{"DetailType": "SubTotalLineDetail", "Amount": total, "SubTotalLineDetail": {}}]}
         self.state.invoices[iid] = row
         return row

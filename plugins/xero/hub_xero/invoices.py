@@ -23,6 +23,9 @@ def invoice_body(invoice: InvoiceToPush, config: dict) -> dict:
         tax = line.tax_code_external_id or config.get("default_tax_type")
         if tax:
             item["TaxType"] = tax
+        if line.tax_amount:
+            # the hub's tax for the line, so Xero's TotalTax and Total are the hub's, not Xero's own rounding
+            item["TaxAmount"] = line.tax_amount
         lines.append(item)
     return {"Type": "ACCREC", "Contact": {"ContactID": invoice.customer_external_id},
             "Date": invoice.invoice_date.isoformat(), "DueDate": invoice.due_date.isoformat(),

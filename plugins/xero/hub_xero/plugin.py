@@ -61,7 +61,8 @@ def hub_destination_list(config, session, auth, kind):
     elif kind == "tax_code":
         for t in (client.request("GET", "/TaxRates") or {}).get("TaxRates") or []:
             if t.get("Status", "ACTIVE") == "ACTIVE":
-                yield ExternalRecord(str(t["TaxType"]), str(t.get("Name") or t["TaxType"]))
+                yield ExternalRecord(str(t["TaxType"]), str(t.get("Name") or t["TaxType"]),
+                                     {"percent": t.get("EffectiveRate")})
     else:
         raise VendorConfigError(f"Xero lists no {kind!r}", field="kind")
 

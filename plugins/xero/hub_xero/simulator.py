@@ -65,6 +65,8 @@ def ms_date(day: str) -> str:
 class Organisation:
     contacts: dict = field(default_factory=dict)
     items: dict = field(default_factory=dict)
+    #: TaxType -> {"Name", "TaxType", "Status", "EffectiveRate"}
+    tax_rates: dict = field(default_factory=dict)
     invoices: dict = field(default_factory=dict)
     replies: dict = field(default_factory=dict)
     request_times: collections.deque = field(default_factory=collections.deque)
@@ -104,6 +106,9 @@ def seed(state: SimState, customers: int) -> SimState:
         if kind != "ORGANISATION":
             continue
         org = state.orgs[tenant_id] = Organisation()
+        for tax_type, name, rate in (("OUTPUT2", "15% GST on Income", "15"), ("NONE", "No GST", "0")):
+            org.tax_rates[tax_type] = {"Name": name, "TaxType": tax_type, "Status": "ACTIVE",
+                                       "EffectiveRate": Decimal(rate)}
         for n in range(1, customers + 1):
             cid = str(uuid.uuid4())
             name = "O'Brien IT" if n == 2 else f"Customer {n:03d}"
@@ -350,8 +355,7 @@ class XeroSimulator:
         return {"Items": found}
 
     def tax_rates(self, request, org):
-        return {"TaxRates": [{"Name": "15% GST on Income", "TaxType": "OUTPUT2", "Status": "ACTIVE"},
-                             {"Name": "No GST", "TaxType": "NONE", "Status": "ACTIVE"}]}
+        return {"TaxRates": list(org.tax_rates.values())}
 
     def invoices(self, request, org):
         if request.method == "PUT":
@@ -377,22 +381,30 @@ class XeroSimulator:
         number = element.get("InvoiceNumber")
         if number and any(i["InvoiceNumber"] == number and i["Status"] != "DELETED" for i in org.invoices.values()):
             errors.append("Invoice # must be unique.")
-        lines, subtotal = [], Decimal(0)
+        lines, subtotal, total_tax = [], Decimal(0), Decimal(0)
         for line in element.get("LineItems") or []:
             unit = Decimal(str(line.get("UnitAmount", 0))).quantize(FOUR if unitdp == 4 else CENT, rounding=ROUND_HALF_UP)
             amount = (Decimal(str(line.get("Quantity", 0))) * unit).quantize(CENT, rounding=ROUND_HALF_UP)
             if line.get("AccountCode") != "200":
                 errors.append(f"AccountCode {line.get('AccountCode')} is not a valid code for this organisation")
-            lines.append({**line, "UnitAmount": unit, "LineAmount": amount})
+            tax_type = line.get("TaxType")
+            if tax_type is not None and tax_type not in org.tax_rates:
+                errors.append(f"TaxType {tax_type} is not a valid tax type for this organisation")
+            rate = Decimal(str(org.tax_rates.get(tax_type, {}).get("EffectiveRate", 0)))
+            # Exclusive: Xero's tax per line at the rate, unless the line gives its TaxAmount
+            tax = (Decimal(str(line["TaxAmount"])) if line.get("TaxAmount") is not None
+                   else (amount * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP))
+            lines.append({**line, "UnitAmount": unit, "LineAmount": amount, "TaxAmount": tax})
             subtotal += amount
+            total_tax += tax
         if not lines:
             errors.append("LineItems must hold at least one line")
         if errors:
             return {**element, "HasErrors": True, "StatusAttributeString": "ERROR",
                     "ValidationErrors": [{"Message": m} for m in errors]}
         iid = str(uuid.uuid4())
-        row = {**element, "InvoiceID": iid, "LineItems": lines, "SubTotal": subtotal, "TotalTax": Decimal(0),
-               "Total": subtotal, "AmountDue": subtotal, "Date": ms_date(element["Date"]),
+        row = {**element, "InvoiceID": iid, "LineItems": lines, "SubTotal": subtotal, "TotalTax": total_tax,
+               "Total": subtotal + total_tax, "AmountDue": subtotal + total_tax, "Date": ms_date(element["Date"]),
                "DateString": f"{element['Date']}T00:00:00", "DueDate": ms_date(element["DueDate"]),
                "Status": element.get("Status") or "DRAFT", "StatusAttributeString": "OK", "HasErrors": False}
         org.invoices[iid] = row
