@@ -161,10 +161,12 @@ def _send(connection: DestinationConnection, batch: list[tuple[DestinationPush, 
         db.session.commit()
         return
     by_invoice = {a.invoice_id: a for a in answers if isinstance(a, (PushResult, PushRejected))}
+    totals = {inv.invoice_id: inv.total for inv in invoices}
     for push in _reload(batch):
         answer = by_invoice.get(push.invoice_id)
         if isinstance(answer, PushResult):
             _pushed(connection, push, answer, report)
+            _check_total(connection, push, answer, totals[push.invoice_id])
         elif isinstance(answer, PushRejected):
             push.generation += 1  # refused: nothing was made, and the next attempt must not get this answer back
             _block(push, answer.message, answer.field, report, rejected=True)
@@ -194,6 +196,18 @@ def _pushed(connection, push: DestinationPush, answer: PushResult, report: PushR
            new=push.external_number, details={"external_id": push.external_id, "attempt": push.attempts,
                                               "generation": push.generation})
     report.pushed.append(push.invoice_id)
+
+
+def _check_total(connection, push: DestinationPush, answer: PushResult, total: Decimal) -> None:
+    """The provider holds the invoice now; if its total is not the hub's, say so on the push (and in the
+    audit) so a person corrects it there: pushing again would not change what it computed."""
+    if answer.total is None or Decimal(answer.total) == total:
+        return
+    push.last_error = (f"total: {handle_for(connection.slug).info.display_name} holds this invoice with total "
+                       f"{answer.total}, the hub's is {total}; correct it there")
+    push.error_field = "total"
+    record(ACTOR, "destination.total_mismatch", "invoice", push.invoice_id, field=connection.slug,
+           old=str(total), new=str(answer.total), details={"external_id": push.external_id})
 
 
 def _block(push: DestinationPush, reason: str, field_: str | None, report: PushReport, rejected: bool = False) -> None:

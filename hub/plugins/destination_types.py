@@ -171,6 +171,8 @@ class PushResult:
     external_number: str
     #: where a person sees it at the provider, if known
     url: str | None = None
+    #: the invoice's total as the provider holds it, when its answer says (the core compares it to the hub's)
+    total: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -142,3 +142,17 @@ def test_api_lists_the_queue_and_pushes_now(client, qbo, books):
     assert answer.status_code == 200 and answer.get_json()["push"]["state"] == "queued"
     assert client.post(f"/api/pushes/{push['id']}/push-now", headers=headers).status_code == 200
     assert client.post("/api/pushes/999/push-now", headers=headers).status_code == 404
+
+
+def test_tax_code_step_lists_the_hubs_rates_and_confirms_a_match(client, qbo, books):
+    from hub.billing import tax
+
+    login(client, "billing")
+    rate = tax.create_tax_rate("GST", "15", ADMIN)
+    client.post("/admin/destinations/quickbooks/mappings/tax_code/auto-match")
+    page = client.get("/admin/destinations/quickbooks/mappings/tax_code").get_data(as_text=True)
+    assert "GST (15%)" in page and "Lines with no tax" in page
+    assert re.search(rf'data-key="{rate.id}" data-status="suggested"', page)
+    client.post("/admin/destinations/quickbooks/mappings/tax_code/confirm", data={"local_key": str(rate.id)})
+    found = db.session.execute(sa.select(DestinationMapping).filter_by(kind="tax_code")).scalar_one()
+    assert found.confirmed and found.external_id == "5"

@@ -11,7 +11,7 @@ from hub.billing import tax
 from hub.destinations import mappings
 from hub.destinations.push import run_pushes
 from hub.extensions import db
-from hub.models import DestinationMapping, DestinationPush, Invoice
+from hub.models import DestinationMapping, DestinationPush, Invoice, Product
 from tests.destinations.conftest import ADMIN
 
 QUIET = {"sleep": lambda s: None}
@@ -102,3 +102,21 @@ def test_an_invoice_taxed_at_two_rates_is_blocked_not_pushed(qbo, books, qbo_sim
     push = push_of(invoice.id)
     assert push.state == "blocked" and push.error_field == "tax" and "City, State" in push.last_error
     assert qbo_sim.app.state.invoices == {}
+
+
+def test_a_provider_total_unlike_the_hubs_is_shown_on_the_push(xero, books, xero_sim):
+    org_state = xero_sim.app.state.orgs[xero.account_id]
+    org_state.tax_rates["OUTPUT3"] = {"Name": "12.5% on Income", "TaxType": "OUTPUT3", "Status": "ACTIVE",
+                                      "EffectiveRate": Decimal("12.5")}
+    gst = tax.create_tax_rate("GST", "15", ADMIN)
+    mappings.set_mapping("xero", "tax_code", str(gst.id), "OUTPUT3", "12.5% on Income", ADMIN)  # a wrong code
+    first = taxed_invoice(books, "xero", gst)
+    assert run_pushes(session_options=QUIET)[0].pushed == [first.id]
+    assert push_of(first.id).error_field is None  # the hub's TaxAmount was taken: totals agree
+    xero_sim.app.ignore_tax_amount = True  # an organisation that recomputes line tax at the code's rate
+    product = db.session.get(Product, first.lines[0].product_id)
+    second = db.session.get(Invoice, books.issue(first.organization, product, quantity="7"))
+    assert run_pushes(session_options=QUIET)[0].pushed == [second.id]
+    push = push_of(second.id)
+    assert push.state == "pushed" and push.error_field == "total"
+    assert str(second.total) in push.last_error and "Xero holds this invoice with total" in push.last_error

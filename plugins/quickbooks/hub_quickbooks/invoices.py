@@ -43,8 +43,9 @@ def invoice_url(config: dict, external_id: str) -> str:
 
 
 def result(config: dict, invoice: InvoiceToPush, found: dict) -> PushResult:
+    total = found.get("TotalAmt")
     return PushResult(invoice.invoice_id, str(found["Id"]), str(found.get("DocNumber") or invoice.number),
-                      invoice_url(config, str(found["Id"])))
+                      invoice_url(config, str(found["Id"])), Decimal(str(total)) if total is not None else None)
 
 
 def batch_request_id(invoices: list[InvoiceToPush]) -> str:

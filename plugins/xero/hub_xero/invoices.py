@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from hub.plugins import InvoiceToPush, PushRejected, PushResult, VendorDataError
 
@@ -38,8 +39,9 @@ def invoice_url(external_id: str) -> str:
 
 
 def result(invoice: InvoiceToPush, found: dict) -> PushResult:
+    total = found.get("Total")
     return PushResult(invoice.invoice_id, str(found["InvoiceID"]), str(found.get("InvoiceNumber") or invoice.number),
-                      invoice_url(str(found["InvoiceID"])))
+                      invoice_url(str(found["InvoiceID"])), Decimal(str(total)) if total is not None else None)
 
 
 def batch_key(invoices: list[InvoiceToPush]) -> str:

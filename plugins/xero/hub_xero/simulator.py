@@ -132,6 +132,8 @@ class XeroSimulator:
     def __init__(self, state: SimState, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.state = state
         self.faults = DestinationFaults()
+        #: behave like an organisation that recomputes line tax itself (a total the hub must notice)
+        self.ignore_tax_amount = False
         self._sleep = sleep
         self.url_map = Map([
             Rule("/identity/connect/authorize", endpoint="authorize", methods=["GET"]),
@@ -392,7 +394,7 @@ class XeroSimulator:
                 errors.append(f"TaxType {tax_type} is not a valid tax type for this organisation")
             rate = Decimal(str(org.tax_rates.get(tax_type, {}).get("EffectiveRate", 0)))
             # Exclusive: Xero's tax per line at the rate, unless the line gives its TaxAmount
-            tax = (Decimal(str(line["TaxAmount"])) if line.get("TaxAmount") is not None
+            tax = (Decimal(str(line["TaxAmount"])) if line.get("TaxAmount") is not None and not self.ignore_tax_amount
                    else (amount * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP))
             lines.append({**line, "UnitAmount": unit, "LineAmount": amount, "TaxAmount": tax})
             subtotal += amount
