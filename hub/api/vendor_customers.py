@@ -28,6 +28,9 @@ class LicenseSchema(ma.Schema):
     sku = ma.fields.String()
     name = ma.fields.String()
     quantity = ma.fields.String(metadata={"description": "a decimal number as text"})
+    extra = ma.fields.Dict(metadata={"description": "the plugin's facts about the count (say Pax8's billing "
+                                                    "terms); empty when it gave none"})
+    details = ma.fields.String(metadata={"description": "extra as one line of text, as the panel shows it"})
 
 
 class OrganizationRefSchema(ma.Schema):

@@ -103,6 +103,8 @@ class LicenseCount(db.Model):
     vendor_customer_id: Mapped[int] = mapped_column(ForeignKey("vendor_customers.id", ondelete="CASCADE"))
     sku_id: Mapped[int] = mapped_column(ForeignKey("vendor_skus.id", ondelete="CASCADE"), index=True)
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    #: the plugin's facts about the count (hub.plugins.LicenseCount.extra); NULL when it gave none
+    extra: Mapped[dict | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
 

@@ -86,11 +86,16 @@ class VendorCustomer:
 
 @dataclass(frozen=True)
 class LicenseCount:
-    """How many of one SKU one customer uses now. ``quantity`` is a non-negative Decimal."""
+    """How many of one SKU one customer uses now. ``quantity`` is a non-negative Decimal.
+
+    ``extra`` holds small non-secret facts about the count, JSON-able (say the billing terms of the
+    subscriptions summed into it). The panel shows them; a change of them alone is stored, not billed.
+    """
 
     customer_external_id: str
     sku: str
     quantity: Decimal
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=True, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.quantity, Decimal):

@@ -31,8 +31,10 @@
     }
     var licenses = hub.el("td", { "class": "c-lic" });
     row.licenses.forEach(function (lic) {
-      // the SKU's name (a Pax8 SKU is a product id), its key on hover
-      licenses.appendChild(hub.el("span", { "class": "lic", title: lic.sku, text: (lic.name || lic.sku) + ": " + lic.quantity }));
+      // the SKU's name (a Pax8 SKU is a product id), its key on hover; the count's extra (billing terms) below
+      licenses.appendChild(hub.el("span", { "class": "lic", title: lic.sku + (lic.details ? " · " + lic.details : "") },
+                                  (lic.name || lic.sku) + ": " + lic.quantity,
+                                  lic.details ? hub.el("small", { "class": "lic-extra", text: lic.details }) : null));
     });
     if (row.count_error) {
       licenses.appendChild(hub.el("span", { "class": "lic lic-error", title: row.count_error, text: "counts failed" }));

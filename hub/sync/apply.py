@@ -61,19 +61,24 @@ def known_customers(integration_id: int) -> list[KnownCustomer]:
             for id_, external_id, name, status, detached_at, extra, archived_at in rows]
 
 
-def load_current_counts(integration_id: int) -> dict[tuple[int, str], Decimal]:
+def load_current_counts(integration_id: int, *, with_extras: bool = False):
+    """The stored counts keyed by (customer id, sku); with ``with_extras`` also their non-empty extras,
+    as ``(counts, extras)``."""
+    c = COUNTS.c
+    columns = [c.vendor_customer_id, SKUS.c.sku, c.quantity] + ([c.extra] if with_extras else [])
     rows = db.session.execute(
-        db.select(COUNTS.c.vendor_customer_id, SKUS.c.sku, COUNTS.c.quantity)
-        .join(SKUS, SKUS.c.id == COUNTS.c.sku_id)
-        .where(SKUS.c.integration_id == integration_id)
+        db.select(*columns).join(SKUS, SKUS.c.id == c.sku_id).where(SKUS.c.integration_id == integration_id)
     ).all()
-    return {(customer_id, sku): quantity for customer_id, sku, quantity in rows}  # Numeric: Decimals already
+    counts = {(row[0], row[1]): row[2] for row in rows}  # Numeric: Decimals already
+    if not with_extras:
+        return counts
+    return counts, {(row[0], row[1]): row[3] for row in rows if row[3]}
 
 
 def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPlan, listed: set[str],
                known_ids: dict[str, int], count_changes: list[CountChange],
                new_counts: dict[tuple[str, str], Decimal], failures: dict[str, str], config: dict,
-               handle) -> ApplyResult:
+               handle, new_extras: dict[tuple[str, str], dict] | None = None) -> ApplyResult:
     now = utcnow()
     actor = Actor.sync(run)
     iid = integration.id
@@ -167,10 +172,12 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
     # -- counts ----------------------------------------------------------------------------------
     answered_new = {new_ids[e] for e in new_ids if e not in failures}
     count_changes = count_changes + plan_counts(
-        {}, {(new_ids[e], sku): q for (e, sku), q in new_counts.items()}, answered_new)
+        {}, {(new_ids[e], sku): q for (e, sku), q in new_counts.items()}, answered_new,
+        {}, {(new_ids[e], sku): x for (e, sku), x in (new_extras or {}).items()})
     describe = lambda skus: _describe_skus(handle, config, skus)  # noqa: E731
     counts_changed = _apply_counts(run, integration, count_changes, now, audits, describe)
-    changed_ids.update(c.customer_id for c in count_changes)
+    # a change of a count's extra alone is stored, not billed: it changes no customer's lines
+    changed_ids.update(c.customer_id for c in count_changes if c.quantity_changed)
 
     audits.flush()
     events.sync_applied.send(run, run=run, changed_customer_ids=changed_ids)
@@ -183,15 +190,22 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
         return 0
     sku_ids = _ensure_skus(integration, {c.sku for c in changes}, now, describe)
     actor = Actor.sync(run)
+    quantity_changes = 0
     for batch in _chunks(changes, BATCH):
         inserts, updates, history = [], [], []
         for c in batch:
             sid = sku_ids[c.sku]
+            extra = dict(c.extra) if c.extra else None
             if c.old is None:
-                inserts.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, updated_at=now,
-                                    sync_run_id=run.id))
+                inserts.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, extra=extra,
+                                    updated_at=now, sync_run_id=run.id))
             else:
-                updates.append({"_cid": c.customer_id, "_sid": sid, "_qty": c.new})
+                updates.append({"_cid": c.customer_id, "_sid": sid, "_qty": c.new, "_extra": extra})
+            if not c.quantity_changed:
+                # the extra alone (say a billing term) changed: informational, like a customer's extra,
+                # so no history row and no audit line (neither the bill nor the usage chart moves)
+                continue
+            quantity_changes += 1
             history.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new,
                                 previous_quantity=c.old, recorded_at=now, sync_run_id=run.id))
             audits.append(audit_event(actor, "count.change", "vendor_customer", c.customer_id, field=c.sku,
@@ -202,11 +216,12 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
             db.session.execute(
                 db.update(COUNTS)
                 .where(COUNTS.c.vendor_customer_id == bindparam("_cid"), COUNTS.c.sku_id == bindparam("_sid"))
-                .values(quantity=bindparam("_qty"), updated_at=now, sync_run_id=run.id),
+                .values(quantity=bindparam("_qty"), extra=bindparam("_extra"), updated_at=now, sync_run_id=run.id),
                 updates,
             )
-        db.session.execute(db.insert(HISTORY), history)
-    return len(changes)
+        if history:
+            db.session.execute(db.insert(HISTORY), history)
+    return quantity_changes
 
 
 def _ensure_skus(integration: VendorIntegration, skus: set[str], now, describe) -> dict[str, int]:

@@ -120,9 +120,9 @@ def _clean_json(value):
 
 
 def storable_snapshot(customers: list[VendorCustomer], counts: dict[tuple[str, str], Decimal],
-                      failures: dict[str, str]):
-    """(customers, counts, failures) keyed by the ids that are stored. Two ids that become one are a
-    contract breach, like any duplicate id."""
+                      failures: dict[str, str], count_extras: dict[tuple[str, str], Any] | None = None):
+    """(customers, counts, failures, count extras) keyed by the ids that are stored, the extras cleaned
+    like a customer's. Two ids that become one are a contract breach, like any duplicate id."""
     stored_id: dict[str, str] = {}
     taken: set[str] = set()
     result = []
@@ -139,7 +139,11 @@ def storable_snapshot(customers: list[VendorCustomer], counts: dict[tuple[str, s
     else:
         stored_counts = _rekeyed(counts, stored_id, sku_ids)
     stored_failures = {stored_id[e]: storable_message(m) for e, m in failures.items() if e in stored_id}
-    return result, stored_counts, stored_failures
+    stored_extras = {}
+    for (external_id, sku), extra in (count_extras or {}).items():
+        stored_extras[(stored_id[external_id], sku_ids[sku])] = (
+            extra if _storable_as_is(extra) else storable_extra(extra))
+    return result, stored_counts, stored_failures, stored_extras
 
 
 def _rekeyed(counts: dict, stored_id: dict[str, str], sku_ids: dict[str, str]) -> dict:

@@ -9,7 +9,7 @@ review.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -72,6 +72,8 @@ class VendorSnapshot:
     failures: dict[str, str]
     #: False when the plugin says its listing may leave customers out: then nobody is detached
     complete: bool = True
+    #: the non-empty ``extra`` of counts, keyed like ``counts`` (most plugins give none)
+    count_extras: dict[tuple[str, str], dict] = field(default_factory=dict)
 
 
 def run_sync(slug: str, trigger: str = "manual", triggered_by: str | None = None, *,
@@ -159,8 +161,10 @@ def _read_vendor(integration: VendorIntegration, session_options: dict,
             raise VendorAuthError(f"test connection failed: {check.message}")
         customers = _validated_customers(handle.list_customers(config, session))
         complete = handle.listing_is_complete(config)
-        counts, failures = _validated_counts(handle.fetch_license_counts(config, session, customers), customers)
-    return VendorSnapshot(*storable_snapshot(customers, counts, failures), complete), config, handle
+        counts, failures, extras = _validated_counts(handle.fetch_license_counts(config, session, customers),
+                                                     customers)
+    customers, counts, failures, extras = storable_snapshot(customers, counts, failures, extras)
+    return VendorSnapshot(customers, counts, failures, complete, extras), config, handle
 
 
 def _validated_customers(listing) -> list[VendorCustomer]:
@@ -188,6 +192,7 @@ def _validated_customers(listing) -> list[VendorCustomer]:
 def _validated_counts(results, customers: list[VendorCustomer]):
     listed = {c.external_id for c in customers}
     counts: dict[tuple[str, str], Decimal] = {}
+    extras: dict[tuple[str, str], Any] = {}
     failures: dict[str, str] = {}
     for item in results:  # tens of thousands of items: kept lean
         if type(item) is not LicenseCount:
@@ -210,8 +215,13 @@ def _validated_counts(results, customers: list[VendorCustomer]):
         if key in counts:
             raise VendorDataError(f"SKU {sku!r} was counted twice for customer {external_id!r}")
         counts[key] = quantity.quantize(QUANTUM)
+        if item.extra:
+            extras[key] = item.extra
     # a customer that failed keeps its last counts: drop whatever partial answer it gave
-    return {k: v for k, v in counts.items() if k[0] not in failures}, failures
+    if failures:
+        counts = {k: v for k, v in counts.items() if k[0] not in failures}
+        extras = {k: v for k, v in extras.items() if k[0] not in failures}
+    return counts, failures, extras
 
 
 def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, snapshot: VendorSnapshot,
@@ -239,17 +249,20 @@ def _apply(run: SyncRun, integration: VendorIntegration, previous_state: str, sn
         return run
 
     id_by_external = {k.external_id: k.id for k in known}
-    current = load_current_counts(integration.id)
+    current, current_extras = load_current_counts(integration.id, with_extras=True)
     new_ids = {c.external_id for c in plan.new}
     # counts of brand-new customers are planned after they get ids (in apply_plan)
     reported_known = {(id_by_external[e], sku): q for (e, sku), q in snapshot.counts.items() if e in id_by_external}
+    reported_extras = {(id_by_external[e], sku): x for (e, sku), x in snapshot.count_extras.items()
+                       if e in id_by_external}
     answered = {id_by_external[c.external_id] for c in snapshot.customers
                 if c.external_id in id_by_external and c.external_id not in snapshot.failures}
-    count_changes = plan_counts(current, reported_known, answered)
+    count_changes = plan_counts(current, reported_known, answered, current_extras, reported_extras)
 
     result = apply_plan(run=run, integration=integration, plan=plan, count_changes=count_changes,
                         listed={c.external_id for c in snapshot.customers}, known_ids=id_by_external,
                         new_counts={k: v for k, v in snapshot.counts.items() if k[0] in new_ids},
+                        new_extras={k: v for k, v in snapshot.count_extras.items() if k[0] in new_ids},
                         failures=snapshot.failures, config=config, handle=handle)
     run.status = SyncStatus.SUCCEEDED.value
     run.finished_at = utcnow()

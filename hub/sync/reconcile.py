@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from hub.plugins import VendorCustomer
 
@@ -98,22 +98,34 @@ class CountChange:
     sku: str
     old: Decimal | None  # None: the pair had no count yet
     new: Decimal
+    #: the count's extra as it is to be stored (None: none); a change may be of the extra alone
+    extra: Mapping[str, Any] | None = None
+
+    @property
+    def quantity_changed(self) -> bool:
+        return self.old != self.new
 
 
 def plan_counts(
     current: Mapping[tuple[int, str], Decimal],
     reported: Mapping[tuple[int, str], Decimal],
     answered_customers: Iterable[int],
+    current_extras: Mapping[tuple[int, str], Mapping] | None = None,
+    reported_extras: Mapping[tuple[int, str], Mapping] | None = None,
 ) -> list[CountChange]:
     """Count changes for the customers whose counts were read.
 
     ``current`` holds what we store, ``reported`` what the vendor said now; both keyed by
     (customer id, sku). A SKU we hold for an answered customer that the vendor left out drops to 0.
     Customers not in ``answered_customers`` (failed or detached) keep their counts.
+    The extras (non-empty ones only, same keys) make a change too when they differ; a SKU left out
+    loses its extra. Without extras on either side this costs nothing more.
     """
     answered = set(answered_customers)
+    current_extras = current_extras or {}
+    reported_extras = reported_extras or {}
     changes = [
-        CountChange(cid, sku, current.get((cid, sku)), qty)
+        CountChange(cid, sku, current.get((cid, sku)), qty, reported_extras.get((cid, sku)))
         for (cid, sku), qty in reported.items()
         if cid in answered and current.get((cid, sku)) != qty
     ]
@@ -122,4 +134,21 @@ def plan_counts(
         for (cid, sku), qty in current.items()
         if cid in answered and (cid, sku) not in reported and qty != ZERO
     ]
+    if current_extras or reported_extras:
+        changes += _extra_changes(current, reported, answered, current_extras, reported_extras)
     return sorted(changes, key=lambda c: (c.customer_id, c.sku))
+
+
+def _extra_changes(current, reported, answered, current_extras, reported_extras) -> list[CountChange]:
+    """Counts whose quantity stays and whose extra changed (the quantity changes carry theirs)."""
+    changes = []
+    for key in set(current_extras) | set(reported_extras):
+        cid = key[0]
+        if cid not in answered or key not in current:
+            continue
+        qty = current[key]
+        if reported.get(key, ZERO) != qty:
+            continue  # a quantity change, which carries its extra
+        if current_extras.get(key) != reported_extras.get(key):
+            changes.append(CountChange(cid, key[1], qty, qty, reported_extras.get(key)))
+    return changes

@@ -8,6 +8,7 @@ Shared by the page, the JSON API and ``benchmarks/mapping_page.py``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, or_, select
@@ -99,19 +100,28 @@ def count_select(query: TableQuery):
 
 
 def licenses_for(customer_ids: list[int]) -> dict[int, list[dict]]:
-    """{customer id: [{"sku", "name", "quantity"}]} for these customers only, one query."""
+    """{customer id: [{"sku", "name", "quantity", "extra", "details"}]} for these customers only, one
+    query; ``details`` is the count's extra as one line of text (say Pax8's billing terms)."""
     if not customer_ids:
         return {}
     result: dict[int, list[dict]] = {}
     rows = db.session.execute(
-        select(LicenseCount.vendor_customer_id, VendorSku.sku, VendorSku.name, LicenseCount.quantity)
+        select(LicenseCount.vendor_customer_id, VendorSku.sku, VendorSku.name, LicenseCount.quantity,
+               LicenseCount.extra)
         .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
         .where(LicenseCount.vendor_customer_id.in_(customer_ids))
         .order_by(LicenseCount.vendor_customer_id, VendorSku.sku))
-    for customer_id, sku, name, quantity in rows:
+    for customer_id, sku, name, quantity, extra in rows:
         result.setdefault(customer_id, []).append(
-            {"sku": sku, "name": name or sku, "quantity": format(quantity.normalize(), "f")})
+            {"sku": sku, "name": name or sku, "quantity": format(quantity.normalize(), "f"),
+             "extra": extra or {}, "details": count_details(extra)})
     return result
+
+
+def count_details(extra: dict | None) -> str:
+    """A count's extra as one line: ``terms: 12 Monthly + 5 Annual`` (the template escapes it)."""
+    return "; ".join(f"{key}: {value if isinstance(value, str) else json.dumps(value, default=str)}"
+                     for key, value in (extra or {}).items())
 
 
 def row_dict(row, licenses: list[dict]) -> dict:

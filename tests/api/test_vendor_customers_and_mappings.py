@@ -92,3 +92,16 @@ def test_bulk_accept_and_create_organization(api, mapped_world):
     assert again.status_code == 409
     suggestions = api.get("/api/v1/mapping-suggestions?vendor=fake")
     assert suggestions.status_code == 200 and isinstance(suggestions.json["items"], list)
+
+
+def test_counts_carry_their_extra(api, mapped_world, fake_vendor):
+    from tests.web.conftest import sync_fake
+
+    fake_vendor.count_extras[("c-1", "seats")] = {"terms": "5 Annual (1-Year, ends 2026-01-01)"}
+    sync_fake()
+    rows = {r["name"]: r for r in api.get("/api/v1/vendor-customers?vendor=fake&limit=100").json["items"]}
+    assert rows["Contoso Ltd"]["licenses"] == [{"sku": "seats", "name": "Fake seats", "quantity": "5",
+                                                "extra": {"terms": "5 Annual (1-Year, ends 2026-01-01)"},
+                                                "details": "terms: 5 Annual (1-Year, ends 2026-01-01)"}]
+    assert rows["Fabrikam"]["licenses"] == [{"sku": "seats", "name": "Fake seats", "quantity": "2", "extra": {},
+                                             "details": ""}]

@@ -35,6 +35,9 @@ class FakeVendor:
         self.customers: dict[str, tuple[str, str]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.failing_counts: dict[str, str] = {}
+        #: LicenseCount.extra of some counts, ``{(external_id, sku): {...}}``; the others are yielded the
+        #: way a plugin older than ``extra`` does (three positional fields)
+        self.count_extras: dict[tuple[str, str], dict] = {}
         #: the unit of a SKU, when not "license" (e.g. {"backup": "GB"})
         self.units: dict[str, str] = {}
         #: raise this from hub_list_customers / hub_fetch_license_counts / hub_test_connection
@@ -89,7 +92,11 @@ class FakeVendor:
                 yield CountFailure(customer.external_id, self.failing_counts[customer.external_id])
                 continue
             for sku, qty in self.counts.get(customer.external_id, {}).items():
-                yield LicenseCount(customer.external_id, sku, Decimal(qty))
+                extra = self.count_extras.get((customer.external_id, sku))
+                if extra is None:
+                    yield LicenseCount(customer.external_id, sku, Decimal(qty))
+                else:
+                    yield LicenseCount(customer.external_id, sku, Decimal(qty), extra=extra)
 
     @hookimpl
     def hub_map_skus(self, config, skus):

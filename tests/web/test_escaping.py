@@ -17,6 +17,7 @@ EVIL_ORG = '<img src=x onerror="alert(2)">'
 @pytest.fixture
 def evil_world(fake_integration, fake_vendor, users):
     fake_vendor.add("evil-1", EVIL, seats=1)
+    fake_vendor.count_extras[("evil-1", "seats")] = {"terms": EVIL}  # a count's extra, shown beside it
     fake_vendor.add("evil-2", "Plain customer")
     sync_fake()
     org = mapping.create_organization(EVIL_ORG, Actor.cli("test"), domain=None)

@@ -293,3 +293,25 @@ def test_unknown_filter_values_are_refused_by_name(client, auth, mapped_world, q
     if name == "status":
         api = client.get(f"/api/mapping/customers?vendor=fake&{query}")
         assert api.status_code == 400 and api.json["error"].startswith("Unknown status 'unmapped': choose one of")
+
+
+def test_a_counts_extra_is_shown_beside_it_and_a_count_without_shows_nothing_more(app, client, auth, users,
+                                                                                  fake_integration, fake_vendor):
+    fake_vendor.add("c-1", "Contoso Ltd", seats=17, mail=2)
+    fake_vendor.count_extras[("c-1", "seats")] = {"terms": "12 Monthly + 5 Annual (1-Year, ends 2026-01-01)"}
+    sync_fake()
+    org = mapping.create_organization("Contoso", Actor.cli("test"))
+    db.session.commit()
+    customer = db.session.execute(db.select(VendorCustomer).filter_by(external_id="c-1")).scalar_one()
+    mapping.map_customer(customer.id, org.id, Actor.cli("test"))
+    auth.login("viewer")
+    terms = "terms: 12 Monthly + 5 Annual (1-Year, ends 2026-01-01)"
+
+    html = client.get("/admin/mapping/?vendor=fake").data.decode()
+    assert f'<small class="lic-extra">{terms}</small>' in html
+    assert html.count('class="lic-extra"') == 1  # mail has none
+    licenses = {lic["sku"]: lic for lic in api_rows(client)["rows"][0]["licenses"]}
+    assert (licenses["seats"]["details"], licenses["mail"]["details"]) == (terms, "")
+
+    html = client.get(f"/organizations/{org.id}").data.decode()
+    assert f'<small class="lic-extra">{terms}</small>' in html

@@ -64,6 +64,7 @@ def license_counts(config: dict, session: VendorSession,
     wanted = {c.external_id for c in customers}
     billable = billable_statuses(config)
     totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    terms: dict[tuple[str, str], dict[tuple[str, str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     failed: dict[str, str] = {}
     for sub in client.paged("/subscriptions"):
         company = sub.get("companyId")
@@ -78,13 +79,42 @@ def license_counts(config: dict, session: VendorSession,
         else:
             # a Monthly and an Annual subscription to one product add up, never overwrite
             totals[company][product.lower()] += Decimal(quantity)
+            terms[company, product.lower()][_term_of(sub)] += Decimal(quantity)
     _name_products(client, {p for company, by in totals.items() for p in by if company not in failed})
     for external_id in sorted(wanted):
         if external_id in failed:
             yield CountFailure(external_id, failed[external_id])
             continue
         for product, quantity in sorted(totals.get(external_id, {}).items()):
-            yield LicenseCount(external_id, product, quantity)
+            yield LicenseCount(external_id, product, quantity,
+                               extra={"terms": describe_terms(terms[external_id, product])})
+
+
+#: Pax8's billing terms in their documented order; any other term follows, alphabetically
+_BILLING_TERMS = ("Monthly", "Annual", "2-Year", "3-Year", "One-Time", "Trial", "Activation")
+
+
+def _term_of(sub: dict) -> tuple[str, str, str]:
+    """(billing term, commitment term, commitment end date) of one subscription; '' where absent."""
+    commitment = sub.get("commitmentTerm") if isinstance(sub.get("commitmentTerm"), dict) else {}
+    return (str(sub.get("billingTerm") or "no billing term"), str(commitment.get("term") or ""),
+            str(commitment.get("endDate") or "")[:10])
+
+
+def describe_terms(quantities: dict[tuple[str, str, str], Decimal]) -> str:
+    """The terms of the subscriptions summed into one count, e.g. ``12 Monthly + 5 Annual (1-Year, ends
+    2026-01-01)``: the same subscriptions always give the same text, so a re-sync writes nothing."""
+    def order(term: tuple[str, str, str]):
+        billing = term[0]
+        return (_BILLING_TERMS.index(billing) if billing in _BILLING_TERMS else len(_BILLING_TERMS), term)
+
+    parts = []
+    for (billing, commitment, end), quantity in sorted(quantities.items(), key=lambda item: order(item[0])):
+        text = f"{quantity.normalize():f} {billing}"
+        if commitment or end:
+            text += " (" + ", ".join(filter(None, [commitment, f"ends {end}" if end else ""])) + ")"
+        parts.append(text)
+    return " + ".join(parts)
 
 
 def _name_products(client: Pax8Client, product_ids: set[str]) -> None:

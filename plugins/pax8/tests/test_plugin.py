@@ -160,3 +160,33 @@ def test_429_without_headers_is_unavailable_after_backing_off(api, config, sessi
         api.get("/companies", status=429, json={"type": "TOO_MANY_REQUESTS", "message": "slow", "status": 429})
     with pytest.raises(VendorUnavailableError):
         list(listing.list_customers(config, session))
+
+
+def test_each_count_carries_the_terms_of_its_subscriptions_in_a_stable_order(api, config, session, company,
+                                                                             subscription, page_of):
+    annual = {"billingTerm": "Annual", "commitmentTerm": {"id": "ct1", "term": "1-Year",
+                                                          "endDate": "2026-01-01T00:00:00Z"}}
+    api.token()
+    api.get("/companies", json=page_of([company(CO_A, "A"), company(CO_B, "B")]))
+    api.get("/subscriptions", json=page_of([
+        subscription("s1", CO_A, quantity=5, **annual),  # listed before the Monthly ones: order is Pax8's
+        subscription("s2", CO_A, quantity=10),
+        subscription("s3", CO_A, quantity=2),
+        subscription("s4", CO_A, quantity=3, **annual),
+        subscription("s5", CO_A, quantity=1, billingTerm="3-Year"),
+        subscription("s6", CO_B, quantity=2.5, product_id=DEFENDER),
+    ]))
+    products(api, M365_BP, DEFENDER)
+    customers = list(listing.list_customers(config, session))
+    extras = {(c.customer_external_id, c.sku): dict(c.extra)
+              for c in listing.license_counts(config, session, customers)}
+    assert extras == {(CO_A, M365_BP): {"terms": "12 Monthly + 8 Annual (1-Year, ends 2026-01-01) + 1 3-Year"},
+                      (CO_B, DEFENDER): {"terms": "2.5 Monthly"}}
+
+
+def test_terms_text_does_not_depend_on_the_order_subscriptions_come_in():
+    monthly, annual = ("Monthly", "", ""), ("Annual", "3-Year", "2027-03-01")
+    odd = ("Quarterly", "", "")  # not a documented term: after the documented ones
+    one = listing.describe_terms({odd: Decimal(1), annual: Decimal("4.50"), monthly: Decimal(3)})
+    other = listing.describe_terms({monthly: Decimal(3), odd: Decimal(1), annual: Decimal("4.50")})
+    assert one == other == "3 Monthly + 4.5 Annual (3-Year, ends 2027-03-01) + 1 Quarterly"
