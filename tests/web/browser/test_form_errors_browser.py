@@ -8,16 +8,13 @@ from playwright.sync_api import expect
 
 from tests.web.browser.conftest import screenshot, sign_in
 from tests.web.browser.test_billing_browser import billing_ids  # noqa: F401  (the fixture)
+from tests.web.browser.test_mapping_details_browser import sized_page  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
-
-@pytest.mark.parametrize("width_name", sorted(WIDTHS))
-def test_three_bad_fields_show_three_errors_at_once(page, billing_ids, width_name):
-    width, height = WIDTHS[width_name]
-    page.set_viewport_size({"width": width, "height": height})
+def test_three_bad_fields_show_three_errors_at_once(sized_page, billing_ids):
+    page = sized_page
     sign_in(page, "billing")
     page.goto("/billing/recurring/new")
     page.select_option("#f-organization_id", "")
@@ -34,4 +31,4 @@ def test_three_bad_fields_show_three_errors_at_once(page, billing_ids, width_nam
         assert page.locator(f'[data-field="{field}"] .field-error').count() == 1
         assert page.get_attribute(f"#f-{field}", "aria-invalid") == "true"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    screenshot(page, f"form-three-errors-{width_name}")
+    screenshot(page, f"form-three-errors-{page.width_name}")
