@@ -8,6 +8,8 @@ reports of past periods, evidence and audit. If the vendor lists it again it com
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 
 from hub import events
@@ -129,12 +131,15 @@ def create_organization(name: str, actor: Actor, domain: str | None = None, *, e
     return organization
 
 
-def create_organization_from_customer(customer_id: int, actor: Actor) -> VendorCustomer:
-    """One step: a new Organization named after the vendor customer, and the mapping to it."""
+def create_organization_from_customer(customer_id: int, actor: Actor, name: Any = None) -> VendorCustomer:
+    """One step: a new Organization and the mapping to it. It is named ``name`` (what the person typed)
+    when given, else after the vendor customer; ``create_organization`` checks the name (field ``name``)."""
     customer = _customer(customer_id)
     if customer.map_status is not MapStatus.NOT_MAPPED:
         raise MappingError("only a Not mapped vendor customer can create an Organization", "customer_id")
-    organization = create_organization(customer.name, actor, domain=(customer.extra or {}).get("domain"),
+    if name is not None and not isinstance(name, str):
+        raise MappingError("name must be text", "name")
+    organization = create_organization(customer.name if name is None else name, actor, domain=(customer.extra or {}).get("domain"),
                                        commit=False)  # one transaction with the mapping
     return map_customer(customer.id, organization.id, actor)
 

@@ -49,31 +49,33 @@ def billed_quantity(counted: Decimal, minimum: Decimal | None, do_not_bill: bool
 def parse_decimal(value: Any, field: str, *, places: int = 4, minimum: Decimal | None = ZERO,
                   maximum: Decimal | None = Decimal(10) ** 10, optional: bool = False) -> Decimal | None:
     """A Decimal from form or API input (str, int or Decimal; never float), or a BillingError naming ``field``."""
+    from hub.billing.validate import label  # validate reads the database; money stays importable alone
+
     if value is None or (isinstance(value, str) and not value.strip()):
         if optional:
             return None
-        raise BillingError(f"{field} is required", field)
+        raise BillingError(f"{label(field)} is required", field)
     if isinstance(value, float) or isinstance(value, bool):
         raise BillingError(f"{field} must be given as text or a Decimal, not {type(value).__name__}", field)
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, TypeError, ValueError):
-        raise BillingError(f"{field} must be a number, not {shown(value)}", field) from None
+        raise BillingError(f"{label(field)}: enter a number like 12.50, not {shown(value)}", field) from None
     if not number.is_finite():
         raise BillingError(f"{field} must be a finite number", field)
     if number.adjusted() >= 20:  # beyond any bound, and too many digits to round at 4 places (InvalidOperation)
         raise BillingError(f"{field} is too large", field)
     # the range before the places: quantize cannot hold a 40-digit number (InvalidOperation)
     if minimum is not None and number < minimum:
-        raise BillingError(f"{field} must be at least {minimum}", field)
+        raise BillingError(f"{label(field)}: enter {minimum} or more", field)
     if maximum is not None and number >= maximum:
-        raise BillingError(f"{field} must be less than {maximum}", field)
+        raise BillingError(f"{label(field)}: enter less than {maximum}", field)
     try:
         exact = number == number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise BillingError(f"{field} has too many digits", field) from None
     if not exact:
-        raise BillingError(f"{field} has at most {places} decimal places", field)
+        raise BillingError(f"{label(field)}: at most {places} decimal places", field)
     return number
 
 

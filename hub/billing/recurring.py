@@ -51,27 +51,27 @@ def list_recurring_invoices(organization_id: int | None = None, active: bool | N
 
 
 def _clean_recurring(values: dict[str, Any]) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in RECURRING_FIELDS:
-            raise BillingError(f"{key} is not a recurring invoice field", key)
-        if key == "name":
-            clean[key] = validate.text(value, key, max_len=200)
-        elif key == "frequency":
-            clean[key] = validate.choice(value, key, Frequency)
-        elif key == "period_mode":
-            clean[key] = validate.choice(value, key, PeriodMode)
-        elif key == "next_run_date":
-            clean[key] = validate.day(value, key)
-        elif key == "currency":
-            clean[key] = validate.currency(value, key)
-        elif key == "memo":
-            clean[key] = validate.text(value, key, max_len=5000, required=False)
-        elif key == "due_days":
-            clean[key] = validate.integer(value, key, minimum=0, maximum=365)
-        else:
-            clean[key] = validate.boolean(value, key)
-    return clean
+    return validate.each_field(values, _clean_recurring_field)
+
+
+def _clean_recurring_field(key: str, value: Any) -> Any:
+    if key not in RECURRING_FIELDS:
+        raise BillingError(f"{key} is not a recurring invoice field", key)
+    if key == "name":
+        return validate.text(value, key, max_len=200)
+    if key == "frequency":
+        return validate.choice(value, key, Frequency)
+    if key == "period_mode":
+        return validate.choice(value, key, PeriodMode)
+    if key == "next_run_date":
+        return validate.day(value, key)
+    if key == "currency":
+        return validate.currency(value, key)
+    if key == "memo":
+        return validate.text(value, key, max_len=5000, required=False)
+    if key == "due_days":
+        return validate.integer(value, key, minimum=0, maximum=365)
+    return validate.boolean(value, key)
 
 
 def create_recurring_invoice(organization_id: int, actor: Actor, *, next_run_date: Any, frequency: str = "monthly",
@@ -79,10 +79,13 @@ def create_recurring_invoice(organization_id: int, actor: Actor, *, next_run_dat
                              name: str = "Recurring services", due_days: int = 30,
                              auto_issue: bool = True) -> RecurringInvoice:
     """A new schedule for an Organization, anchored on the day of ``next_run_date``. Commits."""
-    organization = validate.existing(Organization, organization_id, "organization_id")
-    values = _clean_recurring(dict(name=name, frequency=frequency, period_mode=period_mode,
-                                   next_run_date=next_run_date, currency=currency, memo=memo, due_days=due_days,
-                                   auto_issue=auto_issue))
+    # the Organization is checked with the other fields, so a form learns every error at once
+    values = validate.each_field(
+        dict(organization_id=organization_id, name=name, frequency=frequency, period_mode=period_mode,
+             next_run_date=next_run_date, currency=currency, memo=memo, due_days=due_days, auto_issue=auto_issue),
+        lambda key, value: (validate.existing(Organization, value, key) if key == "organization_id"
+                            else _clean_recurring_field(key, value)))
+    organization = values.pop("organization_id")
     recurring = RecurringInvoice(organization_id=organization.id, anchor_day=values["next_run_date"].day, **values)
     db.session.add(recurring)
     db.session.flush()
@@ -110,33 +113,33 @@ def update_recurring_invoice(recurring_id: int, actor: Actor, **changes: Any) ->
 
 
 def _clean_line(values: dict[str, Any]) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in LINE_FIELDS:
-            raise BillingError(f"{key} is not a line field", key)
-        if key == "kind":
-            clean[key] = validate.choice(value, key, LineKind)
-        elif key == "product_id":
-            clean[key] = validate.existing(Product, value, key).id
-        elif key == "integration_id":
-            clean[key] = None if value in (None, "") else validate.existing(VendorIntegration, value, key).id
-        elif key == "description":
-            clean[key] = validate.text(value, key, max_len=300, required=False)
-        elif key in ("quantity", "min_quantity"):
-            clean[key] = parse_decimal(value, key, optional=key == "min_quantity")
-        elif key == "unit_price_override":
-            clean[key] = parse_decimal(value, key, optional=True)
-        elif key == "markup_pct":
-            clean[key] = parse_decimal(value, key, places=2, optional=True, maximum=Decimal(100_000))
-        elif key == "hold_decrease_over_pct":
-            clean[key] = parse_decimal(value, key, places=2, optional=True, maximum=Decimal(1000))
-        elif key == "hold_decrease_over_seats":
-            clean[key] = validate.integer(value, key, minimum=0, optional=True)
-        elif key == "position":
-            clean[key] = validate.integer(value, key, minimum=0, maximum=10_000)
-        else:
-            clean[key] = validate.boolean(value, key)
-    return clean
+    return validate.each_field(values, _clean_line_field)
+
+
+def _clean_line_field(key: str, value: Any) -> Any:
+    if key not in LINE_FIELDS:
+        raise BillingError(f"{key} is not a line field", key)
+    if key == "kind":
+        return validate.choice(value, key, LineKind)
+    if key == "product_id":
+        return validate.existing(Product, value, key).id
+    if key == "integration_id":
+        return None if value in (None, "") else validate.existing(VendorIntegration, value, key).id
+    if key == "description":
+        return validate.text(value, key, max_len=300, required=False)
+    if key in ("quantity", "min_quantity"):
+        return parse_decimal(value, key, optional=key == "min_quantity")
+    if key == "unit_price_override":
+        return parse_decimal(value, key, optional=True)
+    if key == "markup_pct":
+        return parse_decimal(value, key, places=2, optional=True, maximum=Decimal(100_000))
+    if key == "hold_decrease_over_pct":
+        return parse_decimal(value, key, places=2, optional=True, maximum=Decimal(1000))
+    if key == "hold_decrease_over_seats":
+        return validate.integer(value, key, minimum=0, optional=True)
+    if key == "position":
+        return validate.integer(value, key, minimum=0, maximum=10_000)
+    return validate.boolean(value, key)
 
 
 def _check_lines_priced_in(recurring: RecurringInvoice, currency: str) -> None:

@@ -12,14 +12,32 @@ from hub.inputs import MAX_INT, shown, whole_number
 from hub.extensions import db
 
 
+#: plain names for the fields people fill in, for messages ("Next run date: ..." not "next_run_date ...")
+LABELS = {
+    "organization_id": "Organization", "name": "Name", "frequency": "Frequency", "period_mode": "Period mode", "next_run_date": "Next run date",
+    "currency": "Currency", "memo": "Memo", "due_days": "Payment due after (days)", "auto_issue": "Issue automatically",
+    "active": "Active", "kind": "Kind", "product_id": "Product", "integration_id": "Vendor integration",
+    "description": "Description", "quantity": "Quantity", "min_quantity": "Minimum quantity",
+    "unit_price_override": "Unit price override", "markup_pct": "Markup %", "do_not_bill": "Do not bill",
+    "override_policy": "Override the hold policy", "hold_decrease_over_seats": "Hold decreases over (seats)",
+    "hold_decrease_over_pct": "Hold decreases over (%)", "position": "Position", "code": "Code",
+    "unit_price": "Unit price", "unit_cost": "Unit cost", "reason": "Reason", "billable": "Billable",
+    "run_date": "Run date", "percent": "Percent",
+}
+
+
+def label(field: str) -> str:
+    return LABELS.get(field, field)
+
+
 def text(value: Any, field: str, *, max_len: int, required: bool = True) -> str | None:
     value = "" if value is None else str(value).strip()
     if not value:
         if required:
-            raise BillingError(f"{field} is required", field)
+            raise BillingError(f"{label(field)} is required", field)
         return None
     if len(value) > max_len:
-        raise BillingError(f"{field} has at most {max_len} characters", field)
+        raise BillingError(f"{label(field)}: at most {max_len} characters (this has {len(value)})", field)
     return value
 
 
@@ -28,39 +46,45 @@ def integer(value: Any, field: str, *, minimum: int | None = 0, maximum: int | N
     if value is None or (isinstance(value, str) and not value.strip()):
         if optional:
             return None
-        raise BillingError(f"{field} is required", field)
+        raise BillingError(f"{label(field)}: enter a whole number", field)
     if isinstance(value, (bool, float)):
-        raise BillingError(f"{field} must be a whole number", field)
+        raise BillingError(f"{label(field)}: enter a whole number", field)
     number = whole_number(value)  # None also when beyond what an integer column holds
     if number is None:
-        raise BillingError(f"{field} must be a whole number up to {MAX_INT}, not {shown(value)}", field)
+        raise BillingError(f"{label(field)}: enter a whole number up to {MAX_INT}, not {shown(value)}", field)
     if minimum is not None and number < minimum:
-        raise BillingError(f"{field} must be at least {minimum}", field)
+        raise BillingError(f"{label(field)}: enter {minimum} or more", field)
     if maximum is not None and number > maximum:
-        raise BillingError(f"{field} must be at most {maximum}", field)
+        raise BillingError(f"{label(field)}: enter {maximum} or less", field)
     return number
 
 
 def day(value: Any, field: str) -> date:
     try:
         return inputs.day(value)
-    except ValueError as err:
-        raise BillingError(f"{field} {err}, not {shown(value)}", field) from None
+    except inputs.DayOutOfRange:
+        raise BillingError(f"{label(field)}: enter a date between {inputs.MIN_DAY} and {inputs.MAX_DAY}", field) from None
+    except ValueError:
+        typed = "" if value is None else str(value).strip()
+        raise BillingError(f"{label(field)}: enter a date like 2026-01-31"
+                           + (f", not {shown(typed)}" if typed else ""), field) from None
 
 
 def choice(value: Any, field: str, enum_cls) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise BillingError(f"{label(field)}: choose one", field)
     try:
         return enum_cls(value).value
     except ValueError:
         allowed = ", ".join(e.value for e in enum_cls)
-        raise BillingError(f"{field} must be one of {allowed}, not {shown(value)}", field) from None
+        raise BillingError(f"{label(field)}: choose one of {allowed}, not {shown(value)}", field) from None
 
 
 def currency(value: Any, field: str = "currency") -> str:
     """A three-letter ISO 4217 style code, upper-cased ("usd" -> "USD")."""
     code = str(value or "").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
-        raise BillingError(f"{field} must be a three-letter code such as USD, not {value!r}", field)
+        raise BillingError(f"{label(field)}: enter a three-letter code such as USD, not {shown(value)}", field)
     return code
 
 
@@ -72,11 +96,37 @@ def boolean(value: Any, field: str) -> bool:
         return True
     if text_value in {"0", "false", "no", "off", ""}:
         return False
-    raise BillingError(f"{field} must be true or false, not {shown(value)}", field)
+    raise BillingError(f"{label(field)}: must be true or false, not {shown(value)}", field)
+
+
+class FieldErrors(BillingError):
+    """Several fields wrong at once: ``errors`` maps each field to its message, so a form shows them all.
+    ``field`` and ``message`` are the first one's (callers that show one error still name a field)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        first = next(iter(errors))
+        super().__init__("; ".join(errors.values()) if len(errors) > 1 else errors[first], first)
+        self.errors = errors
+
+
+def each_field(values: dict[str, Any], clean_one) -> dict[str, Any]:
+    """``clean_one(key, value)`` for every field; every field's BillingError at once as FieldErrors."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, value in values.items():
+        try:
+            clean[key] = clean_one(key, value)
+        except BillingError as err:
+            errors.setdefault(err.field or key, err.message)
+    if errors:
+        raise FieldErrors(errors)
+    return clean
 
 
 def existing(model, value: Any, field: str):
     """The row of ``model`` with id ``value``, or a BillingError naming ``field``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise BillingError(f"{label(field)}: choose one", field)
     row = db.session.get(model, integer(value, field, minimum=1))
     if row is None:
         raise BillingError(f"{field}: no {model.__name__} with id {value}", field)

@@ -81,7 +81,8 @@
                                  dir: state.dir, page: String(state.page), per_page: state.per_page });
   }
 
-  /* withCounts: also refresh the Mapped / Not mapped / Detached totals (after changes, not for sorting) */
+  /* withCounts: also refresh the Mapped / Not mapped / Detached totals (after changes and on a filter
+   * change, when a sync may have moved them; not for sorting or paging) */
   function load(withCounts) {
     var mine = ++loadSeq;
     var query = params();
@@ -143,16 +144,20 @@
     var url = root.dataset.apiOrganizations + "?" + new URLSearchParams({ q: typed });
     hub.api("GET", url).then(function (data) {
       if (editor !== mine || seq !== mine.seq) return;
+      if (typed === mine.shownQuery && !mine.enterPending) return;  // the list shown already answers this text
       mine.options = data.organizations.map(function (o) {
         return { kind: "org", id: o.id, label: o.name, hint: o.domain };
       });
-      mine.options.push({ kind: "create", label: "Create Organization “" + mine.name + "”" });
+      // the new Organization takes what was typed; with nothing typed, the vendor customer's name
+      var newName = typed.trim() || mine.name;
+      mine.options.push({ kind: "create", name: newName, label: "Create Organization “" + newName + "”" });
       mine.active = typed.trim() && mine.options.length > 1 ? 0 : -1;
       mine.shownQuery = typed;
+      hideEditorError();
       renderOptions();
       if (mine.enterPending) {  // Enter came before the answer for what was typed: take its best match
         mine.enterPending = false;
-        if (mine.active >= 0) choose(mine.options[mine.active]);
+        enterChoice();
       }
     }).catch(function (err) { showEditorError(err.message); });
   }
@@ -190,8 +195,8 @@
       if (e.shownQuery !== e.input.value) {  // the list is for older text: ask now, choose when it answers
         e.enterPending = true;
         fetchOptions();
-      } else if (e.active >= 0 && e.options[e.active]) {
-        choose(e.options[e.active]);
+      } else {
+        enterChoice();
       }
     } else if (event.key === "Escape") {
       event.preventDefault();
@@ -202,6 +207,23 @@
     }
   }
 
+  /* Enter: take the highlighted option; with no match, say so and highlight "Create" (Enter again creates) */
+  function enterChoice() {
+    var e = editor;
+    if (e.active >= 0 && e.options[e.active]) { choose(e.options[e.active]); return; }
+    var typed = e.input.value.trim();
+    if (!typed) return;
+    e.active = e.options.length - 1;  // the Create option is always last
+    renderOptions();
+    showEditorError("No Organization matches “" + typed + "”. Press Enter again to create it, or keep typing.");
+  }
+
+  function hideEditorError() {
+    if (!editor) return;
+    editor.message.textContent = "";
+    editor.message.classList.add("hidden");
+  }
+
   function showEditorError(text) {
     if (!editor) return;
     editor.message.textContent = text;
@@ -210,7 +232,16 @@
 
   function replaceRow(tr, data, focusSelector) {
     updateCounts(data.counts);
-    if (data.removed) { tr.remove(); return; }
+    if (data.removed) {
+      // a row left the table: reload the page so the pager, the counts and (when it was the last) the
+      // empty-state message are true, not stale
+      tr.remove();
+      load(true).then(function () {
+        var empty = document.getElementById("mapping-empty");
+        if (!tbody.rows.length) empty.focus();
+      });
+      return;
+    }
     var fresh = renderRow(data.row);
     fresh.classList.add("just-changed");
     tr.replaceWith(fresh);
@@ -222,7 +253,7 @@
     var e = editor;
     e.busy = true;
     var request = option.kind === "create"
-      ? hub.api("POST", urlFor(root.dataset.apiCreate, e.id))
+      ? hub.api("POST", urlFor(root.dataset.apiCreate, e.id), { name: option.name })
       : hub.api("POST", urlFor(root.dataset.apiMap, e.id), { organization_id: option.id });
     request.then(function (data) {
       closeEditor(false);
@@ -277,13 +308,13 @@
     field("vendor").addEventListener("change", function () {
       location.assign(location.pathname + "?" + new URLSearchParams({ vendor: field("vendor").value }));
     });
-    field("q").addEventListener("input", hub.debounce(function () { state.q = field("q").value; state.page = 1; load(); }, 200));
+    field("q").addEventListener("input", hub.debounce(function () { state.q = field("q").value; state.page = 1; load(true); }, 200));
     ["status", "per_page"].forEach(function (name) {
-      field(name).addEventListener("change", function () { state[name] = field(name).value; state.page = 1; load(); });
+      field(name).addEventListener("change", function () { state[name] = field(name).value; state.page = 1; load(true); });
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      state.q = field("q").value; state.page = 1; load();
+      state.q = field("q").value; state.page = 1; load(true);
     });
 
     root.querySelectorAll("th[data-sort] a.sort").forEach(function (link) {

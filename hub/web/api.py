@@ -120,8 +120,9 @@ def unmap_customer(customer_id: int):
 @bp.post("/mapping/customers/<int:customer_id>/create-organization")
 @roles(read=ANYONE, change=BILLING)
 def create_organization(customer_id: int):
+    """``{"name": ...}`` names the new Organization (what was typed); without it, the customer's name."""
     try:
-        mapping.create_organization_from_customer(customer_id, actor())
+        mapping.create_organization_from_customer(customer_id, actor(), _body().get("name"))
     except mapping.MappingError as err:
         db.session.rollback()
         return _fail(str(err), err.field, 404 if "does not exist" in str(err) else 400)

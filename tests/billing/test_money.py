@@ -64,9 +64,9 @@ def test_billed_quantity(counted, minimum, do_not_bill, expected):
 
 @pytest.mark.parametrize("value, message", [
     (1.5, "not float"),
-    ("abc", "must be a number"),
+    ("abc", "enter a number like 12.50"),
     ("1.23456", "at most 4 decimal places"),
-    ("-1", "at least 0"),
+    ("-1", "enter 0 or more"),
     ("NaN", "finite"),
     ("", "required"),
     (None, "required"),

@@ -62,6 +62,19 @@ def test_recurring_invoice_input_errors(contoso, kwargs, field):
     assert db.session.execute(db.select(RecurringInvoice)).first() is None
 
 
+
+def test_recurring_invoice_reports_every_bad_field_at_once(app_ctx):
+    from hub.billing.validate import FieldErrors
+
+    with pytest.raises(FieldErrors) as info:
+        recurring.create_recurring_invoice(999, ADMIN, next_run_date="", currency="x" * 20_000, due_days="-3")
+    assert list(info.value.errors) == ["organization_id", "next_run_date", "currency", "due_days"]
+    assert info.value.field == "organization_id"  # one-error callers still get a field
+    assert info.value.errors["next_run_date"] == "Next run date: enter a date like 2026-01-31"
+    assert len(info.value.message) < 400  # the 20,000 characters are cut short
+    db.session.rollback()
+    assert db.session.execute(db.select(RecurringInvoice)).first() is None
+
 def test_unknown_organization_is_named(app_ctx):
     with pytest.raises(BillingError) as info:
         recurring.create_recurring_invoice(999, ADMIN, next_run_date="2024-01-01")

@@ -162,6 +162,24 @@ def test_create_organization_from_customer(customers):
     assert err.value.field == "customer_id"
 
 
+
+def test_create_organization_from_customer_takes_the_typed_name(customers):
+    c3 = customers["c3"]
+    mapping.create_organization_from_customer(c3.id, ADMIN, name="  Customer Three Ltd ")
+    assert c3.organization.name == "Customer Three Ltd"
+    assert [a.new_value for a in audits("organization.create")] == ["Customer Three Ltd"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 20_000, 42, ["A"]])
+def test_create_organization_from_customer_refuses_a_bad_name_and_changes_nothing(customers, name):
+    c3 = customers["c3"]
+    with pytest.raises(mapping.MappingError) as err:
+        mapping.create_organization_from_customer(c3.id, ADMIN, name=name)
+    db.session.rollback()
+    assert err.value.field == "name" and len(str(err.value)) < 200
+    assert db.session.get(type(c3), c3.id).organization_id is None
+    assert audits("organization.create") == [] and audits("mapping.map") == []
+
 ERRORS = [
     ("unknown customer", lambda c, o: mapping.map_customer(999999, o[0].id, ADMIN), "customer_id", "does not exist"),
     ("customer id not a number", lambda c, o: mapping.map_customer("c1", o[0].id, ADMIN), "customer_id",

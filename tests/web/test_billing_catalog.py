@@ -40,12 +40,12 @@ def test_product_form_errors_name_the_field_and_change_nothing(client, auth, bil
     auth.login("billing")
     products, events = db.session.execute(db.select(db.func.count(Product.id))).scalar_one(), audit_count()
     cases = [
-        ({"code": "X1", "name": "X", "unit_price": "ten"}, "unit_price", "unit_price must be a number"),
+        ({"code": "X1", "name": "X", "unit_price": "ten"}, "unit_price", "Unit price: enter a number"),
         ({"code": "X1", "name": "X", "unit_price": "1.23456"}, "unit_price", "at most 4 decimal places"),
-        ({"code": "X1", "name": "X", "unit_price": "-1"}, "unit_price", "at least 0"),
-        ({"code": "", "name": "X", "unit_price": "1"}, "code", "code is required"),
+        ({"code": "X1", "name": "X", "unit_price": "-1"}, "unit_price", "Unit price: enter 0 or more"),
+        ({"code": "", "name": "X", "unit_price": "1"}, "code", "Code is required"),
         ({"code": "seats", "name": "X", "unit_price": "1"}, "code", "already exists"),
-        ({"code": "X1", "name": "X", "unit_price": "1", "unit_cost": "1,5"}, "unit_cost", "must be a number"),
+        ({"code": "X1", "name": "X", "unit_price": "1", "unit_cost": "1,5"}, "unit_cost", "Unit cost: enter a number"),
     ]
     for form, field, message in cases:
         response = client.post("/billing/catalog/new", data=form)
@@ -70,7 +70,7 @@ def test_edit_a_product_audits_each_change(client, auth, billing_world):
     assert audit_count("product.update") == 1
     bad = client.post(f"/billing/catalog/{product_id}/edit", data={
         "code": "SEATS", "name": "", "unit_price": "99", "unit_cost": "6.00", "active": "true"})
-    assert bad.status_code == 400 and field_error(bad.data.decode(), "name") == "name is required"
+    assert bad.status_code == 400 and field_error(bad.data.decode(), "name") == "Name is required"
     assert fresh(Product, product_id).unit_price == Decimal("12.50")  # the valid price of that form was not kept
 
 
@@ -131,7 +131,7 @@ def test_accept_suggestions_in_bulk_and_create_a_product_from_a_sku(client, auth
     client.post("/billing/skus/accept-suggestions", data={"sku_ids": [backup.id]})
     assert fresh(VendorSku, backup.id).product_id is not None
     bad = client.post(f"/billing/skus/{archive.id}/create-product", data={"unit_price": "abc"}, follow_redirects=True)
-    assert "unit_price must be a number" in text_of(bad.data.decode())
+    assert "Unit price: enter a number" in text_of(bad.data.decode())
     client.post(f"/billing/skus/{archive.id}/create-product", data={"unit_price": "4.00"})
     made = db.session.execute(db.select(Product).filter_by(code="ARCHIVE")).scalar_one()
     assert made.unit_price == Decimal("4.00") and fresh(VendorSku, archive.id).product_id == made.id
@@ -143,7 +143,7 @@ def test_mark_a_sku_not_billable(client, auth, billing_world):
     client.post(f"/billing/skus/{sku_id}/billable", data={"billable": "false"})
     assert fresh(VendorSku, sku_id).billable is False and audit_count("sku.billable") == 1
     junk = client.post(f"/billing/skus/{sku_id}/billable", data={"billable": "maybe"}, follow_redirects=True)
-    assert "billable must be true or false" in text_of(junk.data.decode())
+    assert "Billable: must be true or false" in text_of(junk.data.decode())
     assert fresh(VendorSku, sku_id).billable is False
 
 
@@ -167,7 +167,7 @@ def test_tax_rates_and_an_organizations_tax(client, auth, billing_world):
     assert client.post("/billing/tax-rates", data={"name": "GST", "percent": "5"}).status_code == 403
     auth.login("billing")
     refused = client.post("/billing/tax-rates", data={"name": "GST", "percent": "five"})
-    assert refused.status_code == 400 and "percent must be a number" in refused.data.decode()
+    assert refused.status_code == 400 and "Percent: enter a number" in refused.data.decode()
     assert client.post("/billing/tax-rates", data={"name": "GST", "percent": "5"}).status_code == 303
     assert client.post("/billing/tax-rates", data={"name": "QST", "percent": "9.975",
                                                    "compound": "on"}).status_code == 303

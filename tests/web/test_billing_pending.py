@@ -76,7 +76,7 @@ def test_reject_in_bulk_with_a_note(client, auth, two_held):
 @pytest.mark.parametrize("form, message", [
     ({"action": "approve"}, "Tick at least one pending change."),
     ({"action": "explode", "change_ids": ["1"]}, "Choose Approve or Reject."),
-    ({"one": "approve:abc"}, "change_ids must be a whole number"),
+    ({"one": "approve:abc"}, "change_ids: enter a whole number"),
     ({"action": "approve", "change_ids": ["999999"]}, "no quantity change with id 999999"),
 ])
 def test_bad_decisions_change_nothing(client, auth, two_held, form, message):
@@ -113,7 +113,7 @@ def test_hold_policy_page_edits_the_integration_wide_rules(client, auth, billing
     events = audit_count()
     refused = client.post("/billing/hold-policy/fake", data={"hold_decrease_over_seats": "lots",
                                                              "hold_decrease_over_pct": "10"})
-    assert refused.status_code == 400 and "hold_decrease_over_seats must be a whole number" in text_of(
+    assert refused.status_code == 400 and "Hold decreases over (seats): enter a whole number" in text_of(
         refused.data.decode())
     assert audit_count() == events
     done = client.post("/billing/hold-policy/fake", data={"hold_decrease_over_seats": "3",

@@ -57,12 +57,12 @@ def test_recurring_form_errors_name_the_field_and_change_nothing(client, auth, b
     auth.login("billing")
     org = billing_world["orgs"]["Northwind"]
     before, events = _count(RecurringInvoice), audit_count()
-    cases = [({"organization_id": ""}, "organization_id", "Choose an Organization."),
+    cases = [({"organization_id": ""}, "organization_id", "Organization: choose one"),
              ({"currency": "euro"}, "currency", "three-letter code"),
-             ({"next_run_date": "31/01/2030"}, "next_run_date", "must be a date (YYYY-MM-DD)"),
-             ({"frequency": "weekly"}, "frequency", "must be one of monthly, quarterly, yearly"),
-             ({"due_days": "400"}, "due_days", "at most 365"),
-             ({"name": ""}, "name", "name is required")]
+             ({"next_run_date": "31/01/2030"}, "next_run_date", "Next run date: enter a date like 2026-01-31, not '31/01/2030'"),
+             ({"frequency": "weekly"}, "frequency", "Frequency: choose one of monthly, quarterly, yearly"),
+             ({"due_days": "400"}, "due_days", "365 or less"),
+             ({"name": ""}, "name", "Name is required")]
     for change, field, message in cases:
         response = client.post("/billing/recurring/new", data={**GOOD, "organization_id": str(org.id), **change})
         assert response.status_code == 400
@@ -73,6 +73,36 @@ def test_recurring_form_errors_name_the_field_and_change_nothing(client, auth, b
     assert bad.status_code == 400 and "three-letter code" in field_error(bad.data.decode(), "currency")
     assert fresh(RecurringInvoice, recurring_id).currency == "USD" and audit_count() == events
 
+
+
+def test_recurring_form_shows_every_error_at_once_in_plain_words(client, auth, billing_world):
+    auth.login("billing")
+    before, events = _count(RecurringInvoice), audit_count()
+    response = client.post("/billing/recurring/new", data={**GOOD, "organization_id": "", "next_run_date": "",
+                                                           "currency": "e" * 20_000, "due_days": "400"})
+    html = response.data.decode()
+    assert response.status_code == 400
+    assert field_error(html, "organization_id") == "Organization: choose one"
+    assert field_error(html, "next_run_date") == "Next run date: enter a date like 2026-01-31"
+    assert field_error(html, "currency").startswith("Currency: enter a three-letter code such as USD, not 'eeee")
+    assert len(field_error(html, "currency")) < 150  # the 20,000 characters are not echoed
+    assert field_error(html, "due_days") == "Payment due after (days): enter 365 or less"
+    assert "Fix the fields marked below" in text_of(html)
+    assert _count(RecurringInvoice) == before and audit_count() == events
+
+
+def test_line_form_shows_every_error_at_once(client, auth, billing_world):
+    auth.login("billing")
+    recurring_id = billing_world["recurring_id"]
+    lines, events = _count(RecurringLine), audit_count()
+    response = client.post(f"/billing/recurring/{recurring_id}/lines/new", data={
+        "kind": "standard", "product_id": "", "quantity": "two", "hold_decrease_over_seats": "1.5"})
+    html = response.data.decode()
+    assert response.status_code == 400
+    assert field_error(html, "product_id") == "Product: choose one"
+    assert field_error(html, "quantity") == "Quantity: enter a number like 12.50, not 'two'"
+    assert field_error(html, "hold_decrease_over_seats").startswith("Hold decreases over (seats): enter a whole number")
+    assert _count(RecurringLine) == lines and audit_count() == events
 
 def test_detail_shows_each_vendor_lines_quantity_and_its_source(client, auth, billing_world):
     auth.login("viewer")
@@ -117,15 +147,15 @@ def test_line_form_errors_name_the_field_and_change_nothing(client, auth, billin
     url = f"/billing/recurring/{recurring_id}/lines/new"
     integration = str(fake_integration_id())
     cases = [({"kind": "vendor", "product_id": seats}, "integration_id", "needs a vendor integration"),
-             ({"kind": "standard", "product_id": ""}, "product_id", "Choose a product."),
-             ({"kind": "standard", "product_id": seats, "quantity": "two"}, "quantity", "quantity must be a number"),
+             ({"kind": "standard", "product_id": ""}, "product_id", "Product: choose one"),
+             ({"kind": "standard", "product_id": seats, "quantity": "two"}, "quantity", "Quantity: enter a number like 12.50, not 'two'"),
              ({"kind": "standard", "product_id": seats, "quantity": "1", "unit_price_override": "5",
                "markup_pct": "10"}, "markup_pct", "not both"),
              ({"kind": "vendor", "product_id": seats, "integration_id": integration, "min_quantity": "-3"},
-              "min_quantity", "at least 0"),
+              "min_quantity", "Minimum quantity: enter 0 or more"),
              ({"kind": "vendor", "product_id": seats, "integration_id": integration, "override_policy": "true",
                "hold_decrease_over_seats": "1.5"}, "hold_decrease_over_seats", "whole number"),
-             ({"kind": "", "product_id": seats}, "kind", "Choose a kind of line.")]
+             ({"kind": "", "product_id": seats}, "kind", "Kind: choose one")]
     for form, field, message in cases:
         response = client.post(url, data=form)
         assert response.status_code == 400, form
@@ -146,7 +176,7 @@ def test_edit_and_remove_lines(client, auth, billing_world):
     line = fresh(RecurringLine, line_id)
     assert (line.unit_price_override, line.do_not_bill, line.quantity) == (Decimal("9.50"), True, Decimal(5))
     bad = client.post(url, data={**edit, "unit_price_override": "x"})
-    assert bad.status_code == 400 and "must be a number" in field_error(bad.data.decode(), "unit_price_override")
+    assert bad.status_code == 400 and "Unit price override: enter a number" in field_error(bad.data.decode(), "unit_price_override")
     assert fresh(RecurringLine, line_id).unit_price_override == Decimal("9.50")
     # the vendor line was invoiced: it is archived, not deleted; then it is gone from the page
     assert client.post(f"/billing/recurring/{recurring_id}/lines/{line_id}/remove").status_code == 303

@@ -184,6 +184,26 @@ def test_create_an_organization_from_a_customer_in_one_step(client, auth, mapped
     assert again.status_code == 200
 
 
+
+def test_create_organization_uses_the_typed_name(client, auth, mapped_world):
+    tailspin = mapped_world["customers"]["c-4"]
+    auth.login("billing")
+    response = client.post(f"/api/mapping/customers/{tailspin.id}/create-organization", json={"name": "Tailspin Group"})
+    assert response.status_code == 200, response.json
+    assert response.json["row"]["organization"]["name"] == "Tailspin Group"
+    assert db.session.execute(db.select(Organization).filter_by(name="Tailspin Toys")).first() is None
+
+
+@pytest.mark.parametrize("name", ["", "   ", "y" * 20_000, 7, "Contoso"])
+def test_create_organization_refuses_a_bad_typed_name(client, auth, mapped_world, name):
+    tailspin = mapped_world["customers"]["c-4"]
+    before = _snapshot()
+    auth.login("billing")
+    response = client.post(f"/api/mapping/customers/{tailspin.id}/create-organization", json={"name": name})
+    assert response.status_code == 400 and response.json["field"] == "name"
+    assert len(response.json["error"]) < 200
+    assert _snapshot() == before
+
 def test_create_refuses_a_name_that_exists(client, auth, mapped_world, fake_vendor):
     fake_vendor.add("c-7", "contoso")
     sync_fake()

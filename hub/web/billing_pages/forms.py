@@ -8,6 +8,7 @@ from typing import Any, Callable
 from flask import request
 
 from hub.billing.errors import BillingError
+from hub.billing.validate import label
 from hub.extensions import db
 from hub.inputs import whole_number
 from hub.models import Organization, Product, VendorIntegration
@@ -38,11 +39,14 @@ def call(service: Callable, *args, form_fields=(), **kwargs) -> Outcome:
         return Outcome(result=service(*args, **kwargs))
     except BillingError as err:
         db.session.rollback()
-        key = err.field if err.field in form_fields else "_form"
-        message = err.message
-        if key == "_form" and err.field and err.field not in message:
-            message = f"{err.field}: {message}"
-        return Outcome(errors={key: message})
+        # every field's error at once (FieldErrors), each next to its field when that field is on the form
+        errors: dict[str, str] = {}
+        for name, message in (getattr(err, "errors", None) or {err.field: err.message}).items():
+            key = name if name in form_fields else "_form"
+            if key == "_form" and name and name not in message and label(name) not in message:
+                message = f"{name}: {message}"
+            errors[key] = f"{errors[key]} {message}" if key in errors else message
+        return Outcome(errors=errors)
 
 
 def product_choices(active_only: bool = False) -> list[Product]:

@@ -67,8 +67,6 @@ def recurring_create():
                   "auto_issue": "true", "next_run_date": utcnow().date().isoformat()}
         return _recurring_form(None, values, {})
     values = form_values(RECURRING_TEXT + ("organization_id",), checkboxes=("auto_issue",))
-    if not values["organization_id"]:
-        return _recurring_form(None, values, {"organization_id": "Choose an Organization."}, 400)
     done = call(recurring.create_recurring_invoice, values["organization_id"], actor(),
                 next_run_date=values["next_run_date"], frequency=values["frequency"],
                 period_mode=values["period_mode"], currency=values["currency"], memo=values["memo"] or None,
@@ -148,12 +146,7 @@ def line_add(recurring_id: int):
         return _line_form(item, None, {"kind": kind, "quantity": "1"}, {})
     values = form_values(LINE_TEXT, checkboxes=LINE_CHECKS)
     changes = _line_changes(values)
-    kind, product_id = changes.pop("kind"), changes.pop("product_id")
-    if kind is None or product_id is None:
-        errors = {"kind": "Choose a kind of line."} if kind is None else {}
-        if product_id is None:
-            errors["product_id"] = "Choose a product."
-        return _line_form(item, None, values, errors, 400)
+    kind, product_id = changes.pop("kind"), changes.pop("product_id")  # blank ones: the service says so
     done = call(recurring.add_line, item.id, actor(), kind=kind, product_id=product_id, form_fields=LINE_FIELDS,
                 **{k: v for k, v in changes.items() if v is not None})
     if not done.ok:

@@ -41,7 +41,7 @@ def test_company_settings_page(page, app, size, tmp_path):
     page.fill("#f-address", "1 Main Street\n10115 Berlin")
     page.fill("#f-payment_due_days", "400")
     page.click("#company-form button[type=submit]")
-    expect(page.locator("#payment_due_days-error")).to_have_text("payment_due_days must be at most 365")
+    expect(page.locator("#payment_due_days-error")).to_have_text("payment_due_days: enter 365 or less")
     page.fill("#f-payment_due_days", "14")
     page.fill("#f-tax_id", "DE123456789")
     page.click("#company-form button[type=submit]")
