@@ -84,6 +84,11 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_tax.create_tax_rate", "POST"): BILLING,
     ("v1_tax.get_organization_tax", "GET"): BILLING,
     ("v1_tax.set_organization_tax", "PUT"): BILLING,
+    # credit notes: everyone reads, billing makes them (as the panel's invoice page)
+    ("v1_credit_notes.list_credit_notes", "GET"): ANYONE,
+    ("v1_credit_notes.create_credit_note", "POST"): BILLING,
+    ("v1_credit_notes.get_credit_note", "GET"): ANYONE,
+    ("v1_credit_notes.export_credit_note", "GET"): ANYONE,
     # webhooks: admins only, reading too (as Admin > Webhooks)
     ("v1_webhooks.list_event_types", "GET"): ADMIN,
     ("v1_webhooks.list_endpoints", "GET"): ADMIN,
