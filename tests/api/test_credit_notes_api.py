@@ -6,20 +6,13 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
 from hub.extensions import db
 from hub.models import AuditEvent, CreditNote, Invoice
-from tests.web.billing_fixtures import build_billing
 
 
-@pytest.fixture
-def world(mapped_world, fake_vendor, users):
-    return {**mapped_world, **build_billing(fake_vendor, mapped_world)}
 
-
-def test_credit_chosen_lines_then_the_rest(api, world):
-    invoice_id = world["invoice_id"]
+def test_credit_chosen_lines_then_the_rest(api, billing_world):
+    invoice_id = billing_world["invoice_id"]
     url = f"/api/v1/invoices/{invoice_id}/credit-notes"
     lines = {ln.product_code: ln.id for ln in db.session.get(Invoice, invoice_id).lines}
     first = api.as_role("billing").post(url, json={"reason": "seat over-count", "line_ids": [lines["SEATS"]]},
@@ -48,8 +41,8 @@ def test_credit_chosen_lines_then_the_rest(api, world):
     assert api.post("/api/v1/invoices/999999/credit-notes", json={"reason": "x"}).status_code == 404
 
 
-def test_notes_listed_read_and_exported(api, world):
-    invoice_id = world["invoice_id"]
+def test_notes_listed_read_and_exported(api, billing_world):
+    invoice_id = billing_world["invoice_id"]
     note = api.post(f"/api/v1/invoices/{invoice_id}/credit-notes", json={"reason": "goodwill"}).json
     listed = api.as_role("viewer").get(f"/api/v1/credit-notes?invoice_id={invoice_id}")
     assert listed.status_code == 200 and [n["id"] for n in listed.json["items"]] == [note["id"]]
@@ -67,8 +60,8 @@ def test_notes_listed_read_and_exported(api, world):
     assert api.post(f"/api/v1/invoices/{invoice_id}/void", json={"reason": "duplicate"}).status_code == 409
 
 
-def test_a_void_invoice_cannot_be_credited(api, world):
-    invoice_id = world["invoice_id"]
+def test_a_void_invoice_cannot_be_credited(api, billing_world):
+    invoice_id = billing_world["invoice_id"]
     assert api.post(f"/api/v1/invoices/{invoice_id}/void", json={"reason": "duplicate"}).status_code == 200
     voided = api.post(f"/api/v1/invoices/{invoice_id}/credit-notes", json={"reason": "x"})
     assert voided.status_code == 409 and "only an issued invoice" in voided.json["detail"]
