@@ -15,7 +15,9 @@ from hub.api.spec import OPENAPI_VERSION, HubApi, openapi_document
 from hub.web.access import public
 
 RESOURCES = ("organizations", "vendor_customers", "mappings", "integrations", "sync_runs", "catalog",
-             "recurring", "pending_changes", "invoices", "reports", "audit", "users", "tokens", "webhooks", "hold_policy", "preview")
+             "recurring", "pending_changes", "invoices", "reports", "audit", "users", "tokens", "webhooks", "hold_policy", "preview",
+             "tax", "credit_notes",
+             "delivery_settings")
 
 
 def init_app(app: Flask) -> None:

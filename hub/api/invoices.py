@@ -7,14 +7,13 @@ destinations (``hub.destinations.queue``), as the panel's invoice pages show the
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Response
 from sqlalchemy import select
 
 from hub.api.auth import actor
 from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import clash_or_invalid, fail, get_or_404
-from hub.api.spec import Blueprint, offers_csv
+from hub.api.spec import Blueprint, ExportArgs, export_file, offers_csv
 from hub.api.vendor_customers import OrganizationRefSchema
 from hub.billing import export, invoices
 from hub.billing.errors import BillingError
@@ -127,10 +126,6 @@ class SendSchema(ma.Schema):
     resend = ma.fields.Boolean(load_default=False, metadata={"description": "send again an invoice already e-mailed"})
 
 
-class ExportArgs(ma.Schema):
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
-
-
 InvoicePage = page_schema(InvoiceSchema, "InvoicePage")
 
 
@@ -235,7 +230,5 @@ def push_now(invoice_id: int, push_id: int):
 def export_invoice(args, invoice_id: int):
     """The invoice as a file: JSON (the default) or CSV, as the panel exports it."""
     invoice = _invoice(invoice_id)
-    name = f"invoice-{invoice.number or invoice.id}.{args['format']}"
-    body, mimetype = ((export.invoice_csv(invoice), "text/csv") if args["format"] == "csv"
-                      else (export.invoice_json(invoice), "application/json"))
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return export_file(args["format"], f"invoice-{invoice.number or invoice.id}", lambda: export.invoice_csv(invoice),
+                       lambda: export.invoice_json(invoice))

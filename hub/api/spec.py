@@ -9,7 +9,7 @@ import http
 import re
 
 import marshmallow as ma
-from flask import Flask
+from flask import Flask, Response
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
@@ -70,6 +70,16 @@ def offers_csv(view):
     """Mark a view whose 200 may also be ``text/csv`` (``format=csv``); the document lists both."""
     view.hub_csv = True
     return view
+
+
+class ExportArgs(ma.Schema):
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+
+
+def export_file(fmt: str, stem: str, as_csv, as_json) -> Response:
+    """A document as a download: ``as_csv()`` or ``as_json()`` (text) by ``fmt``, named ``stem.fmt``."""
+    body, mimetype = (as_csv(), "text/csv") if fmt == "csv" else (as_json(), "application/json")
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
 
 
 def _openapi_path(rule: str) -> str:

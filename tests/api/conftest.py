@@ -55,3 +55,11 @@ def api(client, tokens):
     admin.as_role = lambda role: ApiClient(client, tokens[role])
     admin.anonymous = lambda: ApiClient(client, None)
     return admin
+
+
+@pytest.fixture
+def billing_world(mapped_world, fake_vendor, users):
+    """The billing pages' world (tests/web/billing_fixtures.py): products, a recurring invoice, an issued invoice."""
+    from tests.web.billing_fixtures import build_billing
+
+    return {**mapped_world, **build_billing(fake_vendor, mapped_world)}

@@ -79,6 +79,21 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     # hold policy: billing and admins, as on the panel's page
     ("v1_hold_policy.get_hold_policy", "GET"): BILLING,
     ("v1_hold_policy.update_hold_policy", "PATCH"): BILLING,
+    # tax: everyone reads the rates, billing creates them and reads or sets an Organization's (as the panel)
+    ("v1_tax.list_tax_rates", "GET"): ANYONE,
+    ("v1_tax.create_tax_rate", "POST"): BILLING,
+    ("v1_tax.get_organization_tax", "GET"): BILLING,
+    ("v1_tax.set_organization_tax", "PUT"): BILLING,
+    # credit notes: everyone reads, billing makes them (as the panel's invoice page)
+    ("v1_credit_notes.list_credit_notes", "GET"): ANYONE,
+    ("v1_credit_notes.create_credit_note", "POST"): BILLING,
+    ("v1_credit_notes.get_credit_note", "GET"): ANYONE,
+    ("v1_credit_notes.export_credit_note", "GET"): ANYONE,
+    # billing contacts (billing, as the panel's page) and a schedule's send-on-issue (everyone reads)
+    ("v1_delivery_settings.get_billing_contacts", "GET"): BILLING,
+    ("v1_delivery_settings.set_billing_contacts", "PUT"): BILLING,
+    ("v1_delivery_settings.get_send_on_issue", "GET"): ANYONE,
+    ("v1_delivery_settings.set_send_on_issue", "PUT"): BILLING,
     # webhooks: admins only, reading too (as Admin > Webhooks)
     ("v1_webhooks.list_event_types", "GET"): ADMIN,
     ("v1_webhooks.list_endpoints", "GET"): ADMIN,

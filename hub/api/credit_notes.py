@@ -1,0 +1,131 @@
+"""Credit notes: make one against an issued invoice (the whole invoice, or chosen lines), list, read, and
+export as JSON or CSV.
+
+Thin over ``hub.billing.credit_notes``, the service the panel's invoice page calls (the rules: only an
+issued invoice, each line credited whole and at most once, a gapless number; the audit). Roles as the
+panel's: everyone reads, billing and admins make them. A credit note never changes, so it has no ETag.
+"""
+
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from sqlalchemy import select
+
+from hub.api.auth import actor
+from hub.api.fields import Id
+from hub.api.idempotency import idempotent
+from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
+from hub.api.problems import clash_or_invalid, get_or_404
+from hub.api.spec import Blueprint, ExportArgs, export_file, offers_csv
+from hub.billing import credit_notes
+from hub.billing.errors import BillingError
+from hub.extensions import db
+from hub.models import CreditNote, Invoice
+from hub.web.access import ANYONE, BILLING, roles
+
+blp = Blueprint("v1_credit_notes", __name__, tag="Credit notes")
+
+
+class CreditNoteLineSchema(ma.Schema):
+    position = ma.fields.Integer()
+    invoice_line_id = ma.fields.Integer()
+    product_code = ma.fields.String(allow_none=True)
+    description = ma.fields.String()
+    quantity = ma.fields.String()
+    unit_price = ma.fields.String()
+    amount = ma.fields.String()
+    tax_amount = ma.fields.String()
+
+
+class OrganizationNameSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class CreditNoteSchema(ma.Schema):
+    id = ma.fields.Integer()
+    number = ma.fields.String(metadata={"description": "its own gapless series, e.g. CN-000001"})
+    invoice_id = ma.fields.Integer()
+    invoice_number = ma.fields.String()
+    organization = ma.fields.Nested(OrganizationNameSchema)
+    credit_date = ma.fields.String()
+    currency = ma.fields.String()
+    reason = ma.fields.String()
+    subtotal = ma.fields.String()
+    tax_total = ma.fields.String()
+    total = ma.fields.String()
+    lines = ma.fields.List(ma.fields.Nested(CreditNoteLineSchema))
+
+
+class NewCreditNoteSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 2000))
+    line_ids = ma.fields.List(Id(), load_default=None, allow_none=True,
+                              metadata={"description": "the invoice lines to credit; left out: every line not "
+                                                       "credited yet"})
+
+
+class CreditNoteFilter(PageArgs):
+    invoice_id = Id(load_default=None)
+    organization_id = Id(load_default=None)
+
+
+CreditNotePage = page_schema(CreditNoteSchema, "CreditNotePage")
+
+
+def _note(note_id: int) -> CreditNote:
+    return get_or_404(CreditNote, note_id, "credit note")
+
+
+@blp.route("/credit-notes", methods=["GET"])
+@roles(read=ANYONE)
+@blp.arguments(CreditNoteFilter, location="query")
+@blp.response(200, CreditNotePage)
+def list_credit_notes(args):
+    """Credit notes, newest first (filter by invoice or Organization)."""
+    stmt = select(CreditNote)
+    if args["invoice_id"] is not None:
+        stmt = stmt.where(CreditNote.invoice_id == args["invoice_id"])
+    if args["organization_id"] is not None:
+        stmt = stmt.where(CreditNote.organization_id == args["organization_id"])
+    rows, cursor = keyset_page(stmt, [Key(CreditNote.id, True)], args["limit"], args["cursor"], "credit-notes")
+    return page_response([credit_notes.credit_note_to_dict(r.CreditNote) for r in rows], cursor)
+
+
+@blp.route("/invoices/<id:invoice_id>/credit-notes", methods=["POST"])
+@roles(read=ANYONE, change=BILLING)
+@idempotent
+@blp.arguments(NewCreditNoteSchema)
+@blp.response(201, CreditNoteSchema)
+def create_credit_note(args, invoice_id: int):
+    """Credit an issued invoice: the chosen lines, or every line not credited yet (409 for a draft or void
+    invoice)."""
+    get_or_404(Invoice, invoice_id, "invoice")
+    try:
+        note = credit_notes.create_credit_note(invoice_id, actor(), args["reason"], line_ids=args["line_ids"])
+    except BillingError as err:
+        db.session.rollback()
+        raise clash_or_invalid(err, "invoice_id") from None
+    return credit_notes.credit_note_to_dict(note), 201, {"Location": f"/api/v1/credit-notes/{note.id}"}
+
+
+@blp.route("/credit-notes/<id:note_id>", methods=["GET"])
+@roles(read=ANYONE)
+@blp.response(200, CreditNoteSchema)
+def get_credit_note(note_id: int):
+    """Read a credit note with its lines."""
+    return credit_notes.credit_note_to_dict(_note(note_id))
+
+
+@blp.route("/credit-notes/<id:note_id>/export", methods=["GET"])
+@roles(read=ANYONE)
+@blp.arguments(ExportArgs, location="query")
+@blp.response(200, CreditNoteSchema, content_type="application/json")
+@offers_csv
+def export_credit_note(args, note_id: int):
+    """The credit note as a file: JSON (the default) or CSV, as the panel exports it."""
+    note = _note(note_id)
+    return export_file(args["format"], f"credit-note-{credit_notes.label(note.number)}",
+                       lambda: credit_notes.credit_note_csv(note),
+                       lambda: json.dumps(credit_notes.credit_note_to_dict(note), indent=2))
