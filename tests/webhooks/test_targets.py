@@ -13,7 +13,7 @@ from hub.webhooks import endpoints
 from hub.webhooks.outbox import emit
 from hub.webhooks.targets import BlockedAddressError, TargetError, address_problem, check_url, guarded_session
 from hub.webhooks.worker import deliver_due
-from tests.conftest import make_test_config
+from tests.conftest import empty_tables, make_test_config
 from tests.webhooks.conftest import ADMIN
 from tests.webhooks.receiver import Receiver
 
@@ -121,14 +121,7 @@ def test_dns_rebinding_is_refused_at_send_time(tmp_path, database_url, monkeypat
             last = db.session.execute(db.select(WebhookAttempt).order_by(WebhookAttempt.id.desc())).scalars().first()
             assert last.error and "127.0.0.1 is a loopback address" in last.error and receiver.count == 0
         finally:
-            db.session.remove()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    # the billing guards refuse even an empty DELETE on their tables without it
-                    conn.execute(db.text("SET LOCAL hub.allow_purge = 'on'"))
-                    for table in reversed(db.metadata.sorted_tables):
-                        conn.execute(table.delete())
-            db.engine.dispose()
+            empty_tables(app)  # the suite's own clean-up (with hub.allow_purge for the billing guards)
 
 
 @pytest.mark.parametrize("address, allowed", [("8.8.8.8", True), ("2001:4860:4860::8888", True),
