@@ -16,8 +16,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-sqlite_suite() { env -u HUB_TEST_DATABASE_URL .venv/bin/python -m pytest "$@"; }
-postgresql_suite() { .venv/bin/python -m pytest "$@"; }
+# --durations: the slowest tests are named in every run, to keep the suite inside its CI budget
+sqlite_suite() { env -u HUB_TEST_DATABASE_URL .venv/bin/python -m pytest --durations=15 "$@"; }
+postgresql_suite() { .venv/bin/python -m pytest --durations=15 "$@"; }
 
 if [ -z "${HUB_TEST_DATABASE_URL:-}" ] || [ "${HUB_TEST_SERIAL:-}" = 1 ]; then
   echo "== test suite on SQLite"
