@@ -1,28 +1,31 @@
-"""Per-token request limits (``HUB_API_RATE_LIMIT``, default ``600/minute``), counted per process.
+"""Per-token request limits (``HUB_API_RATE_LIMIT``, default ``600/minute``), counted in the database.
 
-A fixed window per token, kept in memory: nothing is written per request. With several web worker
-processes each keeps its own counts, so the effective limit is the setting times the number of
-workers (the same trade-off as the sign-in limiter; documented in docs/api.md). Answers carry the
-``RateLimit-Policy`` and ``RateLimit`` headers of the IETF draft (draft-ietf-httpapi-ratelimit-headers).
+A fixed window per token, beginning at the token's first request after the last window ended. The
+window is one row that every web worker updates with a single atomic upsert, so with several gunicorn
+workers (or several hosts on one PostgreSQL) the limit is the setting, not the setting times the number
+of workers. The count is committed on its own connection, before the request does its work: a request
+that fails later still counted. Answers carry the ``RateLimit-Policy`` and ``RateLimit`` headers of the
+IETF draft (draft-ietf-httpapi-ratelimit-headers).
 """
 
 from __future__ import annotations
 
 import math
 import re
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from flask import Flask
+from sqlalchemy import case
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.config import ConfigError
+from hub.extensions import db
+from hub.models import ApiRateWindow
 
 DEFAULT = "600/minute"
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-#: token windows kept at most; a flood of tokens cannot exhaust memory
-MAX_KEYS = 100_000
 
 
 def parse_limit(text: str) -> tuple[int, int]:
@@ -48,25 +51,30 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, limit: int, window: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: int, window: int, clock: Callable[[], float] = time.time) -> None:
         self.limit, self.window, self.clock = limit, window, clock
-        self._windows: dict[int, tuple[float, int]] = {}
-        self._lock = threading.Lock()
 
     def hit(self, key: int) -> Decision:
+        """Count one request of token ``key``, in the window all workers share."""
         now = self.clock()
-        with self._lock:
-            start, used = self._windows.get(key, (now, 0))
-            if now - start >= self.window:
-                start, used = now, 0
-            allowed = used < self.limit
-            if allowed:
-                used += 1
-            if key not in self._windows and len(self._windows) >= MAX_KEYS:
-                self._windows.clear()
-            self._windows[key] = (start, used)
+        start, used = self._count(key, now)
         reset = max(1, math.ceil(start + self.window - now))
-        return Decision(allowed, self.limit, self.limit - used, reset, self.window)
+        return Decision(used <= self.limit, self.limit, max(0, self.limit - used), reset, self.window)
+
+    def _count(self, key: int, now: float) -> tuple[float, int]:
+        table = ApiRateWindow.__table__
+        with db.engine.begin() as connection:
+            insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
+            statement = insert(table).values(token_id=key, window_start=now, used=1)
+            # The old row's values on the right-hand side: a window that has ended starts again at now.
+            ended = statement.excluded.window_start - table.c.window_start >= self.window
+            statement = statement.on_conflict_do_update(
+                index_elements=[table.c.token_id],
+                set_={"used": case((ended, 1), else_=table.c.used + 1),
+                      "window_start": case((ended, statement.excluded.window_start), else_=table.c.window_start)},
+            ).returning(table.c.window_start, table.c.used)
+            start, used = connection.execute(statement).one()
+        return float(start), int(used)
 
 
 def rate_limiter(app: Flask) -> RateLimiter:
