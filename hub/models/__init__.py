@@ -9,7 +9,7 @@ from .user import Role, User
 from .login import LoginAddress, LoginFailure
 from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
-from .api import ApiToken, IdempotencyRecord
+from .api import ApiRateWindow, ApiToken, IdempotencyRecord
 from .webhook import EndpointState, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from .delivery import (BillingContact, CompanySettings, DeliveryAttempt, DeliveryStatus, EmailTemplate, InvoiceDelivery,
                        RecurringDelivery, SmtpSecurity, SmtpSettings)
@@ -48,6 +48,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "BillingCounter",
+    "ApiRateWindow",
     "ApiToken",
     "IdempotencyRecord",
     "WebhookEndpoint",

@@ -1,10 +1,11 @@
-"""The public API's own tables: bearer tokens (stored as hashes only) and Idempotency-Key records."""
+"""The public API's own tables: bearer tokens (stored as hashes only), Idempotency-Key records and
+the per-token rate-limit windows."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, JSON, String, Text, UniqueConstraint
+from sqlalchemy import Double, ForeignKey, Integer, JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.extensions import db
@@ -46,3 +47,14 @@ class IdempotencyRecord(db.Model):
     response_body: Mapped[str | None] = mapped_column(Text)
     response_headers: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ApiRateWindow(db.Model):
+    """A token's current rate-limit window, shared by every web worker (one row per token)."""
+
+    __tablename__ = "api_rate_windows"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True)
+    #: when the window began, in seconds since the epoch (every worker reads the same clock)
+    window_start: Mapped[float] = mapped_column(Double)
+    used: Mapped[int] = mapped_column(Integer)

@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from hub import api_tokens
+from hub import api_tokens, create_app
+from hub.api.ratelimit import rate_limiter
 from hub.extensions import db
 from hub.models import ApiToken, AuditEvent
 from hub.timeutil import utcnow
 from hub.audit import Actor
 from tests.api.conftest import ApiClient
-from tests.conftest import make_test_config
+from tests.conftest import PG_URL, make_test_config
 from tests.web.conftest import PASSWORD, csrf_token_from
 
 
@@ -116,6 +117,32 @@ def test_rate_limit_per_token_with_headers(api):
     assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert viewer.get("/api/v1/organizations").status_code == 200  # another token has its own count
+
+
+@pytest.mark.skipif(not PG_URL, reason="on PostgreSQL only: the embedded SQLite default counts per process")
+def test_rate_limit_is_shared_by_every_worker(app, app_config, tokens):
+    # Two app instances on one database stand for two gunicorn workers: together they get 5 a minute.
+    other_worker = create_app(app_config)
+    workers = [ApiClient(app.test_client(), tokens["admin"]), ApiClient(other_worker.test_client(), tokens["admin"])]
+    answers = [workers[i % 2].get("/api/v1/organizations") for i in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert [workers[i].get("/api/v1/organizations").status_code for i in (0, 1)] == [429, 429]
+    with other_worker.app_context():
+        db.engine.dispose()
+
+
+def test_rate_window_starts_again_when_it_ends(app, app_ctx, tokens):
+    token_id = db.session.execute(db.select(ApiToken.id).filter_by(role="viewer")).scalar_one()
+    now = [1_000_000.0]
+    kind = type(rate_limiter(app))  # the database's own: in memory on SQLite, the shared row on PostgreSQL
+    limiter = kind(2, 60, clock=lambda: now[0])
+    assert [limiter.hit(token_id).allowed for _ in range(3)] == [True, True, False]
+    now[0] += 59.5
+    refused = limiter.hit(token_id)
+    assert not refused.allowed and refused.remaining == 0 and refused.reset == 1
+    now[0] += 0.5
+    again = limiter.hit(token_id)
+    assert again.allowed and again.remaining == 1 and again.reset == 60
 
 
 def test_panel_page_creates_once_lists_and_revokes(app_ctx, client, auth):
