@@ -96,6 +96,20 @@ def test_the_run_is_bounded_and_batched(qbo, books, qbo_sim, monkeypatch):
     assert len(left) == 1  # the next run reads it: never-checked ones come first
     assert payments.check_payments(QUIET)[0].checked == 1
     assert push_of(left[0]).payment_state == "unpaid"
+    assert qbo_sim.app.state.over_limit == 0
+
+
+def test_the_scheduler_runs_the_payment_tick(app, qbo, books, qbo_sim):
+    from hub.destinations import jobs
+    from hub.sync.jobs import EXTRA_JOBS
+
+    jobs.register()
+    jobs.register()
+    assert [job_id for job_id, _, _ in EXTRA_JOBS].count("hub-destination-payments") == 1
+    [invoice] = pushed_invoices(books, "quickbooks", 1)
+    qbo_sim.app.pay(push_of(invoice.id).external_id, invoice.total)
+    jobs.run_payment_tick(app)
+    assert push_of(invoice.id).payment_state == "paid"
 
 
 def test_xero_partial_payment_is_read_as_a_decimal_amount(xero, books, xero_sim):
