@@ -19,9 +19,9 @@ from hub.billing import export, invoices
 from hub.billing.errors import BillingError
 from hub.delivery import outbox
 from hub.delivery import status as delivery_status
-from hub.destinations import queue
+from hub.destinations import payments, queue
 from hub.extensions import db
-from hub.models import DeliveryStatus, DestinationPush, Invoice, InvoiceStatus, PushState
+from hub.models import DeliveryStatus, DestinationPush, Invoice, InvoiceStatus, PaymentState, PushState
 from hub.plugins import VendorError
 from hub.web.access import ANYONE, BILLING, roles
 
@@ -81,6 +81,13 @@ class PushSchema(ma.Schema):
     pushed_at = UtcDateTime(allow_none=True)
     void_requested_at = UtcDateTime(allow_none=True)
     voided_at = UtcDateTime(allow_none=True)
+    payment_state = ma.fields.String(allow_none=True, metadata={
+        "enum": [s.value for s in PaymentState] + [None],
+        "description": "the payment read back from the provider; null until read"})
+    amount_paid = DecimalText(dump_only=True, allow_none=True)
+    balance_due = DecimalText(dump_only=True, allow_none=True)
+    payment_checked_at = UtcDateTime(allow_none=True)
+    paid_at = UtcDateTime(allow_none=True)
 
 
 class InvoiceSchema(ma.Schema):
@@ -116,6 +123,8 @@ class InvoiceFilter(PageArgs):
                                 metadata={"description": "e-mail state: emailed, not_sent (issued ones) or failed"})
     push_state = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(queue.PUSH_FILTERS)),
                                   metadata={"description": "accounting push state"})
+    payment = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(payments.PAYMENT_FILTERS)),
+                               metadata={"description": "payment read back from an accounting destination"})
 
 
 class VoidSchema(ma.Schema):
@@ -149,7 +158,7 @@ def list_invoices(args):
     stmt = select(Invoice).where(*invoices.invoice_filters(
         organization_id=args["organization_id"], status=args["status"],
         recurring_invoice_id=args["recurring_invoice_id"], delivery_state=args["delivery"],
-        push_state=args["push_state"]))
+        push_state=args["push_state"], payment=args["payment"]))
     if args["period_from"] is not None:
         stmt = stmt.where(Invoice.period_end >= args["period_from"])
     if args["period_to"] is not None:

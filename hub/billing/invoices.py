@@ -21,22 +21,24 @@ def get_invoice(invoice_id: int) -> Invoice:
 
 def list_invoices(*, organization_id: int | None = None, status: str | None = None,
                   recurring_invoice_id: int | None = None, delivery_state: str | None = None,
-                  push_state: str | None = None, limit: int = 100, offset: int = 0) -> list[Invoice]:
+                  push_state: str | None = None, payment: str | None = None, limit: int = 100,
+                  offset: int = 0) -> list[Invoice]:
     """Newest first, filtered as ``invoice_filters`` says."""
     query = db.select(Invoice).order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
     query = query.where(*invoice_filters(organization_id=organization_id, status=status,
                                          recurring_invoice_id=recurring_invoice_id, delivery_state=delivery_state,
-                                         push_state=push_state))
+                                         push_state=push_state, payment=payment))
     return list(db.session.execute(query.limit(limit).offset(offset)).scalars())
 
 
 def invoice_filters(*, organization_id: int | None = None, status: str | None = None,
                     recurring_invoice_id: int | None = None, delivery_state: str | None = None,
-                    push_state: str | None = None) -> list:
+                    push_state: str | None = None, payment: str | None = None) -> list:
     """WHERE clauses on ``Invoice`` for the invoice lists (panel, CLI, API). ``status``: draft, issued or
     void. ``delivery_state``: emailed, not_sent or failed (``hub.delivery.status``; drafts are never sent,
     so they match none); ``push_state``: one of ``hub.destinations.queue.PUSH_FILTERS`` (waiting, blocked,
-    pushed, voided, not_pushed)."""
+    pushed, voided, not_pushed); ``payment``: paid, partially_paid or unpaid, as read back from an accounting
+    destination (``hub.destinations.payments.PAYMENT_FILTERS``)."""
     clauses = []
     if organization_id is not None:
         clauses.append(Invoice.organization_id == organization_id)
@@ -55,6 +57,10 @@ def invoice_filters(*, organization_id: int | None = None, status: str | None = 
         from hub.destinations.queue import push_state_filter
 
         clauses.append(push_state_filter(push_state))
+    if payment is not None:
+        from hub.destinations.payments import payment_state_filter
+
+        clauses.append(payment_state_filter(payment))
     return clauses
 
 

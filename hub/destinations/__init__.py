@@ -3,13 +3,14 @@
 One module per job, shared by the panel, the CLI and the scheduler:
 
 - ``connections``: a destination's settings (OAuth client), enable/disable, the plugin handle
-- ``oauth``: the authorization-code flow (state, PKCE), the callback, account choice
+- ``oauth``: the authorization-code flow (state, PKCE), the callback, account choice, disconnect (revoke)
 - ``tokens``: tokens at rest (encrypted), refresh before expiry, one refresh at a time per connection
 - ``calls``: calling a plugin hook with a fresh token (a 401 refreshes once and calls again)
 - ``mappings``: Organization / product / tax treatment -> provider ids; auto-match by name, confirm
 - ``queue``: a push row per issued invoice (in the issuing transaction), void requests, push now
 - ``push``: the push run: claim, map, send in batches, record the outcome, retry with backoff
-- ``jobs``: the scheduler's push tick
+- ``payments``: reading back whether pushed invoices are paid (stored, audited, ``invoice.paid``)
+- ``jobs``: the scheduler's push and payment ticks
 """
 
 

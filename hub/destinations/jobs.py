@@ -1,4 +1,5 @@
-"""The scheduler's push tick: every minute, send what is due to every connected destination."""
+"""The scheduler's destination ticks: every minute, send what is due to every connected destination;
+every 15 minutes, read back the payment status of pushed, unpaid invoices."""
 
 from __future__ import annotations
 
@@ -27,9 +28,31 @@ def run_push_tick(app: Flask) -> None:
             db.session.remove()
 
 
+def run_payment_tick(app: Flask) -> None:
+    """Read back the payment status of pushed, unpaid invoices (bounded per run; see ``payments``)."""
+    from hub.destinations.payments import check_payments
+
+    with app.app_context():
+        try:
+            for report in check_payments():
+                if report.changed or report.stopped:
+                    log.info("payments %s: %d checked, %d changed, %d paid%s", report.slug, report.checked,
+                             len(report.changed), len(report.paid),
+                             f"; stopped: {report.stopped}" if report.stopped else "")
+        except Exception:
+            log.exception("payment check crashed")
+        finally:
+            db.session.remove()
+
+
+JOBS = (("hub-destination-push", run_push_tick, {"trigger": "interval", "seconds": 60}),
+        ("hub-destination-payments", run_payment_tick, {"trigger": "interval", "minutes": 15}))
+
+
 def register() -> None:
-    """Idempotent: adds the push tick to the scheduler's extra jobs once."""
+    """Idempotent: adds the push and payment ticks to the scheduler's extra jobs once."""
     from hub.sync.jobs import EXTRA_JOBS
 
-    if not any(job_id == "hub-destination-push" for job_id, _, _ in EXTRA_JOBS):
-        EXTRA_JOBS.append(("hub-destination-push", run_push_tick, {"trigger": "interval", "seconds": 60}))
+    for job in JOBS:
+        if not any(job_id == job[0] for job_id, _, _ in EXTRA_JOBS):
+            EXTRA_JOBS.append(job)

@@ -9,10 +9,12 @@ realm on the callback, Xero's token may reach several organisations (the admin p
 from __future__ import annotations
 
 import base64
+import logging
 import hashlib
 import hmac
 import secrets
 import urllib.parse
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Mapping
 
@@ -24,6 +26,8 @@ from hub.extensions import db
 from hub.models import ConnectionState, DestinationConnection
 from hub.plugins import DestinationAccount, DestinationAuth, VendorConfigError, VendorDataError, VendorError
 from hub.timeutil import utcnow
+
+log = logging.getLogger("hub.destinations")
 
 #: an authorization started longer ago than this is refused on the callback
 STATE_LIFETIME = timedelta(minutes=15)
@@ -140,15 +144,54 @@ def choose_account(slug: str, account_id: str, actor: Actor) -> DestinationConne
     return connection
 
 
-def disconnect(slug: str, actor: Actor) -> DestinationConnection:
-    """Forget the tokens (pushes stay queued). Commits."""
+@dataclass(frozen=True)
+class Disconnected:
+    """A disconnect's outcome: the tokens are forgotten here in any case; ``revoked`` says whether the
+    provider confirmed it revoked them, and ``message`` (when not) what the admin should do."""
+
+    connection: DestinationConnection
+    revoked: bool
+    message: str | None = None
+
+
+def _revoke(connection: DestinationConnection) -> tuple[bool, str | None]:
+    """Ask the provider to revoke the connection's tokens: (revoked, why not)."""
+    held = tokens.read_tokens(connection)
+    if held is None:
+        return False, None  # nothing held: nothing to revoke
+    handle = handle_for(connection.slug)
+    name = handle.info.display_name
+    if not handle.can_revoke():
+        return False, (f"the {name} plugin cannot revoke tokens: remove the hub's access in {name}'s "
+                       "connected apps settings")
+    secrets = [s for s in (held.access_token, held.refresh_token) if s]
+    try:
+        config = load_config(connection)
+        with handle.make_session(config, max_retries=0, secrets=handle.secret_values(config) + secrets) as session:
+            handle.revoke_tokens(config, session, held.refresh_token, held.access_token)
+    except VendorError as err:
+        return False, (f"{name} did not confirm revoking the tokens ({err.message}); they are forgotten here, "
+                       f"but remove the hub's access in {name}'s connected apps settings")
+    except Exception as err:  # a plugin fault must not keep the tokens: forget them anyway, and say so
+        log.warning("destination %s: revoke failed: %s", connection.slug, type(err).__name__)
+        return False, (f"revoking the tokens at {name} failed ({type(err).__name__}); they are forgotten here, "
+                       f"but remove the hub's access in {name}'s connected apps settings")
+    return True, None
+
+
+def disconnect(slug: str, actor: Actor) -> Disconnected:
+    """Revoke the tokens at the provider (when the plugin can), then forget them here whatever the
+    provider answered; pushes stay queued. Commits."""
     connection = require_connection(slug)
+    revoked, message = _revoke(connection)
     old = connection.state
     connection.tokens_token = None
     connection.access_expires_at = connection.refresh_expires_at = None
     connection.token_version += 1
     connection.state = ConnectionState.NOT_CONNECTED.value
+    connection.state_message = message
     connection.enabled = False
-    record(actor, "destination.disconnect", "destination", connection.id, field="state", old=old, new=connection.state)
+    record(actor, "destination.disconnect", "destination", connection.id, field="state", old=old, new=connection.state,
+           details={"revoked": revoked, **({"revoke_error": message} if message else {})})
     db.session.commit()
-    return connection
+    return Disconnected(connection, revoked, message)

@@ -14,7 +14,7 @@ from .webhook import EndpointState, WebhookAttempt, WebhookDelivery, WebhookDeli
 from .delivery import (BillingContact, CompanySettings, DeliveryAttempt, DeliveryStatus, EmailTemplate, InvoiceDelivery,
                        RecurringDelivery, SmtpSecurity, SmtpSettings)
 from .destination import (ConnectionState, DestinationConnection, DestinationMapping, DestinationPush, MappingKind,
-                          PushState)
+                          PaymentState, PushState)
 from .billing_tax import OrganizationTaxRate, TaxRate
 from .billing_credit import CreditNote, CreditNoteLine
 
@@ -72,6 +72,7 @@ __all__ = [
     "DestinationPush",
     "MappingKind",
     "PushState",
+    "PaymentState",
     "TaxRate",
     "OrganizationTaxRate",
     "CreditNote",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -45,6 +46,14 @@ class PushState(str, enum.Enum):
     VOIDED = "voided"
     #: voided in the hub before it ever reached the provider: nothing to send
     CANCELLED = "cancelled"
+
+
+class PaymentState(str, enum.Enum):
+    """An invoice's payment at the provider, read back after the push (``None`` until first read)."""
+
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
 
 
 class DestinationConnection(db.Model):
@@ -98,7 +107,8 @@ class DestinationMapping(db.Model):
     external_id: Mapped[str] = mapped_column(String(100))
     external_name: Mapped[str] = mapped_column(String(300))
     confirmed: Mapped[bool] = mapped_column(default=False)
-    #: "auto" (matched by name), "created" (made at the provider by the hub), "manual"
+    #: "auto" (matched by name), "created" (made at the provider by the hub), "manual", "migrated"
+    #: (carried from an older shape by a migration, unconfirmed)
     source: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -108,7 +118,8 @@ class DestinationPush(db.Model):
 
     __tablename__ = "destination_pushes"
     __table_args__ = (UniqueConstraint("connection_id", "invoice_id"),
-                      Index("ix_destination_pushes_due", "connection_id", "state", "next_attempt_at"))
+                      Index("ix_destination_pushes_due", "connection_id", "state", "next_attempt_at"),
+                      Index("ix_destination_pushes_payment", "connection_id", "state", "payment_checked_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("destination_connections.id", ondelete="CASCADE"))
@@ -128,6 +139,13 @@ class DestinationPush(db.Model):
     #: the hub invoice was voided: void it at the provider too
     void_requested_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
+    #: the payment read back from the provider (``PaymentState``); None until read
+    payment_state: Mapped[str | None] = mapped_column(String(20))
+    #: paid so far and still owed at the provider, in the invoice's currency
+    amount_paid: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    balance_due: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    payment_checked_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -49,12 +49,23 @@ class DestinationHandle(VendorHandle):
         self._call("hub_destination_void_invoice", config=config, session=session, auth=auth,
                    external_id=external_id)
 
+    def can_read_payments(self) -> bool:
+        return "hub_destination_payment_status" in self.registry.hooks_of(self.slug)
+
     def payment_status(self, config: dict, session: VendorSession, auth: DestinationAuth,
                        external_ids: list[str]) -> list | None:
         if "hub_destination_payment_status" not in self.registry.hooks_of(self.slug):
             return None
         return list(self._call("hub_destination_payment_status", config=config, session=session, auth=auth,
                                external_ids=external_ids) or ())
+
+    def can_revoke(self) -> bool:
+        return "hub_destination_revoke_tokens" in self.registry.hooks_of(self.slug)
+
+    def revoke_tokens(self, config: dict, session: VendorSession, refresh_token: str | None,
+                      access_token: str | None) -> None:
+        self._call("hub_destination_revoke_tokens", config=config, session=session, refresh_token=refresh_token,
+                   access_token=access_token)
 
     def demo_simulator(self):
         return self._call("hub_destination_simulator")

@@ -144,6 +144,20 @@ def hub_destination_payment_status(config: dict, session: VendorSession, auth: D
     """
 
 
+@hookspec(firstresult=True)
+def hub_destination_revoke_tokens(config: dict, session: VendorSession, refresh_token: str | None,
+                                  access_token: str | None) -> None:
+    """Optional: revoke the connection's tokens at the provider (RFC 7009), called when an admin
+    disconnects. Revoking the refresh token ends the whole grant at both QuickBooks and Xero. Post to
+    ``config.get("revoke_url")`` or the plugin's ``OAuthSettings.revoke_url``, authenticated as the
+    OAuth client (``config["client_id"]``/``config["client_secret"]``); raise ``VendorAuthError`` or
+    ``VendorUnavailableError`` when the provider refuses or fails. The core forgets the tokens either
+    way, and tells the admin when the revoke did not succeed.
+
+    .. versionadded:: 0.3
+    """
+
+
 # -- Demo and testing ----------------------------------------------------------------------------
 
 

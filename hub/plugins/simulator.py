@@ -59,6 +59,8 @@ class DestinationFaults(Faults):
     hang_seconds: float = 1.0
     #: refuse every invoice create with the provider's validation error naming this field
     reject_invoices_field: str | None = None
+    #: the token revocation endpoint answers this HTTP status (e.g. 503) and revokes nothing
+    revoke_status: int | None = None
 
 
 # -- the demo's vendor console (optional) --------------------------------------------------------

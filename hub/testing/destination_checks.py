@@ -222,3 +222,30 @@ def no_token_in_logs_or_errors(h: DestinationHarness) -> None:
         for secret in secrets:
             text = text.replace(secret, "<SECRET>")
         fail("a token or the client secret leaked (use the session's redaction; never log auth):\n  " + text)
+
+
+@check("revoke_ends_the_grant")
+def revoke_ends_the_grant(h: DestinationHarness) -> None:
+    """The optional hub_destination_revoke_tokens: a disconnect revokes at the provider, which then
+    refuses the refresh token. Runs last: it ends the kit's connection (the next check connects again)."""
+    if not h.handle.can_revoke():
+        return
+    from hub.audit import Actor
+    from hub.destinations import connections, oauth, tokens
+
+    h.connect()
+    with h.app.app_context():
+        connection = connections.require_connection(h.name)
+        held = tokens.read_tokens(connection)
+        config = connections.load_config(connection)
+        result = oauth.disconnect(h.name, Actor.cli("destination conformance"))
+        h.forget_connection()
+        if not result.revoked:
+            fail(f"disconnecting did not revoke the tokens: {result.message}")
+        try:
+            tokens.token_request(h.handle, config, {"grant_type": "refresh_token", "refresh_token": held.refresh_token},
+                                 [held.refresh_token or "", held.access_token])
+        except VendorAuthError:
+            return
+        fail("hub_destination_revoke_tokens returned, but the provider still accepts the refresh token: post it "
+             "to the provider's revocation endpoint (config['revoke_url'] or OAuthSettings.revoke_url)")

@@ -127,6 +127,10 @@ class DestinationHarness:
                 oauth.choose_account(self.name, connection.account_choices[0]["account_id"], actor)
         self._connected = True
 
+    def forget_connection(self) -> None:
+        """The connection was ended (tokens revoked): the next call connects again."""
+        self._connected = False
+
     def call(self, hook: str, **kwargs: Any) -> Outcome:
         """Call one destination hook with a fresh token and session, consuming what it returns."""
         from hub import integrations

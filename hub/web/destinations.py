@@ -177,7 +177,17 @@ def disable(slug: str):
 @bp.post("/<slug>/disconnect")
 @roles(read=ADMIN, change=ADMIN)
 def disconnect(slug: str):
-    return _act(slug, lambda: oauth.disconnect(slug, actor()), "Disconnected; queued pushes are kept.")
+    try:
+        result = oauth.disconnect(slug, actor())
+    except VendorError as err:
+        db.session.rollback()
+        flash(f"{slug}: {err.message}", "error")
+        return back(url_for(".detail", slug=slug))
+    if result.message:
+        flash(f"Disconnected; queued pushes are kept. But: {result.message}.", "error")
+    else:
+        flash("Disconnected and the tokens revoked at the provider; queued pushes are kept.", "success")
+    return back(url_for(".detail", slug=slug))
 
 
 # -- mappings ----------------------------------------------------------------------------------------

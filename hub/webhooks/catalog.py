@@ -15,6 +15,7 @@ EVENT_TYPES: dict[str, str] = {
     "pending_change.rejected": "a held quantity change was rejected",
     "invoice.issued": "an invoice was issued (by the invoice run or by a person)",
     "invoice.voided": "an invoice was voided",
+    "invoice.paid": "an invoice pushed to an accounting destination is fully paid there (read back by the hub)",
     "integration.needs_reauth": "a vendor refused the stored credentials; syncs pause until they are re-entered",
 }
 

@@ -79,6 +79,22 @@ def test_hook_hub_destination_payment_status(qbo):
     assert status == PaymentStatus(result.external_id, paid=False, balance=Decimal("37.5"))
 
 
+def test_hook_hub_destination_revoke_tokens(qbo, qbo_sim):
+    from hub import integrations
+    from hub.destinations import tokens
+
+    connection = connections.get_connection("quickbooks")
+    held = tokens.read_tokens(connection)
+    handle = connections.handle_for("quickbooks")
+    config = handle.load_config(integrations.stored_config(connection))
+    assert handle.can_revoke()
+    with handle.make_session(config) as session:
+        handle.revoke_tokens(config, session, held.refresh_token, held.access_token)
+    assert qbo_sim.app.state.revoked == 1 and qbo_sim.app.state.refresh_token is None
+    [(method, path, _)] = [r for r in qbo_sim.app.state.requests if "revoke" in r[1]]
+    assert (method, path) == ("POST", "/v2/oauth2/tokens/revoke")
+
+
 def test_hook_hub_destination_simulator(app, qbo_plugin):
     demo = app.extensions["hub.plugins"].destination_handle("quickbooks").demo_simulator()
     assert isinstance(demo, DemoSimulator) and demo.config_for("http://x")["token_url"] == "http://x/oauth2/v1/tokens/bearer"

@@ -156,3 +156,17 @@ def test_tax_code_step_lists_the_hubs_rates_and_confirms_a_match(client, qbo, bo
     client.post("/admin/destinations/quickbooks/mappings/tax_code/confirm", data={"local_key": str(rate.id)})
     found = db.session.execute(sa.select(DestinationMapping).filter_by(kind="tax_code")).scalar_one()
     assert found.confirmed and found.external_id == "5"
+
+
+def test_disconnect_revokes_and_a_failed_revoke_is_shown_to_the_admin(client, qbo, qbo_sim):
+    login(client)
+    qbo_sim.app.faults.revoke_status = 503
+    page = client.post("/admin/destinations/quickbooks/disconnect", follow_redirects=True).get_data(as_text=True)
+    assert "Disconnected; queued pushes are kept. But:" in page and 'id="revoke-warning"' in page
+    assert "connected apps" in page and qbo_sim.app.state.revoked == 0
+    assert connections.get_connection("quickbooks").tokens_token is None  # forgotten here all the same
+    qbo_sim.app.faults.revoke_status = None
+    connect_through_the_panel(client, "quickbooks")
+    page = client.post("/admin/destinations/quickbooks/disconnect", follow_redirects=True).get_data(as_text=True)
+    assert "tokens revoked at the provider" in page and 'id="revoke-warning"' not in page
+    assert qbo_sim.app.state.revoked == 1

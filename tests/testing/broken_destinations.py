@@ -58,6 +58,10 @@ class Books:
         return qbo.hub_destination_void_invoice(config, session, auth, external_id)
 
     @hookimpl
+    def hub_destination_revoke_tokens(self, config, session, refresh_token, access_token):
+        return qbo.hub_destination_revoke_tokens(config, session, refresh_token, access_token)
+
+    @hookimpl
     def hub_destination_simulator(self):
         return qbo.hub_destination_simulator()
 
@@ -187,6 +191,14 @@ class LogsToken(Books):
         return qbo.hub_destination_push_invoices(config, session, auth, invoices)
 
 
+class RevokeDoesNothing(Books):
+    """Implements the optional revoke hook but never calls the provider: the grant lives on."""
+
+    @hookimpl
+    def hub_destination_revoke_tokens(self, config, session, refresh_token, access_token):
+        return None
+
+
 #: every check name -> at least one broken plugin that fails it
 BROKEN = [
     (WrongSlug, "destination_loads", "does not match the entry-point name"),
@@ -203,4 +215,5 @@ BROKEN = [
     (AuthAsDataError, "auth_error_maps_to_VendorAuthError", "test_connection raised VendorDataError"),
     (UnavailableAsRejection, "transient_maps_to_VendorUnavailableError", "push_invoices returned"),
     (LogsToken, "no_token_in_logs_or_errors", "log record hub_books_broken"),
+    (RevokeDoesNothing, "revoke_ends_the_grant", "the provider still accepts the refresh token"),
 ]

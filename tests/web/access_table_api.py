@@ -116,4 +116,23 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_tokens.create_token", "POST"): ADMIN,
     ("v1_tokens.get_token", "GET"): ADMIN,
     ("v1_tokens.revoke_token", "POST"): ADMIN,
+    # accounting destinations, as the panel's destination pages: everyone reads, admins configure and
+    # connect, billing maps and pushes
+    ("v1_destinations.list_destinations", "GET"): ANYONE,
+    ("v1_destinations.get_destination", "GET"): ANYONE,
+    ("v1_destinations.get_destination_configuration", "GET"): ANYONE,
+    ("v1_destinations.configure_destination", "PUT"): ADMIN,
+    ("v1_destinations.choose_destination_account", "PUT"): ADMIN,
+    ("v1_destinations.enable_destination", "POST"): ADMIN,
+    ("v1_destinations.disable_destination", "POST"): ADMIN,
+    ("v1_destinations.disconnect_destination", "POST"): ADMIN,
+    ("v1_destinations.list_destination_mappings", "GET"): ANYONE,
+    ("v1_destinations.auto_match_destination_mappings", "POST"): BILLING,
+    ("v1_destinations.confirm_destination_mappings", "POST"): BILLING,
+    ("v1_destinations.set_destination_mapping", "PUT"): BILLING,
+    ("v1_destinations.clear_destination_mapping", "DELETE"): BILLING,
+    ("v1_destinations.create_destination_record", "POST"): BILLING,
+    ("v1_destinations.list_destination_pushes", "GET"): ANYONE,
+    ("v1_destinations.push_destination_push_now", "POST"): BILLING,
+    ("v1_destinations.push_all_pending_pushes", "POST"): BILLING,
 }

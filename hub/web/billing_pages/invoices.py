@@ -22,6 +22,7 @@ from hub.billing.credit_notes import label as credit_label
 from hub.billing.numbering import label
 from hub.delivery import status as delivery_status
 from hub.destinations import queue
+from hub.destinations.payments import PAYMENT_FILTERS
 from hub.destinations.queue import PUSH_FILTERS
 from hub.extensions import db
 from hub.models import CreditNote, Invoice, InvoiceStatus, Organization, RecurringInvoice
@@ -81,10 +82,11 @@ def invoice_list():
     status = filter_choice("status", [s.value for s in InvoiceStatus])
     delivery = filter_choice("delivery", list(delivery_status.FILTERS))
     push_state = filter_choice("push_state", list(PUSH_FILTERS))
+    payment = filter_choice("payment", list(PAYMENT_FILTERS))
     page = int_arg("page", 1, 1, 1_000_000)
     found = invoices.list_invoices(organization_id=organization_id, status=status or None,
                                    recurring_invoice_id=recurring_id, delivery_state=delivery or None,
-                                   push_state=push_state or None, limit=PER_PAGE + 1,
+                                   push_state=push_state or None, payment=payment or None, limit=PER_PAGE + 1,
                                    offset=(page - 1) * PER_PAGE)
     has_next, found = len(found) > PER_PAGE, found[:PER_PAGE]
     org_ids = {i.organization_id for i in found}
@@ -96,7 +98,8 @@ def invoice_list():
                            recurring_id=recurring_id, page=page, has_next=has_next, delivery=delivery,
                            delivery_filters=delivery_status.FILTERS,
                            deliveries=delivery_status.states([i.id for i in found]),
-                           push_state=push_state, push_filters=PUSH_FILTERS)
+                           push_state=push_state, push_filters=PUSH_FILTERS, payment=payment,
+                           payment_filters=PAYMENT_FILTERS)
 
 
 def _invoice(invoice_id: int) -> Invoice:

@@ -115,3 +115,18 @@ class QboClient:
         if not isinstance(responses, list):
             raise VendorDataError("QuickBooks' batch answer holds no BatchItemResponse list")
         return {str(r.get("bId")): r for r in responses if isinstance(r, dict)}
+
+
+#: Intuit's token revocation endpoint (production and sandbox alike)
+REVOKE_URL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+
+
+def revoke(config: dict, session: VendorSession, token: str | None) -> None:
+    """Revoke a refresh (or access) token: ``POST {"token": ...}`` as JSON with the client's Basic
+    credentials; 200 means revoked. Errors map to the hub's taxonomy (401/400: VendorAuthError/DataError)."""
+    if not token:
+        return
+    response = session.post(config.get("revoke_url") or REVOKE_URL, data=dumps_exact({"token": token}),
+                            auth=(config["client_id"], config["client_secret"]),
+                            headers={"Accept": "application/json", "Content-Type": "application/json"})
+    raise_for_vendor_status(response, session)

@@ -8,7 +8,7 @@ from hub.plugins import (ConnectionCheck, DemoSimulator, DestinationAccount, Des
                          OAuthSettings, PaymentStatus, VendorConfigError, hookimpl)
 
 from . import __version__
-from .client import QboClient, QboFault, escape
+from .client import QboClient, QboFault, escape, revoke
 from .invoices import push, void
 from .schema import QuickBooksConfig
 
@@ -142,8 +142,19 @@ def hub_destination_payment_status(config, session, auth, external_ids):
         return []
     client = QboClient(config, session, auth)
     rows = client.query(f"select * from Invoice where Id IN ({', '.join(escape(i) for i in external_ids)})")
-    return [PaymentStatus(str(r["Id"]), paid=Decimal(str(r.get("Balance", 0))) == 0,
-                          balance=Decimal(str(r.get("Balance", 0)))) for r in rows.get("Invoice") or []]
+    # a voided invoice also has Balance 0, but its TotalAmt is 0 too: paid means nothing owed on a real amount
+    return [PaymentStatus(str(r["Id"]), paid=_money(r, "Balance") == 0 and _money(r, "TotalAmt") != 0,
+                          balance=_money(r, "Balance")) for r in rows.get("Invoice") or []]
+
+
+def _money(row: dict, key: str) -> Decimal:
+    return Decimal(str(row.get(key, 0)))
+
+
+@hookimpl
+def hub_destination_revoke_tokens(config, session, refresh_token, access_token):
+    # Intuit's revoke takes JSON {"token": ...}; the refresh token ends the whole grant
+    revoke(config, session, refresh_token or access_token)
 
 
 @hookimpl
@@ -154,5 +165,6 @@ def hub_destination_simulator():
         make_app=make_app,
         config_for=lambda base_url: {"client_id": SIM_CLIENT_ID, "client_secret": SIM_CLIENT_SECRET,
                                      "base_url": base_url, "authorize_url": f"{base_url}/connect/oauth2",
-                                     "token_url": f"{base_url}/oauth2/v1/tokens/bearer"},
+                                     "token_url": f"{base_url}/oauth2/v1/tokens/bearer",
+                                     "revoke_url": f"{base_url}/v2/oauth2/tokens/revoke"},
     )

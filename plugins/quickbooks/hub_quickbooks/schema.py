@@ -19,6 +19,8 @@ class QuickBooksConfig(Schema):
                                metadata={"description": "Override of Intuit's authorize URL (leave empty)"})
     token_url = fields.Url(load_default=None, allow_none=True, require_tld=False,
                            metadata={"description": "Override of Intuit's token URL (leave empty)"})
+    revoke_url = fields.Url(load_default=None, allow_none=True, require_tld=False,
+                            metadata={"description": "Override of Intuit's token revocation URL (leave empty)"})
     minor_version = fields.Integer(load_default=75, validate=validate.Range(min=75),
                                    metadata={"description": "Accounting API minorversion (75 or newer)"})
     income_account = fields.String(load_default=None, allow_none=True,

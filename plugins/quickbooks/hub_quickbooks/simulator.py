@@ -66,6 +66,7 @@ class SimState:
     codes: dict = field(default_factory=dict)             # code -> redirect_uri
     access_tokens: dict = field(default_factory=dict)     # token -> expires at
     refresh_token: str | None = None
+    revoked: int = 0                                      # grants ended through the revoke endpoint
     refresh_calls: int = 0
     customers: dict = field(default_factory=dict)
     vendors: dict = field(default_factory=dict)
@@ -152,6 +153,7 @@ class QboSimulator:
         self.url_map = Map([
             Rule("/connect/oauth2", endpoint="authorize", methods=["GET"]),
             Rule("/oauth2/v1/tokens/bearer", endpoint="token", methods=["POST"]),
+            Rule("/v2/oauth2/tokens/revoke", endpoint="revoke", methods=["POST"]),
             Rule("/v3/company/<realm>/companyinfo/<rid>", endpoint="companyinfo", methods=["GET"]),
             Rule("/v3/company/<realm>/query", endpoint="query", methods=["GET", "POST"]),
             Rule("/v3/company/<realm>/customer", endpoint="create_customer", methods=["POST"]),
@@ -175,6 +177,13 @@ class QboSimulator:
             return None
         return "voided" if row.get("PrivateNote") == "Voided" else "open"
 
+    def pay(self, external_id: str, amount: Decimal) -> None:
+        """A customer payment applied to the invoice in QuickBooks: its Balance goes down."""
+        with self.state.lock:
+            row = self.state.invoices[str(external_id)]
+            row["Balance"] = max(Decimal(str(row["Balance"])) - Decimal(str(amount)), Decimal(0))
+            row["SyncToken"] = str(int(row["SyncToken"]) + 1)
+
     # -- WSGI ----------------------------------------------------------------------------------------
 
     def __call__(self, environ, start_response):
@@ -190,7 +199,7 @@ class QboSimulator:
             endpoint, args = self.url_map.bind_to_environ(request.environ).match()
         except HTTPException as err:
             return _json({"Fault": {"Error": [{"Message": err.name, "code": "0"}]}}, err.code or 404)
-        if endpoint in ("authorize", "token"):
+        if endpoint in ("authorize", "token", "revoke"):
             return getattr(self, endpoint)(request)
         try:
             if faults.rate_limit_retry_after is not None:  # QBO sends no Retry-After (see the README)
@@ -296,6 +305,24 @@ class QboSimulator:
                     return _json({"error": "invalid_grant"}, 400)
                 return _json(self.state.issue_tokens())  # rotated: the old refresh token dies now
         return _json({"error": "unsupported_grant_type"}, 400)
+
+    def revoke(self, request: Request) -> Response:
+        """Intuit's revoke: Basic client credentials, a JSON body ``{"token": <refresh or access token>}``;
+        either token ends the whole grant (every token of the connection dies)."""
+        expected = "Basic " + base64.b64encode(f"{SIM_CLIENT_ID}:{SIM_CLIENT_SECRET}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return _json({"error": "invalid_client"}, 401)
+        if self.faults.revoke_status:
+            return _json({"error": "server_error"}, self.faults.revoke_status)
+        token = str((request.get_json(silent=True) or {}).get("token") or "")
+        if not token:
+            return _json({"error": "invalid_request"}, 400)
+        with self.state.lock:
+            if token == self.state.refresh_token or token in self.state.access_tokens:
+                self.state.refresh_token = None
+                self.state.access_tokens.clear()
+                self.state.revoked += 1
+        return Response("", status=200)
 
     # -- API ---------------------------------------------------------------------------------------
 

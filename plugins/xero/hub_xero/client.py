@@ -117,3 +117,17 @@ class XeroClient:
             if len(rows) < PAGE:
                 return
             page += 1
+
+
+#: Xero's token revocation endpoint (identity server)
+REVOKE_URL = "https://identity.xero.com/connect/revocation"
+
+
+def revoke(config: dict, session: VendorSession, token: str | None) -> None:
+    """Revoke the refresh token (RFC 7009): a form ``token=...`` with the client's Basic credentials;
+    200 means revoked, and the grant's connections are gone."""
+    if not token:
+        return
+    response = session.post(config.get("revoke_url") or REVOKE_URL, data={"token": token},
+                            auth=(config["client_id"], config["client_secret"]), headers={"Accept": "application/json"})
+    raise_for_vendor_status(response, session)

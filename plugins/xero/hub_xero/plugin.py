@@ -8,7 +8,7 @@ from hub.plugins import (ConnectionCheck, DemoSimulator, DestinationAccount, Des
                          OAuthSettings, PaymentStatus, VendorConfigError, hookimpl)
 
 from . import __version__
-from .client import XeroClient, XeroValidation, where_literal
+from .client import XeroClient, XeroValidation, revoke, where_literal
 from .invoices import push, void
 from .schema import DEFAULT_SCOPES, XeroConfig
 
@@ -133,6 +133,12 @@ def hub_destination_payment_status(config, session, auth, external_ids):
 
 
 @hookimpl
+def hub_destination_revoke_tokens(config, session, refresh_token, access_token):
+    # revoking the refresh token removes every connection (tenant) of the grant
+    revoke(config, session, refresh_token or access_token)
+
+
+@hookimpl
 def hub_destination_simulator():
     from .simulator import SIM_CLIENT_ID, SIM_CLIENT_SECRET, make_app
 
@@ -140,5 +146,6 @@ def hub_destination_simulator():
         make_app=make_app,
         config_for=lambda base_url: {"client_id": SIM_CLIENT_ID, "client_secret": SIM_CLIENT_SECRET,
                                      "base_url": base_url, "authorize_url": f"{base_url}/identity/connect/authorize",
-                                     "token_url": f"{base_url}/connect/token"},
+                                     "token_url": f"{base_url}/connect/token",
+                                     "revoke_url": f"{base_url}/connect/revocation"},
     )

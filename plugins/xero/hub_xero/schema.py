@@ -18,6 +18,8 @@ class XeroConfig(Schema):
                           metadata={"description": "API host (connections and Accounting API)"})
     authorize_url = fields.Url(load_default=None, allow_none=True, require_tld=False,
                                metadata={"description": "Override of Xero's authorize URL (leave empty)"})
+    revoke_url = fields.Url(load_default=None, allow_none=True, require_tld=False,
+                            metadata={"description": "Override of Xero's token revocation URL (leave empty)"})
     token_url = fields.Url(load_default=None, allow_none=True, require_tld=False,
                            metadata={"description": "Override of Xero's token URL (leave empty)"})
     scopes = fields.String(load_default=DEFAULT_SCOPES, validate=validate.Length(max=500),

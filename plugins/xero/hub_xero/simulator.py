@@ -81,6 +81,7 @@ class SimState:
     access_tokens: dict = field(default_factory=dict)    # token -> expires at
     refresh_token: str | None = None
     previous_refresh: tuple | None = None                # (token, good until)
+    revoked: int = 0                                     # grants ended through the revocation endpoint
     refresh_calls: int = 0
     orgs: dict = field(default_factory=dict)
     replayed: int = 0
@@ -138,6 +139,7 @@ class XeroSimulator:
         self.url_map = Map([
             Rule("/identity/connect/authorize", endpoint="authorize", methods=["GET"]),
             Rule("/connect/token", endpoint="token", methods=["POST"]),
+            Rule("/connect/revocation", endpoint="revoke", methods=["POST"]),
             Rule("/connections", endpoint="connections", methods=["GET"]),
             Rule("/api.xro/2.0/Organisation", endpoint="organisation", methods=["GET"]),
             Rule("/api.xro/2.0/Contacts", endpoint="contacts", methods=["GET", "PUT"]),
@@ -166,6 +168,15 @@ class XeroSimulator:
             return None
         return "voided" if found[0]["Status"] in ("VOIDED", "DELETED") else "open"
 
+    def pay(self, tenant_id: str, invoice_id: str, amount: Decimal) -> None:
+        """A payment recorded against the invoice in Xero: AmountDue down, AmountPaid up, PAID at zero."""
+        with self.state.lock:
+            row = self.state.orgs[tenant_id].invoices[invoice_id]
+            row["AmountDue"] = max(Decimal(str(row["AmountDue"])) - Decimal(str(amount)), Decimal(0))
+            row["AmountPaid"] = Decimal(str(row.get("AmountPaid") or 0)) + Decimal(str(amount))
+            if row["AmountDue"] == 0:
+                row["Status"] = "PAID"
+
     # -- WSGI ----------------------------------------------------------------------------------------
 
     def __call__(self, environ, start_response):
@@ -180,7 +191,7 @@ class XeroSimulator:
             endpoint, args = self.url_map.bind_to_environ(request.environ).match()
         except HTTPException as err:
             return Response("The resource you're looking for cannot be found", status=err.code or 404)
-        if endpoint in ("authorize", "token"):
+        if endpoint in ("authorize", "token", "revoke"):
             return getattr(self, endpoint)(request)
         try:
             if self.faults.rate_limit_retry_after is not None:
@@ -288,6 +299,24 @@ class XeroSimulator:
                     return _json({"error": "invalid_grant"}, 400)
                 return _json(self.state.issue_tokens())
         return _json({"error": "unsupported_grant_type"}, 400)
+
+    def revoke(self, request: Request) -> Response:
+        """Xero's revocation (RFC 7009): Basic client credentials, form ``token=<refresh token>``; the
+        grant ends, with every connection it made (its access tokens die too)."""
+        expected = "Basic " + base64.b64encode(f"{SIM_CLIENT_ID}:{SIM_CLIENT_SECRET}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return _json({"error": "invalid_client"}, 400)
+        if self.faults.revoke_status:
+            return _json({"error": "server_error"}, self.faults.revoke_status)
+        token = request.form.get("token", "")
+        if not token:
+            return _json({"error": "invalid_request"}, 400)
+        with self.state.lock:
+            if token == self.state.refresh_token or token in self.state.access_tokens:
+                self.state.refresh_token, self.state.previous_refresh = None, None
+                self.state.access_tokens.clear()
+                self.state.revoked += 1
+        return Response("", status=200)
 
     # -- Accounting API ------------------------------------------------------------------------------
 
