@@ -99,6 +99,9 @@ def service_error(err, path_fields: tuple[str, ...] = (), status: int = 422) -> 
     field = getattr(err, "field", None)
     if field in path_fields:
         return Problem(404, message)
+    every = getattr(err, "errors", None)  # several fields at once (hub.billing.validate.FieldErrors)
+    if isinstance(every, dict) and every:
+        return Problem(status, message, errors=[field_error(name, text) for name, text in every.items()])
     return Problem(status, message, errors=[field_error(field, message)] if field else None)
 
 

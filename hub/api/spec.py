@@ -24,6 +24,7 @@ class FieldErrorSchema(ma.Schema):
     location = ma.fields.String()
     detail = ma.fields.String()
     pointer = ma.fields.String()
+    line = ma.fields.Integer(allow_none=True, metadata={"description": "an imported file's line at fault"})
 
 
 class ProblemSchema(ma.Schema):
