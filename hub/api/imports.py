@@ -40,34 +40,34 @@ class OptionsField(ma.fields.Dict):
         super().__init__(keys=ma.fields.String(), values=ma.fields.Boolean(), **kwargs)
 
 
-class UploadSchema(ma.Schema):
+class ImportUploadSchema(ma.Schema):
     file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
                                                   "description": "the file (its name must end as the plugin "
                                                                  "asks, e.g. .csv)"})
 
 
-class UploadOptionsSchema(ma.Schema):
+class ImportUploadOptionsSchema(ma.Schema):
     options = ma.fields.String(load_default="{}", validate=ma.validate.Length(max=2000), metadata={
         "description": 'a JSON object of the settings asked with an upload, e.g. {"complete_listing": true}; '
                        "one left out is off"})
 
 
-class OptionsSchema(ma.Schema):
+class ImportOptionsSchema(ma.Schema):
     options = OptionsField(load_default=dict)
 
 
-class CustomerRefSchema(ma.Schema):
+class ImportCustomerSchema(ma.Schema):
     external_id = ma.fields.String()
     name = ma.fields.String()
 
 
-class CountRowSchema(CustomerRefSchema):
+class ImportCountSchema(ImportCustomerSchema):
     sku = ma.fields.String()
     old = ma.fields.String(allow_none=True, metadata={"description": "a decimal as text; null: a new count"})
     new = ma.fields.String(metadata={"description": "a decimal as text"})
 
 
-class TotalsSchema(ma.Schema):
+class ImportTotalsSchema(ma.Schema):
     customers_listed = ma.fields.Integer()
     new = ma.fields.Integer()
     changed = ma.fields.Integer()
@@ -85,12 +85,12 @@ class ImportPreviewSchema(ma.Schema):
                                                           "(nobody missing is detached)"})
     needs_review = ma.fields.Boolean(metadata={"description": "applying would detach more than the threshold: "
                                                               "the run would wait for an admin"})
-    totals = ma.fields.Nested(TotalsSchema)
-    new = ma.fields.List(ma.fields.Nested(CustomerRefSchema))
-    changed = ma.fields.List(ma.fields.Nested(CustomerRefSchema))
-    reattached = ma.fields.List(ma.fields.Nested(CustomerRefSchema))
-    detached = ma.fields.List(ma.fields.Nested(CustomerRefSchema))
-    counts = ma.fields.List(ma.fields.Nested(CountRowSchema))
+    totals = ma.fields.Nested(ImportTotalsSchema)
+    new = ma.fields.List(ma.fields.Nested(ImportCustomerSchema))
+    changed = ma.fields.List(ma.fields.Nested(ImportCustomerSchema))
+    reattached = ma.fields.List(ma.fields.Nested(ImportCustomerSchema))
+    detached = ma.fields.List(ma.fields.Nested(ImportCustomerSchema))
+    counts = ma.fields.List(ma.fields.Nested(ImportCountSchema))
     count_failures = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(),
                                     metadata={"description": "external id: why its counts could not be read"})
 
@@ -182,8 +182,8 @@ def _refuse_bad_file(slug: str, stored_name: str, preview: SyncPreview) -> None:
 
 @blp.route("/integrations/<slug>/imports", methods=["POST"])
 @roles(read=ADMIN, change=ADMIN)
-@blp.arguments(UploadSchema, location="files")
-@blp.arguments(UploadOptionsSchema, location="form")
+@blp.arguments(ImportUploadSchema, location="files")
+@blp.arguments(ImportUploadOptionsSchema, location="form")
 @blp.response(201, ImportPreviewSchema)
 def upload(files, form, slug: str):
     """Upload a file (multipart/form-data: `file`, and `options` as JSON text) and see what applying it
@@ -212,7 +212,7 @@ def upload(files, form, slug: str):
 
 @blp.route("/integrations/<slug>/imports/<upload_name>/preview", methods=["POST"])
 @roles(read=ADMIN, change=ADMIN)
-@blp.arguments(OptionsSchema)
+@blp.arguments(ImportOptionsSchema)
 @blp.response(200, ImportPreviewSchema)
 def preview(args, slug: str, upload_name: str):
     """What applying a stored upload would change with these options (say `complete_listing`: who would
@@ -229,7 +229,7 @@ def preview(args, slug: str, upload_name: str):
 @blp.route("/integrations/<slug>/imports/<upload_name>/apply", methods=["POST"])
 @roles(read=ADMIN, change=ADMIN)
 @idempotent
-@blp.arguments(OptionsSchema)
+@blp.arguments(ImportOptionsSchema)
 @blp.response(202, StartedSchema)
 @blp.alt_response(200, schema=StartedSchema, description="the sync ran within the request and finished")
 def apply(args, slug: str, upload_name: str):

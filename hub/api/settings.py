@@ -16,7 +16,7 @@ from hub.api.etag import check_if_match, uses_if_match, with_etag
 from hub.api.problems import fail, service_error
 from hub.api.spec import Blueprint
 from hub.delivery import company, smtp
-from hub.delivery.errors import DeliveryError
+from hub.billing.errors import BillingError
 from hub.extensions import db
 from hub.models import SmtpSecurity
 from hub.web.access import ADMIN, roles
@@ -26,14 +26,16 @@ blp = Blueprint("v1_settings", __name__, tag="Settings")
 SECURITIES = [s.value for s in SmtpSecurity]
 
 
-class CompanySchema(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(1, 200), metadata={"description": "printed on invoices"})
-    address = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=5000))
-    tax_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=100))
-    payment_due_days = ma.fields.Integer(validate=ma.validate.Range(0, 365),
-                                         metadata={"description": "payment terms new recurring invoices start with"})
-    payment_instructions = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=5000))
-    footer = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=5000))
+class CompanySettingsSchema(ma.Schema):
+    """The limits are the service's (``hub.delivery.company``), which names every bad field at once."""
+
+    name = ma.fields.String(metadata={"description": "printed on invoices; required, at most 200 characters"})
+    address = ma.fields.String(allow_none=True)
+    tax_id = ma.fields.String(allow_none=True, metadata={"description": "at most 100 characters"})
+    payment_due_days = ma.fields.Integer(metadata={"description": "0 to 365: the payment terms new recurring "
+                                                                  "invoices start with"})
+    payment_instructions = ma.fields.String(allow_none=True)
+    footer = ma.fields.String(allow_none=True)
     logo_type = ma.fields.String(dump_only=True, allow_none=True,
                                  metadata={"description": "image/png or image/jpeg; null without a logo"})
     logo_bytes = ma.fields.Integer(dump_only=True)
@@ -46,14 +48,16 @@ class LogoUploadSchema(ma.Schema):
 
 
 class SmtpSchema(ma.Schema):
+    """The checks are the service's (``hub.delivery.smtp``), which names every bad field at once."""
+
     configured = ma.fields.Boolean(dump_only=True)
-    host = ma.fields.String(required=True, allow_none=True, validate=ma.validate.Length(1, 255))
-    port = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(1, 65535),
-                             metadata={"description": "null: the security's usual port (587, 465, 25)"})
-    security = ma.fields.String(required=True, allow_none=True, validate=ma.validate.OneOf(SECURITIES))
-    username = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=255))
-    from_address = ma.fields.String(required=True, allow_none=True, validate=ma.validate.Length(1, 320))
-    from_name = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
+    host = ma.fields.String(required=True, allow_none=True)
+    port = ma.fields.Integer(load_default=None, allow_none=True,
+                             metadata={"description": "1 to 65535; null: the security's usual port (587, 465, 25)"})
+    security = ma.fields.String(required=True, allow_none=True, metadata={"enum": SECURITIES})
+    username = ma.fields.String(load_default=None, allow_none=True)
+    from_address = ma.fields.String(required=True, allow_none=True)
+    from_name = ma.fields.String(load_default=None, allow_none=True)
     password = ma.fields.String(load_only=True, load_default=None, allow_none=True,
                                 validate=ma.validate.Length(max=1000),
                                 metadata={"description": "write-only; left out or empty keeps the stored one"})
@@ -67,8 +71,7 @@ class SmtpSaveSchema(SmtpSchema):
 
 
 class SmtpTestSchema(SmtpSchema):
-    test_to = ma.fields.String(required=True, validate=ma.validate.Length(1, 320),
-                               metadata={"description": "where the test e-mail goes"})
+    test_to = ma.fields.String(required=True, metadata={"description": "where the test e-mail goes"})
 
 
 class SmtpTestResultSchema(ma.Schema):
@@ -106,7 +109,7 @@ def _smtp() -> SmtpView:
                     bool(row.password_token))
 
 
-def _delivery_problem(err: DeliveryError):
+def _delivery_problem(err: BillingError):
     db.session.rollback()
     return service_error(err)
 
@@ -118,42 +121,42 @@ def _values(args: dict) -> dict:
 
 @blp.route("/settings/company", methods=["GET"])
 @roles(read=ADMIN)
-@blp.response(200, CompanySchema)
+@blp.response(200, CompanySettingsSchema)
 def get_company():
     """The company's details printed on every invoice, with the ETag."""
-    return with_etag(CompanySchema, _company())
+    return with_etag(CompanySettingsSchema, _company())
 
 
 @blp.route("/settings/company", methods=["PATCH"])
 @roles(read=ADMIN, change=ADMIN)
 @uses_if_match
-@blp.arguments(CompanySchema(partial=True))
-@blp.response(200, CompanySchema)
+@blp.arguments(CompanySettingsSchema)
+@blp.response(200, CompanySettingsSchema)
 def update_company(args):
     """Change some of the company's details (each bad field named; none saved then). Audited per field."""
-    check_if_match(CompanySchema, _company())
+    check_if_match(CompanySettingsSchema, _company())
     try:
         company.update_company(args, actor())
-    except DeliveryError as err:
+    except BillingError as err:
         raise _delivery_problem(err) from None
-    return with_etag(CompanySchema, _company())
+    return with_etag(CompanySettingsSchema, _company())
 
 
 @blp.route("/settings/company/logo", methods=["PUT"])
 @roles(read=ADMIN, change=ADMIN)
 @uses_if_match
 @blp.arguments(LogoUploadSchema, location="files")
-@blp.response(200, CompanySchema)
+@blp.response(200, CompanySettingsSchema)
 def set_logo(args):
     """Upload the logo (multipart/form-data, field `file`), checked by its content. Audited."""
-    check_if_match(CompanySchema, _company())
+    check_if_match(CompanySettingsSchema, _company())
     data = args["file"].stream.read(company.MAX_LOGO_BYTES + 1)  # a byte past the limit is enough to refuse
     try:
         company.set_logo(data, actor())
-    except DeliveryError as err:
+    except BillingError as err:
         db.session.rollback()
         fail(422, err.message, field="file", location="files")
-    return with_etag(CompanySchema, _company())
+    return with_etag(CompanySettingsSchema, _company())
 
 
 @blp.route("/settings/company/logo", methods=["DELETE"])
@@ -162,7 +165,7 @@ def set_logo(args):
 @blp.response(204)
 def delete_logo():
     """Remove the logo (invoices print without one). Audited."""
-    check_if_match(CompanySchema, _company())
+    check_if_match(CompanySettingsSchema, _company())
     if company.get_company().logo:
         company.set_logo(None, actor())
     return None
@@ -188,7 +191,7 @@ def save_smtp(args):
     try:
         smtp.save_settings(_values(args), args["password"], actor(), clear_password=args["clear_password"],
                            check_connection=args["check_connection"])
-    except DeliveryError as err:
+    except BillingError as err:
         raise _delivery_problem(err) from None
     return with_etag(SmtpSchema, _smtp())
 
@@ -202,6 +205,6 @@ def send_test(args):
     Saves nothing; a refusal is a 422 naming `host` or `password` with the server's answer. Audited."""
     try:
         reply = smtp.send_test(_values(args), args["password"], args["test_to"], actor())
-    except DeliveryError as err:
+    except BillingError as err:
         raise _delivery_problem(err) from None
     return {"sent": True, "to": args["test_to"].strip(), "reply": reply}

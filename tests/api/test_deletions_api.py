@@ -80,7 +80,7 @@ def test_the_panel_deletes_an_unused_product_and_refuses_one_in_use(client, auth
     assert client.post(f"/billing/catalog/{billing_world['support_id']}/delete").status_code == 403
 
 
-def test_the_service_refuses_an_unknown_product():
+def test_the_service_refuses_an_unknown_product(app_ctx):
     with pytest.raises(BillingError) as err:
         catalog.delete_product(999_999, SETUP)
     assert err.value.field == "product_id"

@@ -118,7 +118,7 @@ def test_options_and_unknown_uploads_are_named(api, app, datto, users):
         assert api.post(f"{base}/{missing}/preview", json={}).status_code == 404
         assert api.post(f"{base}/{missing}/apply", json={}).status_code == 404
     assert _customers() == {}
-    assert api.post("/api/v1/integrations/nope/imports", data={}, content_type="multipart/form-data").status_code == 404
+    assert _upload(api, HEADER, slug="nope").status_code == 404
 
 
 def test_a_vendor_that_reads_no_files_has_no_imports(api, fake_integration, users):
