@@ -44,9 +44,6 @@ class ImportUploadSchema(ma.Schema):
     file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
                                                   "description": "the file (its name must end as the plugin "
                                                                  "asks, e.g. .csv)"})
-
-
-class ImportUploadOptionsSchema(ma.Schema):
     options = ma.fields.String(load_default="{}", validate=ma.validate.Length(max=2000), metadata={
         "description": 'a JSON object of the settings asked with an upload, e.g. {"complete_listing": true}; '
                        "one left out is off"})
@@ -174,7 +171,7 @@ def _refuse_bad_file(slug: str, stored_name: str, preview: SyncPreview) -> None:
     if not problems:
         return
     imports.discard_upload(slug, stored_name)
-    errors = [{**field_error("file", f"line {line}: {text}" if line else text, "files"), "line": line or None}
+    errors = [{**field_error("file", f"line {line}: {text}" if line else text, "form"), "line": line or None}
               for line, text in problems]
     raise Problem(422, f"the file cannot be imported: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
                   errors=errors)
@@ -182,24 +179,23 @@ def _refuse_bad_file(slug: str, stored_name: str, preview: SyncPreview) -> None:
 
 @blp.route("/integrations/<slug>/imports", methods=["POST"])
 @roles(read=ADMIN, change=ADMIN)
-@blp.arguments(ImportUploadSchema, location="files")
-@blp.arguments(ImportUploadOptionsSchema, location="form")
+@blp.arguments(ImportUploadSchema, location="multipart")
 @blp.response(201, ImportPreviewSchema)
-def upload(files, form, slug: str):
+def upload(form, slug: str):
     """Upload a file (multipart/form-data: `file`, and `options` as JSON text) and see what applying it
     would change; nothing applies yet. A file with bad lines is a 422 naming each line (`errors[].line`)
     and is not kept."""
     _importing(slug)
     options = _options(form["options"])
     _check_options(slug, options)
-    data = files["file"].read(imports.MAX_UPLOAD_BYTES + 1)
+    data = form["file"].read(imports.MAX_UPLOAD_BYTES + 1)
     try:
-        stored_name = imports.store_upload(slug, files["file"].filename or "", data)
+        stored_name = imports.store_upload(slug, form["file"].filename or "", data)
         integrations.get_or_create_integration(slug)
         db.session.commit()
     except VendorError as err:
         db.session.rollback()
-        fail(422, err.message, field="file", location="files")
+        fail(422, err.message, field="file", location="form")
     try:
         preview = _preview(slug, stored_name, options)
     except Problem:
@@ -222,7 +218,7 @@ def preview(args, slug: str, upload_name: str):
     found = _preview(slug, upload_name, args["options"])
     problems = imports.file_problems(found)
     if problems:  # a stored upload read once; the plugin or its settings changed since
-        raise Problem(422, found.error.message, errors=[field_error("file", text, "files") for _, text in problems])
+        raise Problem(422, found.error.message, errors=[field_error("file", text, "form") for _, text in problems])
     return _answer(slug, upload_name, args["options"], found)
 
 

@@ -83,7 +83,7 @@ def from_http_exception(err: HTTPException) -> Response:
     errors = []
     if isinstance(messages, dict):
         for location, fields in messages.items():
-            errors += _flatten(fields, {"json": "json", "query": "query", "headers": "header"}.get(location, location))
+            errors += _flatten(fields, {"json": "json", "query": "query", "headers": "header", "multipart": "form"}.get(location, location))
     detail = data.get("message") or err.description or HTTPStatus(code).phrase
     if errors:
         detail = "invalid " + ", ".join(e["field"] or e["location"] for e in errors)

@@ -145,7 +145,7 @@ def update_company(args):
 @blp.route("/settings/company/logo", methods=["PUT"])
 @roles(read=ADMIN, change=ADMIN)
 @uses_if_match
-@blp.arguments(LogoUploadSchema, location="files")
+@blp.arguments(LogoUploadSchema, location="multipart")
 @blp.response(200, CompanySettingsSchema)
 def set_logo(args):
     """Upload the logo (multipart/form-data, field `file`), checked by its content. Audited."""
@@ -155,7 +155,7 @@ def set_logo(args):
         company.set_logo(data, actor())
     except BillingError as err:
         db.session.rollback()
-        fail(422, err.message, field="file", location="files")
+        fail(422, err.message, field="file", location="form")
     return with_etag(CompanySettingsSchema, _company())
 
 

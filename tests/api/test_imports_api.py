@@ -90,7 +90,7 @@ def test_a_bad_file_names_every_bad_line_and_is_not_kept(api, app, datto, users)
     bad = _upload(api, HEADER + "C1,Contoso,siris,5\nC2,,siris,-2\nC3,Tailspin,siris,many\n")
     assert bad.status_code == 422
     lines = [(e["field"], e["location"], e["line"]) for e in bad.json["errors"]]
-    assert {(field, location) for field, location, _ in lines} == {("file", "files")}
+    assert {(field, location) for field, location, _ in lines} == {("file", "form")}
     assert {line for *_, line in lines} == {3, 4}
     assert all(e["detail"].startswith(f"line {e['line']}:") for e in bad.json["errors"])
     assert _uploads(app) == [] and _customers() == {}
