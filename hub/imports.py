@@ -39,6 +39,15 @@ def upload_field(handle: VendorHandle) -> tuple[str, str] | None:
     return None
 
 
+def file_importer(slug: str) -> VendorHandle:
+    """The plugin behind ``slug`` when it imports files; a VendorConfigError (field ``vendor``) when no
+    plugin is loaded for it or its plugin reads no files (the panel and the API answer 404)."""
+    handle = integrations.handle_for(slug)
+    if upload_field(handle) is None:
+        raise VendorConfigError(f"{slug} does not import files", field="vendor")
+    return handle
+
+
 def upload_options(handle: VendorHandle) -> list[str]:
     """Boolean settings asked with every upload (``metadata={"ask_on_upload": True}``)."""
     return [f.data_key or n for n, f in handle.info.config_schema().fields.items() if f.metadata.get("ask_on_upload")]

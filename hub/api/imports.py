@@ -118,11 +118,9 @@ def _answer(slug: str, stored_name: str, options: dict, preview: SyncPreview) ->
 def _importing(slug: str) -> None:
     """404 unless ``slug`` is an integration whose plugin imports files."""
     try:
-        handle = integrations.handle_for(slug)
-    except VendorError:
-        fail(404, f"no vendor plugin for {slug!r}")
-    if imports.upload_field(handle) is None:
-        fail(404, f"{slug} does not import files")
+        imports.file_importer(slug)
+    except VendorError as err:
+        fail(404, err.message)
 
 
 def _options(raw: str) -> dict:
