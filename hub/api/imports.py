@@ -200,8 +200,8 @@ def upload(form, slug: str):
         imports.discard_upload(slug, stored_name)
         raise
     _refuse_bad_file(slug, stored_name, preview)
-    return _answer(slug, stored_name, options, preview), 201, {
-        "Location": f"/api/v1/integrations/{slug}/imports/{stored_name}/preview"}
+    # no Location: a stored upload is not read back on its own; `upload` names it for preview and apply
+    return _answer(slug, stored_name, options, preview), 201
 
 
 @blp.route("/integrations/<slug>/imports/<upload_name>/preview", methods=["POST"])
