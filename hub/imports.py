@@ -39,6 +39,15 @@ def upload_field(handle: VendorHandle) -> tuple[str, str] | None:
     return None
 
 
+def file_importer(slug: str) -> VendorHandle:
+    """The plugin behind ``slug`` when it imports files; a VendorConfigError (field ``vendor``) when no
+    plugin is loaded for it or its plugin reads no files (the panel and the API answer 404)."""
+    handle = integrations.handle_for(slug)
+    if upload_field(handle) is None:
+        raise VendorConfigError(f"{slug} does not import files", field="vendor")
+    return handle
+
+
 def upload_options(handle: VendorHandle) -> list[str]:
     """Boolean settings asked with every upload (``metadata={"ask_on_upload": True}``)."""
     return [f.data_key or n for n, f in handle.info.config_schema().fields.items() if f.metadata.get("ask_on_upload")]
@@ -67,12 +76,31 @@ def preview_upload(slug: str, stored_name: str, options: dict[str, Any]) -> Sync
 
 
 def apply_upload(slug: str, stored_name: str, options: dict[str, Any], actor: Actor) -> SyncRun:
-    """Point the integration at the file (tested, audited) and sync it now. A first import enables the
+    """Point the integration at the file and sync it now (the panel and ``hub import``)."""
+    point_at_upload(slug, stored_name, options, actor)
+    return run_sync(slug, trigger="import", triggered_by=actor.label)
+
+
+def point_at_upload(slug: str, stored_name: str, options: dict[str, Any], actor: Actor) -> None:
+    """Save the integration's settings pointing at the file (tested, audited); the next sync imports it
+    (``apply_upload`` runs it at once, the API in the background). A first import enables the
     integration (its customers then show in Customer Mapping); one an admin disabled stays disabled."""
     found = integrations.get_integration(slug)
     first = found is None or found.state == IntegrationState.NOT_CONFIGURED.value
     integrations.configure(slug, _settings(slug, stored_name, options), actor, enable=True if first else None)
-    return run_sync(slug, trigger="import", triggered_by=actor.label)
+
+
+def discard_upload(slug: str, stored_name: str) -> None:
+    """Remove a stored upload nobody will apply (a file the preview refused)."""
+    stored_path(slug, stored_name).unlink(missing_ok=True)
+
+
+def file_problems(preview: SyncPreview) -> list[tuple[int, str]]:
+    """``(line, message)`` for each bad line of a file the preview could not read (line 0: the whole
+    file); empty when it read."""
+    if preview.error is None:
+        return []
+    return list(getattr(preview.error, "problems", None) or [(0, preview.error.message)])
 
 
 def _settings(slug: str, stored_name: str, options: dict[str, Any]) -> dict[str, Any]:

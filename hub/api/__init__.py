@@ -17,7 +17,7 @@ from hub.web.access import public
 RESOURCES = ("organizations", "vendor_customers", "mappings", "integrations", "sync_runs", "catalog",
              "recurring", "pending_changes", "invoices", "reports", "audit", "users", "tokens", "webhooks", "hold_policy", "preview",
              "tax", "credit_notes",
-             "delivery_settings",
+             "delivery_settings", "settings", "imports",
              "destinations")
 
 

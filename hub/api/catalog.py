@@ -155,6 +155,22 @@ def update_product(args, product_id: int):
     return with_etag(ProductSchema, product)
 
 
+@blp.route("/products/<id:product_id>", methods=["DELETE"])
+@roles(read=BILLING, change=BILLING)
+@uses_if_match
+@blp.response(204)
+def delete_product(product_id: int):
+    """Delete a product no recurring line or invoice uses (else 409: switch it off with `active`); its SKUs
+    become unmapped. Audited."""
+    check_if_match(ProductSchema, get_or_404(Product, product_id, "product"))
+    try:
+        catalog.delete_product(product_id, actor())
+    except BillingError as err:
+        db.session.rollback()
+        raise clash_or_invalid(err, "product_id") from None
+    return None
+
+
 def _sku_row(sku_id: int) -> dict:
     row = next((r for r in catalog.list_skus() if r.sku_id == sku_id), None)
     return {**row.__dict__, "status": row.status}

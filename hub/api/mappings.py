@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from hub import mapping
+from hub import mapping, organizations
 from hub.api.fields import Id
 from hub.api.auth import actor
 from hub.api.etag import check_if_match, uses_if_match, with_etag
@@ -29,6 +29,12 @@ class MappingSchema(ma.Schema):
 
 class MapSchema(ma.Schema):
     organization_id = Id(required=True)
+
+
+class NewOrganizationSchema(ma.Schema):
+    name = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 200), metadata={
+        "description": "the new Organization's name (checked like any Organization name); "
+                       "left out: the vendor customer's name"})
 
 
 class PairSchema(ma.Schema):
@@ -122,15 +128,18 @@ def delete_mapping(customer_id: int):
 @blp.route("/vendor-customers/<id:customer_id>/create-organization", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
 @idempotent
+@blp.arguments(NewOrganizationSchema, required=False)
 @blp.response(201, VendorCustomerSchema)
-def create_organization_from_customer(customer_id: int):
-    """Create an Organization named after a Not mapped vendor customer and map it there."""
+def create_organization_from_customer(args, customer_id: int):
+    """Create an Organization from a Not mapped vendor customer and map it there: named `name` when
+    given, else after the vendor customer. A name another Organization has is a 409 naming `name`."""
     customer_row_or_404(customer_id)
     try:
-        customer = mapping.create_organization_from_customer(customer_id, actor())
+        customer = mapping.create_organization_from_customer(customer_id, actor(), (args or {}).get("name"))
     except mapping.MappingError as err:
         db.session.rollback()
-        raise service_error(err, status=409) from None
+        clash = err.field == "customer_id" or isinstance(err, organizations.DuplicateError)
+        raise service_error(err, status=409 if clash else 422) from None
     return one_row(customer.id), 201, {"Location": f"/api/v1/organizations/{customer.organization_id}"}
 
 

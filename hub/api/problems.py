@@ -83,7 +83,7 @@ def from_http_exception(err: HTTPException) -> Response:
     errors = []
     if isinstance(messages, dict):
         for location, fields in messages.items():
-            errors += _flatten(fields, {"json": "json", "query": "query", "headers": "header"}.get(location, location))
+            errors += _flatten(fields, {"json": "json", "query": "query", "headers": "header", "multipart": "form"}.get(location, location))
     detail = data.get("message") or err.description or HTTPStatus(code).phrase
     if errors:
         detail = "invalid " + ", ".join(e["field"] or e["location"] for e in errors)
@@ -99,6 +99,9 @@ def service_error(err, path_fields: tuple[str, ...] = (), status: int = 422) -> 
     field = getattr(err, "field", None)
     if field in path_fields:
         return Problem(404, message)
+    every = getattr(err, "errors", None)  # several fields at once (hub.billing.validate.FieldErrors)
+    if isinstance(every, dict) and every:
+        return Problem(status, message, errors=[field_error(name, text) for name, text in every.items()])
     return Problem(status, message, errors=[field_error(field, message)] if field else None)
 
 

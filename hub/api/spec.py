@@ -13,6 +13,8 @@ from flask import Flask, Response
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from hub.api.problems import PROBLEM_JSON
 
@@ -24,6 +26,7 @@ class FieldErrorSchema(ma.Schema):
     location = ma.fields.String()
     detail = ma.fields.String()
     pointer = ma.fields.String()
+    line = ma.fields.Integer(allow_none=True, metadata={"description": "an imported file's line at fault"})
 
 
 class ProblemSchema(ma.Schema):
@@ -55,8 +58,22 @@ class HubApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+class HubParser(FlaskParser):
+    """webargs' Flask parser with one more location, ``multipart``: a multipart/form-data body's form
+    fields and files read (and documented) as one schema, e.g. a file with the options that go with it."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
 class Blueprint(SmorestBlueprint):
     """A resource's blueprint: its operations are tagged with ``tag`` (a readable name) by default."""
+
+    ARGUMENTS_PARSER = HubParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**SmorestBlueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             "multipart": "multipart/form-data"}
 
     def __init__(self, name: str, import_name: str, *, tag: str, **kwargs) -> None:
         super().__init__(name, import_name, description=kwargs.pop("description", None), **kwargs)

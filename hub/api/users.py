@@ -1,4 +1,4 @@
-"""Panel users (admin only): list, create, read. Passwords are write-only."""
+"""Panel users (admin only): list, create, read, change, delete. Passwords are write-only."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hub.api.spec import Blueprint
 from hub.extensions import db
 from hub.models import Role, User
 from hub.web.access import ADMIN, roles
-from hub.web.users import UserError, create_user, update_user
+from hub.web.users import UserError, create_user, delete_user, update_user
 
 blp = Blueprint("v1_users", __name__, tag="Users")
 
@@ -82,3 +82,17 @@ def update(args, user_id: int):
     except UserError as err:
         db.session.rollback()
         raise service_error(err, status=409) from None
+
+
+@blp.route("/users/<id:user_id>", methods=["DELETE"])
+@roles(read=ADMIN, change=ADMIN)
+@blp.response(204)
+def delete(user_id: int):
+    """Delete a user; the last active admin stays (409). Their audit events keep their e-mail. Audited."""
+    get_or_404(User, user_id, "user")
+    try:
+        delete_user(user_id, actor())
+    except UserError as err:
+        db.session.rollback()
+        raise service_error(err, status=409) from None
+    return None

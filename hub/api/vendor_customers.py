@@ -14,13 +14,13 @@ from hub import integrations
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import fail
 from hub.api.spec import Blueprint
-from hub.models import MapStatus, VendorCustomer
+from hub.models import MapStatus, Organization, VendorCustomer
 from hub.web.access import ANYONE, roles
 from hub.web.mapping_query import STATUS_ORDER, TableQuery, filters, licenses_for, one_row, row_dict, row_select, status_counts
 
 blp = Blueprint("v1_vendor_customers", __name__, tag="Vendor customers")
 
-SORTS = ("name", "status", "vendor_status", "external_id")
+SORTS = ("name", "status", "organization", "vendor_status", "external_id")
 STATUSES = [s.value for s in MapStatus]
 
 
@@ -67,7 +67,9 @@ class CustomerFilter(PageArgs):
     q = ma.fields.String(load_default="", validate=ma.validate.Length(max=200),
                          metadata={"description": "part of the name, external id or Organization name"})
     sort = ma.fields.String(load_default="name", validate=ma.validate.OneOf([*SORTS, *("-" + s for s in SORTS)]),
-                            metadata={"description": "a leading - sorts descending"})
+                            metadata={"description": "a leading - sorts descending; `organization` sorts by the "
+                                                         "Organization's name, customers without one last "
+                                                         "either way"})
     include = ma.fields.String(load_default="", validate=ma.validate.OneOf(["", "counts"]))
 
 
@@ -75,6 +77,12 @@ def _keys(sort: str) -> list[Key]:
     desc = sort.startswith("-")
     name = func.lower(VendorCustomer.name)
     rank = case(*((VendorCustomer.map_status == value, n) for value, n in STATUS_ORDER.items()), else_=9)
+    if sort.lstrip("-") == "organization":
+        # as the panel: rows without an Organization last in both directions (a key that never turns
+        # with the direction), then by name; keys are never NULL, so the cursor compares them safely
+        unmapped = case((VendorCustomer.organization_id.is_(None), 1), else_=0)
+        organization = func.lower(func.coalesce(Organization.name, ""))
+        return [Key(unmapped), Key(organization, desc), Key(name, desc), Key(VendorCustomer.id, desc)]
     exprs = {"name": [name], "status": [rank, name], "vendor_status": [VendorCustomer.vendor_status, name],
              "external_id": [VendorCustomer.external_id]}[sort.lstrip("-")]
     return [Key(e, desc) for e in exprs] + [Key(VendorCustomer.id, desc)]

@@ -21,7 +21,11 @@ from hub.billing.money import ZERO, parse_decimal
 from hub.billing.quantities import Trigger, recalculate_lines, vendor_lines_of
 from hub.extensions import db
 from hub.models import (
+    DestinationConnection,
+    DestinationMapping,
+    InvoiceLine,
     LicenseCount,
+    MappingKind,
     Product,
     RecurringInvoice,
     RecurringLine,
@@ -102,6 +106,46 @@ def update_product(product_id: int, actor: Actor, **changes: Any) -> Product:
             record(actor, "product.update", "product", product.id, field=key, old=old, new=value)
     db.session.commit()
     return product
+
+
+def delete_product(product_id: int, actor: Actor) -> None:
+    """Delete a product nothing bills with. One on a recurring line (even a removed one) or on an invoice
+    stays (field ``product_id``: switch it off with ``active`` instead); the SKUs mapped to it are
+    unmapped and its accounting item mappings removed, each audited, in the same transaction. Commits."""
+    product = validate.existing(Product, product_id, "product_id")
+    used = db.session.execute(
+        db.select(RecurringInvoice.id, RecurringLine.archived_at)
+        .join(RecurringLine, RecurringLine.recurring_invoice_id == RecurringInvoice.id)
+        .where(RecurringLine.product_id == product.id).order_by(RecurringLine.archived_at.is_not(None),
+                                                                 RecurringInvoice.id)).all()
+    if any(archived is None for _, archived in used):
+        ids = sorted({rid for rid, archived in used if archived is None})
+        raise BillingError(f"product {product.code} is on recurring invoice{'s' if len(ids) > 1 else ''} "
+                           f"{', '.join(map(str, ids[:10]))}{' ...' if len(ids) > 10 else ''}: remove those lines "
+                           f"first, or switch the product off", "product_id")
+    billed = used or db.session.execute(
+        db.select(InvoiceLine.id).where(InvoiceLine.product_id == product.id).limit(1)).first()
+    if billed:
+        raise BillingError(f"product {product.code} was billed (invoices or past recurring lines refer to it): "
+                           f"switch it off instead", "product_id")
+    skus = db.session.execute(db.select(VendorSku).where(VendorSku.product_id == product.id)).scalars().all()
+    for sku in skus:  # nothing bills this product, so unmapping moves no line
+        record(actor, "sku.unmap", "vendor_sku", sku.id, field="product_id", old=product.id, new=None,
+               integration_id=sku.integration_id, details={"sku": sku.sku, "product": product.code,
+                                                           "reason": "product deleted"})
+        sku.product_id = None
+    items = db.session.execute(
+        db.select(DestinationMapping, DestinationConnection.slug)
+        .join(DestinationConnection, DestinationConnection.id == DestinationMapping.connection_id)
+        .where(DestinationMapping.kind == MappingKind.ITEM.value, DestinationMapping.local_key == str(product.id))).all()
+    for item, slug in items:  # an id SQLite may hand out again must not inherit an accounting item
+        record(actor, "destination.unmap", MappingKind.ITEM.value, str(product.id), field=slug,
+               old=f"{item.external_id} ({item.external_name})", new=None, details={"reason": "product deleted"})
+        db.session.delete(item)
+    record(actor, "product.delete", "product", product.id, field="code", old=product.code,
+           details={"name": product.name, "unit_price": str(product.unit_price), "currency": product.currency})
+    db.session.delete(product)
+    db.session.commit()
 
 
 @dataclass(frozen=True)

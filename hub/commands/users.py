@@ -1,4 +1,4 @@
-"""``hub user create|list|set-password|disable|enable``: panel accounts from the command line."""
+"""``hub user create|list|set-password|disable|enable|delete``: panel accounts from the command line."""
 
 from __future__ import annotations
 
@@ -57,6 +57,22 @@ def register(app: Flask) -> None:
     def enable_command(email: str) -> None:
         """Let a disabled user sign in again."""
         _set_active(email, True)
+
+    @user_group.command("delete")
+    @click.option("--email", required=True)
+    @click.confirmation_option(prompt="Delete this user for good?")
+    def delete_command(email: str) -> None:
+        """Delete a user (the last active admin stays; the audit log keeps their e-mail)."""
+        from hub.web.users import UserError, delete_user, find_user, normalise_email
+
+        user = find_user(email)
+        try:
+            if user is None:
+                raise UserError(f"no user {normalise_email(email)}", "email")
+            delete_user(user.id, actor=Actor.cli())
+        except UserError as err:
+            raise click.ClickException(f"{err.field}: {err}") from None
+        click.echo(f"user {normalise_email(email)} deleted")
 
     @user_group.command("list")
     @click.option("--json", "as_json", is_flag=True)

@@ -36,20 +36,21 @@ def _row() -> CompanySettings:
     return company
 
 
+def _clean_one(key: str, value: Any) -> Any:
+    if key not in FIELDS:
+        raise DeliveryError(f"{key} is not a company setting", key)
+    if key == "name":
+        return validate.text(value, key, max_len=200)
+    if key == "tax_id":
+        return validate.text(value, key, max_len=100, required=False)
+    if key == "payment_due_days":
+        return validate.integer(value, key, minimum=0, maximum=365)
+    return validate.text(value, key, max_len=5000, required=False)
+
+
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in FIELDS:
-            raise DeliveryError(f"{key} is not a company setting", key)
-        if key == "name":
-            clean[key] = validate.text(value, key, max_len=200)
-        elif key == "tax_id":
-            clean[key] = validate.text(value, key, max_len=100, required=False)
-        elif key == "payment_due_days":
-            clean[key] = validate.integer(value, key, minimum=0, maximum=365)
-        else:
-            clean[key] = validate.text(value, key, max_len=5000, required=False)
-    return clean
+    """Every field checked; all the bad ones reported at once (``FieldErrors``)."""
+    return validate.each_field(values, _clean_one)
 
 
 def update_company(values: dict[str, Any], actor: Actor) -> CompanySettings:

@@ -19,6 +19,7 @@ from flask import current_app
 
 from hub.audit import Actor, record
 from hub.billing import validate
+from hub.billing.errors import BillingError
 from hub.delivery.contacts import check_address
 from hub.delivery.errors import DeliveryError
 from hub.extensions import db
@@ -65,26 +66,44 @@ def has_password() -> bool:
     return bool(row and row.password_token)
 
 
-def clean(values: dict[str, Any]) -> dict[str, Any]:
-    """Checked settings (every field), or a DeliveryError naming the first bad one."""
-    unknown = set(values) - set(FIELDS)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise DeliveryError(f"{name} is not an SMTP setting", name)
-    host = validate.text(values.get("host"), "host", max_len=255)
+def _host(value: Any) -> str:
+    host = validate.text(value, "host", max_len=255)
     if any(c.isspace() for c in host) or "/" in host:
         raise DeliveryError(f"host must be a host name or address, not {shown(host)}", "host")
-    security = validate.choice(values.get("security") or "", "security", SmtpSecurity)
+    return host
+
+
+def clean(values: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """Checked settings. Every bad field is reported at once (``FieldErrors``), together with any
+    ``errors`` the caller found already."""
+    errors = dict(errors or {})
+
+    def checked(name: str, check):
+        try:
+            return check()
+        except BillingError as err:
+            errors.setdefault(err.field or name, err.message)
+            return None
+
+    for name in sorted(set(values) - set(FIELDS)):
+        errors[name] = f"{name} is not an SMTP setting"
+    security = checked("security", lambda: validate.choice(values.get("security") or "", "security", SmtpSecurity))
     port_raw = values.get("port")
-    port = (DEFAULT_PORTS[security] if port_raw in (None, "") else
-            validate.integer(port_raw, "port", minimum=1, maximum=65535))
-    return {
-        "host": host, "port": port, "security": security,
-        "username": validate.text(values.get("username"), "username", max_len=255, required=False),
-        "from_address": check_address(validate.text(values.get("from_address"), "from_address", max_len=320),
-                                      "from_address"),
-        "from_name": validate.text(values.get("from_name"), "from_name", max_len=200, required=False),
+    result = {
+        "host": checked("host", lambda: _host(values.get("host"))),
+        "port": (DEFAULT_PORTS.get(security) if port_raw in (None, "") else
+                 checked("port", lambda: validate.integer(port_raw, "port", minimum=1, maximum=65535))),
+        "security": security,
+        "username": checked("username", lambda: validate.text(values.get("username"), "username", max_len=255,
+                                                              required=False)),
+        "from_address": checked("from_address", lambda: check_address(
+            validate.text(values.get("from_address"), "from_address", max_len=320), "from_address")),
+        "from_name": checked("from_name", lambda: validate.text(values.get("from_name"), "from_name", max_len=200,
+                                                                required=False)),
     }
+    if errors:
+        raise validate.FieldErrors(errors)
+    return result
 
 
 def stored_password() -> str | None:
@@ -97,14 +116,15 @@ def stored_password() -> str | None:
         raise DeliveryError(f"password: {err}; enter it again", "password") from None
 
 
-def config_from(values: dict[str, Any], password: str | None, *, keep_stored: bool = True) -> SmtpConfig:
+def config_from(values: dict[str, Any], password: str | None, *, keep_stored: bool = True,
+                errors: dict[str, str] | None = None) -> SmtpConfig:
     """A config from form values; an empty password means "the stored one" unless ``keep_stored`` is off."""
-    checked = clean(values)
     if not password and keep_stored:
         password = stored_password()
-    if checked["username"] and not password:
-        raise DeliveryError("password is required when a user name is set", "password")
-    return SmtpConfig(password=password or None, **checked)
+    errors = dict(errors or {})
+    if str(values.get("username") or "").strip() and not password:
+        errors["password"] = "password is required when a user name is set"
+    return SmtpConfig(password=password or None, **clean(values, errors))
 
 
 def saved_config() -> SmtpConfig | None:
@@ -268,8 +288,12 @@ def send(config: SmtpConfig, msg: EmailMessage) -> str:
 
 def send_test(values: dict[str, Any], password: str | None, to: str, actor: Actor) -> str:
     """Send a test e-mail with settings that need not be saved yet. Returns the server's reply."""
-    to_address = check_address(validate.text(to, "test_to", max_len=320), "test_to")
-    config = config_from(values, password)
+    errors = {}
+    try:
+        to_address = check_address(validate.text(to, "test_to", max_len=320), "test_to")
+    except BillingError as err:
+        errors[err.field or "test_to"] = err.message
+    config = config_from(values, password, errors=errors)  # every bad field at once, test_to too
     msg = new_message(config, [to_address], [], "Test e-mail from the MSP Billing Hub",
                       "This is a test e-mail. The hub's SMTP settings work.\n")
     try:

@@ -39,11 +39,9 @@ def add_instance(plugin: str):
 
 def _importing(slug: str):
     try:
-        handle = integrations.handle_for(slug)
-    except VendorError:
-        abort(404, f"no vendor plugin for {slug}")
-    if imports.upload_field(handle) is None:
-        abort(404, f"{slug} does not import files")
+        handle = imports.file_importer(slug)
+    except VendorError as err:
+        abort(404, err.message)
     found = integrations.get_integration(slug)
     name = (found.display_name if found else None) or handle.info.display_name
     options = [f for f in handle.info.config_schema().fields.values() if f.metadata.get("ask_on_upload")]

@@ -1,4 +1,4 @@
-"""Creating panel users: one service for the CLI (``hub user create``) and demo mode."""
+"""Panel users: one service for the CLI (``hub user ...``), the API and demo mode."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import secrets
 
 from hub.audit import Actor, record
 from hub.extensions import db
-from hub.models import Role, User
+from hub.models import AuditEvent, LoginAddress, Role, User
 from hub.inputs import shown
 
 MIN_PASSWORD_LENGTH = 10
@@ -111,12 +111,8 @@ def update_user(user_id, actor: Actor, *, role: str | Role | None = None, active
     if active is not None:
         changes["active"] = bool(active)
     stays_admin = changes.get("role", user.role) == Role.ADMIN.value and changes.get("active", user.active)
-    if user.role == Role.ADMIN.value and user.active and not stays_admin:
-        others = db.session.execute(db.select(db.func.count()).select_from(User).where(
-            User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id)).scalar_one()
-        if others == 0:
-            raise UserError("this is the last active admin; make another admin first",
-                            "role" if "role" in changes else "active")
+    if not stays_admin:
+        _keep_an_admin(user, "role" if "role" in changes else "active")
     for field, new in changes.items():
         old = getattr(user, field)
         if old != new:
@@ -126,3 +122,31 @@ def update_user(user_id, actor: Actor, *, role: str | Role | None = None, active
         user.end_sessions()  # switched off, or signed in under another role: every session ends now
     db.session.commit()
     return user
+
+
+def _keep_an_admin(user: User, field: str) -> None:
+    """Refuse to lose the last active admin: the hub always keeps someone who can manage it."""
+    if not (user.role == Role.ADMIN.value and user.active):
+        return
+    others = db.session.execute(db.select(db.func.count()).select_from(User).where(
+        User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id)).scalar_one()
+    if others == 0:
+        raise UserError("this is the last active admin; make another admin first", field)
+
+
+def delete_user(user_id, actor: Actor) -> None:
+    """Delete a user account. Nobody deletes themself, and the last active admin stays (field ``id``).
+    Their audit events keep who acted (the e-mail in ``actor``) but lose the link to the row, which
+    SQLite may hand to a new user. Their sessions end with the row. Audited; commits."""
+    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    if user is None:
+        raise UserError(f"no user with id {user_id}", "id")
+    if actor.user_id == user.id:
+        raise UserError("you cannot delete your own account; another admin can", "id")
+    _keep_an_admin(user, "id")
+    db.session.execute(db.update(AuditEvent).where(AuditEvent.user_id == user.id).values(user_id=None))
+    db.session.execute(db.delete(LoginAddress).where(LoginAddress.user_id == user.id))
+    record(actor, "user.delete", "user", user.id, field="email", old=user.email,
+           details={"role": user.role, "active": user.active})
+    db.session.delete(user)
+    db.session.commit()

@@ -57,7 +57,8 @@ def _seed(app) -> str:
 def live(tmp_path_factory, database_url):
     folder = tmp_path_factory.mktemp("schemathesis")
     app = create_app(make_test_config(folder, database_url, HUB_SYNC_IN_BACKGROUND=False,
-                                      HUB_API_RATE_LIMIT="1000000/minute"))
+                                      HUB_API_RATE_LIMIT="1000000/minute",
+                                      HUB_SMTP_TIMEOUT="2"))  # the SMTP settings try hosts it makes up
     with app.app_context():
         db.create_all()
         token = _seed(app)

@@ -105,3 +105,68 @@ def test_counts_carry_their_extra(api, mapped_world, fake_vendor):
                                                 "details": "terms: 5 Annual (1-Year, ends 2026-01-01)"}]
     assert rows["Fabrikam"]["licenses"] == [{"sku": "seats", "name": "Fake seats", "quantity": "2", "extra": {},
                                              "details": ""}]
+
+
+def _all_pages(api, url: str) -> list[dict]:
+    rows = []
+    while url:
+        page = api.get(url)
+        assert page.status_code == 200, page.json
+        rows += page.json["items"]
+        url = page.json["next"] and page.json["next"].replace("http://localhost", "")
+    return rows
+
+
+def test_sort_by_organization_both_ways_with_unmapped_last_and_stable_cursors(api, mapped_world):
+    from hub import mapping
+    from hub.audit import Actor
+
+    c, orgs = mapped_world["customers"], mapped_world["orgs"]
+    alpha = mapping.create_organization("alpha Services", Actor.cli("test"))
+    mapping.map_customer(c["c-2"].id, alpha.id, Actor.cli("test"))          # Fabrikam -> alpha Services
+    mapping.map_customer(c["c-5"].id, orgs["Contoso"].id, Actor.cli("test"))  # Wingtip -> Contoso (a tie)
+    every = {r["name"]: r for r in _all_pages(api, "/api/v1/vendor-customers?vendor=fake&limit=100")}
+    mapped = sorted((r for r in every.values() if r["organization"]),
+                    key=lambda r: (r["organization"]["name"].lower(), r["name"].lower(), r["id"]))
+    unmapped = sorted((r for r in every.values() if not r["organization"]), key=lambda r: (r["name"].lower(), r["id"]))
+    assert len(mapped) == 4 and len(unmapped) == 2  # Northwind Traders: Detached, still with its Organization
+
+    ascending = [r["name"] for r in _all_pages(api, "/api/v1/vendor-customers?vendor=fake&sort=organization&limit=1")]
+    assert ascending == [r["name"] for r in mapped] + [r["name"] for r in unmapped]
+    assert ascending[:3] == ["Fabrikam", "Contoso Ltd", "Wingtip"]  # case-insensitive, ties by customer name
+    descending = [r["name"] for r in _all_pages(api, "/api/v1/vendor-customers?vendor=fake&sort=-organization&limit=2")]
+    # the Organizations reversed, the customers without one still last (in the reversed order among them)
+    assert descending == [r["name"] for r in reversed(mapped)] + [r["name"] for r in reversed(unmapped)]
+    assert len(set(descending)) == len(every)
+    # a cursor of one order does not serve another
+    first = api.get("/api/v1/vendor-customers?vendor=fake&sort=organization&limit=1").json["next"]
+    cursor = first.split("cursor=")[1]
+    assert api.get(f"/api/v1/vendor-customers?vendor=fake&sort=name&cursor={cursor}").status_code == 422
+
+
+def test_create_organization_takes_a_typed_name_checked_like_any_name(api, mapped_world):
+    c, orgs = mapped_world["customers"], mapped_world["orgs"]
+    url = f"/api/v1/vendor-customers/{c['c-4'].id}/create-organization"
+    empty = api.post(url, json={"name": ""})
+    assert empty.status_code == 422 and [e["field"] for e in empty.json["errors"]] == ["name"]
+    blank = api.post(url, json={"name": "   "})
+    assert blank.status_code == 422 and [e["field"] for e in blank.json["errors"]] == ["name"]
+    too_long = api.post(url, json={"name": "x" * 201})
+    assert too_long.status_code == 422 and too_long.json["errors"][0]["field"] == "name"
+    not_text = api.post(url, json={"name": 12})
+    assert not_text.status_code == 422 and not_text.json["errors"][0]["field"] == "name"
+    taken = api.post(url, json={"name": "contoso"})  # another Organization's name, compared case-folded
+    assert taken.status_code == 409 and taken.json["errors"][0]["field"] == "name"
+    assert db.session.get(VendorCustomer, c["c-4"].id).organization_id is None  # nothing changed
+    created = api.as_role("billing").post(url, json={"name": "  Tailspin Holdings  "},
+                                          headers={"Idempotency-Key": "tailspin-1"})
+    assert created.status_code == 201, created.json
+    assert created.json["organization"]["name"] == "Tailspin Holdings"
+    replay = api.as_role("billing").post(url, json={"name": "  Tailspin Holdings  "},
+                                         headers={"Idempotency-Key": "tailspin-1"})
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert api.get(created.headers["Location"]).json["name"] == "Tailspin Holdings"
+    # no body at all (as before): the vendor customer's name
+    plain = api.post(f"/api/v1/vendor-customers/{c['c-5'].id}/create-organization")
+    assert plain.status_code == 201 and plain.json["organization"]["name"] == "Wingtip"
+    assert orgs["Contoso"].name == "Contoso"

@@ -47,6 +47,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_catalog.create_product", "POST"): BILLING,
     ("v1_catalog.get_product", "GET"): ANYONE,
     ("v1_catalog.update_product", "PATCH"): BILLING,
+    ("v1_catalog.delete_product", "DELETE"): BILLING,
     ("v1_catalog.list_skus", "GET"): ANYONE,
     ("v1_catalog.map_sku", "PUT"): BILLING,
     ("v1_catalog.set_billable", "PUT"): BILLING,
@@ -103,6 +104,18 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_webhooks.rotate_secret", "POST"): ADMIN,
     ("v1_webhooks.list_deliveries", "GET"): ADMIN,
     ("v1_webhooks.resend", "POST"): ADMIN,
+    # company and SMTP settings: admins only, reading too (as the panel's settings pages)
+    ("v1_settings.get_company", "GET"): ADMIN,
+    ("v1_settings.update_company", "PATCH"): ADMIN,
+    ("v1_settings.set_logo", "PUT"): ADMIN,
+    ("v1_settings.delete_logo", "DELETE"): ADMIN,
+    ("v1_settings.get_smtp", "GET"): ADMIN,
+    ("v1_settings.save_smtp", "PUT"): ADMIN,
+    ("v1_settings.send_test", "POST"): ADMIN,
+    # file imports: admins only (as the App Center's import page)
+    ("v1_imports.upload", "POST"): ADMIN,
+    ("v1_imports.preview", "POST"): ADMIN,
+    ("v1_imports.apply", "POST"): ADMIN,
     # usage report and audit log: everyone reads
     ("v1_reports.usage", "GET"): ANYONE,
     ("v1_audit.list_events", "GET"): ANYONE,
@@ -111,6 +124,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_users.create", "POST"): ADMIN,
     ("v1_users.get_user", "GET"): ADMIN,
     ("v1_users.update", "PATCH"): ADMIN,
+    ("v1_users.delete", "DELETE"): ADMIN,
     # tokens
     ("v1_tokens.list_tokens", "GET"): ADMIN,
     ("v1_tokens.create_token", "POST"): ADMIN,

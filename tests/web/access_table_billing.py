@@ -15,6 +15,7 @@ BILLING_EXPECTED: dict[tuple[str, str], object] = {
     ("billing.product_create", "POST"): BILLING,
     ("billing.product_edit", "GET"): BILLING,
     ("billing.product_edit", "POST"): BILLING,
+    ("billing.product_delete", "POST"): BILLING,
     ("billing.sku_mapping", "GET"): ANYONE,
     ("billing.sku_map", "POST"): BILLING,
     ("billing.sku_accept_suggestions", "POST"): BILLING,

@@ -71,6 +71,19 @@ def product_edit(product_id: int):
     return redirect(url_for(".catalog_list"))
 
 
+@bp.post("/catalog/<int:product_id>/delete")
+@roles(read=BILLING, change=BILLING)
+def product_delete(product_id: int):
+    product = db.get_or_404(Product, product_id)
+    code = product.code
+    done = call(catalog.delete_product, product.id, actor())
+    if not done.ok:
+        flash(next(iter(done.errors.values())), "error")
+        return redirect(url_for(".product_edit", product_id=product_id), 303)
+    flash(f"Product {code} deleted.", "success")
+    return redirect(url_for(".catalog_list"), 303)
+
+
 @bp.get("/skus")
 @roles(read=ANYONE)
 def sku_mapping():
