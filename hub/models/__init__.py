@@ -17,6 +17,7 @@ from .destination import (ConnectionState, DestinationConnection, DestinationMap
                           PushState)
 from .billing_tax import OrganizationTaxRate, TaxRate
 from .billing_credit import CreditNote, CreditNoteLine
+from .billing_charge import OneOffCharge
 
 __all__ = [
     "Organization",
@@ -75,4 +76,5 @@ __all__ = [
     "OrganizationTaxRate",
     "CreditNote",
     "CreditNoteLine",
+    "OneOffCharge",
 ]
