@@ -99,6 +99,9 @@ def service_error(err, path_fields: tuple[str, ...] = (), status: int = 422) -> 
     field = getattr(err, "field", None)
     if field in path_fields:
         return Problem(404, message)
+    several = getattr(err, "errors", None)  # billing's FieldErrors: every field at fault, each named
+    if several:
+        return Problem(status, message, errors=[field_error(name, text) for name, text in several.items()])
     return Problem(status, message, errors=[field_error(field, message)] if field else None)
 
 
