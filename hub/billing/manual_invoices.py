@@ -16,7 +16,8 @@ from typing import Any
 from hub import events
 from hub.audit import Actor, record
 from hub.billing import numbering, one_off, validate
-from hub.billing.errors import BillingError, FieldErrors
+from hub.billing.errors import BillingError
+from hub.billing.validate import FieldErrors
 from hub.billing.invoicing import _line_row, charge_line_row, unit_costs
 from hub.billing.money import ZERO, fmt_money, line_amount, parse_decimal
 from hub.billing.pricing import PricedLine

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, or_
+from sqlalchemy.orm import selectinload
 
 from hub.audit import Actor, audit_event, record, record_many
 from hub.billing import validate
@@ -53,7 +54,8 @@ class ChargeLine:
 
 def list_charges(*, organization_id: int | None = None, pending: bool | None = None,
                  invoice_id: int | None = None, limit: int = 500) -> list[OneOffCharge]:
-    query = db.select(OneOffCharge).order_by(OneOffCharge.id.desc())
+    query = (db.select(OneOffCharge).order_by(OneOffCharge.id.desc())
+             .options(selectinload(OneOffCharge.product), selectinload(OneOffCharge.recurring_invoice)))
     if organization_id is not None:
         query = query.where(OneOffCharge.organization_id == organization_id)
     if pending is not None:
@@ -193,9 +195,11 @@ def _settle(charge: OneOffCharge, values: dict[str, Any], given: set[str]) -> No
         raise BillingError("recurring_invoice_id: that recurring invoice is inactive; it issues nothing",
                            "recurring_invoice_id")
     currency = values.get("currency") or (recurring.currency if recurring else None) \
-        or (product.currency if product else None) or charge.currency
+        or (product.currency if product else None) or charge.currency \
+        or _only_currency_of(charge.organization_id)
     if not currency:
-        raise BillingError("Currency: choose a recurring invoice, a product or a currency", "currency")
+        raise BillingError("Currency: choose a recurring invoice, a product or a currency (the Organization's "
+                           "recurring invoices do not bill in one currency)", "currency")
     if recurring is not None and currency != recurring.currency:
         raise BillingError(f"Currency: the recurring invoice bills in {recurring.currency}, not {currency}", "currency")
     if product is not None and product.currency != currency:
@@ -217,6 +221,13 @@ def _settle(charge: OneOffCharge, values: dict[str, Any], given: set[str]) -> No
         charge.taxable = product.taxable  # taxed as its product is
     elif "taxable" in values:
         charge.taxable = values["taxable"]
+
+
+def _only_currency_of(organization_id: int) -> str | None:
+    """The currency of the Organization's active recurring invoices, when they all bill in one."""
+    found = set(db.session.execute(db.select(RecurringInvoice.currency).where(
+        RecurringInvoice.organization_id == organization_id, RecurringInvoice.active.is_(True))).scalars())
+    return found.pop() if len(found) == 1 else None
 
 
 def _snapshot(charge: OneOffCharge) -> dict[str, Any]:
@@ -281,8 +292,8 @@ def delete_charge(charge_id, actor: Actor) -> None:
     record(actor, "one_off.delete", "one_off_charge", charge.id, field="amount",
            old=fmt_money(line_amount(charge.quantity, charge.unit_price)),
            details={"organization_id": charge.organization_id, **_snapshot(charge)})
+    db.session.expunge(charge)  # before the commit, so the caller's copy keeps its values
     db.session.commit()
-    db.session.expunge(charge)
 
 
 def _check_pending(charge: OneOffCharge) -> None:

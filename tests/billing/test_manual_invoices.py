@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from hub import events
 from hub.billing import manual_invoices, one_off, tax
 from hub.billing.errors import BillingError
 from hub.billing.invoicing import run_due_invoices
@@ -62,14 +63,25 @@ def test_typed_lines_and_a_pending_charge_in_the_same_series(billed, contoso, ma
 def test_the_issue_signal_fires_for_e_mail_and_webhooks(billed, contoso):
     endpoints.add_endpoint("https://93.184.216.34/hook", "*", ADMIN)
     contacts.set_contacts(contoso.id, "ap@contoso.example", None, ADMIN)
-    held = manual_invoices.create_manual_invoice(contoso.id, ADMIN, currency="USD",
-                                                 lines=[{"description": "Audit", "quantity": "1", "unit_price": "10"}])
-    sent = manual_invoices.create_manual_invoice(contoso.id, ADMIN, currency="USD", send_on_issue=True,
-                                                 lines=[{"description": "Audit", "quantity": "1", "unit_price": "10"}])
+    heard = []
+
+    def listener(sender, invoice_ids=(), **_kw):  # what accounting destinations listen to as well
+        heard.extend(invoice_ids)
+
+    events.invoices_issued.connect(listener)
+    try:
+        held = manual_invoices.create_manual_invoice(
+            contoso.id, ADMIN, currency="USD", lines=[{"description": "Audit", "quantity": "1", "unit_price": "10"}])
+        sent = manual_invoices.create_manual_invoice(
+            contoso.id, ADMIN, currency="USD", send_on_issue=True,
+            lines=[{"description": "Audit", "quantity": "1", "unit_price": "10"}])
+    finally:
+        events.invoices_issued.disconnect(listener)
+    assert heard == [held.id, sent.id]
     queued = db.session.execute(db.select(InvoiceDelivery.invoice_id)).scalars().all()
     assert queued == [sent.id]  # e-mailed only when asked (no recurring invoice to say so)
     issued_events = [e.data["invoice_id"] for e in db.session.execute(
-        db.select(WebhookEvent).filter_by(event_type="invoice.issued").order_by(WebhookEvent.id)).scalars()]
+        db.select(WebhookEvent).filter_by(type="invoice.issued").order_by(WebhookEvent.id)).scalars()]
     assert issued_events == [held.id, sent.id]
 
 

@@ -13,6 +13,7 @@ from hub.billing import manual_invoices, one_off
 from hub.billing.numbering import label
 from hub.delivery.company import default_due_days
 from hub.extensions import db
+from hub.inputs import whole_number
 from hub.models import Invoice, OneOffCharge, Organization, RecurringInvoice
 from hub.timeutil import utcnow
 from hub.web.access import ANYONE, BILLING, roles
@@ -33,6 +34,7 @@ def _recurring_choices(organization_id=None) -> list[tuple[int, str]]:
     query = (db.select(RecurringInvoice.id, RecurringInvoice.name, RecurringInvoice.currency, Organization.name)
              .join(Organization, Organization.id == RecurringInvoice.organization_id)
              .where(RecurringInvoice.active.is_(True)).order_by(Organization.name, RecurringInvoice.id))
+    organization_id = whole_number(str(organization_id or ""), minimum=1)
     if organization_id:
         query = query.where(RecurringInvoice.organization_id == organization_id)
     return [(rid, f"{org} — {name} ({currency}, #{rid})") for rid, name, currency, org in db.session.execute(query)]
@@ -131,8 +133,8 @@ def manual_invoice():
         organization_id = filter_id("organization_id", Organization, "Organization")
         organization = db.session.get(Organization, organization_id) if organization_id else None
     else:
-        organization = db.session.get(Organization, int(source.get("organization_id") or 0)) \
-            if (source.get("organization_id") or "").isdigit() else None
+        organization_id = whole_number(source.get("organization_id") or "", minimum=1)
+        organization = db.session.get(Organization, organization_id) if organization_id else None
     if request.method == "GET" or organization is None:
         values = {"currency": "USD", "invoice_date": utcnow().date().isoformat(), "due_days": str(default_due_days())}
         errors = {} if request.method == "GET" else {"_form": "Organization: choose one"}
