@@ -58,9 +58,8 @@ def margin(args):
     except BillingError as err:
         raise service_error(err) from None
     if args["format"] == "csv":
-        name = f"margin-{report.by}-{report.date_from.isoformat()}-{report.date_to.isoformat()}.csv"
         return Response(service.margin_csv(report), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                        headers={"Content-Disposition": f'attachment; filename="{service.csv_filename(report)}"'})
     return {"by": report.by, "date_from": report.date_from, "date_to": report.date_to,
             "rows": [r.as_dict() for r in report.rows],
             "totals": {c: t.as_dict() for c, t in report.totals.items()}}

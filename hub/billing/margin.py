@@ -176,6 +176,10 @@ CSV_COLUMNS = ["by", "key", "name", "currency", "revenue", "cost", "margin", "ma
                "estimated_cost_lines"]
 
 
+def csv_filename(report: MarginReport) -> str:
+    return f"margin-{report.by}-{report.date_from.isoformat()}-{report.date_to.isoformat()}.csv"
+
+
 def margin_csv(report: MarginReport) -> str:
     """The rows, then one total row per currency (key "total")."""
     out = io.StringIO()

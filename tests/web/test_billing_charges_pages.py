@@ -68,7 +68,7 @@ def test_manual_invoice_form_errors_on_their_rows_then_issued(client, auth, bill
     invoice = db.session.execute(db.select(Invoice).order_by(Invoice.id.desc())).scalars().first()
     assert invoice.recurring_invoice_id is None and str(invoice.total) == "899.00"
     page = text_of(client.get(done.headers["Location"]).data.decode())
-    assert "Firewall" in page and "Reissue" not in page
+    assert "Firewall" in page and "Manual invoice (outside any schedule)" in page and "Reissue" not in page
 
 
 def test_margin_page_and_csv(client, auth, billing_world):

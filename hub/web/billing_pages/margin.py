@@ -37,6 +37,5 @@ def margin_report():
 @roles(read=ANYONE)
 def margin_report_csv():
     report = _report()
-    name = f"margin-{report.by}-{report.date_from.isoformat()}-{report.date_to.isoformat()}.csv"
     return Response(service.margin_csv(report), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{service.csv_filename(report)}"'})
