@@ -92,9 +92,10 @@ def pending_for(recurring_rows) -> dict[int, list[ChargeLine]]:
         first_of.setdefault((r.organization_id, r.currency), r.id)
     out: dict[int, list[ChargeLine]] = {}
     codes = _product_codes({c.product_id for c in found if c.product_id})
-    for charge in {c.id: c for c in found}.values():
+    wanted = set(ids)
+    for charge in sorted({c.id: c for c in found}.values(), key=lambda c: c.id):
         target = charge.recurring_invoice_id or first_of.get((charge.organization_id, charge.currency))
-        if target is not None and target in ids:
+        if target in wanted:
             out.setdefault(target, []).append(as_line(charge, target, codes))
     return out
 
