@@ -19,7 +19,8 @@ mapping_changed = _signals.signal("mapping-changed")
 
 
 #: sent when invoices are issued (by the invoice run or by hand), before commit.
-#: kwargs: invoice_ids (list[int]), actor (hub.audit.Actor)
+#: kwargs: invoice_ids (list[int]), actor (hub.audit.Actor); optional send_ids (list[int]): invoices to
+#: e-mail whatever their recurring invoice says (a manual invoice issued with "e-mail it")
 invoices_issued = _signals.signal("invoices-issued")
 
 #: sent when an invoice is voided, before commit. kwargs: invoice_id (int), actor (hub.audit.Actor)

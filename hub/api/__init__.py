@@ -16,7 +16,7 @@ from hub.web.access import public
 
 RESOURCES = ("organizations", "vendor_customers", "mappings", "integrations", "sync_runs", "catalog",
              "recurring", "pending_changes", "invoices", "reports", "audit", "users", "tokens", "webhooks", "hold_policy", "preview",
-             "tax", "credit_notes",
+             "tax", "credit_notes", "one_off_charges", "manual_invoices", "margin",
              "delivery_settings", "settings", "imports",
              "destinations")
 

@@ -14,6 +14,9 @@ the field, audits every change and commits):
 - preview: ``preview_invoice``, ``preview_to_dict``; export: ``invoice_to_dict``, ``invoice_csv``,
   ``invoice_json``, ``render_invoice_html``
 - usage_report: ``usage_report``, ``usage_report_csv``, ``count_history``
+- one_off: ``list_charges``, ``create_charge``, ``update_charge``, ``delete_charge`` (billed once by the run,
+  a reissue or a manual invoice; released when that invoice is voided)
+- manual_invoices: ``create_manual_invoice``; margin: ``margin_report``, ``margin_csv``
 """
 
 

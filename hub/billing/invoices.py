@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hub import events
 from hub.audit import Actor, record
-from hub.billing import numbering, validate
+from hub.billing import numbering, one_off, validate
 from hub.billing.errors import BillingError
 from hub.billing.money import fmt_money
 from hub.extensions import db
@@ -95,6 +95,8 @@ def void_invoice(invoice_id: int, actor: Actor, reason: str) -> Invoice:
     invoice.status = InvoiceStatus.VOID.value
     invoice.voided_at = utcnow()
     invoice.void_reason = reason
+    # its one-off charges are pending again: the reissue of this period (or the next invoice) bills them
+    one_off.release(invoice.id, actor)
     record(actor, "invoice.void", "invoice", invoice.id, field="status", old=old, new="void",
            details={"number": invoice.number, "reason": reason})
     emitters.invoice_voided({**_event(invoice), "previous_status": old, "reason": reason,

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.audit import Actor, audit_event, record_many
-from hub.billing import numbering, validate
+from hub.billing import numbering, one_off, validate
 from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, fmt_money
 from hub.billing.pricing import PricedLine, price_lines
@@ -27,7 +27,7 @@ from hub.billing.schedule import Period, next_run, period_for
 from hub.billing.tax import TaxedLines, rates_for, tax_lines
 from hub.events import invoices_issued
 from hub.extensions import db
-from hub.models import Invoice, InvoiceLine, InvoiceStatus, RecurringInvoice
+from hub.models import Invoice, InvoiceLine, InvoiceStatus, Product, RecurringInvoice
 from hub.timeutil import utcnow
 from hub.webhooks import emitters
 
@@ -67,6 +67,12 @@ class _Plan:
     #: the void invoice this one bills again (void-and-reissue)
     replaces: int | None = None
     taxes: TaxedLines | None = None
+    #: pending one-off charges this invoice bills (after the recurring lines)
+    charges: list[one_off.ChargeLine] = field(default_factory=list)
+
+    @property
+    def all_lines(self) -> list[PricedLine]:
+        return self.lines + [c.line for c in self.charges]
 
 
 def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, recurring_ids=None,
@@ -128,9 +134,9 @@ def _attempt(batch: list[tuple[int, date]], actor: Actor, result: RunResult) -> 
     try:
         made = _issue_batch(batch, actor)
         db.session.commit()
-    except (_Conflict, DBAPIError) as err:
+    except (_Conflict, one_off.ChargeTaken, DBAPIError) as err:
         db.session.rollback()
-        if isinstance(err, _Conflict) or _is_race(err):
+        if isinstance(err, (_Conflict, one_off.ChargeTaken)) or _is_race(err):
             return "conflict"
         log.exception("invoice run failed for recurring invoices %s", [b[0] for b in batch])
         return f"{type(err).__name__}: {err}"
@@ -163,6 +169,9 @@ def _plans(batch: list[tuple[int, date]]) -> list[_Plan]:
         plans.append(_Plan(r, run_date, period_for(run_date, r.frequency, r.period_mode, r.anchor_day),
                            next_run(run_date, r.frequency, r.anchor_day),
                            [ln for ln in priced.get(rid, ()) if ln.on_invoice]))
+    charges = one_off.pending_for([p.recurring for p in plans])
+    for p in plans:
+        p.charges = charges.get(p.recurring.id, [])
     return plans
 
 
@@ -180,8 +189,8 @@ def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str,
     plans = _plans(batch)
     _claim(plans)
     now = utcnow()
-    made: list[tuple[str, object]] = [("empty", (p.recurring.id, p.run_date)) for p in plans if not p.lines]
-    plans = [p for p in plans if p.lines]
+    made: list[tuple[str, object]] = [("empty", (p.recurring.id, p.run_date)) for p in plans if not p.all_lines]
+    plans = [p for p in plans if p.all_lines]
     if not plans:
         return made
     return made + _write_invoices(plans, actor, now)
@@ -192,7 +201,8 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
     made: list[tuple[str, object]] = []
     rates = rates_for(p.recurring.organization_id for p in plans)
     for p in plans:
-        p.taxes = tax_lines([(ln.amount, ln.taxable) for ln in p.lines], rates.get(p.recurring.organization_id, []))
+        p.taxes = tax_lines([(ln.amount, ln.taxable) for ln in p.all_lines],
+                            rates.get(p.recurring.organization_id, []))
     # one invoice per recurring invoice per batch: match ids by it (unordered RETURNING stays batched)
     by_recurring = dict(db.session.execute(
         db.insert(INVOICES).returning(INVOICES.c.recurring_invoice_id, INVOICES.c.id),
@@ -200,9 +210,13 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
     ids = [by_recurring[p.recurring.id] for p in plans]
     # RETURNING makes this one multi-row INSERT per 1000 lines (not an executemany of single rows), so
     # PostgreSQL's statement-level guard on invoice_lines runs once per batch
+    costs = unit_costs({ln.product_id for p in plans for ln in p.lines})
     db.session.execute(db.insert(INVOICE_LINES).returning(INVOICE_LINES.c.id), [
-        _line_row(invoice_id, n, ln, p.taxes.line_taxes[n - 1])
-        for invoice_id, p in zip(ids, plans) for n, ln in enumerate(p.lines, 1)])
+        _line_row(invoice_id, n, ln, p.taxes.line_taxes[n - 1], costs.get(ln.product_id))
+        for invoice_id, p in zip(ids, plans) for n, ln in enumerate(p.lines, 1)] + [
+        charge_line_row(invoice_id, len(p.lines) + n, c, p.taxes.line_taxes[len(p.lines) + n - 1])
+        for invoice_id, p in zip(ids, plans) for n, c in enumerate(p.charges, 1)])
+    one_off.claim([(c.charge_id, invoice_id) for invoice_id, p in zip(ids, plans) for c in p.charges], now)
     to_issue = [(invoice_id, p) for invoice_id, p in zip(ids, plans) if p.recurring.auto_issue]
     numbers = numbering.allocate(len(to_issue))
     if to_issue:
@@ -217,14 +231,15 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
         if number:
             events.append({"invoice_id": invoice_id, "number": number, "organization_id": p.recurring.organization_id,
                            "recurring_invoice_id": p.recurring.id, "period_start": p.period.start,
-                           "period_end": p.period.end, "total": sum((ln.amount for ln in p.lines), ZERO),
+                           "period_end": p.period.end, "total": sum((ln.amount for ln in p.all_lines), ZERO),
                            "currency": p.recurring.currency, "issued_at": now})
         audits.append(audit_event(
             actor, "invoice.issue" if number else "invoice.draft", "invoice", invoice_id, field="total",
-            new=fmt_money(sum((ln.amount for ln in p.lines), ZERO) + p.taxes.total), at=now,
+            new=fmt_money(sum((ln.amount for ln in p.all_lines), ZERO) + p.taxes.total), at=now,
             details={"number": number, "recurring_invoice_id": p.recurring.id,
                      "organization_id": p.recurring.organization_id, "period_start": p.period.start.isoformat(),
-                     "period_end": p.period.end.isoformat(), "lines": len(p.lines),
+                     "period_end": p.period.end.isoformat(), "lines": len(p.all_lines),
+                     "one_off_charge_ids": [c.charge_id for c in p.charges] or None,
                      "next_run_date": p.advance_to.isoformat(), "replaces": p.replaces}))
         made.append(("issued" if number else "drafts", invoice_id))
     record_many(audits)
@@ -235,8 +250,8 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
 
 
 def _invoice_row(p: _Plan, actor: Actor, now) -> dict:
-    subtotal = sum((ln.amount for ln in p.lines), ZERO)
-    taxable = sum((ln.amount for ln in p.lines if ln.taxable), ZERO)
+    subtotal = sum((ln.amount for ln in p.all_lines), ZERO)
+    taxable = sum((ln.amount for ln in p.all_lines if ln.taxable), ZERO)
     tax = p.taxes.total
     r = p.recurring
     return dict(status=InvoiceStatus.DRAFT.value, recurring_invoice_id=r.id, organization_id=r.organization_id,
@@ -247,10 +262,25 @@ def _invoice_row(p: _Plan, actor: Actor, now) -> dict:
                 created_by=actor.label)
 
 
-def _line_row(invoice_id: int, position: int, ln: PricedLine, tax) -> dict:
+def unit_costs(product_ids) -> dict[int, object]:
+    """product id -> its unit cost now (what an invoice line issued now keeps)."""
+    ids = sorted(i for i in product_ids if i is not None)
+    return dict(db.session.execute(db.select(Product.id, Product.unit_cost).where(Product.id.in_(ids))).all()) \
+        if ids else {}
+
+
+def charge_line_row(invoice_id: int, position: int, charge: one_off.ChargeLine, tax) -> dict:
+    """A one-off charge's invoice line: its own unit cost, and its id as evidence."""
+    row = _line_row(invoice_id, position, charge.line, tax, charge.unit_cost)
+    row["details"] = {"one_off_charge_id": charge.charge_id, "price_source": charge.line.price_source}
+    return row
+
+
+def _line_row(invoice_id: int, position: int, ln: PricedLine, tax, unit_cost=None) -> dict:
     return dict(invoice_id=invoice_id, position=position, recurring_line_id=ln.recurring_line_id, kind=ln.kind,
                 product_id=ln.product_id, product_code=ln.product_code, description=ln.description,
                 quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount, taxable=ln.taxable, tax_amount=tax,
+                unit_cost=unit_cost,
                 quantity_change_id=ln.quantity_change_id, sync_run_id=ln.sync_run_id, source=ln.source[:300],
                 details={"counted_quantity": str(ln.counted_quantity), "price_source": ln.price_source,
                          "vendor": ln.vendor, "quantity_state": ln.quantity_state})
@@ -307,13 +337,14 @@ def reissue_invoice(invoice_id: int, actor: Actor, today: date | None = None) ->
     today = today or utcnow().date()
     r = db.session.execute(db.select(RECURRING).where(RECURRING.c.id == void.recurring_invoice_id)).one()
     lines = [ln for ln in price_lines([r.id]).get(r.id, ()) if ln.on_invoice]
-    if not lines:
+    plan = _Plan(r, today, Period(void.period_start, void.period_end), r.next_run_date, lines, replaces=void.id,
+                 charges=one_off.pending_for([r]).get(r.id, []))
+    if not plan.all_lines:
         raise BillingError(f"recurring invoice {r.id} has nothing to bill now", "invoice_id")
-    plan = _Plan(r, today, Period(void.period_start, void.period_end), r.next_run_date, lines, replaces=void.id)
     try:
         [(_kind, new_id)] = _write_invoices([plan], actor, utcnow())
         db.session.commit()
-    except IntegrityError:  # someone reissued it at the same moment
+    except (IntegrityError, one_off.ChargeTaken):  # someone reissued it (or billed its charges) at the same moment
         db.session.rollback()
         raise BillingError(f"the period of invoice {invoice_id} was billed again meanwhile", "invoice_id") from None
     return new_id

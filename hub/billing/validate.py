@@ -22,7 +22,9 @@ LABELS = {
     "override_policy": "Override the hold policy", "hold_decrease_over_seats": "Hold decreases over (seats)",
     "hold_decrease_over_pct": "Hold decreases over (%)", "position": "Position", "code": "Code",
     "unit_price": "Unit price", "unit_cost": "Unit cost", "reason": "Reason", "billable": "Billable",
-    "run_date": "Run date", "percent": "Percent",
+    "run_date": "Run date", "percent": "Percent", "invoice_date": "Invoice date", "period_start": "Period start",
+    "period_end": "Period end", "recurring_invoice_id": "Recurring invoice", "taxable": "Taxable",
+    "charge_ids": "One-off charges", "lines": "Lines", "send_on_issue": "E-mail it when issued",
 }
 
 

@@ -46,11 +46,13 @@ def connect() -> None:
     invoices_issued.connect(_on_invoices_issued)
 
 
-def _on_invoices_issued(sender, invoice_ids: list[int], actor: Actor, **_kwargs) -> None:
-    """Inside the issuing transaction: queue the e-mails of those set to send on issue."""
+def _on_invoices_issued(sender, invoice_ids: list[int], actor: Actor, send_ids=(), **_kwargs) -> None:
+    """Inside the issuing transaction: queue the e-mails of those set to send on issue (their recurring
+    invoice says so, or the issuer asked for it: ``send_ids``, a manual invoice)."""
     chosen = db.select(RecurringDelivery.recurring_invoice_id).where(RecurringDelivery.send_on_issue.is_(True))
     invoices = list(db.session.execute(db.select(Invoice).options(selectinload(Invoice.organization)).where(
-        Invoice.id.in_(invoice_ids), Invoice.recurring_invoice_id.in_(chosen))).scalars())
+        Invoice.id.in_(invoice_ids),
+        Invoice.recurring_invoice_id.in_(chosen) | Invoice.id.in_(list(send_ids)))).scalars())
     if invoices:
         _queue(invoices, "auto", actor)
 

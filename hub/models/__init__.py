@@ -17,6 +17,7 @@ from .destination import (ConnectionState, DestinationConnection, DestinationMap
                           PaymentState, PushState)
 from .billing_tax import OrganizationTaxRate, TaxRate
 from .billing_credit import CreditNote, CreditNoteLine
+from .billing_charge import OneOffCharge
 
 __all__ = [
     "Organization",
@@ -77,4 +78,5 @@ __all__ = [
     "OrganizationTaxRate",
     "CreditNote",
     "CreditNoteLine",
+    "OneOffCharge",
 ]

@@ -87,6 +87,9 @@ class InvoiceLine(db.Model):
     taxable: Mapped[bool] = mapped_column(default=True)
     #: this line's tax over every rate, each rate rounded half-up to cents on this line
     tax_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"), server_default="0")
+    #: what one unit cost the MSP when issued (the product's unit cost then), for the margin view;
+    #: None on lines issued before it was kept
+    unit_cost: Mapped[Decimal | None] = mapped_column(UNIT_PRICE)
     #: evidence: the quantity change that set this quantity, its sync run, and a readable account
     quantity_change_id: Mapped[int | None] = mapped_column(ForeignKey("quantity_changes.id"))
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))

@@ -28,6 +28,8 @@ NAV_LINKS = (
     NavLink("billing.invoice_list", "Invoices", "Billing"),
     NavLink("billing.pending_list", "Pending changes", "Billing"),
     NavLink("billing.usage_report", "Usage report", "Billing"),
+    NavLink("billing.margin_report", "Margin", "Billing"),
+    NavLink("billing.charge_list", "One-off charges", "Billing"),
     NavLink("billing.catalog_list", "Catalog", "Billing"),
     NavLink("billing.sku_mapping", "SKU mapping", "Billing"),
     NavLink("destinations.queue_page", "Push queue", "Billing"),

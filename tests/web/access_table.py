@@ -77,3 +77,7 @@ EXPECTED.update(WEBHOOKS_EXPECTED)
 from tests.web.access_table_destinations import DESTINATIONS_EXPECTED  # noqa: E402  (the destination pages' rows)
 
 EXPECTED.update(DESTINATIONS_EXPECTED)
+
+from tests.web.access_table_billing_extras import EXTRAS_EXPECTED  # noqa: E402  (one-off charges, manual invoices, margin)
+
+EXPECTED.update(EXTRAS_EXPECTED)

@@ -25,4 +25,4 @@ def _formatters():
 
 # the route modules attach their views to ``bp`` when imported
 from hub.web.billing_pages import (  # noqa: E402,F401,I001
-    catalog, credit_notes, hold_policy, invoices, pending, recurring, reports, tax)
+    catalog, charges, credit_notes, hold_policy, invoices, margin, pending, recurring, reports, tax)
