@@ -22,7 +22,7 @@ LABELS = {
     "override_policy": "Override the hold policy", "hold_decrease_over_seats": "Hold decreases over (seats)",
     "hold_decrease_over_pct": "Hold decreases over (%)", "position": "Position", "code": "Code",
     "unit_price": "Unit price", "unit_cost": "Unit cost", "reason": "Reason", "billable": "Billable",
-    "run_date": "Run date", "percent": "Percent",
+    "run_date": "Run date", "percent": "Percent", "basis": "Counting basis", "proration": "Proration",
 }
 
 
