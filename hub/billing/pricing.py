@@ -143,6 +143,8 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
 
 def _period_quantity(measured: Measure, at_issue: Decimal, state: str) -> tuple[Decimal, str | None, str]:
     """What a period-basis line counts: (quantity, why it needs review or None, the sentence saying so)."""
+    if measured.quantity is None and at_issue == ZERO:
+        return at_issue, None, f"{measured.note} and no count now: nothing counted"
     if measured.quantity is None:
         return (at_issue, f"{measured.note}: billed at issue ({fmt_quantity(at_issue)}) until a person checks it",
                 f"{measured.note}; billed at issue {fmt_quantity(at_issue)}, the invoice waits as a draft")
