@@ -114,8 +114,10 @@ def recurring_edit(recurring_id: int):
         values.update(auto_issue=str(item.auto_issue).lower(), active=str(item.active).lower())
         return _recurring_form(item, values, {})
     values = form_values(RECURRING_TEXT, checkboxes=("auto_issue", "active"))
-    done = call(recurring.update_recurring_invoice, item.id, actor(), form_fields=RECURRING_FIELDS,
-                **dict(values, memo=values["memo"] or None))
+    changes = dict(values, memo=values["memo"] or None)
+    if not changes["proration"]:
+        changes.pop("proration")  # a form without the field leaves it as it is
+    done = call(recurring.update_recurring_invoice, item.id, actor(), form_fields=RECURRING_FIELDS, **changes)
     if not done.ok:
         return _recurring_form(db.get_or_404(RecurringInvoice, recurring_id), values, done.errors, 400)
     flash("Recurring invoice saved.", "success")
