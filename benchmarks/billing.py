@@ -234,21 +234,26 @@ def period_basis_run(info: dict) -> None:
           f"not measured)")
     from hub.billing.invoicing import run_due_invoices
 
+    # the rows the run reads, in one raw query: every due line with its product and its counts' history
+    raw_seconds, raw = timed(lambda: db.session.execute(db.text(RAW_BASIS_ROWS), {
+        "today": BASIS_RUN_DATE, "stop": datetime(2024, 3, 31)}).all())
+    db.session.rollback()
     before = db.session.execute(db.select(db.func.count()).select_from(Invoice)).scalar()
     seconds, result = timed(run_due_invoices, BASIS_RUN_DATE)
     cpu = CPU[0]
     made = db.session.execute(db.select(db.func.count()).select_from(Invoice)).scalar() - before
-    assert len(result.issued) == made and not result.skipped and not result.drafts, (result.skipped, result.drafts)
-    sample = db.session.execute(db.select(InvoiceLine.details).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-                                .where(Invoice.period_end == date(2024, 3, 30), InvoiceLine.kind == "vendor")
-                                .limit(1)).scalar()
-    raw_seconds, raw = timed(lambda: db.session.execute(db.text(RAW_BASIS_ROWS), {
-        "today": BASIS_RUN_DATE, "stop": datetime(2024, 3, 31)}).all())
-    db.session.rollback()
-    print(f"invoice run, period basis: {made} invoices with tax, every vendor line on peak or average, in "
+    # the seed gives every vendor line a quantity, also where no vendor customer is mapped: those have no
+    # count history for the period, so their invoices wait as drafts (the rule, not a failure)
+    assert len(result.issued) + len(result.drafts) == made and not result.skipped, result.skipped
+    sample = next(d["measured"]["note"] for d in db.session.execute(
+        db.select(InvoiceLine.details).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.period_end == date(2024, 3, 30), InvoiceLine.kind == "vendor")).scalars()
+        if d["measured"]["quantity"] is not None)
+    print(f"invoice run, period basis: {made} invoices ({len(result.drafts)} drafts: a line quantity but no "
+          f"count history) with tax, every vendor line on peak or average, in "
           f"{seconds:.2f} s, {cpu:.2f} s CPU (target 5 s: {seconds / 5:.0%} of it); raw query of the same "
           f"{len(raw)} rows {raw_seconds:.2f} s: ratio {seconds / raw_seconds:.1f}x; e.g. "
-          f"\"{sample['measured']['note']}\"")
+          f"\"{sample}\"")
 
 
 if __name__ == "__main__":

@@ -262,7 +262,7 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
                      "period_end": p.period.end.isoformat(), "lines": len(p.lines),
                      "next_run_date": p.advance_to.isoformat(), "replaces": p.replaces,
                      **({"needs_review": p.review} if p.review else {}),
-                     **({"bases": {str(ln.recurring_line_id): ln.measure.as_dict() for ln in p.lines if ln.measure}}
+                     **({"bases": {str(ln.recurring_line_id): ln.measure.note for ln in p.lines if ln.measure}}
                         if any(ln.measure for ln in p.lines) else {})}))
         made.append(("issued" if number else "drafts", invoice_id))
     record_many(audits)
@@ -293,7 +293,7 @@ def _line_row(invoice_id: int, position: int, ln: PricedLine, tax) -> dict:
                 details={"counted_quantity": str(ln.counted_quantity), "price_source": ln.price_source,
                          "vendor": ln.vendor, "quantity_state": ln.quantity_state,
                          **({"basis": ln.basis} if ln.basis else {}),
-                         **({"measured": ln.measure.as_dict()} if ln.measure else {}),
+                         **({"measured": ln.measure.as_dict_once} if ln.measure else {}),
                          **({"needs_review": ln.needs_review} if ln.needs_review else {})})
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -79,7 +80,7 @@ class Measure:
     def days(self) -> int:
         return max((self.window_end - self.window_start).days + 1, 0)
 
-    @property
+    @cached_property
     def note(self) -> str:
         """ "peak 14 on 2026-03-12", "average 10.5 over 31 days", "end 9 on 2026-03-31"."""
         if self.quantity is None:
@@ -90,6 +91,10 @@ class Measure:
         if self.basis == QuantityBasis.AVERAGE.value:
             return f"average {q} over {self.days} days ({self.window_start.isoformat()} to {self.window_end.isoformat()})"
         return f"{self.basis} {q} on {self.on.isoformat()}"
+
+    @cached_property
+    def as_dict_once(self) -> dict:
+        return self.as_dict()
 
     def as_dict(self) -> dict:
         return {"basis": self.basis, "quantity": fmt_quantity(self.quantity), "note": self.note,
