@@ -34,17 +34,22 @@ def dated_history(vendor, external_id: str, sku: str, rows) -> None:
 MARCH = [("2026-02-20T08:00", "10"), ("2026-03-12T10:00", "14"), ("2026-03-20T06:00", "9")]
 
 
-@pytest.fixture
-def arrears(vendor, contoso, seats):
-    """Contoso's c1 (9 seats now) on a monthly invoice billed in arrears on April 1st: it bills March."""
-    vendor.fake.add("c1", "Contoso Ltd", seats=9)
+def counted_line(vendor, contoso, seats, count: int, next_run_date: date, **schedule):
+    """Contoso's c1 with ``count`` seats now, mapped, on a new monthly recurring invoice's vendor line."""
+    vendor.fake.add("c1", "Contoso Ltd", seats=count)
     vendor.sync()
     vendor.map("c1", contoso)
     vendor.map_sku("seats", seats)
-    invoice = recurring.create_recurring_invoice(contoso.id, ADMIN, next_run_date=date(2026, 4, 1),
-                                                 period_mode="in_arrears")
+    invoice = recurring.create_recurring_invoice(contoso.id, ADMIN, next_run_date=next_run_date, **schedule)
     line = recurring.add_line(invoice.id, ADMIN, kind="vendor", product_id=seats.id,
                               integration_id=vendor.integration.id)
+    return invoice, line
+
+
+@pytest.fixture
+def arrears(vendor, contoso, seats):
+    """Contoso's c1 (9 seats now) on a monthly invoice billed in arrears on April 1st: it bills March."""
+    invoice, line = counted_line(vendor, contoso, seats, 9, date(2026, 4, 1), period_mode="in_arrears")
     dated_history(vendor, "c1", "seats", MARCH)
     return invoice, line
 
@@ -163,15 +168,8 @@ def test_reissue_bills_the_void_period_with_its_own_counts(vendor, arrears):
 @pytest.fixture
 def advance(vendor, contoso, seats):
     """Contoso's c1 (10 seats) on a monthly invoice billed in advance from March 1st 2026, prorated."""
-    vendor.fake.add("c1", "Contoso Ltd", seats=10)
-    vendor.sync()
-    vendor.map("c1", contoso)
-    vendor.map_sku("seats", seats)
     vendor.policy(None, None)  # no seat or percent limit: decreases apply (and may be credited)
-    invoice = recurring.create_recurring_invoice(contoso.id, ADMIN, next_run_date=date(2026, 3, 1),
-                                                 proration="increases")
-    line = recurring.add_line(invoice.id, ADMIN, kind="vendor", product_id=seats.id,
-                              integration_id=vendor.integration.id)
+    invoice, line = counted_line(vendor, contoso, seats, 10, date(2026, 3, 1), proration="increases")
     dated_history(vendor, "c1", "seats", [("2026-02-20T08:00", "10")])
     [first] = run_due_invoices(date(2026, 3, 1), ADMIN).issued
     assert _issued_line(first).quantity == D("10")
@@ -207,13 +205,7 @@ def test_decreases_are_credited_only_when_chosen_and_within_the_hold_policy(vend
 
 
 def test_proration_in_a_leap_february(vendor, contoso, seats):
-    vendor.fake.add("c1", "Contoso Ltd", seats=3)
-    vendor.sync()
-    vendor.map("c1", contoso)
-    vendor.map_sku("seats", seats)
-    invoice = recurring.create_recurring_invoice(contoso.id, ADMIN, next_run_date=date(2028, 2, 1),
-                                                 proration="increases")
-    recurring.add_line(invoice.id, ADMIN, kind="vendor", product_id=seats.id, integration_id=vendor.integration.id)
+    counted_line(vendor, contoso, seats, 3, date(2028, 2, 1), proration="increases")
     dated_history(vendor, "c1", "seats", [("2028-01-10T00:00", "3")])
     run_due_invoices(date(2028, 2, 1), ADMIN)
     dated_history(vendor, "c1", "seats", [("2028-01-10T00:00", "3"), ("2028-02-20T15:00", "5")])
@@ -228,3 +220,19 @@ def test_no_proration_when_off(vendor, advance):
     recurring.update_recurring_invoice(invoice.id, ADMIN, proration="off")
     [second] = run_due_invoices(date(2026, 4, 1), ADMIN).issued
     assert [k for k, *_ in _lines(second)] == ["vendor"]
+
+
+def test_a_line_that_counts_nothing_now_or_then_bills_nothing_without_a_draft(vendor, contoso, seats, make_org):
+    empty = make_org("Empty Ltd")  # no vendor customer at all: no count now, no history
+    vendor.fake.add("c1", "Contoso Ltd", seats=4)
+    vendor.sync()
+    vendor.map_sku("seats", seats)
+    invoice = recurring.create_recurring_invoice(empty.id, ADMIN, next_run_date=date(2026, 4, 1),
+                                                 period_mode="in_arrears")
+    line = recurring.add_line(invoice.id, ADMIN, kind="vendor", product_id=seats.id,
+                              integration_id=vendor.integration.id, basis="peak", min_quantity="2")
+    result = run_due_invoices(date(2026, 4, 1), ADMIN)
+    assert result.drafts == [] and len(result.issued) == 1
+    billed = _issued_line(result.issued[0])
+    assert (billed.recurring_line_id, billed.quantity) == (line.id, D("2"))  # its minimum, as at issue
+    assert "no count history up to 2026-03-31 and no count now" in billed.source
