@@ -40,3 +40,26 @@ def test_the_recurring_form_refuses_proration_in_arrears(client, auth, billing_w
     assert client.post(f"/billing/recurring/{recurring_id}/edit",
                        data={**form, "period_mode": "in_advance"}).status_code == 302
     assert fresh(RecurringInvoice, recurring_id).proration == "increases"
+
+
+def test_a_proration_line_shows_as_such_without_line_actions(client, auth, billing_world):
+    from datetime import datetime, time
+    from decimal import Decimal
+
+    from hub.billing import recurring
+    from hub.extensions import db
+    from hub.models import LicenseCountHistory
+    from hub.timeutil import utcnow
+    from tests.web.billing_fixtures import SETUP
+
+    recurring_id, line_id = billing_world["recurring_id"], billing_world["line_id"]
+    recurring.update_recurring_invoice(recurring_id, SETUP, proration="increases")
+    # today (the first day of the period just billed) ends at 9 seats: more than the invoice billed
+    db.session.add(LicenseCountHistory(vendor_customer_id=billing_world["customer_id"], sku_id=billing_world["sku_id"],
+                                       quantity=Decimal(9), recorded_at=datetime.combine(utcnow().date(), time.max)))
+    db.session.commit()
+    auth.login("billing")
+    page = client.get(f"/billing/recurring/{recurring_id}").data.decode()
+    rows = [row for row in page.split("<tr ")[1:] if f'data-line="{line_id}"' in row]
+    assert len(rows) == 2 and 'data-kind="proration"' in rows[1] and "prorated" in rows[1]
+    assert "/edit" in rows[0] and "/edit" not in rows[1]
