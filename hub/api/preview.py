@@ -45,6 +45,15 @@ class PreviewLineSchema(ma.Schema):
     unit_price = DecimalText(attribute="line.unit_price", dump_only=True)
     amount = DecimalText(attribute="line.amount", dump_only=True)
     price_source = ma.fields.String(attribute="line.price_source")
+    source = ma.fields.String(attribute="line.source", metadata={"description": "where the quantity comes from"})
+    basis = ma.fields.String(attribute="line.basis", metadata={
+        "description": "vendor lines: at_issue, peak, average or end (empty for other lines)"})
+    basis_detail = ma.fields.Function(
+        lambda pl: pl.line.measure.as_dict() if pl.line.measure else None, allow_none=True,
+        metadata={"type": "object", "description": "a period basis: its figure, the day it was reached, the window "
+                                                   "and the daily counts behind it, as constant runs"})
+    needs_review = ma.fields.String(attribute="line.needs_review", allow_none=True, metadata={
+        "description": "no count history for the period: billed at issue, the invoice waits as a draft"})
     on_invoice = ma.fields.Boolean(attribute="line.on_invoice")
     status = ma.fields.String(metadata={"enum": ["new", "changed", "unchanged", "not_billed"],
                                         "description": "against the last invoice"})

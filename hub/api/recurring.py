@@ -16,7 +16,7 @@ from hub.billing import recurring
 from hub.billing.errors import BillingError
 from hub.billing.invoicing import issue_now
 from hub.extensions import db
-from hub.models import Frequency, LineKind, PeriodMode, RecurringInvoice, RecurringLine
+from hub.models import Frequency, LineKind, PeriodMode, Proration, QuantityBasis, RecurringInvoice, RecurringLine
 from hub.web.access import ANYONE, BILLING, roles
 
 blp = Blueprint("v1_recurring", __name__, tag="Recurring invoices")
@@ -39,6 +39,9 @@ class LineSchema(ma.Schema):
     override_policy = ma.fields.Boolean()
     hold_decrease_over_seats = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(0, 1_000_000))
     hold_decrease_over_pct = DecimalText(allow_none=True)
+    basis = ma.fields.String(validate=ma.validate.OneOf([b.value for b in QuantityBasis]), metadata={
+        "description": "vendor lines: what the line bills over its invoice's period: the quantity at issue "
+                       "(default), the peak, the daily average or the count at the period's end"})
     archived_at = UtcDateTime(dump_only=True, allow_none=True)
     updated_at = UtcDateTime(dump_only=True)
 
@@ -61,6 +64,9 @@ class RecurringSchema(ma.Schema):
     due_days = ma.fields.Integer(validate=ma.validate.Range(0, 365))
     auto_issue = ma.fields.Boolean()
     active = ma.fields.Boolean()
+    proration = ma.fields.String(validate=ma.validate.OneOf([p.value for p in Proration]), metadata={
+        "description": "in advance only: off, increases (charged pro rata by days on the next invoice) or "
+                       "credits (also decreases the hold policy lets through, credited pro rata)"})
     lines = ma.fields.Method("live_lines", dump_only=True,
                              metadata={"type": "array", "items": {"$ref": "#/components/schemas/Line"}})
     updated_at = UtcDateTime(dump_only=True)

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.audit import Actor, audit_event, record_many
-from hub.billing import numbering, one_off, validate
+from hub.billing import numbering, one_off, period_counts, proration, validate
 from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, fmt_money
 from hub.billing.pricing import PricedLine, price_lines
@@ -74,6 +74,11 @@ class _Plan:
     def all_lines(self) -> list[PricedLine]:
         return self.lines + [c.line for c in self.charges]
 
+    @property
+    def review(self) -> list[str]:
+        """Why this invoice must wait as a draft for a person (a period basis with no count history)."""
+        return [f"{ln.description}: {ln.needs_review}" for ln in self.lines if ln.needs_review]
+
 
 def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, recurring_ids=None,
                      batch_size: int = BATCH) -> RunResult:
@@ -90,12 +95,13 @@ def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, r
         due = [d for d in _due(today, recurring_ids) if d[0] not in failed]
         if not due:
             break
+        counts = _Counts(today, _round_tracks(due, today))
         for start in range(0, len(due), batch_size):
             batch = due[start:start + batch_size]
-            if _attempt(batch, actor, result) == "ok":
+            if _attempt(batch, actor, result, counts) == "ok":
                 continue
             for item in batch:  # someone else took part of it, or one of them fails: go one by one
-                outcome = _attempt([item], actor, result)
+                outcome = _attempt([item], actor, result, counts)
                 if outcome == "ok" or (outcome == "conflict" and _resolve_conflict(*item, actor, result)):
                     continue
                 failed.add(item[0])
@@ -129,10 +135,35 @@ def _due(today: date, recurring_ids) -> list[tuple[int, date]]:
     return due
 
 
-def _attempt(batch: list[tuple[int, date]], actor: Actor, result: RunResult) -> str:
+@dataclass(frozen=True)
+class _Counts:
+    """What period-basis lines are measured with in one round of a run: the day, and the count history
+    of every due invoice's period, read once (``period_counts.tracks_for_invoices``)."""
+
+    as_of: date
+    tracks: dict
+
+
+def _round_tracks(due: list[tuple[int, date]], today: date) -> dict:
+    run_dates = dict(due)
+    periods, rows = {}, []
+    ids = sorted(run_dates)
+    for start in range(0, len(ids), period_counts.ORG_CHUNK):
+        for r in db.session.execute(db.select(RECURRING.c.id, RECURRING.c.organization_id, RECURRING.c.frequency,
+                                              RECURRING.c.period_mode, RECURRING.c.anchor_day,
+                                              RECURRING.c.proration)
+                                    .where(RECURRING.c.id.in_(ids[start:start + period_counts.ORG_CHUNK]))):
+            rows.append(r)
+            periods[r.id] = period_for(run_dates[r.id], r.frequency, r.period_mode, r.anchor_day)
+    tracks = period_counts.tracks_for_invoices(periods, today, proration.wanted(rows, periods))
+    db.session.rollback()  # a read only: each claim starts a transaction of its own
+    return tracks
+
+
+def _attempt(batch: list[tuple[int, date]], actor: Actor, result: RunResult, counts: _Counts) -> str:
     """"ok", "conflict", or an error message; the transaction is committed or rolled back."""
     try:
-        made = _issue_batch(batch, actor)
+        made = _issue_batch(batch, actor, counts)
         db.session.commit()
     except (_Conflict, one_off.ChargeTaken, DBAPIError) as err:
         db.session.rollback()
@@ -157,18 +188,22 @@ def _is_race(err: DBAPIError) -> bool:
     return any(word in text for word in ("locked", "deadlock", "could not serialize", "lock timeout"))
 
 
-def _plans(batch: list[tuple[int, date]]) -> list[_Plan]:
+def _plans(batch: list[tuple[int, date]], counts: _Counts) -> list[_Plan]:
     ids = [rid for rid, _ in batch]
     recurring = {r.id: r for r in db.session.execute(db.select(RECURRING).where(RECURRING.c.id.in_(ids)))}
-    priced = price_lines(ids)
-    plans = []
+    periods = {}
     for rid, run_date in batch:
         r = recurring.get(rid)
         if r is None or not r.active or r.next_run_date != run_date:
             raise _Conflict()
-        plans.append(_Plan(r, run_date, period_for(run_date, r.frequency, r.period_mode, r.anchor_day),
-                           next_run(run_date, r.frequency, r.anchor_day),
-                           [ln for ln in priced.get(rid, ()) if ln.on_invoice]))
+        periods[rid] = period_for(run_date, r.frequency, r.period_mode, r.anchor_day)
+    # each invoice bills its own period's counts (catch-up and in arrears too), never today's
+    priced = price_lines(ids, periods, as_of=counts.as_of, tracks=counts.tracks)
+    prorated = proration.proration_lines(list(recurring.values()), periods, priced, counts.as_of, counts.tracks)
+    plans = [_Plan(recurring[rid], run_date, periods[rid], next_run(run_date, recurring[rid].frequency,
+                                                                   recurring[rid].anchor_day),
+                   [ln for ln in priced.get(rid, ()) if ln.on_invoice] + prorated.get(rid, []))
+             for rid, run_date in batch]
     charges = one_off.pending_for([p.recurring for p in plans])
     for p in plans:
         p.charges = charges.get(p.recurring.id, [])
@@ -185,8 +220,8 @@ def _claim(plans: list[_Plan]) -> None:
         raise _Conflict()
 
 
-def _issue_batch(batch: list[tuple[int, date]], actor: Actor) -> list[tuple[str, object]]:
-    plans = _plans(batch)
+def _issue_batch(batch: list[tuple[int, date]], actor: Actor, counts: _Counts) -> list[tuple[str, object]]:
+    plans = _plans(batch, counts)
     _claim(plans)
     now = utcnow()
     made: list[tuple[str, object]] = [("empty", (p.recurring.id, p.run_date)) for p in plans if not p.all_lines]
@@ -217,7 +252,8 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
         charge_line_row(invoice_id, len(p.lines) + n, c, p.taxes.line_taxes[len(p.lines) + n - 1])
         for invoice_id, p in zip(ids, plans) for n, c in enumerate(p.charges, 1)])
     one_off.claim([(c.charge_id, invoice_id) for invoice_id, p in zip(ids, plans) for c in p.charges], now)
-    to_issue = [(invoice_id, p) for invoice_id, p in zip(ids, plans) if p.recurring.auto_issue]
+    # a line that could not be measured over its period holds its invoice as a draft for a person
+    to_issue = [(invoice_id, p) for invoice_id, p in zip(ids, plans) if p.recurring.auto_issue and not p.review]
     numbers = numbering.allocate(len(to_issue))
     if to_issue:
         db.session.execute(
@@ -240,7 +276,10 @@ def _write_invoices(plans: list[_Plan], actor: Actor, now) -> list[tuple[str, ob
                      "organization_id": p.recurring.organization_id, "period_start": p.period.start.isoformat(),
                      "period_end": p.period.end.isoformat(), "lines": len(p.all_lines),
                      "one_off_charge_ids": [c.charge_id for c in p.charges] or None,
-                     "next_run_date": p.advance_to.isoformat(), "replaces": p.replaces}))
+                     "next_run_date": p.advance_to.isoformat(), "replaces": p.replaces,
+                     **({"needs_review": p.review} if p.review else {}),
+                     **({"bases": {str(ln.recurring_line_id): ln.measure.note for ln in p.lines if ln.measure}}
+                        if any(ln.measure for ln in p.lines) else {})}))
         made.append(("issued" if number else "drafts", invoice_id))
     record_many(audits)
     emitters.invoices_issued(events)
@@ -283,7 +322,10 @@ def _line_row(invoice_id: int, position: int, ln: PricedLine, tax, unit_cost=Non
                 unit_cost=unit_cost,
                 quantity_change_id=ln.quantity_change_id, sync_run_id=ln.sync_run_id, source=ln.source[:300],
                 details={"counted_quantity": str(ln.counted_quantity), "price_source": ln.price_source,
-                         "vendor": ln.vendor, "quantity_state": ln.quantity_state})
+                         "vendor": ln.vendor, "quantity_state": ln.quantity_state,
+                         **({"basis": ln.basis} if ln.basis else {}),
+                         **({"measured": ln.measure.as_dict_once} if ln.measure else {}),
+                         **({"needs_review": ln.needs_review} if ln.needs_review else {})})
 
 
 def _resolve_conflict(recurring_id: int, run_date: date, actor: Actor, result: RunResult) -> bool:
@@ -336,8 +378,11 @@ def reissue_invoice(invoice_id: int, actor: Actor, today: date | None = None) ->
         raise BillingError(f"the period of invoice {void.id} already has invoice {live}", "invoice_id")
     today = today or utcnow().date()
     r = db.session.execute(db.select(RECURRING).where(RECURRING.c.id == void.recurring_invoice_id)).one()
-    lines = [ln for ln in price_lines([r.id]).get(r.id, ()) if ln.on_invoice]
-    plan = _Plan(r, today, Period(void.period_start, void.period_end), r.next_run_date, lines, replaces=void.id,
+    period = Period(void.period_start, void.period_end)
+    priced = price_lines([r.id], {r.id: period}, as_of=today)
+    lines = ([ln for ln in priced.get(r.id, ()) if ln.on_invoice]
+             + proration.proration_lines([r], {r.id: period}, priced, today).get(r.id, []))
+    plan = _Plan(r, today, period, r.next_run_date, lines, replaces=void.id,
                  charges=one_off.pending_for([r]).get(r.id, []))
     if not plan.all_lines:
         raise BillingError(f"recurring invoice {r.id} has nothing to bill now", "invoice_id")

@@ -9,11 +9,13 @@ from decimal import Decimal
 
 from sqlalchemy import func
 
-from hub.billing import validate
+from hub.billing import proration, validate
 from hub.billing.evidence import Contribution, load_contributions
 from hub.billing.money import ZERO, fmt_money, fmt_price, fmt_quantity
 from hub.billing.pricing import PricedLine, price_lines
 from hub.billing.schedule import Period, period_for
+
+PRORATION = proration.KIND
 from hub.billing.tax import TaxedLines, rates_for, tax_lines
 from hub.extensions import db
 from hub.models import (
@@ -28,13 +30,14 @@ from hub.models import (
     VendorIntegration,
     VendorSku,
 )
+from hub.timeutil import utcnow
 
 
 @dataclass
 class PreviewLine:
     line: PricedLine
     #: the same recurring line on the last invoice, if it was there
-    previous: InvoiceLine | None
+    previous: InvoiceLine | None = None
     #: quantity changes of this line since the last invoice (applied, approved, held, rejected)
     changes: list[QuantityChange] = field(default_factory=list)
     pending: QuantityChange | None = None
@@ -99,12 +102,16 @@ def preview_invoice(recurring_id: int, run_date: date | None = None) -> InvoiceP
     """What the next invoice of ``recurring_id`` would be, if issued on ``run_date`` (default: its next run)."""
     recurring = validate.existing(RecurringInvoice, recurring_id, "recurring_id")
     run_date = validate.day(run_date, "run_date") if run_date else recurring.next_run_date
-    priced = price_lines([recurring.id]).get(recurring.id, [])
+    period = period_for(run_date, recurring.frequency, recurring.period_mode, recurring.anchor_day)
+    by_recurring = price_lines([recurring.id], {recurring.id: period})
+    priced = by_recurring.get(recurring.id, [])
+    priced = priced + proration.proration_lines([recurring], {recurring.id: period}, by_recurring,
+                                                utcnow().date()).get(recurring.id, [])
     last = db.session.execute(
         db.select(Invoice).where(Invoice.recurring_invoice_id == recurring.id,
                                  Invoice.status != InvoiceStatus.VOID.value)
         .order_by(Invoice.period_start.desc()).limit(1)).scalar()
-    previous = {ln.recurring_line_id: ln for ln in (last.lines if last else [])}
+    previous = {ln.recurring_line_id: ln for ln in (last.lines if last else []) if ln.kind != PRORATION}
     line_ids = [pl.recurring_line_id for pl in priced]
     changes: dict[int, list[QuantityChange]] = {}
     query = db.select(QuantityChange).where(QuantityChange.line_id.in_(line_ids)).order_by(QuantityChange.id)
@@ -117,12 +124,13 @@ def preview_invoice(recurring_id: int, run_date: date | None = None) -> InvoiceP
                                         QuantityChange.status == ChangeStatus.PENDING.value)).scalars()}
     keys = {(recurring.organization_id, pl.integration_id, pl.product_id) for pl in priced if pl.integration_id}
     counts = load_contributions(keys)
-    lines = [PreviewLine(pl, previous.get(pl.recurring_line_id), changes.get(pl.recurring_line_id, []),
+    # a proration line names its vendor line; the changes, hold and counts are shown on that line only
+    lines = [PreviewLine(pl) if pl.kind == PRORATION else
+             PreviewLine(pl, previous.get(pl.recurring_line_id), changes.get(pl.recurring_line_id, []),
                          pending.get(pl.recurring_line_id),
                          counts.get((recurring.organization_id, pl.integration_id, pl.product_id), []))
              for pl in priced]
     removed = [ln for rid, ln in previous.items() if rid not in set(line_ids)]
-    period = period_for(run_date, recurring.frequency, recurring.period_mode, recurring.anchor_day)
     taxes = tax_lines([(pl.line.amount, pl.line.taxable) for pl in lines if pl.line.on_invoice],
                       rates_for([recurring.organization_id]).get(recurring.organization_id, []))
     return InvoicePreview(recurring, run_date, period, lines, last, removed, _warnings(recurring, lines), taxes)
@@ -131,6 +139,8 @@ def preview_invoice(recurring_id: int, run_date: date | None = None) -> InvoiceP
 def _warnings(recurring: RecurringInvoice, lines: list[PreviewLine]) -> list[str]:
     out = [f"{pl.line.description}: a change to {fmt_quantity(pl.pending.new_quantity)} is waiting for approval"
            for pl in lines if pl.pending is not None]
+    out += [f"{pl.line.description}: {pl.line.needs_review}; the invoice will wait as a draft"
+            for pl in lines if pl.line.needs_review]
     billed = {(pl.line.integration_id, pl.line.product_id) for pl in lines if pl.line.integration_id}
     rows = db.session.execute(
         db.select(VendorIntegration.slug, VendorSku.integration_id, VendorSku.product_id, VendorSku.sku,
@@ -168,7 +178,9 @@ def preview_to_dict(preview: InvoicePreview) -> dict:
             "counted_quantity": fmt_quantity(pl.line.counted_quantity), "quantity_state": pl.line.quantity_state,
             "unit_price": fmt_price(pl.line.unit_price), "price_source": pl.line.price_source,
             "amount": fmt_money(pl.line.amount), "tax": fmt_money(preview.line_tax(pl)),
-            "source": pl.line.source, "vendor": pl.line.vendor,
+            "source": pl.line.source, "vendor": pl.line.vendor, "basis": pl.line.basis,
+            "basis_detail": pl.line.measure.as_dict() if pl.line.measure else None,
+            "needs_review": pl.line.needs_review,
             "quantity_change_id": pl.line.quantity_change_id, "sync_run_id": pl.line.sync_run_id,
             "previous_quantity": fmt_quantity(pl.previous.quantity) if pl.previous else None,
             "previous_amount": fmt_money(pl.previous.amount) if pl.previous else None,

@@ -5,19 +5,38 @@ sync run behind it, and a sentence saying where the quantity and the price came 
 whose quantity is not what its counts say now says so: ``held`` while a change waits for approval,
 ``kept`` after a person rejected the change the counts asked for. It never claims "counted at the
 vendor" for a quantity no current count supports.
+
+Given the periods being billed, a vendor line with a period basis (peak, average, end; see
+``period_counts``) bills what its counts were over that period instead of its quantity now. Two
+guards keep that safe: a line with no count history up to the period's end bills its quantity at issue
+and asks for review (``needs_review``: the invoice run makes it a draft), and a line whose quantity is
+held or kept never bills a period figure below it (a drop waiting for, or refused by, a person).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func
 
 from hub.billing.money import ZERO, billed_quantity, fmt_price, fmt_quantity, line_amount, unit_price
+from hub.billing.period_counts import Measure, load_for_periods, measure
+from hub.billing.schedule import Period
 from hub.extensions import db
-from hub.models import ChangeStatus, LineKind, Product, QuantityChange, RecurringLine, VendorIntegration
+from hub.models import (
+    ChangeStatus,
+    LineKind,
+    Product,
+    QuantityBasis,
+    QuantityChange,
+    RecurringInvoice,
+    RecurringLine,
+    VendorIntegration,
+)
+from hub.timeutil import utcnow
 
 CHUNK = 500
 
@@ -47,6 +66,11 @@ class PricedLine:
     source: str
     #: vendor lines: counted (the counts say so), held (a change waits) or kept (a change was rejected)
     quantity_state: str = ""
+    #: vendor lines: the counting basis (QuantityBasis) and, when priced for a period, what it measured
+    basis: str = QuantityBasis.AT_ISSUE.value
+    measure: Measure | None = None
+    #: why a person must look before this line is issued (no count history for its period); None: fine
+    needs_review: str | None = None
 
     @property
     def on_invoice(self) -> bool:
@@ -54,8 +78,14 @@ class PricedLine:
         return not self.do_not_bill and self.quantity != ZERO
 
 
-def price_lines(recurring_ids) -> dict[int, list[PricedLine]]:
-    """recurring invoice id -> its live lines, priced, in position order."""
+def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_of: date | None = None,
+                tracks: dict | None = None) -> dict[int, list[PricedLine]]:
+    """recurring invoice id -> its live lines, priced, in position order.
+
+    ``periods`` (recurring invoice id -> the period being billed) makes period-basis vendor lines bill
+    their period's counts, known up to ``as_of`` (default today); ``tracks`` are those counts when the
+    caller read them already (``period_counts.load_tracks``), else they are read here in one query.
+    """
     ids = sorted(set(recurring_ids))
     rows = []
     for start in range(0, len(ids), CHUNK):
@@ -64,8 +94,9 @@ def price_lines(recurring_ids) -> dict[int, list[PricedLine]]:
                       RecurringLine.description, RecurringLine.quantity, RecurringLine.integration_id,
                       RecurringLine.min_quantity, RecurringLine.unit_price_override, RecurringLine.markup_pct,
                       RecurringLine.do_not_bill, Product.id, Product.code, Product.name, Product.unit_price,
-                      Product.unit_cost, Product.taxable)
+                      Product.unit_cost, Product.taxable, RecurringLine.basis, RecurringInvoice.organization_id)
             .join(Product, Product.id == RecurringLine.product_id)
+            .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
             .where(RecurringLine.recurring_invoice_id.in_(ids[start:start + CHUNK]),
                    RecurringLine.archived_at.is_(None))
             .order_by(RecurringLine.recurring_invoice_id, RecurringLine.position, RecurringLine.id)
@@ -74,26 +105,53 @@ def price_lines(recurring_ids) -> dict[int, list[PricedLine]]:
     changes = last_applied_changes(vendor_line_ids)
     states = quantity_states(vendor_line_ids, {line_id: change_id for line_id, (change_id, _) in changes.items()})
     slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
+    periods = periods or {}
+    as_of = as_of or utcnow().date()
+    basis_keys = {(r[18], r[6], r[11]) for r in rows
+                  if r[3] == LineKind.VENDOR.value and r[17] != QuantityBasis.AT_ISSUE.value and r[1] in periods}
+    if tracks is None and basis_keys:
+        tracks = load_for_periods([((r[18], r[6], r[11]), periods[r[1]]) for r in rows
+                                   if (r[18], r[6], r[11]) in basis_keys and r[1] in periods], as_of)
     out: dict[int, list[PricedLine]] = defaultdict(list)
     for r in rows:
         (line_id, rid, position, kind, description, quantity, integration_id, minimum, override, markup,
-         do_not_bill, product_id, code, name, price, cost, taxable) = r
+         do_not_bill, product_id, code, name, price, cost, taxable, basis, organization_id) = r
         counted = Decimal(quantity)
         minimum = None if minimum is None else Decimal(minimum)
-        billed = billed_quantity(counted, minimum, do_not_bill)
-        price_each = unit_price(price, cost, override, markup)
         change_id, run_id = changes.get(line_id, (None, None))
         state = states.get(line_id, ("counted", None, None)) if kind == LineKind.VENDOR.value else ("", None, None)
+        measured, review, basis_text = None, None, None
+        if (organization_id, integration_id, product_id) in basis_keys:
+            period = periods[rid]
+            measured = measure(basis, (tracks or {}).get((organization_id, integration_id, product_id), ()),
+                               period.start, period.end, as_of)
+            counted, review, basis_text = _period_quantity(measured, counted, state[0])
+        billed = billed_quantity(counted, minimum, do_not_bill)
+        price_each = unit_price(price, cost, override, markup)
         out[rid].append(PricedLine(
             recurring_line_id=line_id, recurring_invoice_id=rid, position=position, kind=kind, product_id=product_id,
             product_code=code, description=description or name, taxable=taxable, counted_quantity=counted,
             min_quantity=minimum, do_not_bill=do_not_bill, quantity=billed, unit_price=price_each,
             amount=line_amount(billed, price_each), price_source=_price_source(price, cost, override, markup),
             integration_id=integration_id, vendor=slugs.get(integration_id), quantity_change_id=change_id,
-            sync_run_id=run_id, quantity_state=state[0],
+            sync_run_id=run_id, quantity_state=state[0], basis=basis if kind == LineKind.VENDOR.value else "",
+            measure=measured, needs_review=review,
             source=_quantity_source(kind, counted, minimum, do_not_bill, slugs.get(integration_id), change_id, run_id,
-                                    state)))
+                                    state, basis_text)))
     return out
+
+
+def _period_quantity(measured: Measure, at_issue: Decimal, state: str) -> tuple[Decimal, str | None, str]:
+    """What a period-basis line counts: (quantity, why it needs review or None, the sentence saying so)."""
+    if measured.quantity is None and at_issue == ZERO:
+        return at_issue, None, f"{measured.note} and no count now: nothing counted"
+    if measured.quantity is None:
+        return (at_issue, f"{measured.note}: billed at issue ({fmt_quantity(at_issue)}) until a person checks it",
+                f"{measured.note}; billed at issue {fmt_quantity(at_issue)}, the invoice waits as a draft")
+    if state in ("held", "kept") and measured.quantity < at_issue:
+        return (at_issue, None, f"{measured.note}, below the {state} quantity {fmt_quantity(at_issue)}: "
+                                f"billed {fmt_quantity(at_issue)}")
+    return measured.quantity, None, measured.note
 
 
 def quantity_states(line_ids, last_applied: dict[int, int]) -> dict[int, tuple[str, int, Decimal]]:
@@ -140,10 +198,16 @@ def _price_source(price, cost, override, markup) -> str:
     return "product price"
 
 
-def _quantity_source(kind, counted, minimum, do_not_bill, vendor, change_id, run_id, state) -> str:
+def _quantity_source(kind, counted, minimum, do_not_bill, vendor, change_id, run_id, state, basis_text=None) -> str:
     status, other_id, other_quantity = state
     if kind != LineKind.VENDOR.value:
         text = "fixed quantity"
+    elif basis_text is not None:
+        text = f"{basis_text} (counts at {vendor or 'the vendor'})"
+        if status == "held":
+            text += f"; a change to {fmt_quantity(other_quantity)} waits for approval (change {other_id})"
+        elif status == "kept":
+            text += f"; a change to {fmt_quantity(other_quantity)} was rejected (change {other_id})"
     elif status == "held":
         text = (f"{fmt_quantity(counted)} held: the counts at {vendor or 'the vendor'} say "
                 f"{fmt_quantity(other_quantity)}, waiting for approval (change {other_id})")

@@ -24,6 +24,8 @@ from hub.models import (
     Organization,
     PeriodMode,
     Product,
+    Proration,
+    QuantityBasis,
     QuantityChange,
     RecurringInvoice,
     RecurringLine,
@@ -32,10 +34,10 @@ from hub.models import (
 from hub.timeutil import utcnow
 
 RECURRING_FIELDS = ("name", "frequency", "period_mode", "next_run_date", "currency", "memo", "due_days",
-                    "auto_issue", "active")
+                    "auto_issue", "active", "proration")
 LINE_FIELDS = ("kind", "product_id", "description", "quantity", "integration_id", "min_quantity",
                "unit_price_override", "markup_pct", "do_not_bill", "override_policy", "hold_decrease_over_seats",
-               "hold_decrease_over_pct", "position")
+               "hold_decrease_over_pct", "position", "basis")
 #: a change of these makes a vendor line count something else: recount at once
 RECOUNT_FIELDS = {"kind", "product_id", "integration_id"}
 
@@ -63,6 +65,8 @@ def _clean_recurring_field(key: str, value: Any) -> Any:
         return validate.choice(value, key, Frequency)
     if key == "period_mode":
         return validate.choice(value, key, PeriodMode)
+    if key == "proration":
+        return validate.choice(value, key, Proration)
     if key == "next_run_date":
         return validate.day(value, key)
     if key == "currency":
@@ -77,14 +81,16 @@ def _clean_recurring_field(key: str, value: Any) -> Any:
 def create_recurring_invoice(organization_id: int, actor: Actor, *, next_run_date: Any, frequency: str = "monthly",
                              period_mode: str = "in_advance", currency: str = "USD", memo: str | None = None,
                              name: str = "Recurring services", due_days: int = 30,
-                             auto_issue: bool = True) -> RecurringInvoice:
+                             auto_issue: bool = True, proration: str = "off") -> RecurringInvoice:
     """A new schedule for an Organization, anchored on the day of ``next_run_date``. Commits."""
     # the Organization is checked with the other fields, so a form learns every error at once
     values = validate.each_field(
         dict(organization_id=organization_id, name=name, frequency=frequency, period_mode=period_mode,
-             next_run_date=next_run_date, currency=currency, memo=memo, due_days=due_days, auto_issue=auto_issue),
+             next_run_date=next_run_date, currency=currency, memo=memo, due_days=due_days, auto_issue=auto_issue,
+             proration=proration),
         lambda key, value: (validate.existing(Organization, value, key) if key == "organization_id"
                             else _clean_recurring_field(key, value)))
+    _check_proration(values["period_mode"], values["proration"])
     organization = values.pop("organization_id")
     recurring = RecurringInvoice(organization_id=organization.id, anchor_day=values["next_run_date"].day, **values)
     db.session.add(recurring)
@@ -98,7 +104,9 @@ def create_recurring_invoice(organization_id: int, actor: Actor, *, next_run_dat
 def update_recurring_invoice(recurring_id: int, actor: Actor, **changes: Any) -> RecurringInvoice:
     """Change some fields. A new ``next_run_date`` also moves the anchor day to its day. Commits."""
     recurring = validate.existing(RecurringInvoice, recurring_id, "recurring_id")
-    for key, value in _clean_recurring(changes).items():
+    cleaned = _clean_recurring(changes)
+    _check_proration(cleaned.get("period_mode", recurring.period_mode), cleaned.get("proration", recurring.proration))
+    for key, value in cleaned.items():
         old = getattr(recurring, key)
         if old == value:
             continue
@@ -112,6 +120,13 @@ def update_recurring_invoice(recurring_id: int, actor: Actor, **changes: Any) ->
     return recurring
 
 
+def _check_proration(period_mode: str, proration: str) -> None:
+    """Proration charges what changed during a period already billed in advance; in arrears there is none."""
+    if proration != Proration.OFF.value and period_mode != PeriodMode.IN_ADVANCE.value:
+        raise BillingError("Proration: only an invoice billed in advance is prorated; choose off for one billed "
+                           "in arrears (give its vendor lines a peak, average or end basis instead)", "proration")
+
+
 def _clean_line(values: dict[str, Any]) -> dict[str, Any]:
     return validate.each_field(values, _clean_line_field)
 
@@ -121,6 +136,8 @@ def _clean_line_field(key: str, value: Any) -> Any:
         raise BillingError(f"{key} is not a line field", key)
     if key == "kind":
         return validate.choice(value, key, LineKind)
+    if key == "basis":
+        return validate.choice(value, key, QuantityBasis)
     if key == "product_id":
         return validate.existing(Product, value, key).id
     if key == "integration_id":
@@ -164,6 +181,9 @@ def _check_line(line: RecurringLine, recurring: RecurringInvoice) -> None:
             raise BillingError("only a third-party vendor line has a vendor integration", "integration_id")
         if line.quantity is None:
             raise BillingError("a standard line needs a quantity", "quantity")
+        if (line.basis or QuantityBasis.AT_ISSUE.value) != QuantityBasis.AT_ISSUE.value:
+            raise BillingError("Counting basis: only a third-party vendor line counts over its period; a standard "
+                               "line bills its fixed quantity (choose at_issue)", "basis")
     if line.unit_price_override is not None and line.markup_pct is not None:
         raise BillingError("set a price override or a markup, not both", "markup_pct")
 

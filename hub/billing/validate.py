@@ -25,6 +25,7 @@ LABELS = {
     "run_date": "Run date", "percent": "Percent", "invoice_date": "Invoice date", "period_start": "Period start",
     "period_end": "Period end", "recurring_invoice_id": "Recurring invoice", "taxable": "Taxable",
     "charge_ids": "One-off charges", "lines": "Lines", "send_on_issue": "E-mail it when issued",
+    "basis": "Counting basis", "proration": "Proration",
 }
 
 

@@ -7,7 +7,18 @@ from .sync_run import SyncLease, SyncRun, SyncStatus
 from .audit import AuditEvent
 from .user import Role, User
 from .login import LoginAddress, LoginFailure
-from .billing import ChangeStatus, Frequency, LineKind, PeriodMode, Product, QuantityChange, RecurringInvoice, RecurringLine
+from .billing import (
+    ChangeStatus,
+    Frequency,
+    LineKind,
+    PeriodMode,
+    Product,
+    Proration,
+    QuantityBasis,
+    QuantityChange,
+    RecurringInvoice,
+    RecurringLine,
+)
 from .billing_invoice import BillingCounter, Invoice, InvoiceLine, InvoiceStatus
 from .api import ApiRateWindow, ApiToken, IdempotencyRecord
 from .webhook import EndpointState, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
@@ -45,6 +56,8 @@ __all__ = [
     "PeriodMode",
     "LineKind",
     "ChangeStatus",
+    "QuantityBasis",
+    "Proration",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",

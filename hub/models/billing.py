@@ -43,6 +43,23 @@ class LineKind(str, enum.Enum):
     VENDOR = "vendor"      # quantity follows the vendor's license counts
 
 
+class QuantityBasis(str, enum.Enum):
+    """What a vendor line bills over its invoice's period (hub.billing.period_counts)."""
+
+    AT_ISSUE = "at_issue"  # the line's quantity when the invoice is made (the default)
+    PEAK = "peak"          # the highest daily count in the period
+    AVERAGE = "average"    # the daily counts' time-weighted average
+    END = "end"            # the count on the period's last day
+
+
+class Proration(str, enum.Enum):
+    """In-advance invoices: how changes during a billed period reach the next invoice (hub.billing.proration)."""
+
+    OFF = "off"
+    INCREASES = "increases"              # charge increases pro rata by days
+    INCREASES_AND_CREDITS = "credits"    # also credit decreases the hold policy lets through
+
+
 class ChangeStatus(str, enum.Enum):
     APPLIED = "applied"        # applied at once (an increase, or a decrease within the policy)
     PENDING = "pending"        # held for a billing user
@@ -93,6 +110,9 @@ class RecurringInvoice(db.Model):
     due_days: Mapped[int] = mapped_column(default=30)
     #: False: the job makes drafts that a billing user issues
     auto_issue: Mapped[bool] = mapped_column(default=True)
+    #: in advance only: charge (and perhaps credit) count changes during the last period pro rata
+    proration: Mapped[str] = mapped_column(String(10), default=Proration.OFF.value,
+                                           server_default=Proration.OFF.value)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -114,6 +134,7 @@ class RecurringLine(db.Model):
     __table_args__ = (
         Index("ix_recurring_lines_vendor", "integration_id", "product_id"),
         CheckConstraint("kind IN ('standard', 'vendor')", name="kind"),
+        CheckConstraint("basis IN ('at_issue', 'peak', 'average', 'end')", name="basis"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,6 +153,9 @@ class RecurringLine(db.Model):
     #: price = the product's unit cost plus this percentage
     markup_pct: Mapped[Decimal | None] = mapped_column(PERCENT)
     do_not_bill: Mapped[bool] = mapped_column(default=False)
+    #: vendor lines: the counting basis over the invoice's period (QuantityBasis)
+    basis: Mapped[str] = mapped_column(String(10), default=QuantityBasis.AT_ISSUE.value,
+                                       server_default=QuantityBasis.AT_ISSUE.value)
     #: True: the two thresholds below replace the integration's (None there means "no limit")
     override_policy: Mapped[bool] = mapped_column(default=False)
     hold_decrease_over_seats: Mapped[int | None]

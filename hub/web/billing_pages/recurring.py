@@ -12,7 +12,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from hub.billing import preview, recurring
 from hub.delivery.company import default_due_days
 from hub.extensions import db
-from hub.models import Frequency, LineKind, Organization, PeriodMode, RecurringInvoice, RecurringLine
+from hub.models import (
+    Frequency,
+    LineKind,
+    Organization,
+    PeriodMode,
+    Proration,
+    QuantityBasis,
+    RecurringInvoice,
+    RecurringLine,
+)
 from hub.timeutil import utcnow
 from hub.web.access import ANYONE, BILLING, roles
 from hub.web.billing_pages import bp
@@ -25,15 +34,23 @@ from hub.web.billing_pages.forms import (
 )
 from hub.web.helpers import actor, filter_id
 
-RECURRING_TEXT = ("name", "frequency", "period_mode", "next_run_date", "currency", "memo", "due_days")
+RECURRING_TEXT = ("name", "frequency", "period_mode", "next_run_date", "currency", "memo", "due_days", "proration")
 RECURRING_FIELDS = RECURRING_TEXT + ("organization_id", "auto_issue", "active")
 LINE_TEXT = ("kind", "product_id", "description", "quantity", "integration_id", "min_quantity",
-             "unit_price_override", "markup_pct", "hold_decrease_over_seats", "hold_decrease_over_pct")
+             "unit_price_override", "markup_pct", "hold_decrease_over_seats", "hold_decrease_over_pct", "basis")
 LINE_CHECKS = ("do_not_bill", "override_policy")
 LINE_FIELDS = LINE_TEXT + LINE_CHECKS
 FREQUENCIES = [(f.value, f.value.capitalize()) for f in Frequency]
 PERIOD_MODES = [(PeriodMode.IN_ADVANCE.value, "In advance (bills the period that starts on the run date)"),
                 (PeriodMode.IN_ARREARS.value, "In arrears (bills the period that just ended)")]
+PRORATIONS = [(Proration.OFF.value, "Off"),
+              (Proration.INCREASES.value, "Charge increases during a period pro rata on the next invoice"),
+              (Proration.INCREASES_AND_CREDITS.value,
+               "Charge increases and credit decreases the hold policy lets through, pro rata")]
+BASES = [(QuantityBasis.AT_ISSUE.value, "At issue: the count when the invoice is made"),
+         (QuantityBasis.PEAK.value, "Peak: the highest daily count in the period"),
+         (QuantityBasis.AVERAGE.value, "Average: the daily counts' average over the period"),
+         (QuantityBasis.END.value, "End: the count on the period's last day")]
 
 
 @bp.get("/recurring")
@@ -54,7 +71,7 @@ def recurring_list():
 def _recurring_form(item, values, errors, status=200):
     return render_template("billing_web/recurring_form.html", item=item, values=values, errors=errors,
                            organizations=organization_choices(), frequencies=FREQUENCIES,
-                           period_modes=PERIOD_MODES), status
+                           period_modes=PERIOD_MODES, prorations=PRORATIONS), status
 
 
 @bp.route("/recurring/new", methods=["GET", "POST"])
@@ -62,7 +79,7 @@ def _recurring_form(item, values, errors, status=200):
 def recurring_create():
     if request.method == "GET":
         values = {"organization_id": request.args.get("organization_id", ""), "name": "Recurring services",
-                  "frequency": "monthly", "period_mode": "in_advance", "currency": "USD",
+                  "frequency": "monthly", "period_mode": "in_advance", "currency": "USD", "proration": "off",
                   "due_days": str(default_due_days()),
                   "auto_issue": "true", "next_run_date": utcnow().date().isoformat()}
         return _recurring_form(None, values, {})
@@ -71,7 +88,7 @@ def recurring_create():
                 next_run_date=values["next_run_date"], frequency=values["frequency"],
                 period_mode=values["period_mode"], currency=values["currency"], memo=values["memo"] or None,
                 name=values["name"], due_days=values["due_days"], auto_issue=values["auto_issue"],
-                form_fields=RECURRING_FIELDS)
+                proration=values["proration"] or "off", form_fields=RECURRING_FIELDS)
     if not done.ok:
         return _recurring_form(None, values, done.errors, 400)
     flash("Recurring invoice created. Add its lines below.", "success")
@@ -97,8 +114,10 @@ def recurring_edit(recurring_id: int):
         values.update(auto_issue=str(item.auto_issue).lower(), active=str(item.active).lower())
         return _recurring_form(item, values, {})
     values = form_values(RECURRING_TEXT, checkboxes=("auto_issue", "active"))
-    done = call(recurring.update_recurring_invoice, item.id, actor(), form_fields=RECURRING_FIELDS,
-                **dict(values, memo=values["memo"] or None))
+    changes = dict(values, memo=values["memo"] or None)
+    if not changes["proration"]:
+        changes.pop("proration")  # a form without the field leaves it as it is
+    done = call(recurring.update_recurring_invoice, item.id, actor(), form_fields=RECURRING_FIELDS, **changes)
     if not done.ok:
         return _recurring_form(db.get_or_404(RecurringInvoice, recurring_id), values, done.errors, 400)
     flash("Recurring invoice saved.", "success")
@@ -122,7 +141,7 @@ def recurring_delete(recurring_id: int):
 
 def _line_form(item, line, values, errors, status=200):
     return render_template("billing_web/line_form.html", item=item, line=line, values=values, errors=errors,
-                           products=product_choices(), integrations=integration_choices(),
+                           products=product_choices(), integrations=integration_choices(), bases=BASES,
                            kinds=[(LineKind.STANDARD.value, "Standard (fixed quantity)"),
                                   (LineKind.VENDOR.value, "Third-party vendor (follows the license count)")]), status
 
@@ -134,6 +153,7 @@ def _line_changes(values: dict[str, str]) -> dict[str, str | None]:
         changes.pop("quantity")
     else:
         changes["integration_id"] = None
+        changes["basis"] = QuantityBasis.AT_ISSUE.value  # the field is hidden with the other vendor fields
     return changes
 
 
@@ -143,7 +163,7 @@ def line_add(recurring_id: int):
     item = db.get_or_404(RecurringInvoice, recurring_id)
     if request.method == "GET":
         kind = request.args.get("kind") if request.args.get("kind") in ("standard", "vendor") else "standard"
-        return _line_form(item, None, {"kind": kind, "quantity": "1"}, {})
+        return _line_form(item, None, {"kind": kind, "quantity": "1", "basis": "at_issue"}, {})
     values = form_values(LINE_TEXT, checkboxes=LINE_CHECKS)
     changes = _line_changes(values)
     kind, product_id = changes.pop("kind"), changes.pop("product_id")  # blank ones: the service says so
@@ -175,7 +195,7 @@ def line_edit(recurring_id: int, line_id: int):
         return _line_form(item, line, values, {})
     values = form_values(LINE_TEXT, checkboxes=LINE_CHECKS)
     changes = _line_changes(values)
-    for required in ("kind", "product_id"):
+    for required in ("kind", "product_id", "basis"):
         if changes[required] is None:
             changes.pop(required)
     done = call(recurring.update_line, line.id, actor(), form_fields=LINE_FIELDS, **changes)

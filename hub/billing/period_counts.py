@@ -1,0 +1,247 @@
+"""Period-true quantities: what a vendor line counted over a period, from LicenseCountHistory.
+
+A vendor line adds up the counts of its Organization's vendor customers of its integration, for the SKUs
+mapped to its product. Over a period each (customer, SKU) has a *track*: its history rows. The rules
+(docs/architecture.md, "Period-true quantities"):
+
+- **A day's count is the count at the end of that day**: the last history row recorded on or before it.
+  A day with no row carries the previous count (history has a row per change, so gaps are the norm).
+- **Before a track's first row** it counts nothing (the hub had not seen that count yet); **from the day a
+  customer turned Detached** it counts nothing (the vendor no longer lists it).
+- **The window** is the period, cut at ``as_of`` (today): an in-advance invoice issued on its period's first
+  day sees that day's count so far; catch-up and in-arrears invoices see their whole past period, never
+  today's counts. A period that starts after ``as_of`` takes the count carried to its start.
+- **No history at all** (no row of any track on or before the window's end): ``quantity`` is None; the
+  caller must not guess 0 (pricing bills the quantity at issue and holds the invoice as a draft).
+- **peak**: the highest day, and the first day it was reached. **end**: the window's last day.
+  **average**: sum of the days' counts / days in the window (time-weighted by day), rounded half-up to
+  whole units when every day's count is whole (licenses), else to 4 places (the quantity columns' scale).
+
+``measure`` is pure; ``load_tracks`` reads the rows of many lines and periods in one query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, func, union_all
+
+from hub.billing.money import FOUR, ZERO, fmt_quantity
+from hub.extensions import db
+from hub.models import LicenseCountHistory, QuantityBasis, VendorCustomer, VendorSku
+
+Key = tuple[int, int, int]  # organization id, integration id, product id
+ONE = Decimal(1)
+#: Organizations per history query (IN lists stay far below both databases' parameter limits)
+ORG_CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class Track:
+    """One vendor customer's count of one SKU over time, as a vendor line adds it up."""
+
+    customer_id: int
+    sku_id: int
+    #: (recorded_at, quantity), oldest first
+    rows: tuple[tuple[datetime, Decimal], ...]
+    #: the day the customer turned Detached: it counts nothing from then on
+    detached_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Days ``start`` to ``end`` (inclusive) on which the line's counts added up to ``quantity``."""
+
+    start: date
+    end: date
+    quantity: Decimal
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class Measure:
+    basis: str
+    #: None: no count history on or before the window's end (never read it as 0)
+    quantity: Decimal | None
+    window_start: date
+    window_end: date
+    #: peak: the first day of the peak; end: the last day of the window
+    on: date | None = None
+    segments: tuple[Segment, ...] = field(default=())
+
+    @property
+    def days(self) -> int:
+        return max((self.window_end - self.window_start).days + 1, 0)
+
+    @cached_property
+    def note(self) -> str:
+        """ "peak 14 on 2026-03-12", "average 10.5 over 31 days", "end 9 on 2026-03-31"."""
+        if self.quantity is None:
+            return f"{self.basis}: no count history up to {self.window_end.isoformat()}"
+        q = fmt_quantity(self.quantity)
+        if not self.segments:
+            return f"{self.basis} {q}: the count carried to {self.window_start.isoformat()} (period not begun)"
+        if self.basis == QuantityBasis.AVERAGE.value:
+            return f"average {q} over {self.days} days ({self.window_start.isoformat()} to {self.window_end.isoformat()})"
+        return f"{self.basis} {q} on {self.on.isoformat()}"
+
+    @cached_property
+    def as_dict_once(self) -> dict:
+        return self.as_dict()
+
+    def as_dict(self) -> dict:
+        return {"basis": self.basis, "quantity": fmt_quantity(self.quantity), "note": self.note,
+                "from": self.window_start.isoformat(), "to": self.window_end.isoformat(), "days": self.days,
+                "on": self.on.isoformat() if self.on else None,
+                "counts": [{"from": s.start.isoformat(), "to": s.end.isoformat(), "quantity": fmt_quantity(s.quantity)}
+                           for s in self.segments]}
+
+
+def window(start: date, end: date, as_of: date) -> tuple[date, date]:
+    """The days of a period that have happened by ``as_of`` (empty, end < start, when it has not begun)."""
+    return start, min(end, as_of)
+
+
+def day_segments(tracks, start: date, end: date) -> tuple[list[Segment], Decimal, bool]:
+    """The line's daily counts from ``start`` to ``end`` as constant runs, the count carried into ``start``,
+    and whether any track has a row on or before ``end``."""
+    days = (end - start).days + 1
+    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    opening = ZERO
+    known = False
+    for track in tracks:
+        changes: dict[int, Decimal] = {}
+        value = ZERO
+        for at, quantity in track.rows:
+            day = at.date()
+            if day > end:
+                break
+            known = True
+            if day < start:
+                value = quantity  # carried into the period
+            else:
+                changes[(day - start).days] = quantity  # the day's last row wins
+        if track.detached_on is not None and track.detached_on <= end:
+            cut = max((track.detached_on - start).days, 0)
+            changes = {i: q for i, q in changes.items() if i < cut}
+            changes[cut] = ZERO
+        if track.detached_on is not None and track.detached_on <= start:
+            value = ZERO
+        opening += value
+        deltas[0] += value
+        previous = value
+        for index in sorted(changes):
+            deltas[index] += changes[index] - previous
+            previous = changes[index]
+    if days <= 0:
+        return [], opening, known
+    segments: list[Segment] = []
+    total = ZERO
+    marks = sorted(i for i in deltas if i < days)
+    for n, index in enumerate(marks):
+        total += deltas[index]
+        last = (marks[n + 1] if n + 1 < len(marks) else days) - 1
+        if segments and segments[-1].quantity == total:
+            segments[-1] = Segment(segments[-1].start, start + timedelta(days=last), total)
+        else:
+            segments.append(Segment(start + timedelta(days=index), start + timedelta(days=last), total))
+    return segments, opening, known
+
+
+def measure(basis: str, tracks, start: date, end: date, as_of: date) -> Measure:
+    """What ``basis`` bills over the period ``start``..``end`` (inclusive), knowing the counts up to ``as_of``."""
+    basis = QuantityBasis(basis).value
+    first, last = window(start, end, as_of)
+    segments, opening, known = day_segments(tracks, first, last)
+    if not known:
+        return Measure(basis, None, first, last)
+    if not segments:  # the period has not begun: the count carried to its start
+        return Measure(basis, opening, first, last, on=first)
+    if basis == QuantityBasis.PEAK.value:
+        top = max(s.quantity for s in segments)
+        on = next(s.start for s in segments if s.quantity == top)
+        return Measure(basis, top, first, last, on, tuple(segments))
+    if basis == QuantityBasis.AVERAGE.value:
+        days = (last - first).days + 1
+        mean = sum((s.quantity * s.days for s in segments), ZERO) / days
+        whole = all(s.quantity == s.quantity.to_integral_value() for s in segments)
+        return Measure(basis, mean.quantize(ONE if whole else FOUR, rounding=ROUND_HALF_UP), first, last, None,
+                       tuple(segments))
+    return Measure(basis, segments[-1].quantity, first, last, last, tuple(segments))
+
+
+def load_for_periods(keyed_periods, as_of: date) -> dict[Key, list[Track]]:
+    """Tracks for ``[(key, period), ...]``: one read spanning the periods' days known by ``as_of``."""
+    keyed_periods = list(keyed_periods)
+    if not keyed_periods:
+        return {}
+    first = min(p.start for _, p in keyed_periods)
+    last = min(max(p.end for _, p in keyed_periods), as_of)
+    return load_tracks({k for k, _ in keyed_periods}, first, max(first, last))
+
+
+def tracks_for_invoices(periods: dict, as_of: date, extra=()) -> dict[Key, list[Track]]:
+    """Tracks for the period-basis vendor lines of these recurring invoices (id -> period being billed), and
+    for ``extra`` [(key, period)] (proration's previous periods): one history read for all."""
+    from hub.models import LineKind, RecurringInvoice, RecurringLine
+
+    ids = sorted(periods)
+    keyed = []
+    for at in range(0, len(ids), ORG_CHUNK):
+        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product in db.session.execute(
+            db.select(RecurringLine.recurring_invoice_id, RecurringInvoice.organization_id,
+                      RecurringLine.integration_id, RecurringLine.product_id)
+            .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
+            .where(RecurringLine.recurring_invoice_id.in_(ids[at:at + ORG_CHUNK]),
+                   RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None),
+                   RecurringLine.basis != QuantityBasis.AT_ISSUE.value))]
+    return load_for_periods(keyed + list(extra), as_of)
+
+
+def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]:
+    """Every (customer, SKU) track behind the vendor lines ``keys`` between ``first_day`` and ``last_day``:
+    each track's rows in that range plus its last row before it. One query (per 10,000 Organizations)."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    orgs = sorted({k[0] for k in keys})
+    integrations = sorted({k[1] for k in keys})
+    products = sorted({k[2] for k in keys})
+    begin = datetime.combine(first_day, datetime.min.time())
+    stop = datetime.combine(last_day + timedelta(days=1), datetime.min.time())
+    h = LicenseCountHistory
+    out: dict[Key, dict[tuple[int, int], list]] = defaultdict(lambda: defaultdict(list))
+    detached: dict[int, date] = {}
+    for at in range(0, len(orgs), ORG_CHUNK):
+        scope = and_(VendorCustomer.organization_id.in_(orgs[at:at + ORG_CHUNK]),
+                     VendorSku.integration_id.in_(integrations), VendorSku.product_id.in_(products))
+        columns = (VendorCustomer.organization_id, VendorSku.integration_id, VendorSku.product_id,
+                   h.vendor_customer_id, h.sku_id, h.recorded_at, h.id, h.quantity, VendorCustomer.detached_at)
+        joined = (lambda q: q.join(VendorCustomer, VendorCustomer.id == h.vendor_customer_id)
+                  .join(VendorSku, VendorSku.id == h.sku_id).where(scope))
+        inside = joined(db.select(*columns)).where(h.recorded_at >= begin, h.recorded_at < stop)
+        before = (db.select(h.vendor_customer_id.label("cid"), h.sku_id.label("sid"),
+                            func.max(h.recorded_at).label("at"))
+                  .join(VendorCustomer, VendorCustomer.id == h.vendor_customer_id)
+                  .join(VendorSku, VendorSku.id == h.sku_id)
+                  .where(scope, h.recorded_at < begin).group_by(h.vendor_customer_id, h.sku_id).subquery())
+        carried = joined(db.select(*columns)).join(before, and_(
+            before.c.cid == h.vendor_customer_id, before.c.sid == h.sku_id, before.c.at == h.recorded_at))
+        for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in db.session.execute(
+                union_all(inside, carried)):
+            key = (org, integration, product)
+            if key in keys:
+                out[key][(cid, sid)].append((recorded, hid, Decimal(quantity)))
+                if detached_at is not None:
+                    detached[cid] = detached_at.date()
+    # oldest first; rows of the same moment in insertion order
+    return {key: [Track(cid, sid, tuple((at, q) for at, _, q in sorted(rows)), detached.get(cid))
+                  for (cid, sid), rows in sorted(tracks.items())]
+            for key, tracks in out.items()}

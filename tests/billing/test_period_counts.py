@@ -1,0 +1,103 @@
+"""Each counting basis over hand-made count histories, with expected Decimals worked out by hand.
+
+A day's count is the count at the end of that day; a day without a row carries the previous count.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from hub.billing.period_counts import Track, measure
+
+FAR = date(2099, 1, 1)  # every day of the period has happened
+
+
+def track(*rows, detached_on=None, customer=1, sku=1):
+    return Track(customer, sku, tuple((datetime.fromisoformat(at), D(q)) for at, q in rows), detached_on)
+
+
+# March 2026 (31 days): 10 carried in, 14 from the 12th, 9 from the 20th:
+# days 1-11 x 10 = 110, 12-19 x 14 = 112, 20-31 x 9 = 108; 330 / 31 = 10.645... -> 11
+MARCH = [track(("2026-02-20T08:00", "10"), ("2026-03-12T10:00", "14"), ("2026-03-20T06:00", "9"))]
+# February 2028, a leap year (29 days): 5 from the 1st, 8 from the 15th, 3 on the 29th:
+# 14 x 5 + 14 x 8 + 1 x 3 = 185; 185 / 29 = 6.379... -> 6
+LEAP = [track(("2028-02-01T08:00", "5"), ("2028-02-15T12:00", "8"), ("2028-02-29T23:00", "3"))]
+# gigabytes (not whole): 2.5 carried into February 2026 (28 days), 4.25 from the 15th:
+# 14 x 2.5 + 14 x 4.25 = 94.5; 94.5 / 28 = 3.375 -> 3.3750 (four places: not every count is whole)
+GIGABYTES = [track(("2026-01-31T23:00", "2.5"), ("2026-02-15T00:00", "4.25"))]
+# a customer counted from the 10th only (nothing known before: it adds nothing), another all month:
+# days 1-9 x 3 = 27, 10-31 x 7 = 154; 181 / 31 = 5.838... -> 6
+FIRST_SEEN_LATE = [track(("2026-02-01T00:00", "3"), customer=1), track(("2026-03-10T09:00", "4"), customer=2)]
+# Detached on the 21st: counts 6 to the 20th, then nothing: 20 x 6 = 120; 120 / 31 = 3.87 -> 4
+DETACHED = [track(("2026-01-05T00:00", "6"), detached_on=date(2026, 3, 21))]
+# two rows on the 5th: the day counts the last (12), not the 20 of the morning
+SAME_DAY = [track(("2026-03-01T00:00", "10"), ("2026-03-05T09:00", "20"), ("2026-03-05T18:00", "12"))]
+# a month-end period (anchored on the 31st: Jan 31 to Feb 27 2026, 28 days); 4 carried in, 9 on the last
+# day, a 20 after the period that must not count: 27 x 4 + 1 x 9 = 117; 117 / 28 = 4.178... -> 4
+MONTH_END = [track(("2026-01-01T00:00", "4"), ("2026-02-27T23:59", "9"), ("2026-02-28T00:00", "20"))]
+
+CASES = [
+    # (name, tracks, period start, end, as_of, basis, expected quantity, expected day)
+    ("peak", MARCH, "2026-03-01", "2026-03-31", FAR, "peak", D("14"), "2026-03-12"),
+    ("average", MARCH, "2026-03-01", "2026-03-31", FAR, "average", D("11"), None),
+    ("end", MARCH, "2026-03-01", "2026-03-31", FAR, "end", D("9"), "2026-03-31"),
+    ("gap carries the count in", [track(("2026-02-20T08:00", "10"))], "2026-03-01", "2026-03-31", FAR, "average",
+     D("10"), None),
+    ("gap: peak on the first day", [track(("2026-02-20T08:00", "10"))], "2026-03-01", "2026-03-31", FAR, "peak",
+     D("10"), "2026-03-01"),
+    ("leap peak", LEAP, "2028-02-01", "2028-02-29", FAR, "peak", D("8"), "2028-02-15"),
+    ("leap average", LEAP, "2028-02-01", "2028-02-29", FAR, "average", D("6"), None),
+    ("leap end", LEAP, "2028-02-01", "2028-02-29", FAR, "end", D("3"), "2028-02-29"),
+    ("fractional average", GIGABYTES, "2026-02-01", "2026-02-28", FAR, "average", D("3.3750"), None),
+    ("fractional peak", GIGABYTES, "2026-02-01", "2026-02-28", FAR, "peak", D("4.25"), "2026-02-15"),
+    ("first seen late: average", FIRST_SEEN_LATE, "2026-03-01", "2026-03-31", FAR, "average", D("6"), None),
+    ("first seen late: peak", FIRST_SEEN_LATE, "2026-03-01", "2026-03-31", FAR, "peak", D("7"), "2026-03-10"),
+    ("detached: average", DETACHED, "2026-03-01", "2026-03-31", FAR, "average", D("4"), None),
+    ("detached: end", DETACHED, "2026-03-01", "2026-03-31", FAR, "end", D("0"), "2026-03-31"),
+    ("same day: the day's last row", SAME_DAY, "2026-03-01", "2026-03-31", FAR, "peak", D("12"), "2026-03-05"),
+    ("month end: end", MONTH_END, "2026-01-31", "2026-02-27", FAR, "end", D("9"), "2026-02-27"),
+    ("month end: average", MONTH_END, "2026-01-31", "2026-02-27", FAR, "average", D("4"), None),
+    # cut at as_of (an in-advance invoice mid-period): days 1-11 x 10 + 12-15 x 14 = 166; 166 / 15 = 11.07 -> 11
+    ("so far: average", MARCH, "2026-03-01", "2026-03-31", date(2026, 3, 15), "average", D("11"), None),
+    ("so far: end", MARCH, "2026-03-01", "2026-03-31", date(2026, 3, 15), "end", D("14"), "2026-03-15"),
+    # an in-advance invoice on its first day: that day's count so far
+    ("first day", MARCH, "2026-03-12", "2026-04-11", date(2026, 3, 12), "peak", D("14"), "2026-03-12"),
+    # a period not begun: the count carried to its start
+    ("not begun", MARCH, "2026-04-01", "2026-04-30", date(2026, 3, 25), "average", D("9"), "2026-04-01"),
+    # half-up: 1 day x 1 + 1 day x 2 = 3; 3 / 2 = 1.5 -> 2
+    ("average rounds half up", [track(("2026-03-01T00:00", "1"), ("2026-03-02T00:00", "2"))], "2026-03-01",
+     "2026-03-02", FAR, "average", D("2"), None),
+]
+
+
+@pytest.mark.parametrize("name,tracks,start,end,as_of,basis,quantity,on", CASES, ids=[c[0] for c in CASES])
+def test_each_basis(name, tracks, start, end, as_of, basis, quantity, on):
+    got = measure(basis, tracks, date.fromisoformat(start), date.fromisoformat(end), as_of)
+    assert got.quantity == quantity
+    assert str(got.quantity) == str(quantity)  # the places too: whole, or four for fractional counts
+    assert (got.on.isoformat() if got.on else None) == on
+
+
+@pytest.mark.parametrize("tracks", [[], [track(("2026-04-02T00:00", "8"))]], ids=["no rows", "rows only after"])
+def test_no_history_is_none_never_zero(tracks):
+    got = measure("peak", tracks, date(2026, 3, 1), date(2026, 3, 31), FAR)
+    assert got.quantity is None
+    assert got.note == "peak: no count history up to 2026-03-31"
+
+
+def test_the_note_and_the_counts_behind_it():
+    peak = measure("peak", MARCH, date(2026, 3, 1), date(2026, 3, 31), FAR)
+    assert peak.note == "peak 14 on 2026-03-12"
+    assert [(s["from"], s["to"], s["quantity"]) for s in peak.as_dict()["counts"]] == [
+        ("2026-03-01", "2026-03-11", "10"), ("2026-03-12", "2026-03-19", "14"), ("2026-03-20", "2026-03-31", "9")]
+    average = measure("average", MARCH, date(2026, 3, 1), date(2026, 3, 31), FAR)
+    assert average.note == "average 11 over 31 days (2026-03-01 to 2026-03-31)"
+    assert measure("end", MARCH, date(2026, 3, 1), date(2026, 3, 31), FAR).note == "end 9 on 2026-03-31"
+
+
+def test_unknown_basis_is_refused():
+    with pytest.raises(ValueError):
+        measure("weekly", MARCH, date(2026, 3, 1), date(2026, 3, 31), FAR)
