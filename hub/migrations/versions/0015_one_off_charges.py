@@ -5,14 +5,14 @@
   rebuild), so the invoice_lines guards stay as they are.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

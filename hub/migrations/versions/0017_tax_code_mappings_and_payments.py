@@ -14,7 +14,7 @@ Also: the payment status read back from the provider on each push (state, amount
 when read, when paid).
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 """
 
 from datetime import datetime, timezone
@@ -24,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

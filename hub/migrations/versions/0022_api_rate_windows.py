@@ -1,7 +1,7 @@
 """Per-token API rate-limit windows in the database, so every web worker counts the same requests.
 
 Revision ID: 0022
-Revises: 0013
+Revises: 0017
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0013'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
