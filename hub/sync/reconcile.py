@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, Iterable, Mapping
 
 from hub.plugins import VendorCustomer
@@ -106,6 +107,10 @@ class CountChange:
         return self.old != self.new
 
 
+#: the order changes are written and audited in (attrgetter: a first sync sorts tens of thousands)
+_BY_CUSTOMER_AND_SKU = attrgetter("customer_id", "sku")
+
+
 def plan_counts(
     current: Mapping[tuple[int, str], Decimal],
     reported: Mapping[tuple[int, str], Decimal],
@@ -136,7 +141,7 @@ def plan_counts(
     ]
     if current_extras or reported_extras:
         changes += _extra_changes(current, reported, answered, current_extras, reported_extras)
-    return sorted(changes, key=lambda c: (c.customer_id, c.sku))
+    return sorted(changes, key=_BY_CUSTOMER_AND_SKU)
 
 
 def _extra_changes(current, reported, answered, current_extras, reported_extras) -> list[CountChange]:
