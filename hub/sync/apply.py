@@ -201,6 +201,7 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
         return 0
     sku_ids = _ensure_skus(integration, {c.sku for c in changes}, now, describe)
     actor = Actor.sync(run)
+    run_id, integration_id = run.id, integration.id  # plain ints: an ORM attribute read per row adds up
     quantity_changes = 0
     for batch in _chunks(changes, BATCH):
         # a new count without an extra leaves the column NULL (no key: no json.dumps of None per row)
@@ -210,7 +211,7 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
             extra = dict(c.extra) if c.extra else None
             if c.old is None:
                 row = dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, updated_at=now,
-                           sync_run_id=run.id)
+                           sync_run_id=run_id)
                 if extra is None:
                     inserts.append(row)
                 else:
@@ -224,9 +225,9 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
                 continue
             quantity_changes += 1
             history.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new,
-                                previous_quantity=c.old, recorded_at=now, sync_run_id=run.id))
+                                previous_quantity=c.old, recorded_at=now, sync_run_id=run_id))
             event = audit_event(actor, "count.change", "vendor_customer", c.customer_id, field=c.sku,
-                                old=c.old, new=c.new, integration_id=integration.id, at=now)
+                                old=c.old, new=c.new, integration_id=integration_id, at=now)
             del event["details"]  # always None here: the column is left NULL
             audits.append(event)
         for rows in (inserts, inserts_with_extra):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from hub.plugins import VendorCustomer
 
@@ -93,8 +93,9 @@ def _changed_fields(have: KnownCustomer, listed: VendorCustomer) -> tuple[str, .
     return tuple(fields)
 
 
-@dataclass(frozen=True)
-class CountChange:
+class CountChange(NamedTuple):
+    """One count to write. A tuple, not a dataclass: a first sync plans one per count (tens of thousands)."""
+
     customer_id: int
     sku: str
     old: Decimal | None  # None: the pair had no count yet
