@@ -9,14 +9,33 @@ Each plugin is loaded through its ``hub`` entry point into a real hub app (a tem
 loopback with ``Faults.latency`` added to every request, and one ``run_sync`` runs with real sleeping:
 the plugin's session keeps its own rate limits and retries as in production.
 
-The floor is the least time the vendor's *documented* rate limit allows for the requests the sync
-made (requests / allowed requests per second, per budget, the largest). A vendor that documents no
-limit gets the latency floor of its requests made one after another (requests x latency) instead,
-and says so. Target: wall time within 1.5x of the floor. Whether a request went over a limit is
-counted here, on the arrival times recorded at the server: every sliding one-second window, per
-documented budget (not a token bucket, which lets 11 requests into one second). The most requests
-seen in any one second (per documented budget too), the smallest gap between two arrivals and the
-requests per endpoint are printed too, for information.
+The floor has two parts, printed apart:
+
+- the **pacing floor**: the least time the vendor's *documented* rate limit allows for the requests
+  the sync made (requests / allowed requests per second, per budget, the largest). A vendor that
+  documents no limit gets the pacing the plugin declares instead (its ``requests_per_second``: the
+  gaps between its requests), or, with none declared, its requests made one after another
+  (requests x latency); the larger of the two, and it says which.
+- the **write floor**: the hub's own share, measured in the same run: the sync engine applying the
+  same customers and counts (read back from what the sync stored) through a plugin that makes no
+  request at all, into an integration of its own. It is the engine's bulk apply of those rows
+  (plan, bulk statements, audit), what any sync of them costs however fast the vendor answers.
+
+Why two parts: a vendor whose limit allows its few requests in a fraction of a second (SentinelOne
+reads 1,000 sites a request at 100 requests/s; Pax8 200 rows a request) spends most of a first sync
+of 2,000 customers in the hub's database writes, not in pacing. Against the pacing floor alone that
+reads as a plugin far off its floor when the plugin waits for nothing; the combined floor leaves the
+plugin's own overhead (parsing pages, per-page work, waits beyond its pacing) as the difference.
+Both ratios are printed. Target (issue 14): the new API vendors (Pax8, SentinelOne, Huntress) within
+1.2x of the combined floor; the others within 1.5x. The hub's writes are the sync engine's
+concern (benchmarks/sync_engine.py holds its floor).
+
+Whether a request went over a limit is counted here, on the arrival times recorded at the server:
+every sliding one-second window (one-minute for Huntress), per documented budget (not a token
+bucket, which lets 11 requests into one second). The most requests seen in any one window (per
+documented budget too), the smallest gap between two arrivals and the requests per endpoint are
+printed too, for information. The machine's load average is printed with the results: on a shared
+machine, time spent waiting for a CPU counts in every wall time here.
 
 ``--sim NAME=VALUE`` sets an attribute of the simulator app before syncing (dotted; the value is read
 as JSON, else kept as text): e.g. ``state.page_size=5000`` serves Acronis' default listing page
@@ -27,7 +46,9 @@ instead of the simulator's 50, ``limits.enforce=true`` has Bitdefender's refuse 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -37,6 +58,9 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from marshmallow import Schema, fields
+
+from hub.plugins import ConnectionCheck, VendorInfo, hookimpl
 from hub.plugins.simulator import arrivals_over, most_in_window
 
 #: the limits the vendors document (shared/vendor-apis.md), not what a plugin chooses to keep to:
@@ -60,6 +84,8 @@ DOCUMENTED_LIMITS: dict[str, dict] = {
     "csv_import": None,
 }
 TARGET = 1.5
+#: issue 14: the new API vendors within 1.2x of their (combined) floor
+TARGETS = {"pax8": 1.2, "sentinelone": 1.2, "huntress": 1.2}
 
 
 @dataclass
@@ -69,8 +95,10 @@ class Result:
     wall: float
     requests: int
     vendor_phase: float
-    floor: float
+    floor: float  # the pacing floor
     floor_kind: str
+    write_floor: float  # the sync engine applying the same rows with no request
+    target: float
     over_limit: str
     peak_second: int  # most arrivals in any one sliding window of the vendor's (1 s, or 60 s for Huntress)
     smallest_gap: float | None = None
@@ -105,10 +133,17 @@ def set_attributes(app, assignments: list[str]) -> None:
         setattr(target, attribute, value)
 
 
-def floor_for(vendor: str, arrivals: list[tuple[float, str]], latency: float) -> tuple[float, str]:
+def floor_for(vendor: str, arrivals: list[tuple[float, str]], latency: float,
+              declared_rate: float | None = None) -> tuple[float, str]:
+    """The pacing floor: the vendor's documented limit, else the plugin's declared pacing or latency."""
     documented = DOCUMENTED_LIMITS.get(vendor)
     if not documented:
-        return (len(arrivals) * latency,
+        sequential = len(arrivals) * latency
+        paced = (len(arrivals) - 1) / declared_rate if declared_rate and arrivals else 0.0
+        if paced > sequential:
+            return paced, (f"no documented rate limit: the plugin's declared pacing, {len(arrivals)} requests at "
+                           f"{declared_rate:g} per s")
+        return (sequential,
                 f"no documented rate limit: latency floor, {len(arrivals)} sequential requests x {latency * 1000:g} ms")
     parts = [(len(arrivals) / documented["per_key"], f"{len(arrivals)} requests / {documented['per_key']:g} per s")]
     for name, (rate, pattern) in documented.get("named", {}).items():
@@ -116,6 +151,88 @@ def floor_for(vendor: str, arrivals: list[tuple[float, str]], latency: float) ->
         parts.append((matched / rate, f"{matched} {name} requests / {rate:g} per s"))
     floor, why = max(parts)
     return floor, f"documented limit ({documented['source']}): {why}"
+
+
+class Replay:
+    """A vendor answering from memory with the customers and counts a sync stored: no request at all.
+
+    Synced into an integration of its own, it times the hub's share of a sync of the same rows."""
+
+    slug = "bench_replay"
+
+    def __init__(self) -> None:
+        self.customers: list = []
+        self.counts: list = []
+        self.skus: dict = {}
+
+    def load_from(self, slug: str) -> None:
+        """What the sync of ``slug`` stored, as plugin records (its attached customers, their counts)."""
+        from hub import integrations
+        from hub.extensions import db
+        from hub.models import LicenseCount, VendorCustomer, VendorSku
+        from hub.plugins import CustomerStatus
+        from hub.plugins import LicenseCount as Count
+        from hub.plugins import SkuMapping
+        from hub.plugins import VendorCustomer as Listed
+
+        iid = integrations.get_integration(slug).id
+        self.customers = [Listed(e, n, CustomerStatus(s), dict(x or {})) for e, n, s, x in db.session.execute(
+            db.select(VendorCustomer.external_id, VendorCustomer.name, VendorCustomer.vendor_status,
+                      VendorCustomer.extra).where(VendorCustomer.integration_id == iid,
+                                                  VendorCustomer.detached_at.is_(None))
+            .order_by(VendorCustomer.id)).all()]
+        listed = {c.external_id for c in self.customers}
+        self.counts = [Count(e, sku, q, dict(x or {})) for e, sku, q, x in db.session.execute(
+            db.select(VendorCustomer.external_id, VendorSku.sku, LicenseCount.quantity, LicenseCount.extra)
+            .join(LicenseCount, LicenseCount.vendor_customer_id == VendorCustomer.id)
+            .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
+            .where(VendorSku.integration_id == iid).order_by(VendorCustomer.id, VendorSku.sku)).all()
+            if e in listed]
+        self.skus = {sku: SkuMapping(sku, name, unit, billable, code) for sku, name, unit, billable, code in
+                     db.session.execute(db.select(VendorSku.sku, VendorSku.name, VendorSku.unit, VendorSku.billable,
+                                                  VendorSku.suggested_product_code)
+                                        .where(VendorSku.integration_id == iid)).all()}
+
+    @hookimpl
+    def hub_vendor_info(self):
+        return VendorInfo(slug=self.slug, display_name="Replay (write floor)", version="1.0",
+                          description="the rows of the benchmarked sync, from memory", config_schema=ReplayConfig)
+
+    @hookimpl
+    def hub_test_connection(self, config, session):
+        return ConnectionCheck(ok=True, message="in memory")
+
+    @hookimpl
+    def hub_list_customers(self, config, session):
+        return iter(self.customers)
+
+    @hookimpl
+    def hub_fetch_license_counts(self, config, session, customers):
+        return iter(self.counts)
+
+    @hookimpl
+    def hub_map_skus(self, config, skus):
+        return [self.skus[s] for s in skus if s in self.skus]
+
+
+class ReplayConfig(Schema):
+    key = fields.String(required=True, metadata={"secret": True})
+
+
+def write_floor(replay: Replay, slug: str) -> float:
+    """The sync engine applying what the sync of ``slug`` stored, with no request: timed."""
+    from hub.extensions import db
+    from hub.sync import run_sync
+
+    replay.load_from(slug)
+    db.session.remove()
+    gc.collect()
+    began = time.perf_counter()
+    run = run_sync(replay.slug, trigger="benchmark")
+    elapsed = time.perf_counter() - began
+    assert run.status == "succeeded", f"the write floor's sync: {run.status} {run.error_message}"
+    db.session.remove()
+    return elapsed
 
 
 def over_the_limit(vendor: str, arrivals: list[tuple[float, str]]) -> str:
@@ -161,6 +278,8 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
     set_attributes(sim, list(sim_settings))
     recorder = ArrivalRecorder(sim)
     served = serve(recorder, name=f"{vendor}-bench")
+    replay = Replay()
+    registry.register(replay, Replay.slug)
     database.ensure()
     create_tables(app)
     results = []
@@ -168,6 +287,8 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
         with app.app_context():
             integrations.configure(vendor, demo.config_for(served.base_url), Actor.cli("benchmark"),
                                    enable=True, check_connection=False)
+            integrations.configure(Replay.slug, {"key": "none"}, Actor.cli("benchmark"), enable=True,
+                                   check_connection=False)
         count = getattr(sim, "listed_customer_count", None)
         print(f"\n== {vendor}: {handle.info.display_name} {handle.info.version}; simulator lists "
               f"{count() if count else '?'} customers; {latency * 1000:g} ms per request; plugin's own budget "
@@ -185,19 +306,22 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
             wall = time.perf_counter() - began
             arrivals = recorder.arrivals[start:]
             times = [t for t, _ in arrivals]
-            floor, kind = floor_for(vendor, arrivals, latency)
+            with app.app_context():
+                writes = write_floor(replay, vendor)
+            floor, kind = floor_for(vendor, arrivals, latency, handle.info.requests_per_second)
             result = Result(vendor, status, wall, len(arrivals), (times[-1] - times[0]) if times else 0.0,
-                            floor, kind, over_the_limit(vendor, arrivals),
+                            floor, kind, writes, TARGETS.get(vendor, TARGET), over_the_limit(vendor, arrivals),
                             most_in_window(times, (DOCUMENTED_LIMITS.get(vendor) or {}).get("window", 1.0)),
                             smallest_gap(times), dict(sorted(Counter(endpoint(p) for _, p in arrivals).items())))
             for name, (_, pattern) in (DOCUMENTED_LIMITS.get(vendor) or {}).get("named", {}).items():
                 named = [t for t, path in arrivals if re.search(pattern, path)]
                 result.notes.append(f"most {name} requests in any 1 s: {most_in_window(named)}")
-            if not DOCUMENTED_LIMITS.get(vendor) and handle.info.requests_per_second and arrivals:
-                own = (len(arrivals) - 1) / handle.info.requests_per_second
-                result.notes.append(f"the plugin keeps to {handle.info.requests_per_second:g} requests/s of its own "
-                                    f"choice: its requests alone take at least {own:.2f} s "
-                                    f"(ratio to that: {wall / own if own else float('inf'):.2f} x)")
+            own_rate = handle.info.requests_per_second
+            own = (len(arrivals) - 1) / own_rate if own_rate and arrivals else 0.0
+            if DOCUMENTED_LIMITS.get(vendor) and own > floor:
+                # a plugin slower than its vendor allows is measured against what the vendor allows
+                result.notes.append(f"the plugin keeps to {own_rate:g} requests/s of its own choice: its requests "
+                                    f"alone take at least {own:.2f} s, more than the documented limit needs")
             report(label, result)
             results.append(result)
     finally:
@@ -208,19 +332,33 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
     return results
 
 
+def ratios(r: Result) -> tuple[float, float]:
+    """(wall / pacing floor, wall / (pacing floor + write floor))."""
+    combined = r.floor + r.write_floor
+    return (r.wall / r.floor if r.floor else float("inf")), (r.wall / combined if combined else float("inf"))
+
+
 def report(label: str, r: Result) -> None:
-    ratio = r.wall / r.floor if r.floor else float("inf")
+    to_pacing, to_combined = ratios(r)
     print(f"{label}: {r.status}")
     print(f"  wall time      {r.wall:8.2f} s   (requests from first to last: {r.vendor_phase:.2f} s; "
           f"the rest is the hub's own work)")
     print(f"  requests       {r.requests:8d}   ({', '.join(f'{k} x{n}' for k, n in r.endpoints.items())})")
-    print(f"  floor          {r.floor:8.2f} s   {r.floor_kind}")
-    print(f"  ratio          {ratio:8.2f} x  (target <= {TARGET}: {'met' if ratio <= TARGET else 'NOT met'})")
+    print(f"  pacing floor   {r.floor:8.2f} s   {r.floor_kind}")
+    print(f"  write floor    {r.write_floor:8.2f} s   the sync engine applying the same rows with no request, "
+          f"this run")
+    print(f"  floor          {r.floor + r.write_floor:8.2f} s   pacing + writes")
+    print(f"  ratio          {to_combined:8.2f} x  to the floor (target <= {r.target}: "
+          f"{'met' if to_combined <= r.target else 'NOT met'}); {to_pacing:.2f} x to the pacing floor alone")
     gap = f"{r.smallest_gap * 1000:.0f} ms" if r.smallest_gap is not None else "-"
     print(f"  over the limit {r.over_limit}; most requests in any window: {r.peak_second}; "
           f"smallest gap between arrivals: {gap}")
     for note in r.notes:
         print(f"  note           {note}")
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
 
 
 def main() -> None:
@@ -236,13 +374,15 @@ def main() -> None:
     vendors = [v.strip() for v in args.vendors.split(",")] if args.vendors else \
         sorted({ep.name for ep in entry_points(group="hub")})
     print(f"plugin sync benchmark: {args.customers} customers, {args.latency * 1000:g} ms latency, "
-          f"vendors {', '.join(vendors)}")
+          f"vendors {', '.join(vendors)}; load average {load_average()}")
     results = [r for vendor in vendors for r in bench(vendor, args.customers, args.latency, args.database_url,
                                                       args.second_sync, args.sim)]
-    print("\nvendor        wall s   requests   floor s   ratio   over the limit")
+    print(f"\nload average at the end: {load_average()}")
+    print("vendor        wall s requests  pacing s  writes s  x pacing  x floor  target  over the limit")
     for r in results:
-        ratio = r.wall / r.floor if r.floor else float("inf")
-        print(f"{r.vendor:<12} {r.wall:7.2f} {r.requests:10d} {r.floor:9.2f} {ratio:7.2f}   {r.over_limit}")
+        to_pacing, to_combined = ratios(r)
+        print(f"{r.vendor:<12} {r.wall:7.2f} {r.requests:8d} {r.floor:9.2f} {r.write_floor:9.2f} {to_pacing:9.2f} "
+              f"{to_combined:8.2f} {r.target:7.1f}  {r.over_limit}")
 
 
 if __name__ == "__main__":

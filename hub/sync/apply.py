@@ -31,17 +31,28 @@ SKUS = VendorSku.__table__
 BATCH = 5000
 
 
-class _AuditBuffer(list):
-    """Audit rows, written every BATCH rows so a large sync never holds them all in memory."""
+class _AuditBuffer:
+    """Audit rows, written every BATCH rows so a large sync never holds them all in memory.
+
+    A row without a ``details`` key leaves the column NULL: most of a sync's rows (one per count
+    changed) have none, and binding None to a JSON column costs a ``json.dumps`` each. One bulk
+    statement needs rows of one shape, so the two shapes are kept apart."""
+
+    def __init__(self) -> None:
+        self.with_details: list[dict] = []
+        self.without_details: list[dict] = []
 
     def append(self, row: dict) -> None:
-        super().append(row)
-        if len(self) >= BATCH:
-            self.flush()
+        rows = self.with_details if "details" in row else self.without_details
+        rows.append(row)
+        if len(rows) >= BATCH:
+            record_many(rows)
+            rows.clear()
 
     def flush(self) -> None:
-        record_many(self)
-        self.clear()
+        for rows in (self.with_details, self.without_details):
+            record_many(rows)
+            rows.clear()
 
 
 @dataclass
@@ -190,15 +201,22 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
         return 0
     sku_ids = _ensure_skus(integration, {c.sku for c in changes}, now, describe)
     actor = Actor.sync(run)
+    run_id, integration_id = run.id, integration.id  # plain ints: an ORM attribute read per row adds up
     quantity_changes = 0
     for batch in _chunks(changes, BATCH):
-        inserts, updates, history = [], [], []
+        # a new count without an extra leaves the column NULL (no key: no json.dumps of None per row)
+        inserts, inserts_with_extra, updates, history = [], [], [], []
         for c in batch:
             sid = sku_ids[c.sku]
             extra = dict(c.extra) if c.extra else None
             if c.old is None:
-                inserts.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, extra=extra,
-                                    updated_at=now, sync_run_id=run.id))
+                row = dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new, updated_at=now,
+                           sync_run_id=run_id)
+                if extra is None:
+                    inserts.append(row)
+                else:
+                    row["extra"] = extra
+                    inserts_with_extra.append(row)
             else:
                 updates.append({"_cid": c.customer_id, "_sid": sid, "_qty": c.new, "_extra": extra})
             if not c.quantity_changed:
@@ -207,11 +225,14 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
                 continue
             quantity_changes += 1
             history.append(dict(vendor_customer_id=c.customer_id, sku_id=sid, quantity=c.new,
-                                previous_quantity=c.old, recorded_at=now, sync_run_id=run.id))
-            audits.append(audit_event(actor, "count.change", "vendor_customer", c.customer_id, field=c.sku,
-                                      old=c.old, new=c.new, integration_id=integration.id, at=now))
-        if inserts:
-            db.session.execute(db.insert(COUNTS), inserts)
+                                previous_quantity=c.old, recorded_at=now, sync_run_id=run_id))
+            event = audit_event(actor, "count.change", "vendor_customer", c.customer_id, field=c.sku,
+                                old=c.old, new=c.new, integration_id=integration_id, at=now)
+            del event["details"]  # always None here: the column is left NULL
+            audits.append(event)
+        for rows in (inserts, inserts_with_extra):
+            if rows:
+                db.session.execute(db.insert(COUNTS), rows)
         if updates:
             db.session.execute(
                 db.update(COUNTS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub import integrations
 from hub.plugins import VendorError
@@ -18,8 +18,9 @@ from hub.sync.engine import SyncNotPossible, _read_vendor
 from hub.sync.reconcile import CustomerPlan, plan_counts, plan_customers
 
 
-@dataclass(frozen=True)
-class CountPreview:
+class CountPreview(NamedTuple):
+    """One count a sync would write. A tuple: a first import previews one per row of the file."""
+
     external_id: str
     name: str
     sku: str

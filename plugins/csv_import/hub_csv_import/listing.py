@@ -1,14 +1,21 @@
-"""Customers and counts from one reading of the file per run.
+"""Customers and counts from one reading of the file per run, and one parse per file.
 
-``list_customers`` reads and parses the source and keeps the result for the session of that run;
+``list_customers`` reads the source and keeps what it parsed for the session of that run;
 ``license_counts`` and ``hub_map_skus`` (for the units the file gave) read it from there. The hub
 makes a session per run, so a count never comes from an earlier file.
+
+The source is read again by every run, but bytes already parsed lately are not parsed again: an
+upload is previewed, its settings are tested when it is applied, then it is synced, three readings
+of one file. The parse is kept by a hash of the bytes, so a file that changed in any way is always
+parsed anew, and what applies is exactly what the bytes read say.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
+from collections import OrderedDict
 from typing import Iterable, Iterator
 
 from hub.plugins import CountFailure, LicenseCount, VendorCustomer, VendorSession
@@ -20,6 +27,11 @@ _runs: "weakref.WeakKeyDictionary[VendorSession, tuple[tuple, ParsedFile]]" = we
 #: SKU -> unit from the files read lately (hub_map_skus has no session to look it up by)
 _units: dict[str, str] = {}
 _units_lock = threading.Lock()
+#: (sha-256 of the bytes, default unit) -> what they parsed to, the latest few. Shared: never changed.
+_parsed: "OrderedDict[tuple[str, str], ParsedFile]" = OrderedDict()
+_parsed_lock = threading.Lock()
+#: files whose parse is kept (a preview and its apply need one; another integration's import may interleave)
+KEEP_PARSED = 2
 
 
 def read(config: dict, session: VendorSession) -> ParsedFile:
@@ -28,10 +40,27 @@ def read(config: dict, session: VendorSession) -> ParsedFile:
     if remembered is not None and remembered[0] == key:
         return remembered[1]
     _, data = read_source(config, session)
-    parsed = parse(data, default_unit=config["default_unit"])
+    parsed = parsed_once(data, config["default_unit"])
     _runs[session] = (key, parsed)
     with _units_lock:
         _units.update(parsed.units)
+    return parsed
+
+
+def parsed_once(data: bytes, default_unit: str) -> ParsedFile:
+    """``parse(data)``, from the kept parses when the same bytes were parsed lately. A file with
+    problems is not kept: its ``CsvFileError`` is raised again by parsing it again."""
+    key = (hashlib.sha256(data).hexdigest(), default_unit)
+    with _parsed_lock:
+        kept = _parsed.get(key)
+        if kept is not None:
+            _parsed.move_to_end(key)
+            return kept
+    parsed = parse(data, default_unit=default_unit)
+    with _parsed_lock:
+        _parsed[key] = parsed
+        while len(_parsed) > KEEP_PARSED:
+            _parsed.popitem(last=False)
     return parsed
 
 

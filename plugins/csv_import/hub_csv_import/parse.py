@@ -56,7 +56,7 @@ def parse(data: bytes, *, default_unit: str = "license") -> ParsedFile:
     delimiter, header = _header(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     next(reader)
-    positions = {name: header.index(name) for name in COLUMNS if name in header}
+    columns = _Columns(header)
     parsed, problems = ParsedFile(), []
     first_line: dict[tuple[str, str], int] = {}
     try:
@@ -64,10 +64,10 @@ def parse(data: bytes, *, default_unit: str = "license") -> ParsedFile:
             if len(problems) >= MAX_PROBLEMS:
                 problems.append((0, "too many problems: fix these first"))
                 break
-            if not any(cell.strip() for cell in cells):
-                continue
+            if not "".join(cells).strip():
+                continue  # a blank line (only separators or spaces)
             line = reader.line_num
-            problem = _read_row(parsed, first_line, positions, cells, line, delimiter, default_unit)
+            problem = _read_row(parsed, first_line, columns, cells, line, delimiter, default_unit)
             if problem:
                 problems.append((line, problem))
     except csv.Error as err:
@@ -75,6 +75,18 @@ def parse(data: bytes, *, default_unit: str = "license") -> ParsedFile:
     if problems:
         raise CsvFileError(problems)
     return parsed
+
+
+class _Columns:
+    """Where each column is in a row, worked out once per file (a file has tens of thousands of rows)."""
+
+    def __init__(self, header: list[str | None]) -> None:
+        positions = {name: header.index(name) for name in COLUMNS if name in header}
+        self.customer_id, self.customer_name = positions["customer_id"], positions["customer_name"]
+        self.sku, self.quantity = positions["sku"], positions["quantity"]
+        self.status, self.unit = positions.get("status"), positions.get("unit")
+        #: a row must reach the last required column
+        self.needed = max(positions[name] for name in REQUIRED) + 1
 
 
 def _decode(data: bytes) -> str:
@@ -108,21 +120,23 @@ def _column(cell: str) -> str | None:
     return next((name for name, spellings in COLUMNS.items() if key in spellings), None)
 
 
-def _read_row(parsed: ParsedFile, first_line: dict, positions: dict[str, int], cells: list[str], line: int,
+def _read_row(parsed: ParsedFile, first_line: dict, columns: _Columns, cells: list[str], line: int,
               delimiter: str, default_unit: str) -> str | None:
     """Adds one row to ``parsed``; returns what is wrong with it instead (and adds nothing)."""
-    def cell(name: str) -> str:
-        index = positions.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    if len(cells) < max(positions[name] for name in REQUIRED) + 1:
-        return f"{len(cells)} field(s), fewer than the header's columns (a line cut short?)"
-    customer_id, name, sku, raw_quantity = cell("customer_id"), cell("customer_name"), cell("sku"), cell("quantity")
+    count = len(cells)
+    if count < columns.needed:
+        return f"{count} field(s), fewer than the header's columns (a line cut short?)"
+    customer_id, name = cells[columns.customer_id].strip(), cells[columns.customer_name].strip()
+    sku, raw_quantity = cells[columns.sku].strip(), cells[columns.quantity].strip()
+    # the optional columns may be past the end of a row that stops after the required ones
+    index = columns.status
+    raw_status = cells[index].strip().lower() if index is not None and index < count else ""
+    index = columns.unit
+    unit_cell = cells[index].strip() if index is not None and index < count else ""
     if not customer_id:
         return "customer_id is empty"
     if len(customer_id) > 200:
         return "customer_id is longer than 200 characters"
-    raw_status = cell("status").lower()
     status = STATUSES.get(raw_status or "active")
     if status is None:
         return f"status {_short(raw_status)!r} is not active, suspended or trial"
@@ -131,7 +145,6 @@ def _read_row(parsed: ParsedFile, first_line: dict, positions: dict[str, int], c
         return f"customer {_short(customer_id)!r} has no customer_name"
     if known is not None and ((name and name != known[0]) or (raw_status and status != known[1])):
         return f"customer {_short(customer_id)!r} has another name or status than on an earlier line"
-    quantity = None
     if sku or raw_quantity:
         if not sku:
             return "quantity without a sku"
@@ -141,11 +154,11 @@ def _read_row(parsed: ParsedFile, first_line: dict, positions: dict[str, int], c
         key = (customer_id, sku)
         if key in first_line:
             return f"sku {_short(sku)!r} of customer {_short(customer_id)!r} is also on line {first_line[key]}"
-        unit = cell("unit") or parsed.units.get(sku) or default_unit
-        if sku in parsed.units and cell("unit") and cell("unit") != parsed.units[sku]:
-            return f"sku {_short(sku)!r} has unit {_short(cell('unit'))!r} here and {parsed.units[sku]!r} before"
+        known_unit = parsed.units.get(sku)
+        if known_unit is not None and unit_cell and unit_cell != known_unit:
+            return f"sku {_short(sku)!r} has unit {_short(unit_cell)!r} here and {known_unit!r} before"
         first_line[key] = line
-        parsed.units[sku] = unit
+        parsed.units[sku] = unit_cell or known_unit or default_unit
         parsed.counts[key] = quantity
     if known is None:
         parsed.customers[customer_id] = (name, status)

@@ -198,3 +198,22 @@ def test_a_formula_in_a_file_never_runs_where_the_hub_exports_it(hub_app, datto)
         exported = usage_report_csv(usage_report(vendor=datto))
     assert "'=HYPERLINK" in exported and "'=cmd|calc" in exported and "'+siris" in exported
     assert ",=HYPERLINK" not in exported
+
+
+def test_a_file_is_parsed_once_for_its_preview_and_apply_and_anew_once_it_changed(hub_app, datto, monkeypatch):
+    from hub_csv_import import listing
+
+    parses = []
+    real_parse = listing.parse
+    monkeypatch.setattr(listing, "parse", lambda data, **kw: parses.append(len(data)) or real_parse(data, **kw))
+    text = HEADER + "P1,Parsed Once Co,siris,4\nP2,Parsed Twice Co,siris,6\n"  # a file no other test makes
+    with hub_app.app_context():
+        stored, options = upload(datto, text)
+        assert imports.preview_upload(datto, stored, options).error is None
+        assert imports.apply_upload(datto, stored, options, ADMIN).status == "succeeded"
+        assert len(parses) == 1  # the preview's parse served the apply's connection test and its sync
+        # the same stored file, changed after it was parsed: what applies is what it holds now
+        imports.stored_path(datto, stored).write_text(text.replace(",4\n", ",7\n"))
+        assert imports.apply_upload(datto, stored, options, ADMIN).status == "succeeded"
+        assert len(parses) == 2
+        assert state(datto) == {"P1": ("not_mapped", 7), "P2": ("not_mapped", 6)}

@@ -73,13 +73,16 @@ def license_counts(config: dict, session: VendorSession,
         product, quantity = sub.get("productId"), sub.get("quantity")
         if not isinstance(product, str) or not _UUID.match(product):
             failed[company] = f"subscription {sub['id']} names no product"
-        elif isinstance(quantity, bool) or not isinstance(quantity, (int, Decimal)) or quantity < 0 \
-                or not Decimal(quantity).is_finite():
+            continue
+        amount = Decimal(quantity) if isinstance(quantity, (int, Decimal)) and not isinstance(quantity, bool) \
+            else None
+        if amount is None or not amount.is_finite() or amount < 0:
             failed[company] = f"subscription {sub['id']} has quantity {quantity!r}, not a count"
         else:
             # a Monthly and an Annual subscription to one product add up, never overwrite
-            totals[company][product.lower()] += Decimal(quantity)
-            terms[company, product.lower()][_term_of(sub)] += Decimal(quantity)
+            product = product.lower()
+            totals[company][product] += amount
+            terms[company, product][_term_of(sub)] += amount
     _name_products(client, {p for company, by in totals.items() for p in by if company not in failed})
     for external_id in sorted(wanted):
         if external_id in failed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from hub.plugins import CustomerStatus, VendorDataError
@@ -38,7 +39,9 @@ def status_of(obj: dict, type_field: str) -> CustomerStatus:
     return CustomerStatus.ACTIVE
 
 
+@lru_cache(maxsize=1024)
 def normalise(name: str) -> str:
+    """A SKU part from a suite or bundle name; the same few names recur on every site, so kept."""
     return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
 
 
