@@ -17,6 +17,7 @@ from sqlalchemy import func
 
 from hub.billing.money import ZERO, billed_quantity, fmt_price, fmt_quantity, line_amount, unit_price
 from hub.extensions import db
+from hub.integrations import display_names
 from hub.models import ChangeStatus, LineKind, Product, QuantityChange, RecurringLine, VendorIntegration
 
 CHUNK = 500
@@ -74,6 +75,7 @@ def price_lines(recurring_ids) -> dict[int, list[PricedLine]]:
     changes = last_applied_changes(vendor_line_ids)
     states = quantity_states(vendor_line_ids, {line_id: change_id for line_id, (change_id, _) in changes.items()})
     slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
+    names = display_names()  # the source sentence is read by people (invoices too): "at Acronis ...", not "at acronis"
     out: dict[int, list[PricedLine]] = defaultdict(list)
     for r in rows:
         (line_id, rid, position, kind, description, quantity, integration_id, minimum, override, markup,
@@ -91,8 +93,8 @@ def price_lines(recurring_ids) -> dict[int, list[PricedLine]]:
             amount=line_amount(billed, price_each), price_source=_price_source(price, cost, override, markup),
             integration_id=integration_id, vendor=slugs.get(integration_id), quantity_change_id=change_id,
             sync_run_id=run_id, quantity_state=state[0],
-            source=_quantity_source(kind, counted, minimum, do_not_bill, slugs.get(integration_id), change_id, run_id,
-                                    state)))
+            source=_quantity_source(kind, counted, minimum, do_not_bill, names.get(slugs.get(integration_id)),
+                                    change_id, run_id, state)))
     return out
 
 

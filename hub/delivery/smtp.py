@@ -20,7 +20,7 @@ from flask import current_app
 from hub.audit import Actor, record
 from hub.billing import validate
 from hub.delivery.contacts import check_address
-from hub.delivery.errors import DeliveryError
+from hub.delivery.errors import DeliveryError, DeliveryFieldErrors
 from hub.extensions import db
 from hub.models import SmtpSecurity, SmtpSettings
 from hub.security.secrets import REDACTED, SecretsError
@@ -66,25 +66,30 @@ def has_password() -> bool:
 
 
 def clean(values: dict[str, Any]) -> dict[str, Any]:
-    """Checked settings (every field), or a DeliveryError naming the first bad one."""
+    """Checked settings (every field), or a DeliveryError naming every bad one (``DeliveryFieldErrors``)."""
     unknown = set(values) - set(FIELDS)
     if unknown:
         name = sorted(unknown)[0]
         raise DeliveryError(f"{name} is not an SMTP setting", name)
-    host = validate.text(values.get("host"), "host", max_len=255)
-    if any(c.isspace() for c in host) or "/" in host:
-        raise DeliveryError(f"host must be a host name or address, not {shown(host)}", "host")
-    security = validate.choice(values.get("security") or "", "security", SmtpSecurity)
-    port_raw = values.get("port")
-    port = (DEFAULT_PORTS[security] if port_raw in (None, "") else
-            validate.integer(port_raw, "port", minimum=1, maximum=65535))
-    return {
-        "host": host, "port": port, "security": security,
-        "username": validate.text(values.get("username"), "username", max_len=255, required=False),
-        "from_address": check_address(validate.text(values.get("from_address"), "from_address", max_len=320),
-                                      "from_address"),
-        "from_name": validate.text(values.get("from_name"), "from_name", max_len=200, required=False),
-    }
+    out = validate.each_field({name: values.get(name) for name in FIELDS}, _clean_field, DeliveryFieldErrors)
+    if out["port"] is None:  # blank: the usual port of the chosen security
+        out["port"] = DEFAULT_PORTS[out["security"]]
+    return out
+
+
+def _clean_field(key: str, value: Any) -> Any:
+    if key == "host":
+        host = validate.text(value, key, max_len=255)
+        if any(c.isspace() for c in host) or "/" in host:
+            raise DeliveryError(f"SMTP server: enter a host name or address, not {shown(host)}", key)
+        return host
+    if key == "security":
+        return validate.choice(value or "", key, SmtpSecurity)
+    if key == "port":
+        return None if value in (None, "") else validate.integer(value, key, minimum=1, maximum=65535)
+    if key == "from_address":
+        return check_address(validate.text(value, key, max_len=320), key)
+    return validate.text(value, key, max_len=255 if key == "username" else 200, required=False)
 
 
 def stored_password() -> str | None:
@@ -103,7 +108,7 @@ def config_from(values: dict[str, Any], password: str | None, *, keep_stored: bo
     if not password and keep_stored:
         password = stored_password()
     if checked["username"] and not password:
-        raise DeliveryError("password is required when a user name is set", "password")
+        raise DeliveryError("Password: enter the password of that user name", "password")
     return SmtpConfig(password=password or None, **checked)
 
 
