@@ -133,7 +133,7 @@ def test_a_recurring_invoice_with_a_vendor_line_follows_a_sync(page, app, catalo
     page.select_option("#f-product_id", str(catalog_ready["seats"]))
     page.click("button:has-text('Save line')")  # no vendor chosen: refused, naming the field
     expect(page.locator("#integration_id-error")).to_have_text("a third-party vendor line needs a vendor integration")
-    page.select_option("#f-integration_id", label="fake")
+    page.select_option("#f-integration_id", label="Fake fake")
     page.fill("#f-markup_pct", "50")
     page.click("button:has-text('Save line')")
     expect(page.locator(".flash-success")).to_contain_text("Its quantity is 5, counted from the vendor.")
