@@ -26,8 +26,8 @@ LABELS = {
     "hold_drop_to_zero": "Hold a drop to zero", "hold_detached": "Hold a drop caused by a Detached customer",
     "tax_rate_ids": "Tax rates", "tax_exempt": "Tax exempt",
     # delivery settings (company, SMTP, e-mail template, billing contacts)
-    "address": "Address", "tax_id": "Tax ID", "payment_due_days": "Payment due after (days)",
-    "payment_instructions": "Payment instructions", "footer": "Footer", "host": "SMTP server", "port": "Port",
+    "address": "Address", "tax_id": "Tax ID", "payment_due_days": "Payment terms (days)",
+    "payment_instructions": "Payment instructions", "footer": "Footer", "host": "SMTP host", "port": "Port",
     "security": "Security", "username": "User name", "from_address": "From address", "from_name": "From name",
     "password": "Password", "subject": "Subject", "body": "Body", "to": "To", "cc": "Cc", "logo": "Logo",
 }

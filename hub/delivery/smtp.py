@@ -81,7 +81,7 @@ def _clean_field(key: str, value: Any) -> Any:
     if key == "host":
         host = validate.text(value, key, max_len=255)
         if any(c.isspace() for c in host) or "/" in host:
-            raise DeliveryError(f"SMTP server: enter a host name or address, not {shown(host)}", key)
+            raise DeliveryError(f"SMTP host: enter a host name or address, not {shown(host)}", key)
         return host
     if key == "security":
         return validate.choice(value or "", key, SmtpSecurity)
