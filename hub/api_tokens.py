@@ -11,9 +11,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from hub.audit import Actor, record
 from hub.extensions import db
+from hub.inputs import check_each, shown, whole_number
 from hub.models import ApiToken, Role
 from hub.timeutil import utcnow
 
@@ -45,19 +47,12 @@ def hash_secret(secret: str) -> str:
 
 
 def create_token(name: str, role: str, actor: Actor, *, expires_days: int | None = None) -> NewToken:
-    """Validate and save a new token; the secret is in the result only. Commits; audited."""
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise TokenError("a token needs a name of 1 to 100 characters", "name")
-    try:
-        role = Role(role).value
-    except ValueError:
-        raise TokenError(f"role must be one of {', '.join(r.value for r in Role)}", "role") from None
-    expires_at = None
-    if expires_days is not None:
-        if isinstance(expires_days, bool) or not isinstance(expires_days, int) or not 1 <= expires_days <= MAX_EXPIRY_DAYS:
-            raise TokenError(f"expires_days must be a whole number from 1 to {MAX_EXPIRY_DAYS}", "expires_days")
-        expires_at = utcnow() + timedelta(days=expires_days)
+    """Validate and save a new token (every bad field named at once); the secret is in the result only.
+    ``expires_days``: a whole number (or its text, from a form), None for a token that never expires.
+    Commits; audited."""
+    checked = check_each({"name": lambda: _clean_name(name), "role": lambda: _clean_role(role),
+                          "expires_days": lambda: _clean_expiry(expires_days)}, TokenError)
+    name, role, expires_at = checked["name"], checked["role"], checked["expires_days"]
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(name=name, role=role, token_hash=hash_secret(secret), prefix=secret[:SHOWN_PREFIX_LENGTH],
                      created_by=actor.label, expires_at=expires_at)
@@ -67,6 +62,35 @@ def create_token(name: str, role: str, actor: Actor, *, expires_days: int | None
            details={"name": name, "expires_at": expires_at.isoformat() if expires_at else None})
     db.session.commit()
     return NewToken(token, secret)
+
+
+def _clean_name(name: Any) -> str:
+    name = str(name or "").strip()
+    if not name or len(name) > 100:
+        raise TokenError(f"Name: enter a name of 1 to 100 characters{_length(name)}", "name")
+    return name
+
+
+def _length(text: str) -> str:
+    return f" (this has {len(text):,})" if len(text) > 100 else ""
+
+
+def _clean_role(role: Any) -> str:
+    try:
+        return Role(role).value
+    except ValueError:
+        raise TokenError(f"Role: choose one of {', '.join(r.value for r in Role)}, not {shown(role)}", "role") from None
+
+
+def _clean_expiry(days: Any) -> datetime | None:
+    """When a token made now with ``days`` expires (None: never)."""
+    if days is None or days == "":
+        return None
+    number = whole_number(days, minimum=1, maximum=MAX_EXPIRY_DAYS) if isinstance(days, (int, str)) else None
+    if number is None:
+        raise TokenError(f"Expires after (days): enter a whole number from 1 to {MAX_EXPIRY_DAYS}, not {shown(days)}",
+                         "expires_days")
+    return utcnow() + timedelta(days=number)
 
 
 def list_tokens(include_revoked: bool = True) -> list[ApiToken]:

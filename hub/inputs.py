@@ -95,3 +95,27 @@ class DatabaseIdConverter(IntegerConverter):
     def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits, min, MAX_INT if max is None else max, signed)
+
+
+def check_each(checks: dict[str, Any], base: type[Exception]) -> dict[str, Any]:
+    """Run every ``checks[field]()``; the results, or ONE error naming every field that failed, so a form
+    learns of all its problems at once (not one per try).
+
+    The checks raise ``base`` (or a subclass) made as ``cls(message, field)``. The error raised is the
+    failures' own class when they share one (a lone duplicate stays a duplicate), else ``base``; its
+    ``errors`` maps each field to its message, as ``hub.billing.validate.FieldErrors`` does."""
+    results: dict[str, Any] = {}
+    failed: dict[str, Exception] = {}
+    for field, check in checks.items():
+        try:
+            results[field] = check()
+        except base as err:
+            failed.setdefault(getattr(err, "field", None) or field, err)
+    if not failed:
+        return results
+    classes = {type(err) for err in failed.values()}
+    cls = classes.pop() if len(classes) == 1 else base
+    first = next(iter(failed))
+    combined = cls("; ".join(str(err) for err in failed.values()), first)
+    combined.errors = {field: str(err) for field, err in failed.items()}
+    raise combined

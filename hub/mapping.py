@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from hub import events
 from hub.audit import Actor, record
 from hub.extensions import db
-from hub.inputs import MAX_INT, whole_number
+from hub.inputs import MAX_INT, check_each, whole_number
 from hub.models import LicenseCount, LicenseCountHistory, MapStatus, Organization, VendorCustomer, name_key
 from hub.timeutil import utcnow
 
@@ -114,10 +114,12 @@ def organization_name_taken(name: str, except_id: int | None = None) -> bool:
 
 def create_organization(name: str, actor: Actor, domain: str | None = None, *, external_ref: str | None = None,
                         commit: bool = True) -> Organization:
-    from hub.organizations import DuplicateError, clean_external_ref, clean_name
+    from hub.organizations import DuplicateError, clean_domain, clean_external_ref, clean_name
 
-    name = clean_name(name)
-    organization = Organization(name=name, domain=(domain or None), external_ref=clean_external_ref(external_ref))
+    checked = check_each({"name": lambda: clean_name(name), "domain": lambda: clean_domain(domain),
+                          "external_ref": lambda: clean_external_ref(external_ref)}, MappingError)
+    name = checked["name"]
+    organization = Organization(name=name, domain=checked["domain"], external_ref=checked["external_ref"])
     try:
         with db.session.begin_nested():  # another request may have saved the same name a moment ago
             db.session.add(organization)
@@ -139,9 +141,20 @@ def create_organization_from_customer(customer_id: int, actor: Actor, name: Any 
         raise MappingError("only a Not mapped vendor customer can create an Organization", "customer_id")
     if name is not None and not isinstance(name, str):
         raise MappingError("name must be text", "name")
-    organization = create_organization(customer.name if name is None else name, actor, domain=(customer.extra or {}).get("domain"),
+    organization = create_organization(customer.name if name is None else name, actor,
+                                       domain=_usable_domain((customer.extra or {}).get("domain")),
                                        commit=False)  # one transaction with the mapping
     return map_customer(customer.id, organization.id, actor)
+
+
+def _usable_domain(raw: Any) -> str | None:
+    """The vendor's domain for a customer when it reads as one; a vendor's junk never blocks the create."""
+    from hub.organizations import clean_domain
+
+    try:
+        return clean_domain(raw)
+    except MappingError:
+        return None
 
 
 #: most pairs one bulk request may map

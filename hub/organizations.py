@@ -14,7 +14,7 @@ from hub.audit import Actor, record
 from hub.extensions import db
 from hub.mapping import MappingError
 from hub.models import Invoice, Organization, RecurringInvoice, VendorCustomer
-from hub.inputs import shown
+from hub.inputs import check_each, shown
 
 FIELDS = ("name", "domain", "external_ref")
 
@@ -41,11 +41,11 @@ def clean_name(name: Any, except_id: int | None = None) -> str:
 
     name = str(name or "").strip()
     if not name:
-        raise MappingError("an Organization needs a name", "name")
+        raise MappingError("Name: enter the Organization's name", "name")
     if len(name) > 200 or len(name_key(name)) > NAME_KEY_LENGTH:
-        raise MappingError("an Organization name has at most 200 characters", "name")
+        raise MappingError(f"Name: at most 200 characters (this has {len(name):,})", "name")
     if organization_name_taken(name, except_id):
-        raise DuplicateError(f"an Organization named {shown(name)} already exists", "name")
+        raise DuplicateError(f"Name: an Organization named {shown(name)} already exists", "name")
     return name
 
 
@@ -56,7 +56,7 @@ def clean_domain(domain: Any) -> str | None:
         return None
     cleaned = domain_of(str(domain))
     if cleaned is None:
-        raise MappingError(f"{shown(domain)} is not a domain like example.com", "domain")
+        raise MappingError(f"Domain: enter a domain like example.com, not {shown(domain)}", "domain")
     return cleaned
 
 
@@ -65,12 +65,12 @@ def clean_external_ref(value: Any, except_id: int | None = None) -> str | None:
         return None
     ref = str(value).strip()
     if len(ref) > 200:
-        raise MappingError("external_ref has at most 200 characters", "external_ref")
+        raise MappingError(f"External reference: at most 200 characters (this has {len(ref):,})", "external_ref")
     stmt = db.select(Organization.id).where(Organization.external_ref == ref)
     if except_id is not None:
         stmt = stmt.where(Organization.id != except_id)
     if db.session.execute(stmt).first():
-        raise DuplicateError(f"another Organization has external_ref {shown(ref)}", "external_ref")
+        raise DuplicateError(f"External reference: another Organization already has {shown(ref)}", "external_ref")
     return ref
 
 
@@ -81,13 +81,10 @@ def update_organization(organization_id: Any, actor: Actor, **changes: Any) -> O
     if unknown:
         field = sorted(unknown)[0]
         raise MappingError(f"{field} is not an Organization field", field)
-    cleaned = {}
-    if "name" in changes:
-        cleaned["name"] = clean_name(changes["name"], organization.id)
-    if "domain" in changes:
-        cleaned["domain"] = clean_domain(changes["domain"])
-    if "external_ref" in changes:
-        cleaned["external_ref"] = clean_external_ref(changes["external_ref"], organization.id)
+    cleaners = {"name": lambda: clean_name(changes["name"], organization.id),
+                "domain": lambda: clean_domain(changes["domain"]),
+                "external_ref": lambda: clean_external_ref(changes["external_ref"], organization.id)}
+    cleaned = check_each({field: cleaners[field] for field in FIELDS if field in changes}, MappingError)
     for field, new in cleaned.items():
         old = getattr(organization, field)
         if old != new:

@@ -10,7 +10,7 @@ from hub.api.etag import check_if_match, uses_if_match, with_etag
 from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.idempotency import idempotent
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
-from hub.api.problems import clash_or_invalid, get_or_404, service_error
+from hub.api.problems import clash_or_invalid, get_or_404, service_error, taken_or_invalid
 from hub.api.spec import Blueprint
 from hub.billing import catalog
 from hub.billing.errors import BillingError
@@ -97,7 +97,7 @@ PRODUCT_PAGE = page_schema(ProductSchema, "ProductPage")
 
 def _product_error(err: BillingError):
     db.session.rollback()
-    return service_error(err, status=409 if "already exists" in err.message else 422)
+    return taken_or_invalid(err)
 
 
 @blp.route("/products", methods=["GET"])

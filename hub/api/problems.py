@@ -105,6 +105,12 @@ def service_error(err, path_fields: tuple[str, ...] = (), status: int = 422) -> 
     return Problem(status, message, errors=[field_error(field, message)] if field else None)
 
 
+def taken_or_invalid(err) -> Problem:
+    """409 when the one thing wrong is a name or code another row already has, else 422 naming each field."""
+    only_clash = "already exists" in str(err) and len(getattr(err, "errors", None) or {None: 1}) == 1
+    return service_error(err, status=409 if only_clash else 422)
+
+
 def get_or_404(model, row_id, what: str):
     """The row, or a 404 problem naming it."""
     from hub.extensions import db

@@ -18,7 +18,7 @@ from hub.api.etag import check_if_match, uses_if_match, with_etag
 from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.idempotency import idempotent
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
-from hub.api.problems import get_or_404, service_error
+from hub.api.problems import get_or_404, service_error, taken_or_invalid
 from hub.api.spec import Blueprint
 from hub.billing import tax
 from hub.billing.errors import BillingError
@@ -86,7 +86,7 @@ def create_tax_rate(args):
         rate = tax.create_tax_rate(args["name"], args["percent"], actor(), compound=args["compound"])
     except BillingError as err:
         db.session.rollback()
-        raise service_error(err, status=409 if "already exists" in str(err) else 422) from None
+        raise taken_or_invalid(err) from None
     return rate, 201, {"Location": "/api/v1/tax-rates"}
 
 

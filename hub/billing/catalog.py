@@ -20,6 +20,7 @@ from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, parse_decimal
 from hub.billing.quantities import Trigger, recalculate_lines, vendor_lines_of
 from hub.extensions import db
+from hub.inputs import shown
 from hub.models import (
     DestinationConnection,
     DestinationMapping,
@@ -45,30 +46,32 @@ def list_products(active_only: bool = False) -> list[Product]:
 
 
 def _clean_product(values: dict[str, Any], product: Product | None) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in PRODUCT_FIELDS:
-            raise BillingError(f"{key} is not a product field", key)
-        if key == "code":
-            clean[key] = validate.text(value, "code", max_len=100)
-            taken = db.session.execute(db.select(Product.id).where(
-                func.lower(Product.code) == clean[key].lower(),
-                Product.id != (product.id if product else -1))).first()
-            if taken:
-                raise BillingError(f"a product with code {clean[key]!r} already exists", "code")
-        elif key == "name":
-            clean[key] = validate.text(value, "name", max_len=200)
-        elif key == "description":
-            clean[key] = validate.text(value, "description", max_len=5000, required=False)
-        elif key in ("unit_price", "unit_cost"):
-            clean[key] = parse_decimal(value, key)
-        elif key == "currency":
-            clean[key] = validate.currency(value, key)
-            if product is not None and clean[key] != product.currency:
-                _check_not_billed_in_another_currency(product, clean[key])
-        else:
-            clean[key] = validate.boolean(value, key)
-    return clean
+    """Every field checked; all the bad ones at once (``validate.FieldErrors``), so a form shows them together."""
+    return validate.each_field(values, lambda key, value: _clean_product_field(key, value, product))
+
+
+def _clean_product_field(key: str, value: Any, product: Product | None) -> Any:
+    if key not in PRODUCT_FIELDS:
+        raise BillingError(f"{key} is not a product field", key)
+    if key == "code":
+        code = validate.text(value, "code", max_len=100)
+        taken = db.session.execute(db.select(Product.id).where(
+            func.lower(Product.code) == code.lower(), Product.id != (product.id if product else -1))).first()
+        if taken:
+            raise BillingError(f"Code: a product with the code {shown(code)} already exists", "code")
+        return code
+    if key == "name":
+        return validate.text(value, "name", max_len=200)
+    if key == "description":
+        return validate.text(value, "description", max_len=5000, required=False)
+    if key in ("unit_price", "unit_cost"):
+        return parse_decimal(value, key)
+    if key == "currency":
+        code = validate.currency(value, key)
+        if product is not None and code != product.currency:
+            _check_not_billed_in_another_currency(product, code)
+        return code
+    return validate.boolean(value, key)
 
 
 def _check_not_billed_in_another_currency(product: Product, currency: str) -> None:
@@ -78,7 +81,7 @@ def _check_not_billed_in_another_currency(product: Product, currency: str) -> No
         .where(RecurringLine.product_id == product.id, RecurringLine.archived_at.is_(None),
                RecurringInvoice.currency != currency)).scalars()))
     if billed_in:
-        raise BillingError(f"currency: product {product.code} is on recurring invoices billed in "
+        raise BillingError(f"Currency: product {product.code} is on recurring invoices billed in "
                            f"{', '.join(billed_in)}; it cannot be priced in {currency}", "currency")
 
 

@@ -49,22 +49,21 @@ def get_hold_policy(slug: str) -> HoldPolicyView:
 
 
 def clean_policy(values: dict[str, Any]) -> dict[str, Any]:
-    """Checked values of the fields given; a BillingError names the first bad one (nothing changed)."""
-    unknown = set(values) - set(FIELDS)
-    if unknown:
-        raise BillingError(f"unknown field {shown(sorted(unknown)[0])}; the fields are {', '.join(FIELDS)}",
-                           sorted(unknown)[0])
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == "hold_decrease_over_seats":
-            out[key] = validate.integer(value, key, minimum=0, maximum=1_000_000, optional=True)
-        elif key == "hold_decrease_over_pct":
-            out[key] = parse_decimal(value, key, places=2, maximum=None, optional=True)
-            if out[key] is not None and out[key] > 100:
-                raise BillingError(f"{key} must be at most 100", key)
-        else:
-            out[key] = validate.boolean(value, key)
-    return out
+    """Checked values of the fields given; every bad one at once (``validate.FieldErrors``), nothing changed."""
+    return validate.each_field(values, _clean_policy_field)
+
+
+def _clean_policy_field(key: str, value: Any) -> Any:
+    if key not in FIELDS:
+        raise BillingError(f"unknown field {shown(key)}; the fields are {', '.join(FIELDS)}", key)
+    if key == "hold_decrease_over_seats":
+        return validate.integer(value, key, minimum=0, maximum=1_000_000, optional=True)
+    if key == "hold_decrease_over_pct":
+        percent = parse_decimal(value, key, places=2, maximum=None, optional=True)
+        if percent is not None and percent > 100:
+            raise BillingError(f"{validate.label(key)}: enter 100 or less", key)
+        return percent
+    return validate.boolean(value, key)
 
 
 def update_hold_policy(slug: str, actor: Actor, **values: Any) -> HoldPolicyView:

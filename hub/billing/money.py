@@ -56,15 +56,15 @@ def parse_decimal(value: Any, field: str, *, places: int = 4, minimum: Decimal |
             return None
         raise BillingError(f"{label(field)} is required", field)
     if isinstance(value, float) or isinstance(value, bool):
-        raise BillingError(f"{field} must be given as text or a Decimal, not {type(value).__name__}", field)
+        raise BillingError(f"{label(field)}: enter a number as text (like 12.50), not {type(value).__name__}", field)
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, TypeError, ValueError):
         raise BillingError(f"{label(field)}: enter a number like 12.50, not {shown(value)}", field) from None
     if not number.is_finite():
-        raise BillingError(f"{field} must be a finite number", field)
+        raise BillingError(f"{label(field)}: enter a number like 12.50, not {shown(value)}", field)
     if number.adjusted() >= 20:  # beyond any bound, and too many digits to round at 4 places (InvalidOperation)
-        raise BillingError(f"{field} is too large", field)
+        raise BillingError(f"{label(field)}: that number is too large", field)
     # the range before the places: quantize cannot hold a 40-digit number (InvalidOperation)
     if minimum is not None and number < minimum:
         raise BillingError(f"{label(field)}: enter {minimum} or more", field)
@@ -73,7 +73,7 @@ def parse_decimal(value: Any, field: str, *, places: int = 4, minimum: Decimal |
     try:
         exact = number == number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     except InvalidOperation:
-        raise BillingError(f"{field} has too many digits", field) from None
+        raise BillingError(f"{label(field)}: that number has too many digits", field) from None
     if not exact:
         raise BillingError(f"{label(field)}: at most {places} decimal places", field)
     return number

@@ -26,6 +26,7 @@ from hub.billing.money import ZERO, billed_quantity, fmt_price, fmt_quantity, li
 from hub.billing.period_counts import Measure, load_for_periods, measure
 from hub.billing.schedule import Period
 from hub.extensions import db
+from hub.integrations import display_names
 from hub.models import (
     ChangeStatus,
     LineKind,
@@ -112,6 +113,7 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
     if tracks is None and basis_keys:
         tracks = load_for_periods([((r[18], r[6], r[11]), periods[r[1]]) for r in rows
                                    if (r[18], r[6], r[11]) in basis_keys and r[1] in periods], as_of)
+    names = display_names()  # the source sentence is read by people (invoices too): "at Acronis ...", not "at acronis"
     out: dict[int, list[PricedLine]] = defaultdict(list)
     for r in rows:
         (line_id, rid, position, kind, description, quantity, integration_id, minimum, override, markup,
@@ -136,8 +138,8 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
             integration_id=integration_id, vendor=slugs.get(integration_id), quantity_change_id=change_id,
             sync_run_id=run_id, quantity_state=state[0], basis=basis if kind == LineKind.VENDOR.value else "",
             measure=measured, needs_review=review,
-            source=_quantity_source(kind, counted, minimum, do_not_bill, slugs.get(integration_id), change_id, run_id,
-                                    state, basis_text)))
+            source=_quantity_source(kind, counted, minimum, do_not_bill, names.get(slugs.get(integration_id)),
+                                    change_id, run_id, state, basis_text)))
     return out
 
 

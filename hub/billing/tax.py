@@ -18,6 +18,7 @@ from hub.billing import validate
 from hub.billing.errors import BillingError
 from hub.billing.money import HUNDRED, ZERO, cents, fmt_money, fmt_quantity, parse_decimal
 from hub.extensions import db
+from hub.inputs import shown
 from hub.models import Organization, OrganizationTaxRate, TaxRate
 
 
@@ -97,20 +98,30 @@ def list_tax_rates() -> list[TaxRate]:
 
 
 def create_tax_rate(name: str, percent, actor: Actor, *, compound: bool = False) -> TaxRate:
-    """A new rate; ``percent`` as text or Decimal (0 to 100, four decimals). Commits."""
-    name = validate.text(name, "name", max_len=100)
-    if db.session.execute(db.select(TaxRate.id).where(db.func.lower(TaxRate.name) == name.lower())).first():
-        raise BillingError(f"a tax rate named {name!r} already exists", "name")
-    percent = parse_decimal(percent, "percent", places=4, maximum=None)
-    if percent > HUNDRED:
-        raise BillingError("percent must be at most 100", "percent")
-    rate = TaxRate(name=name, percent=percent, compound=validate.boolean(compound, "compound"))
+    """A new rate; ``percent`` as text or Decimal (0 to 100, four decimals). Every bad field at once. Commits."""
+    values = validate.each_field(dict(name=name, percent=percent, compound=compound), _clean_rate_field)
+    name, percent = values["name"], values["percent"]
+    rate = TaxRate(name=name, percent=percent, compound=values["compound"])
     db.session.add(rate)
     db.session.flush()
     record(actor, "tax.rate_create", "tax_rate", rate.id, field="percent", new=fmt_quantity(percent),
            details={"name": name, "compound": rate.compound})
     db.session.commit()
     return rate
+
+
+def _clean_rate_field(key: str, value):
+    if key == "name":
+        name = validate.text(value, "name", max_len=100)
+        if db.session.execute(db.select(TaxRate.id).where(db.func.lower(TaxRate.name) == name.lower())).first():
+            raise BillingError(f"Name: a tax rate named {shown(name)} already exists", "name")
+        return name
+    if key == "percent":
+        percent = parse_decimal(value, "percent", places=4, maximum=None)
+        if percent > HUNDRED:
+            raise BillingError("Percent: enter 100 or less", "percent")
+        return percent
+    return validate.boolean(value, key)
 
 
 def set_organization_tax(organization_id, actor: Actor, *, rate_ids=(), exempt: bool = False) -> Organization:
@@ -120,7 +131,7 @@ def set_organization_tax(organization_id, actor: Actor, *, rate_ids=(), exempt: 
     known = set(db.session.execute(db.select(TaxRate.id).where(TaxRate.id.in_(wanted))).scalars())
     missing = [r for r in wanted if r not in known]
     if missing:
-        raise BillingError(f"tax_rate_ids: no tax rate with id {missing[0]}", "tax_rate_ids")
+        raise BillingError(f"Tax rates: no tax rate with id {missing[0]}", "tax_rate_ids")
     exempt = validate.boolean(exempt, "tax_exempt")
     before = sorted(db.session.execute(db.select(OrganizationTaxRate.tax_rate_id)
                                        .filter_by(organization_id=organization.id)).scalars())

@@ -25,7 +25,14 @@ LABELS = {
     "run_date": "Run date", "percent": "Percent", "invoice_date": "Invoice date", "period_start": "Period start",
     "period_end": "Period end", "recurring_invoice_id": "Recurring invoice", "taxable": "Taxable",
     "charge_ids": "One-off charges", "lines": "Lines", "send_on_issue": "E-mail it when issued",
-    "basis": "Counting basis", "proration": "Proration",
+    "basis": "Counting basis", "proration": "Proration", "compound": "Compound",
+    "hold_drop_to_zero": "Hold a drop to zero", "hold_detached": "Hold a drop caused by a Detached customer",
+    "tax_rate_ids": "Tax rates", "tax_exempt": "Tax exempt",
+    # delivery settings (company, SMTP, e-mail template, billing contacts)
+    "address": "Address", "tax_id": "Tax ID", "payment_due_days": "Payment terms (days)",
+    "payment_instructions": "Payment instructions", "footer": "Footer", "host": "SMTP host", "port": "Port",
+    "security": "Security", "username": "User name", "from_address": "From address", "from_name": "From name",
+    "password": "Password", "subject": "Subject", "body": "Body", "to": "To", "cc": "Cc", "logo": "Logo",
 }
 
 
@@ -112,8 +119,8 @@ class FieldErrors(BillingError):
         self.errors = errors
 
 
-def each_field(values: dict[str, Any], clean_one) -> dict[str, Any]:
-    """``clean_one(key, value)`` for every field; every field's BillingError at once as FieldErrors."""
+def each_field(values: dict[str, Any], clean_one, errors_class: type[FieldErrors] = FieldErrors) -> dict[str, Any]:
+    """``clean_one(key, value)`` for every field; every field's BillingError at once as ``errors_class``."""
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for key, value in values.items():
@@ -122,7 +129,7 @@ def each_field(values: dict[str, Any], clean_one) -> dict[str, Any]:
         except BillingError as err:
             errors.setdefault(err.field or key, err.message)
     if errors:
-        raise FieldErrors(errors)
+        raise errors_class(errors)
     return clean
 
 
@@ -130,7 +137,15 @@ def existing(model, value: Any, field: str):
     """The row of ``model`` with id ``value``, or a BillingError naming ``field``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise BillingError(f"{label(field)}: choose one", field)
-    row = db.session.get(model, integer(value, field, minimum=1))
+    row_id = integer(value, field, minimum=1)
+    row = db.session.get(model, row_id)
     if row is None:
-        raise BillingError(f"{field}: no {model.__name__} with id {value}", field)
+        raise BillingError(f"{label(field)}: no {_words(model.__name__)} with id {row_id}", field)
     return row
+
+
+def _words(class_name: str) -> str:
+    """"RecurringInvoice" -> "recurring invoice", "VendorSku" -> "vendor SKU"; Organization keeps its capital
+    (the panel's name for a billed customer)."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", class_name).lower()
+    return words.replace("sku", "SKU").replace("organization", "Organization")

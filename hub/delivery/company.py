@@ -10,7 +10,7 @@ from typing import Any
 
 from hub.audit import Actor, record
 from hub.billing import validate
-from hub.delivery.errors import DeliveryError
+from hub.delivery.errors import DeliveryError, DeliveryFieldErrors
 from hub.extensions import db
 from hub.models import CompanySettings
 
@@ -49,8 +49,8 @@ def _clean_one(key: str, value: Any) -> Any:
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
-    """Every field checked; all the bad ones reported at once (``FieldErrors``)."""
-    return validate.each_field(values, _clean_one)
+    """Every field checked; all the bad ones reported at once (``DeliveryFieldErrors``)."""
+    return validate.each_field(values, _clean_one, DeliveryFieldErrors)
 
 
 def update_company(values: dict[str, Any], actor: Actor) -> CompanySettings:
@@ -71,19 +71,19 @@ def check_logo(data: bytes) -> str:
     from PIL import Image, UnidentifiedImageError
 
     if not data:
-        raise DeliveryError("logo: choose an image file", "logo")
+        raise DeliveryError("Logo: choose an image file", "logo")
     if len(data) > MAX_LOGO_BYTES:
-        raise DeliveryError(f"logo is {len(data) // 1024} KB; at most {MAX_LOGO_BYTES // 1024} KB", "logo")
+        raise DeliveryError(f"Logo: the file is {len(data) // 1024} KB; at most {MAX_LOGO_BYTES // 1024} KB", "logo")
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind, size = image.format, image.size
             image.verify()  # a truncated or corrupt file fails here, not in the PDF renderer
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise DeliveryError("logo must be a PNG or JPEG image", "logo") from None
+        raise DeliveryError("Logo: choose a PNG or JPEG image", "logo") from None
     if kind not in LOGO_TYPES:
-        raise DeliveryError(f"logo must be a PNG or JPEG image, not {kind}", "logo")
+        raise DeliveryError(f"Logo: choose a PNG or JPEG image, not {kind}", "logo")
     if max(size) > MAX_LOGO_PIXELS:
-        raise DeliveryError(f"logo is {size[0]}x{size[1]} pixels; at most {MAX_LOGO_PIXELS} on a side", "logo")
+        raise DeliveryError(f"Logo: the image is {size[0]}x{size[1]} pixels; at most {MAX_LOGO_PIXELS} on a side", "logo")
     return LOGO_TYPES[kind]
 
 

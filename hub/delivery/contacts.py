@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from hub.audit import Actor, record
 from hub.billing import validate
-from hub.delivery.errors import DeliveryError
+from hub.delivery.errors import DeliveryError, DeliveryFieldErrors
 from hub.extensions import db
 from hub.models import BillingContact, Organization
 from hub.inputs import shown
@@ -26,7 +26,8 @@ def check_address(value: str, field: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as err:
-        raise DeliveryError(f"{field}: {shown(value)} is not a valid e-mail address ({err})", field) from None
+        raise DeliveryError(f"{validate.label(field)}: {shown(value)} is not a valid e-mail address ({err})",
+                            field) from None
 
 
 def parse_addresses(text: str | list | None, field: str, *, required: bool) -> list[str]:
@@ -39,9 +40,9 @@ def parse_addresses(text: str | list | None, field: str, *, required: bool) -> l
             if address.lower() not in {a.lower() for a in found}:
                 found.append(address)
     if required and not found:
-        raise DeliveryError(f"{field}: at least one e-mail address is required", field)
+        raise DeliveryError(f"{validate.label(field)}: enter at least one e-mail address", field)
     if len(found) > MAX_ADDRESSES:
-        raise DeliveryError(f"{field}: at most {MAX_ADDRESSES} addresses", field)
+        raise DeliveryError(f"{validate.label(field)}: at most {MAX_ADDRESSES} addresses", field)
     return found
 
 
@@ -52,8 +53,10 @@ def get_contacts(organization_id: int) -> BillingContact | None:
 def set_contacts(organization_id: int, to: str | list, cc: str | list | None, actor: Actor) -> BillingContact:
     """Replace an Organization's billing contacts (both lists checked first). Commits."""
     organization = validate.existing(Organization, organization_id, "organization_id")
-    to_list = parse_addresses(to, "to", required=True)
-    cc_list = [a for a in parse_addresses(cc, "cc", required=False) if a.lower() not in {t.lower() for t in to_list}]
+    both = validate.each_field({"to": to, "cc": cc}, lambda key, value: parse_addresses(value, key, required=key == "to"),
+                               DeliveryFieldErrors)  # a bad To and a bad Cc are both reported
+    to_list = both["to"]
+    cc_list = [a for a in both["cc"] if a.lower() not in {t.lower() for t in to_list}]
     contact = get_contacts(organization.id)
     old = (contact.to_addresses, contact.cc_addresses) if contact else ([], [])
     if contact is None:

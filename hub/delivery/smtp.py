@@ -21,7 +21,7 @@ from hub.audit import Actor, record
 from hub.billing import validate
 from hub.billing.errors import BillingError
 from hub.delivery.contacts import check_address
-from hub.delivery.errors import DeliveryError
+from hub.delivery.errors import DeliveryError, DeliveryFieldErrors
 from hub.extensions import db
 from hub.models import SmtpSecurity, SmtpSettings
 from hub.security.secrets import REDACTED, SecretsError
@@ -69,7 +69,7 @@ def has_password() -> bool:
 def _host(value: Any) -> str:
     host = validate.text(value, "host", max_len=255)
     if any(c.isspace() for c in host) or "/" in host:
-        raise DeliveryError(f"host must be a host name or address, not {shown(host)}", "host")
+        raise DeliveryError(f"SMTP host: enter a host name or address, not {shown(host)}", "host")
     return host
 
 
@@ -102,7 +102,7 @@ def clean(values: dict[str, Any], errors: dict[str, str] | None = None) -> dict[
                                                                 required=False)),
     }
     if errors:
-        raise validate.FieldErrors(errors)
+        raise DeliveryFieldErrors(errors)
     return result
 
 
@@ -123,7 +123,7 @@ def config_from(values: dict[str, Any], password: str | None, *, keep_stored: bo
         password = stored_password()
     errors = dict(errors or {})
     if str(values.get("username") or "").strip() and not password:
-        errors["password"] = "password is required when a user name is set"
+        errors["password"] = "Password: enter the password of that user name"
     return SmtpConfig(password=password or None, **clean(values, errors))
 
 

@@ -14,7 +14,7 @@ from hub.audit import Actor, record
 from hub.billing import validate
 from hub.billing.money import fmt_money
 from hub.billing.numbering import label
-from hub.delivery.errors import DeliveryError
+from hub.delivery.errors import DeliveryError, DeliveryFieldErrors
 from hub.extensions import db
 from hub.models import EmailTemplate, Invoice
 
@@ -35,6 +35,14 @@ DEFAULT_BODY = ("Hello {organization},\n\n"
 TOKEN = re.compile(r"\{\{|\}\}|\{([a-z_]*)\}|[{}]")
 
 
+def _clean_field(key: str, value: str) -> str:
+    text = validate.text(value, key, max_len=300 if key == "subject" else 20000)
+    if key == "subject" and ("\n" in text or "\r" in text):
+        raise DeliveryError("Subject: keep it to one line", key)
+    _check(text, key)
+    return text
+
+
 def _check(template: str, field: str) -> None:
     for match in TOKEN.finditer(template):
         token = match.group(0)
@@ -42,9 +50,9 @@ def _check(template: str, field: str) -> None:
             continue
         name = match.group(1)
         if name is None:
-            raise DeliveryError(f"{field}: a lone {token!r}; write {token * 2!r} for a literal brace", field)
+            raise DeliveryError(f"{validate.label(field)}: a lone {token!r}; write {token * 2!r} for a literal brace", field)
         if name not in PLACEHOLDERS:
-            raise DeliveryError(f"{field}: unknown placeholder {{{name}}}; use one of "
+            raise DeliveryError(f"{validate.label(field)}: unknown placeholder {{{name}}}; use one of "
                                 + ", ".join(f"{{{n}}}" for n in PLACEHOLDERS), field)
 
 
@@ -66,12 +74,8 @@ def get_template() -> tuple[str, str]:
 
 
 def update_template(subject: str, body: str, actor: Actor) -> EmailTemplate:
-    subject = validate.text(subject, "subject", max_len=300)
-    body = validate.text(body, "body", max_len=20000)
-    if "\n" in subject or "\r" in subject:
-        raise DeliveryError("subject must be one line", "subject")
-    _check(subject, "subject")
-    _check(body, "body")
+    checked = validate.each_field({"subject": subject, "body": body}, _clean_field, DeliveryFieldErrors)
+    subject, body = checked["subject"], checked["body"]
     row = db.session.get(EmailTemplate, INVOICE)
     old = (row.subject, row.body) if row else (DEFAULT_SUBJECT, DEFAULT_BODY)
     if row is None:

@@ -144,9 +144,10 @@ def _security_headers(response):
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from hub.web import nav
+    from hub.web import labels, nav
 
-    app.jinja_env.globals.update(can=can, nav_sections=nav.nav_sections, url_with=url_with)
+    app.jinja_env.globals.update(can=can, nav_sections=nav.nav_sections, url_with=url_with,
+                                 vendor_name=labels.vendor_name, words=labels.words)
 
     @app.template_filter("when")
     def when(value):

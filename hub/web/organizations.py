@@ -12,25 +12,17 @@ from hub.web.access import ANYONE, BILLING, roles
 from hub.web.helpers import actor
 from hub.web.mapping_query import licenses_for
 from hub.web.paging import page_args, paged_query
-from hub.web.suggestions import domain_of
 
 bp = Blueprint("organizations", __name__, url_prefix="/organizations")
 
 
-def _read_form() -> tuple[dict, dict]:
-    values = {key: (request.form.get(key) or "").strip() for key in ("name", "domain", "external_ref")}
-    errors = {}
-    if not values["name"]:
-        errors["name"] = "Enter a name."
-    elif len(values["name"]) > 200:
-        errors["name"] = "At most 200 characters."
-    if values["domain"]:
-        domain = domain_of(values["domain"])
-        if domain is None:
-            errors["domain"] = "Enter a domain like example.com."
-        else:
-            values["domain"] = domain
-    return values, errors
+def _read_form() -> dict:
+    return {key: (request.form.get(key) or "").strip() for key in ("name", "domain", "external_ref")}
+
+
+def _errors_of(err: mapping.MappingError) -> dict[str, str]:
+    """Every field the service refused (it checks them all at once), each message for its own field."""
+    return getattr(err, "errors", None) or {err.field: str(err)}
 
 
 @bp.get("/", endpoint="list")
@@ -56,18 +48,17 @@ def list_organizations():
 def create():
     if request.method == "GET":
         return render_template("organizations/form.html", organization=None, values={}, errors={})
-    values, errors = _read_form()
-    if not errors:
-        try:
-            organization = mapping.create_organization(values["name"], actor(), domain=values["domain"] or None,
-                                                       external_ref=values["external_ref"] or None)
-        except mapping.MappingError as err:
-            db.session.rollback()
-            errors[err.field] = str(err)
-        else:
-            db.session.commit()
-            flash(f"Organization {organization.name} created.", "success")
-            return redirect(url_for(".detail", organization_id=organization.id))
+    values = _read_form()
+    try:
+        organization = mapping.create_organization(values["name"], actor(), domain=values["domain"] or None,
+                                                   external_ref=values["external_ref"] or None)
+    except mapping.MappingError as err:
+        db.session.rollback()
+        errors = _errors_of(err)
+    else:
+        db.session.commit()
+        flash(f"Organization {organization.name} created.", "success")
+        return redirect(url_for(".detail", organization_id=organization.id))
     return render_template("organizations/form.html", organization=None, values=values, errors=errors), 400
 
 
@@ -94,15 +85,14 @@ def edit(organization_id: int):
         values = {"name": organization.name, "domain": organization.domain or "",
                   "external_ref": organization.external_ref or ""}
         return render_template("organizations/form.html", organization=organization, values=values, errors={})
-    values, errors = _read_form()
-    if not errors:
-        try:
-            organizations.update_organization(organization.id, actor(), name=values["name"],
-                                              domain=values["domain"] or None,
-                                              external_ref=values["external_ref"] or None)
-        except mapping.MappingError as err:
-            db.session.rollback()
-            errors[err.field] = str(err)
+    values, errors = _read_form(), {}
+    try:
+        organizations.update_organization(organization.id, actor(), name=values["name"],
+                                          domain=values["domain"] or None,
+                                          external_ref=values["external_ref"] or None)
+    except mapping.MappingError as err:
+        db.session.rollback()
+        errors = _errors_of(err)
     if errors:
         return render_template("organizations/form.html", organization=organization, values=values,
                                errors=errors), 400

@@ -29,14 +29,11 @@ def index():
 def create():
     values = {k: (request.form.get(k) or "").strip() for k in ("name", "role", "expires_days")}
     try:
-        days = int(values["expires_days"]) if values["expires_days"] else None
-    except ValueError:
-        return _page(values=values, errors={"expires_days": "Enter a whole number of days."}, status=400)
-    try:
-        new = api_tokens.create_token(values["name"], values["role"], actor(), expires_days=days)
+        new = api_tokens.create_token(values["name"], values["role"], actor(),
+                                      expires_days=values["expires_days"] or None)
     except api_tokens.TokenError as err:
-        db.session.rollback()
-        return _page(values=values, errors={err.field: str(err)}, status=400)
+        db.session.rollback()  # every bad field at once, each beside its own
+        return _page(values=values, errors=getattr(err, "errors", None) or {err.field: str(err)}, status=400)
     # not a redirect: the secret exists only in this answer (Cache-Control: no-store)
     return _page(new=new)
 

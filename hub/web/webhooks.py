@@ -42,7 +42,7 @@ def create():
             registered = endpoints.add_endpoint(values["url"], values["events"], actor(), values["description"])
         except WebhookError as err:
             db.session.rollback()
-            errors[err.field] = str(err)
+            errors = getattr(err, "errors", None) or {err.field: str(err)}  # every bad field at once
         else:
             return _show_secret(registered, "registered")
     return render_template("webhooks/form.html", values=values, errors=errors, event_types=EVENT_TYPES), (

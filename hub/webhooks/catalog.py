@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub.inputs import shown
+
 EVENT_TYPES: dict[str, str] = {
     "sync.succeeded": "a sync applied the vendor's data (one event per run, with counts)",
     "sync.failed": "a sync failed; nothing was applied",
@@ -35,5 +37,5 @@ def parse_event_types(raw) -> list[str]:
         return [ALL]
     unknown = [t for t in wanted if t not in EVENT_TYPES]
     if unknown:
-        raise ValueError(f"unknown event type(s): {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}")
+        raise ValueError(f"unknown event type(s): {shown(', '.join(unknown))}; known: {', '.join(EVENT_TYPES)}")
     return wanted

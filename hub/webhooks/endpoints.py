@@ -12,6 +12,7 @@ from flask import current_app
 
 from hub.audit import Actor, record
 from hub.extensions import db
+from hub.inputs import check_each
 from hub.models import EndpointState, WebhookEndpoint
 from hub.timeutil import utcnow
 from hub.webhooks import signing
@@ -50,6 +51,20 @@ def _event_types(raw) -> list[str]:
         raise WebhookError(str(err), "events") from None
 
 
+def _target(url: str) -> str:
+    try:
+        return check_url(url, allow_private())
+    except TargetError as err:
+        raise WebhookError(str(err), "url") from None
+
+
+def _description(text: str | None) -> str | None:
+    text = (text or "").strip() or None
+    if text and len(text) > 200:
+        raise WebhookError(f"the description has at most 200 characters (this has {len(text):,})", "description")
+    return text
+
+
 def existing(model, row_id, field: str, what: str):
     """The row of ``model`` with id ``row_id``, or a WebhookError naming ``field``."""
     try:
@@ -70,15 +85,10 @@ def list_endpoints() -> list[WebhookEndpoint]:
 
 
 def add_endpoint(url: str, events, actor: Actor, description: str | None = None) -> Registered:
-    """Register an endpoint; the returned ``secret`` is the only time it is shown."""
-    try:
-        url = check_url(url, allow_private())
-    except TargetError as err:
-        raise WebhookError(str(err), "url") from None
-    types = _event_types(events)
-    description = (description or "").strip() or None
-    if description and len(description) > 200:
-        raise WebhookError("the description has at most 200 characters", "description")
+    """Register an endpoint (every bad field named at once); the returned ``secret`` is the only time it is shown."""
+    checked = check_each({"url": lambda: _target(url), "events": lambda: _event_types(events),
+                          "description": lambda: _description(description)}, WebhookError)
+    url, types, description = checked["url"], checked["events"], checked["description"]
     secret = signing.new_secret()
     endpoint = WebhookEndpoint(url=url, description=description, event_types=types,
                                secret_token=signing.seal(_box(), secret), enabled=True,

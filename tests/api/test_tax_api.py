@@ -21,6 +21,8 @@ def test_rates_created_listed_and_bad_input_named(api):
     assert duplicate.status_code == 409 and duplicate.json["errors"][0]["field"] == "name"
     over = billing.post("/api/v1/tax-rates", json={"name": "Huge", "percent": "101"})
     assert over.status_code == 422 and over.json["errors"][0]["field"] == "percent"
+    both = billing.post("/api/v1/tax-rates", json={"name": "vat", "percent": "101"})
+    assert both.status_code == 422 and {e["field"] for e in both.json["errors"]} == {"name", "percent"}
     page = api.as_role("viewer").get("/api/v1/tax-rates?limit=1")
     assert page.status_code == 200 and [r["name"] for r in page.json["items"]] == ["PST"]
     assert [r["name"] for r in api.get(page.json["next"]).json["items"]] == ["VAT"]

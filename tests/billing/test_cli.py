@@ -18,7 +18,7 @@ def test_invoices_run_preview_export(runner, billed):
     assert preview.exit_code == 0, preview.output
     assert json.loads(preview.output)["lines"][0]["quantity"] == "20"
     table = runner.invoke(args=["invoices", "preview", str(schedule.id)])
-    assert "total 200.00 USD" in table.output and "20 counted at fake" in table.output
+    assert "total 200.00 USD" in table.output and "20 counted at Fake fake" in table.output
 
     result = runner.invoke(args=["invoices", "run", "--date", "2024-01-31"])
     assert result.exit_code == 0, result.output

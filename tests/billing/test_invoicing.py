@@ -43,7 +43,7 @@ def test_run_copies_each_line_with_its_evidence(billed, vendor, support):
                                 .order_by(QuantityChange.id.desc())).scalars().first()
     assert (seats_line.quantity, seats_line.unit_price, seats_line.amount) == (23, Decimal("10"), Decimal("230.00"))
     assert (seats_line.quantity_change_id, seats_line.sync_run_id) == (change.id, run.id)
-    assert seats_line.source == f"23 counted at fake (change {change.id}, sync run {run.id})"
+    assert seats_line.source == f"23 counted at Fake fake (change {change.id}, sync run {run.id})"
     assert (support_line.quantity, support_line.amount, support_line.taxable) == (2, Decimal("199.90"), False)
     assert support_line.source == "fixed quantity" and support_line.quantity_change_id is None
     assert (invoice.subtotal, invoice.taxable_subtotal, invoice.total) == (

@@ -192,7 +192,7 @@ ERRORS = [
      "not mapped"),
     ("unmap an unknown customer", lambda c, o: mapping.unmap_customer(424242, ADMIN), "customer_id",
      "does not exist"),
-    ("organization without a name", lambda c, o: mapping.create_organization("  ", ADMIN), "name", "needs a name"),
+    ("organization without a name", lambda c, o: mapping.create_organization("  ", ADMIN), "name", "enter the Organization's name"),
     ("organization name taken (any case)", lambda c, o: mapping.create_organization("ACME", ADMIN), "name",
      "already exists"),
     ("organization name too long", lambda c, o: mapping.create_organization("x" * 201, ADMIN), "name",

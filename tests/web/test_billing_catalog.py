@@ -109,7 +109,7 @@ def test_confirm_change_and_unmap_a_sku(client, auth, billing_world, fake_vendor
     client.post(f"/billing/skus/{sku_id}/map", data={"product_id": ""})
     assert fresh(VendorSku, sku_id).product_id is None and audit_count("sku.unmap") == 1
     refused = client.post(f"/billing/skus/{sku_id}/map", data={"product_id": "999999"}, follow_redirects=True)
-    assert "product_id: no Product with id 999999" in text_of(refused.data.decode())
+    assert "Product: no product with id 999999" in text_of(refused.data.decode())
     assert fresh(VendorSku, sku_id).product_id is None
 
 

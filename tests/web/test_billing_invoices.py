@@ -71,7 +71,7 @@ def test_invoice_list_filters_and_detail(client, auth, billing_world):
         bogus.data.decode())
     detail = client.get(f"/billing/invoices/{billing_world['invoice_id']}").data.decode()
     text = text_of(detail)
-    assert "Cloud seats" in text and "5 counted at fake" in text and "Total USD 200.00" in text
+    assert "Cloud seats" in text and "5 counted at Fake fake" in text and "Total USD 200.00" in text
     assert 'id="void-form"' not in detail  # viewers cannot void
 
 

@@ -109,7 +109,7 @@ def test_detail_shows_each_vendor_lines_quantity_and_its_source(client, auth, bi
     html = client.get(f"/billing/recurring/{billing_world['recurring_id']}").data.decode()
     text = text_of(html)
     # the held decrease to 2 is not billed yet, and the line says so: not "counted", held
-    assert "5 held: the counts at fake say 2, waiting for approval (change" in text and "5 counted at" not in text
+    assert "5 held: the counts at Fake fake say 2, waiting for approval (change" in text and "5 counted at" not in text
     assert "Held: change to 2 waiting for approval" in text
     assert "Contoso Ltd · seats : 2" in text and f"sync run {billing_world['run_id']}" in text
     assert "fixed quantity" in text and "Next invoice total (USD) 200.00" in text
@@ -137,7 +137,7 @@ def test_add_a_vendor_line_counted_from_the_vendor(client, auth, billing_world, 
     line = db.session.execute(db.select(RecurringLine).filter_by(product_id=backup.id)).scalar_one()
     assert (line.quantity, line.min_quantity, line.markup_pct) == (Decimal(40), Decimal(50), Decimal(25))
     text = text_of(client.get(f"/billing/recurring/{recurring_id}").data.decode())
-    assert "40 counted at fake" in text and "minimum 50 billed" in text and "cost 0.00 + 25% markup" in text
+    assert "40 counted at Fake fake" in text and "minimum 50 billed" in text and "cost 0.00 + 25% markup" in text
 
 
 def test_line_form_errors_name_the_field_and_change_nothing(client, auth, billing_world):
@@ -204,4 +204,4 @@ def test_the_vendor_line_follows_a_sync(client, auth, billing_world, fake_vendor
     fake_vendor.add("c-1", "Contoso Ltd", seats=12)  # an increase applies at once (and replaces the held change)
     sync_fake()
     text = text_of(client.get(f"/billing/recurring/{recurring_id}").data.decode())
-    assert "12 counted at fake" in text and "Held:" not in text and "Contoso Ltd · seats : 12" in text
+    assert "12 counted at Fake fake" in text and "Held:" not in text and "Contoso Ltd · seats : 12" in text

@@ -32,7 +32,7 @@ def test_company_settings_saved_checked_and_for_admins_only(client, auth):
     page = client.get("/settings/company")
     assert page.status_code == 200 and b'id="company-form"' in page.data
     bad = client.post("/settings/company", data={"name": "Example MSP", "payment_due_days": "-1"})
-    assert bad.status_code == 400 and b"payment_due_days: enter 0 or more" in bad.data
+    assert bad.status_code == 400 and b"Payment terms (days): enter 0 or more" in bad.data
     assert db.session.get(CompanySettings, 1) is None
     ok = client.post("/settings/company", data={"name": "Example MSP", "address": "1 Main St",
                                                  "payment_due_days": "14", "tax_id": "DE1"})
@@ -47,7 +47,7 @@ def test_logo_upload_is_checked(client, auth):
     auth.login("admin")
     bad = client.post("/settings/company/logo", data={"logo": (io.BytesIO(b"<svg/>"), "logo.png")},
                       content_type="multipart/form-data")
-    assert bad.status_code == 400 and b"logo must be a PNG or JPEG image" in bad.data
+    assert bad.status_code == 400 and b"Logo: choose a PNG or JPEG image" in bad.data
     ok = client.post("/settings/company/logo", data={"logo": (io.BytesIO(png()), "logo.png")},
                      content_type="multipart/form-data")
     assert ok.status_code == 303

@@ -95,5 +95,5 @@ def test_external_ref_is_kept_by_the_form_and_unique(client, auth):
     form = client.get(f"/organizations/{org.id}/edit").get_data(as_text=True)
     assert 'value="psa-1"' in form  # an edit that does not touch it keeps it
     taken = client.post("/organizations/new", data={"name": "Other", "domain": "", "external_ref": "psa-1"})
-    assert taken.status_code == 400 and "another Organization has external_ref" in taken.get_data(as_text=True)
+    assert taken.status_code == 400 and "another Organization already has" in taken.get_data(as_text=True)
     assert db.session.execute(db.select(Organization).filter_by(name="Other")).first() is None

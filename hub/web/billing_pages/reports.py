@@ -11,13 +11,14 @@ from flask import Response, abort, render_template
 
 from hub.billing import usage_report as service
 from hub.extensions import db
+from hub.integrations import display_names
 from hub.models import Organization, VendorCustomer, VendorSku
 from hub.timeutil import utcnow
 from hub.web.access import ANYONE, roles
 from hub.web.billing_pages import bp
 from hub.web.billing_pages.forms import integration_choices, optional_int, organization_choices
 from hub.web.helpers import filter_choice, filter_id
-from hub.web.billing_pages.usage_chart import build_chart, customer_series, report_series
+from hub.web.billing_pages.usage_chart import build_chart, customer_series, relabelled, report_series
 from hub.web.paging import Page, int_arg, page_args
 
 STATUS_LABELS = {"billed": "Billed", "under_billed": "Under-billed", "over_billed": "Over-billed",
@@ -54,8 +55,9 @@ def usage_report():
     days = days if days in CHART_DAYS else 90
     # archived customers belong to the trend of an unfiltered report: they were counted in the past
     unfiltered = not (filters["organization_id"] or filters["status"] or filters["map_status"])
-    chart = build_chart(report_series(report.rows, days, utcnow().date(), filters["organization_id"],
-                                      include_archived=unfiltered))
+    series = report_series(report.rows, days, utcnow().date(), filters["organization_id"],
+                           include_archived=unfiltered)
+    chart = build_chart(relabelled(series, display_names()))  # "Acronis Cyber Protect Cloud", not "acronis"
     return render_template("billing_web/usage_report.html", report=report, filters=filters, page=page,
                            rows=report.rows[page.offset:page.offset + per_page], chart=chart, days=days,
                            chart_days=CHART_DAYS, integrations=integration_choices(),
@@ -82,7 +84,9 @@ def usage_history(customer_id: int):
     if sku_id is not None and db.session.get(VendorSku, sku_id) is None:
         abort(404, f"no SKU with id {sku_id}")
     history = service.count_history(customer.id, sku_id)
-    chart = build_chart(customer_series(history, utcnow().date()))
+    sku_names = dict(db.session.execute(db.select(VendorSku.sku, VendorSku.name).where(
+        VendorSku.integration_id == customer.integration_id, VendorSku.name.is_not(None))).all())
+    chart = build_chart(relabelled(customer_series(history, utcnow().date()), sku_names))
     organization = db.session.get(Organization, customer.organization_id) if customer.organization_id else None
     return render_template("billing_web/usage_history.html", customer=customer, organization=organization,
                            history=history[::-1], chart=chart, sku_id=sku_id)

@@ -72,6 +72,13 @@ def report_series(rows, days: int, today: date, organization_id: int | None = No
     return out
 
 
+def relabelled(series: list[Series], names: dict[str, str]) -> list[Series]:
+    """The series with labels for people: ``names`` maps a vendor slug or SKU id to its display name."""
+    for one in series:
+        one.label = names.get(one.label) or one.label
+    return series
+
+
 def customer_series(history, today: date) -> list[Series]:
     """One step series per SKU from ``usage_report.count_history`` points (oldest first)."""
     by_sku: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)

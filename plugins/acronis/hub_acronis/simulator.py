@@ -61,6 +61,12 @@ class AcronisSimulator:
             Rule("/api/2/tenants/<tenant_id>/usages", endpoint="tenant_usages", methods=["GET"]),
         ])
 
+    def console(self):
+        """The demo's vendor console over this partner (``hub.plugins.simulator.VendorConsole``)."""
+        from .console import AcronisConsole
+
+        return AcronisConsole(self.state)
+
     def listed_customer_count(self) -> int:
         """How many customers a complete listing holds right now."""
         return len(self.state.customers())

@@ -76,8 +76,8 @@ class ProofpointConfig(Schema):
     quantity_source = fields.String(
         load_default="active_users", validate=validate.OneOf(QUANTITY_SOURCES),
         metadata={"label": "Bill by",
-                  "description": "active_users: users Proofpoint counts as active; "
-                                 "user_licenses: licenses purchased for the organization"})
+                  "description": "Active users: users Proofpoint counts as active; "
+                                 "User licenses: licenses purchased for the organization"})
     bill_trials = fields.Boolean(load_default=False, metadata={
         "label": "Bill trial organizations",
         "description": "Off: seats of orgs on trial are reported under a non-billable '..._trial' SKU"})

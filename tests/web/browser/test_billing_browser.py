@@ -133,13 +133,13 @@ def test_a_recurring_invoice_with_a_vendor_line_follows_a_sync(page, app, catalo
     page.select_option("#f-product_id", str(catalog_ready["seats"]))
     page.click("button:has-text('Save line')")  # no vendor chosen: refused, naming the field
     expect(page.locator("#integration_id-error")).to_have_text("a third-party vendor line needs a vendor integration")
-    page.select_option("#f-integration_id", label="fake")
+    page.select_option("#f-integration_id", label="Fake fake")
     page.fill("#f-markup_pct", "50")
     page.click("button:has-text('Save line')")
     expect(page.locator(".flash-success")).to_contain_text("Its quantity is 5, counted from the vendor.")
     line = page.locator("#lines tbody tr[data-kind=vendor]")
     expect(line.locator(".line-quantity")).to_have_text("5")
-    expect(line.locator(".line-source")).to_have_text("5 counted at fake (change 1)")
+    expect(line.locator(".line-source")).to_have_text("5 counted at Fake fake (change 1)")
     expect(line).to_contain_text("cost 6.00 + 50% markup")
     detail_url = page.url
 
@@ -154,11 +154,11 @@ def test_a_recurring_invoice_with_a_vendor_line_follows_a_sync(page, app, catalo
 
     page.goto(detail_url)
     expect(line.locator(".line-quantity")).to_have_text("8")
-    expect(line.locator(".line-source")).to_contain_text("8 counted at fake")
+    expect(line.locator(".line-source")).to_contain_text("8 counted at Fake fake")
     expect(page.locator("#next-total")).to_have_text("72.00")  # 8 x (6.00 + 50%)
 
     page.click("text=Preview next invoice")
-    expect(page.locator("#preview-lines")).to_contain_text("8 counted at fake")
+    expect(page.locator("#preview-lines")).to_contain_text("8 counted at Fake fake")
     expect(page.locator("#preview-total")).to_have_text("72.00")
     screenshot(page, "billing-preview")
     recurring_id = int(detail_url.rstrip("/").rsplit("/", 1)[1])

@@ -41,7 +41,7 @@ def test_company_settings_page(page, app, size, tmp_path):
     page.fill("#f-address", "1 Main Street\n10115 Berlin")
     page.fill("#f-payment_due_days", "400")
     page.click("#company-form button[type=submit]")
-    expect(page.locator("#payment_due_days-error")).to_have_text("payment_due_days: enter 365 or less")
+    expect(page.locator("#payment_due_days-error")).to_have_text("Payment terms (days): enter 365 or less")
     page.fill("#f-payment_due_days", "14")
     page.fill("#f-tax_id", "DE123456789")
     page.click("#company-form button[type=submit]")
@@ -52,7 +52,7 @@ def test_company_settings_page(page, app, size, tmp_path):
     bad.write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
     page.set_input_files("#f-logo", str(bad))
     page.click("#logo-form button:has-text('Upload logo')")
-    expect(page.locator("#logo-error")).to_contain_text("logo must be a PNG or JPEG image")
+    expect(page.locator("#logo-error")).to_contain_text("Logo: choose a PNG or JPEG image")
     good = tmp_path / "good.png"
     good.write_bytes(png(120, 40))
     page.set_input_files("#f-logo", str(good))
