@@ -242,6 +242,9 @@ class VendorSession(requests.Session):
         self.rate_limiters = {key: RateLimiter(rate, clock=clock, sleep=sleep)
                               for key, rate in (rate_limits or {}).items()}
         self._sleep = sleep
+        #: the request this thread has in flight: its answer's headers finish it for the limiters
+        self._in_flight = threading.local()
+        self.hooks["response"].append(self._headers_arrived)
         self.request_count = 0
         self._count_lock = threading.Lock()
         self._run_context: dict[str, object] = {}
@@ -273,6 +276,7 @@ class VendorSession(requests.Session):
             with self._count_lock:
                 self.request_count += 1
             started = time.monotonic()
+            self._in_flight.send = send
             try:
                 response = super().request(method, url, *args, **kwargs)
             except INVALID_URL as err:
@@ -295,11 +299,20 @@ class VendorSession(requests.Session):
                     return response
                 wait = retry_after if retry_after is not None else self._backoff_wait(attempt)
             finally:
+                self._in_flight.send = None
                 if send is not None:  # its answer is back, or it failed: the limiters may count from here
                     send.finish()
             attempt += 1
             log.info("retrying %s %s in %.1f s (attempt %d)", method, self.redact(_path(url)), wait, attempt + 1)
             self._sleep(wait)
+
+    def _headers_arrived(self, response, *args, **kwargs):
+        """The vendor has answered, so the request has arrived: the limiters need not wait for the
+        body (a page of thousands of records takes a while to read)."""
+        send = getattr(self._in_flight, "send", None)
+        if send is not None:
+            send.finish()
+        return response
 
     def _backoff_wait(self, attempt: int) -> float:
         return self.backoff * (2**attempt) * (1 + random.random() / 4)
