@@ -11,7 +11,7 @@ serves its simulator with ``hub simulator`` and syncs it through the CLI (``hub 
 The wheels are built without build isolation from copies of the sources (no stale ``build/`` of the
 checkout gets in) by one builder venv, and the dependencies come from a wheelhouse in pytest's cache,
 downloaded once per set of requirements and installed offline after that. Even so it takes minutes
-(measured on the shared 2-core machine at load 10-12: about 100 s to build the builder, the ten wheels
+(measured on the shared 2-core machine at load 10-12: 50 to 100 s to build the builder, the ten wheels
 and the wheelhouse, then 3.5 to 7 minutes for the install, the scaffold's kit and the CLI sync), far
 over what the normal suite can spend, so it runs only with ``HUB_TEST_WHEELS=1``.
 """
