@@ -40,8 +40,6 @@ def is_unavailable_status(status: int) -> bool:
 #: the connection failed, timed out, or broke off in the middle of a body: worth retrying
 TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 INVALID_URL = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
-#: seconds added to each one-second rate window: covers the spread between our send and the vendor's arrival
-PACING_MARGIN = 0.1
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -72,66 +70,119 @@ def _seconds_until(http_date: str, now: float | None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-class RateLimiter:
-    """Keeps at most ``rate`` sends in any window of one second plus ``margin``, across all threads.
+class Send:
+    """One request as the rate limiters see it: when it was let go and when its answer was back.
 
-    It counts *actual* send times (taken when a caller is let through, after any wait), not times
-    booked in advance, so a thread that wakes late cannot land next to one that woke on time. The
-    margin widens the window the client keeps to, so that the spread between a send here and its
-    arrival at the vendor (thread scheduling on a loaded machine, the network) cannot squeeze one
-    request too many into a one-second window *at the vendor*. Consecutive sends are also kept half a
-    nominal interval apart, so a backlog drains as a steady stream rather than a burst.
+    Its arrival at the vendor lies between the two, whatever the machine's load or the network did.
+    """
+
+    __slots__ = ("started", "done", "_clock")
+
+    def __init__(self, started: float, clock: Callable[[], float]) -> None:
+        self.started = started
+        self.done: float | None = None
+        self._clock = clock
+
+    def finish(self) -> None:
+        """The answer is back (or the request failed): from now on it cannot arrive any later.
+
+        A request that failed before it was sent counts too: it may have reached the vendor."""
+        if self.done is None:
+            # never before the start: a sleep that does not really wait (the kit's) moves starts ahead
+            self.done = max(self._clock(), self.started)
+            with _FINISHED:
+                _FINISHED.notify_all()
+
+
+#: woken whenever a request finishes, for callers waiting on one still in flight
+_FINISHED = threading.Condition()
+#: seconds of slack for reading the clock on either side of a request (monotonic, but not exact)
+CLOCK_SLACK = 0.001
+
+
+class RateLimiter:
+    """Keeps at most ``limit`` requests in any window of ``limit / rate`` seconds *at the vendor*,
+    across all threads, whatever the CPU load.
+
+    A request's arrival at the vendor lies between the moment we let it go and the moment its
+    answer is back. So request ``i + limit`` is let go no sooner than ``window`` (and a millisecond of
+    clock slack) after request ``i``'s answer came back: then any two arrivals ``limit`` requests apart
+    are at least a window apart, and no sliding window can hold ``limit + 1`` of them, however late a
+    thread woke or how long a request took to leave. The price is one response time per window
+    instead of a fixed margin. Consecutive requests are also kept half a nominal interval apart, so a
+    backlog drains as a steady stream rather than a burst.
     """
 
     def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, margin: float = 0.0) -> None:
-        #: sends allowed per window; a rate under 1/s allows one send per 1/rate seconds
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        #: requests allowed per window; a rate under 1/s allows one request per 1/rate seconds
         self.limit = max(1, math.floor(rate)) if rate else 0
-        self.window = (self.limit / rate + margin) if rate else 0.0
+        self.window = self.limit / rate if rate else 0.0
         self.gap = self.window / self.limit / 2 if rate else 0.0
         self._clock, self._sleep = clock, sleep
-        self._sent: collections.deque[float] = collections.deque()  # actual send times in the window
+        #: the last requests let go (fewer than ``limit`` once the next is being decided), oldest first
+        self._recent: collections.deque[Send] = collections.deque()
+        #: the latest answer among the requests older than those: the next may go a window after it
+        self._settled = -math.inf
+        self._last_start = -math.inf
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
-        acquire_together(self)
+    def acquire(self) -> Send | None:
+        """Wait for a place; call ``finish()`` on the result when the request's answer is back."""
+        return acquire_together(self)
 
-    def _earliest(self, now: float) -> float:
-        """The earliest time from ``now`` this limiter lets the next send go."""
-        sent = self._sent
-        while sent and sent[0] <= now - self.window:
-            sent.popleft()
-        earliest = now
-        if sent:
-            earliest = max(earliest, sent[-1] + self.gap)
-        if len(sent) >= self.limit:
-            earliest = max(earliest, sent[-self.limit] + self.window)
+    def _earliest(self, now: float) -> float | Send:
+        """The earliest time from ``now`` the next request may go, or the request still in flight
+        that must finish first (its answer decides when)."""
+        recent = self._recent
+        while len(recent) >= self.limit:
+            if recent[0].done is None:
+                return recent[0]
+            self._settled = max(self._settled, recent.popleft().done)
+        earliest = max(now, self._settled + self.window + CLOCK_SLACK)
+        if recent:
+            earliest = max(earliest, self._last_start + self.gap)
         return earliest
 
 
-def acquire_together(*limiters: RateLimiter | None) -> None:
-    """Wait until every limiter allows a send, then record it in all of them at once.
+def acquire_together(*limiters: RateLimiter | None) -> Send | None:
+    """Wait until every limiter allows a request, then record it in all of them at once.
 
-    Checked and recorded under all their locks together: a call queued on a stricter limit takes no
-    place in the looser one until it really goes, so calls that need only the looser one are not held
-    behind it. Pass the limiters in the same order everywhere (the locks are taken in it).
+    Returns the ``Send`` to ``finish()`` when the answer is back (None without any limit). Checked
+    and recorded under all their locks together: a call queued on a stricter limit takes no place in
+    the looser one until it really goes, so calls that need only the looser one are not held behind
+    it. Pass the limiters in the same order everywhere (the locks are taken in it).
     """
     active = [limiter for limiter in limiters if limiter is not None and limiter.limit]
     if not active:
-        return
+        return None
     clock, sleep = active[0]._clock, active[0]._sleep
     woke_for = -math.inf
     while True:
+        in_flight = None
         with contextlib.ExitStack() as stack:
             for limiter in active:
                 stack.enter_context(limiter._lock)
             # a sleep that does not really wait (the kit's) still counts as having waited
             now = max(clock(), woke_for)
-            earliest = max(limiter._earliest(now) for limiter in active)
-            if earliest <= now:
-                for limiter in active:
-                    limiter._sent.append(now)
-                return
+            earliest = now
+            for limiter in active:
+                allowed = limiter._earliest(now)
+                if isinstance(allowed, Send):
+                    in_flight = allowed
+                    break
+                earliest = max(earliest, allowed)
+            else:
+                if earliest <= now:
+                    send = Send(now, clock)
+                    for limiter in active:
+                        limiter._recent.append(send)
+                        limiter._last_start = now
+                    return send
+        if in_flight is not None:
+            with _FINISHED:  # its answer decides when the next may go; the timeout only re-checks
+                _FINISHED.wait_for(lambda: in_flight.done is not None, timeout=1.0)
+            continue
         sleep(earliest - now)  # then look again: another thread may have taken the place meanwhile
         woke_for = earliest
 
@@ -169,7 +220,6 @@ class VendorSession(requests.Session):
         requests_per_second: float | None = None,
         rate_limits: Mapping[str, float] | None = None,
         max_concurrency: int = 4,
-        rate_margin: float = PACING_MARGIN,
         secrets: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -187,11 +237,14 @@ class VendorSession(requests.Session):
             self.mount("https://", adapter)
             self.mount("http://", adapter)
         self.redact = Redactor(secrets)
-        self.rate_limiter = RateLimiter(requests_per_second, clock=clock, sleep=sleep, margin=rate_margin)
+        self.rate_limiter = RateLimiter(requests_per_second, clock=clock, sleep=sleep)
         #: stricter budgets for some calls, chosen per request with ``rate_key=``
-        self.rate_limiters = {key: RateLimiter(rate, clock=clock, sleep=sleep, margin=rate_margin)
+        self.rate_limiters = {key: RateLimiter(rate, clock=clock, sleep=sleep)
                               for key, rate in (rate_limits or {}).items()}
         self._sleep = sleep
+        #: the request this thread has in flight: its answer's headers finish it for the limiters
+        self._in_flight = threading.local()
+        self.hooks["response"].append(self._headers_arrived)
         self.request_count = 0
         self._count_lock = threading.Lock()
         self._run_context: dict[str, object] = {}
@@ -219,10 +272,11 @@ class VendorSession(requests.Session):
             raise KeyError(f"no rate limit named {rate_key!r}; declare it in VendorInfo.rate_limits")
         attempt = 0
         while True:
-            acquire_together(self.rate_limiter, extra_limiter)
+            send = acquire_together(self.rate_limiter, extra_limiter)
             with self._count_lock:
                 self.request_count += 1
             started = time.monotonic()
+            self._in_flight.send = send
             try:
                 response = super().request(method, url, *args, **kwargs)
             except INVALID_URL as err:
@@ -244,9 +298,21 @@ class VendorSession(requests.Session):
                 if attempt >= self.max_retries or (retry_after or 0) > self.max_retry_wait:
                     return response
                 wait = retry_after if retry_after is not None else self._backoff_wait(attempt)
+            finally:
+                self._in_flight.send = None
+                if send is not None:  # its answer is back, or it failed: the limiters may count from here
+                    send.finish()
             attempt += 1
             log.info("retrying %s %s in %.1f s (attempt %d)", method, self.redact(_path(url)), wait, attempt + 1)
             self._sleep(wait)
+
+    def _headers_arrived(self, response, *args, **kwargs):
+        """The vendor has answered, so the request has arrived: the limiters need not wait for the
+        body (a page of thousands of records takes a while to read)."""
+        send = getattr(self._in_flight, "send", None)
+        if send is not None:
+            send.finish()
+        return response
 
     def _backoff_wait(self, attempt: int) -> float:
         return self.backoff * (2**attempt) * (1 + random.random() / 4)

@@ -56,15 +56,20 @@ def test_concurrent_sync_stays_under_every_limit(gz, bd, config, session):
     assert min(gaps) >= 0.5 / KEY_BUDGET - 1e-9  # a steady stream, never a burst
 
 
-def test_the_check_catches_a_session_over_the_licensing_limit(gz, bd, config, new_session):
-    # the same run with a laxer named budget: the licensing calls now come too close together
+def test_the_check_catches_a_session_over_the_licensing_limit(gz, bd, config, session, new_session):
+    # counts on their own (nothing read ahead) with a laxer named budget: the key's 10 a second all
+    # go to licensing calls, twice what GravityZone allows them
     wide_tree(gz, bd, customers=30)
+    customers, _ = run(config, session)
+    counted_from = len(gz.calls)
 
     with new_session(rate_limits={"licensing": 50, "companies": 50}) as lax:
-        run(config, lax)
+        list(plugin.hub_fetch_license_counts(config, lax, customers))
 
-    assert tightest_span([c.at for c in gz.calls if c.service == "licensing"], LICENSING_BUDGET) < 1.0
-    assert tightest_span([c.at for c in gz.calls], KEY_BUDGET) >= 1.0 - 1e-9  # the key limit still held
+    lax_calls = gz.calls[counted_from:]
+    assert len(lax_calls) == 30 and all(c.service == "licensing" for c in lax_calls)
+    assert tightest_span([c.at for c in lax_calls], LICENSING_BUDGET) < 1.0
+    assert tightest_span([c.at for c in lax_calls], KEY_BUDGET) >= 1.0 - 1e-9  # the key limit still held
 
 
 def test_usage_is_read_while_listing_so_both_budgets_are_used_at_once(gz, bd, config, session):

@@ -20,8 +20,8 @@ def hub_vendor_info():
                     "SAT learner.",
         config_schema=HuntressConfig,
         docs_url="https://api.huntress.io/docs",
-        # documented: 60 requests per minute in a sliding window. The session's pacing keeps a margin
-        # (sends about 1.1 s apart); a sync needs one request per 500 organizations.
+        # documented: 60 requests per minute in a sliding window. The session sends each request a
+        # second after the previous answer; a sync needs one request per 500 organizations.
         requests_per_second=1.0,
         documented_limits=DocumentedLimits(requests_per_second=1.0, window_seconds=60,
                                            source="60 requests per minute, sliding window (vendor-apis.md 8.6)"),
