@@ -137,6 +137,10 @@ class QuantityTotals:
         return self.vendor_quantity - self.billed_quantity
 
 
+_VENDOR_QUANTITY, _BILLED_QUANTITY, _UNBILLED_QUANTITY = (attrgetter("vendor_quantity"), attrgetter("billed_quantity"),
+                                                        attrgetter("unbilled_quantity"))
+
+
 @dataclass
 class UsageTotals:
     #: unit -> its quantities
@@ -153,27 +157,23 @@ class UsageTotals:
     @classmethod
     def of(cls, rows: list[UsageRow]) -> UsageTotals:
         """The totals of ``rows``: quantities per unit, money per currency (sums of the rows' own figures)."""
-        quantities: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
-        money: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
+        buckets: dict[tuple, list[UsageRow]] = defaultdict(list)
         for r in rows:
-            vendor, billed, unbilled = quantities[r.unit]
-            vendor.append(r.vendor_quantity)
-            billed.append(r.billed_quantity)
-            unbilled.append(r.unbilled_quantity)
-            if r.currency is not None:
-                values, costs, margins = money[r.currency]
-                value, cost = r.billed_value, r.monthly_cost
-                if value is not None:
-                    values.append(value)
-                if cost is not None:
-                    costs.append(cost)
-                if value is not None and cost is not None:
-                    margins.append(value - cost)
-        totals = cls({unit: QuantityTotals(sum(v, ZERO), sum(b, ZERO), sum(u, ZERO))
-                      for unit, (v, b, u) in quantities.items()}, *unbilled_value(rows))
-        for currency, (values, costs, margins) in money.items():
-            totals.billed_value[currency], totals.cost[currency] = sum(values, ZERO), sum(costs, ZERO)
-            totals.margin[currency] = sum(margins, ZERO)
+            buckets[(r.unit, r.currency)].append(r)
+        totals = cls({}, *unbilled_value(rows))
+        for (unit, currency), part in buckets.items():
+            q = totals.by_unit.setdefault(unit, QuantityTotals())
+            q.vendor_quantity += sum(map(_VENDOR_QUANTITY, part), ZERO)
+            q.billed_quantity += sum(map(_BILLED_QUANTITY, part), ZERO)
+            q.unbilled_quantity += sum(map(_UNBILLED_QUANTITY, part), ZERO)
+            if currency is None:
+                continue
+            # a row with a currency has a product, so a cost, and a price: its margin is billed less cost
+            billed = sum((r.billed_value for r in part if r.billed_quantity), ZERO)
+            cost = sum((r.monthly_cost for r in part if r.vendor_quantity), ZERO)
+            totals.billed_value[currency] = totals.billed_value.get(currency, ZERO) + billed
+            totals.cost[currency] = totals.cost.get(currency, ZERO) + cost
+            totals.margin[currency] = totals.margin.get(currency, ZERO) + billed - cost
         return totals
 
     @classmethod
@@ -298,10 +298,13 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRo
             status = "detached" if detached else "not_mapped" if oid is None else "no_line"
         map_status = "detached" if detached else "mapped" if oid is not None else "not_mapped"
         qty = quantity(qty)
+        unbilled, value = ZERO, ZERO
+        if status in UNBILLED_STATUSES and qty > 0:  # nothing bills it (a row that a line bills is redone there)
+            unbilled, value = qty, None if price is None else cents(qty * price)
         # positional: this runs once per count (tens of thousands)
         append(UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
                         ZERO if detached else qty, qty, unit, ZERO, price, pcurrency if pid is not None else None,
-                        status, "", ZERO, ZERO, cost))
+                        status, "", unbilled, value, cost))
     return rows
 
 
@@ -451,20 +454,16 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
             share = left if r is last else min(left, r.vendor_quantity)
             r.billed_quantity, left = share, left - share
             r.monthly_unit_price, r.currency, r.line_state = price, currency, state
+            r.unbilled_quantity, r.unbilled_value = ZERO, ZERO
             if r.organization_id != key[0]:
                 r.status = "still_billed"
             elif r.map_status != "detached":
                 difference = r.vendor_quantity - share
                 r.status = ("do_not_bill" if line.do_not_bill else "billed" if difference == 0
                             else "under_billed" if difference > 0 else "over_billed")
-    for part in (rows, extra):
-        for r in part:
-            if r.status in UNBILLED_STATUSES:
-                difference = r.vendor_quantity - r.billed_quantity
-                if difference > 0:
+                if r.status in UNBILLED_STATUSES:
                     r.unbilled_quantity = difference
-                    r.unbilled_value = (None if r.monthly_unit_price is None
-                                        else cents(difference * r.monthly_unit_price))
+                    r.unbilled_value = None if price is None else cents(difference * price)
     return extra
 
 
