@@ -7,10 +7,12 @@ On PostgreSQL the URL names the server: the benchmark creates a database of its 
 afterwards, so it never touches the database in the URL.
 
 Targets (issue 4): the invoice run for 5,000 recurring invoices of 5 lines each under 10 s on SQLite;
-the usage report over 10,000 vendor customers under 1 s. Issue 8: the same invoice run with tax and a
+(issue 8) the usage report over 10,000 vendor customers under 250 ms at the median, also printed as a ratio
+to a raw query reading the same rows (the counts with their customer, SKU, Organization and product, and
+the vendor lines with their prices, as tuples). Issue 8: the same invoice run with tax and a
 peak / average basis on every vendor line (each measured from a month of count history) under 5 s on
-SQLite, printed also as a ratio to one raw query reading the same rows. Data is inserted in bulk (that is set-up,
-not measured); what is measured goes through the real services.
+SQLite, printed also as a ratio to one raw query reading the same rows. Data is inserted in bulk (that is
+set-up, not measured); what is measured goes through the real services.
 """
 
 from __future__ import annotations
@@ -105,6 +107,28 @@ def seed(recurring: int, customers: int) -> dict:
     return {"integration_id": integration.id, "run_id": run.id, "customer_ids": customer_ids}
 
 
+REPEAT = 9
+REPORT_TARGET_S = 0.25
+
+
+def raw_report_rows() -> int:
+    """The rows the usage report reads, as plain tuples in one hand-written SQL query each: the yardstick."""
+    counts = db.session.execute(db.text(
+        "SELECT vi.slug, vc.id, vc.name, vc.external_id, vc.vendor_status, vc.detached_at, vc.organization_id, o.name, "
+        "vs.sku, vs.name, vs.billable, vs.unit, p.code, p.unit_price, p.unit_cost, p.currency, lc.quantity "
+        "FROM license_counts lc JOIN vendor_customers vc ON vc.id = lc.vendor_customer_id "
+        "JOIN vendor_skus vs ON vs.id = lc.sku_id JOIN vendor_integrations vi ON vi.id = vs.integration_id "
+        "LEFT JOIN organizations o ON o.id = vc.organization_id LEFT JOIN products p ON p.id = vs.product_id "
+        "ORDER BY vi.slug, vc.name, vc.id, vs.sku")).all()
+    lines = db.session.execute(db.text(
+        "SELECT ri.organization_id, rl.integration_id, rl.product_id, rl.quantity, rl.min_quantity, rl.do_not_bill, "
+        "rl.unit_price_override, rl.markup_pct, p.unit_price, p.unit_cost, ri.frequency, ri.currency "
+        "FROM recurring_lines rl JOIN recurring_invoices ri ON ri.id = rl.recurring_invoice_id "
+        "JOIN products p ON p.id = rl.product_id "
+        "WHERE rl.kind = 'vendor' AND rl.archived_at IS NULL AND ri.active")).all()
+    return len(counts) + len(lines)
+
+
 CPU: list[float] = []  # process time of the last ``timed`` call: wall time minus waiting for a busy machine
 
 
@@ -161,15 +185,17 @@ def run(args, url: str, folder: Path) -> None:
         seconds_again, again = timed(run_due_invoices, RUN_DATE)
         print(f"second run, same day: {len(again.issued)} issued in {seconds_again:.2f} s")
 
-        timings, cpu = [], []
-        for _ in range(5):
+        timings, cpu, raw_timings = [], [], []
+        for _ in range(REPEAT):
             seconds, report = timed(usage_report)
             timings.append(seconds)
             cpu.append(CPU[0])
-        median = statistics.median(timings)
+            raw_timings.append(timed(raw_report_rows)[0])
+        median, raw_median = statistics.median(timings), statistics.median(raw_timings)
         print(f"usage report: {len(report.rows)} rows over {args.customers} vendor customers, median "
-              f"{median * 1000:.0f} ms of 5, {statistics.median(cpu) * 1000:.0f} ms CPU "
-              f"(target 1 s: {median:.0%} of it); unbilled "
+              f"{median * 1000:.0f} ms of {REPEAT}, {statistics.median(cpu) * 1000:.0f} ms CPU "
+              f"(target {REPORT_TARGET_S * 1000:.0f} ms: {median / REPORT_TARGET_S:.0%} of it); raw query "
+              f"{raw_median * 1000:.0f} ms, ratio {median / raw_median:.2f}; unbilled "
               + ", ".join(f"{fmt_quantity(q.unbilled_quantity)} {unit}" for unit, q in report.totals.by_unit.items())
               + " worth " + ", ".join(f"{fmt_money(v)} {c}" for c, v in report.totals.unbilled_value.items())
               + " a month")

@@ -8,12 +8,13 @@ SKU to a priced product, and gives the Organizations 5,000 recurring invoices, a
 (a fragment its script fetches after the page shows) are each requested ``--repeat`` times after a
 warm-up; their medians are compared with a bare route that reads the same rows (status counts
 per vendor, the next run's lines with their prices, the counts of unbilled customers) in three
-hand-written SQL queries and returns them as JSON. Target: the dashboard page under 100 ms at the
-median (the billing figures price every count and every due line: printed, not targeted).
+hand-written SQL queries and returns them as JSON. Target (issue 13): the dashboard under 100 ms at the
+median: the page, and its billing figures (which count as part of the dashboard) each under 100 ms.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from datetime import date, timedelta
@@ -102,8 +103,10 @@ def main() -> None:
         print(f"  dashboard page        {page_ms:8.1f}  ratio {page_ms / bare_ms:6.2f}")
         print(f"  its billing figures   {figures_ms:8.1f}  ratio {figures_ms / bare_ms:6.2f}  (fetched after the page shows)")
         print(f"  bare route            {bare_ms:8.1f}")
-        verdict = "meets" if page_ms < TARGET_MS else "MISSES"
-        print(f"dashboard median {page_ms:.1f} ms: {verdict} the {TARGET_MS:.0f} ms target")
+        for label, ms in (("dashboard", page_ms), ("billing figures", figures_ms)):
+            verdict = "meets" if ms < TARGET_MS else "MISSES"
+            print(f"{label} median {ms:.1f} ms: {verdict} the {TARGET_MS:.0f} ms target")
+        print(f"machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

@@ -44,6 +44,14 @@ class UsageRowSchema(ma.Schema):
     line_state = ma.fields.String(metadata={"description": "held / kept when the line does not bill its counts"})
     unbilled_quantity = DecimalText(dump_only=True)
     unbilled_value = DecimalText(dump_only=True, allow_none=True)
+    monthly_unit_cost = DecimalText(dump_only=True, allow_none=True,
+                                    metadata={"description": "the product's unit cost, taken as monthly"})
+    billed_value = DecimalText(dump_only=True, allow_none=True,
+                               metadata={"description": "billed quantity x monthly unit price, a month"})
+    monthly_cost = DecimalText(dump_only=True, allow_none=True,
+                               metadata={"description": "vendor quantity x unit cost, a month"})
+    margin = DecimalText(dump_only=True, allow_none=True,
+                         metadata={"description": "billed value less cost, a month"})
 
 
 class UnitTotalsSchema(ma.Schema):
@@ -59,6 +67,12 @@ class TotalsSchema(ma.Schema):
     by_unit = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(UnitTotalsSchema))
     unbilled_value = ma.fields.Dict(keys=ma.fields.String(), values=DecimalText(dump_only=True))
     unpriced_rows = ma.fields.Integer()
+    billed_value = ma.fields.Dict(keys=ma.fields.String(), values=DecimalText(dump_only=True),
+                                  metadata={"description": "currency -> what the rows bill a month"})
+    cost = ma.fields.Dict(keys=ma.fields.String(), values=DecimalText(dump_only=True),
+                          metadata={"description": "currency -> what the rows' vendor counts cost a month"})
+    margin = ma.fields.Dict(keys=ma.fields.String(), values=DecimalText(dump_only=True),
+                            metadata={"description": "currency -> billed value less cost, a month"})
 
 
 class UsageReportSchema(ma.Schema):

@@ -203,6 +203,16 @@ def list_skus(integration_id: int | None = None, status: str | None = None) -> l
     return [r for r in rows if status is None or r.status == status]
 
 
+def count_skus_without_product(integration_id: int | None = None) -> int:
+    """How many SKUs are ``unmapped`` or ``suggested`` (``SkuRow.status``: billable, no product yet), counted by
+    the database without the license totals ``list_skus`` adds up."""
+    query = (db.select(func.count()).select_from(VendorSku)
+             .where(VendorSku.product_id.is_(None), VendorSku.billable.is_(True)))
+    if integration_id is not None:
+        query = query.where(VendorSku.integration_id == integration_id)
+    return db.session.execute(query).scalar_one()
+
+
 def unmapped_skus(integration_id: int | None = None) -> list[SkuRow]:
     """SKUs without a product (billable ones first): what an admin still has to map."""
     rows = [r for r in list_skus(integration_id) if r.product_id is None]

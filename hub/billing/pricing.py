@@ -75,8 +75,19 @@ class PricedLine:
 
     @property
     def on_invoice(self) -> bool:
-        """Lines that bill nothing ("do not bill", or a quantity of zero) stay off the invoice."""
-        return not self.do_not_bill and self.quantity != ZERO
+        return on_invoice(self.quantity, self.do_not_bill)
+
+
+def on_invoice(quantity: Decimal, do_not_bill: bool) -> bool:
+    """Lines that bill nothing ("do not bill", or a quantity of zero) stay off the invoice."""
+    return not do_not_bill and quantity != ZERO
+
+
+def line_price(quantity, minimum, do_not_bill, price, cost, override, markup) -> tuple[Decimal, Decimal, Decimal]:
+    """(billed quantity, unit price, amount) of one line: the rule ``price_lines`` and ``subtotals`` share."""
+    billed = billed_quantity(quantity, minimum, do_not_bill)
+    each = unit_price(price, cost, override, markup)
+    return billed, each, line_amount(billed, each)
 
 
 def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_of: date | None = None,
@@ -128,13 +139,12 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
             measured = measure(basis, (tracks or {}).get((organization_id, integration_id, product_id), ()),
                                period.start, period.end, as_of)
             counted, review, basis_text = _period_quantity(measured, counted, state[0])
-        billed = billed_quantity(counted, minimum, do_not_bill)
-        price_each = unit_price(price, cost, override, markup)
+        billed, price_each, amount = line_price(counted, minimum, do_not_bill, price, cost, override, markup)
         out[rid].append(PricedLine(
             recurring_line_id=line_id, recurring_invoice_id=rid, position=position, kind=kind, product_id=product_id,
             product_code=code, description=description or name, taxable=taxable, counted_quantity=counted,
             min_quantity=minimum, do_not_bill=do_not_bill, quantity=billed, unit_price=price_each,
-            amount=line_amount(billed, price_each), price_source=_price_source(price, cost, override, markup),
+            amount=amount, price_source=_price_source(price, cost, override, markup),
             integration_id=integration_id, vendor=slugs.get(integration_id), quantity_change_id=change_id,
             sync_run_id=run_id, quantity_state=state[0], basis=basis if kind == LineKind.VENDOR.value else "",
             measure=measured, needs_review=review,
@@ -154,6 +164,30 @@ def _period_quantity(measured: Measure, at_issue: Decimal, state: str) -> tuple[
         return (at_issue, None, f"{measured.note}, below the {state} quantity {fmt_quantity(at_issue)}: "
                                 f"billed {fmt_quantity(at_issue)}")
     return measured.quantity, None, measured.note
+def subtotals(*conditions) -> dict[str, Decimal]:
+    """Currency -> the sum of the amounts on the invoice (before tax) of the live lines of the recurring
+    invoices matching ``conditions``, each priced as ``price_lines`` prices it (``line_price``, ``on_invoice``)
+    at issue: a line on a peak / average / end basis counts its current quantity here, as its period's
+    figure is known only when its invoice is priced (the preview shows that one).
+
+    For totals over thousands of invoices (the dashboard's next run): lines with the same pricing inputs
+    are counted together by the database and priced once, in Decimal; no row per line reaches Python.
+    """
+    inputs = (RecurringInvoice.currency, RecurringLine.quantity, RecurringLine.min_quantity, RecurringLine.do_not_bill,
+              Product.unit_price, Product.unit_cost, RecurringLine.unit_price_override, RecurringLine.markup_pct)
+    query = (db.select(*inputs, func.count())
+             .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
+             .join(Product, Product.id == RecurringLine.product_id)
+             .where(RecurringLine.archived_at.is_(None), *conditions).group_by(*inputs))
+    out: dict[str, Decimal] = {}
+    for currency, quantity, minimum, do_not_bill, price, cost, override, markup, lines in (
+            db.session.connection().execute(query)):  # Core rows: no ORM loading
+        billed, _each, amount = line_price(quantity, minimum, do_not_bill, price, cost, override, markup)
+        if on_invoice(billed, do_not_bill):
+            out[currency] = out.get(currency, ZERO) + amount * lines
+        else:
+            out.setdefault(currency, ZERO)
+    return out
 
 
 def quantity_states(line_ids, last_applied: dict[int, int]) -> dict[int, tuple[str, int, Decimal]]:

@@ -28,12 +28,15 @@ import csv
 import io
 import json
 from collections import defaultdict
+from itertools import groupby
+from operator import attrgetter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Text, case, cast, func, or_
 from sqlalchemy.orm import aliased
 
+from hub.billing.bulk_read import converter, raw
 from hub.billing.errors import BillingError
 from hub.billing.export import safe_cell
 from hub.billing.money import ZERO, billed_quantity, cents, fmt_money, fmt_price, fmt_quantity, four, unit_price
@@ -90,17 +93,35 @@ class UsageRow:
     unit: str = "license"
     billed_quantity: Decimal = ZERO
     monthly_unit_price: Decimal | None = None
-    #: currency of the price and the unbilled value
+    #: currency of the price, the cost and every amount of the row
     currency: str | None = None
     status: str = ""
     #: held / kept when the billing line's quantity is not what its counts say now (see LINE_STATES)
     line_state: str = ""
     unbilled_quantity: Decimal = ZERO
     unbilled_value: Decimal | None = ZERO
+    #: the product's unit cost, taken as monthly like its price (None: the SKU has no product)
+    monthly_unit_cost: Decimal | None = None
 
     @property
     def difference(self) -> Decimal:
         return self.vendor_quantity - self.billed_quantity
+
+    @property
+    def billed_value(self) -> Decimal | None:
+        """What the row bills a month: billed quantity x monthly unit price, to the cent (None: no price)."""
+        return None if self.monthly_unit_price is None else cents(self.billed_quantity * self.monthly_unit_price)
+
+    @property
+    def monthly_cost(self) -> Decimal | None:
+        """What the vendor's count costs a month: vendor quantity x unit cost, to the cent (None: no product)."""
+        return None if self.monthly_unit_cost is None else cents(self.vendor_quantity * self.monthly_unit_cost)
+
+    @property
+    def margin(self) -> Decimal | None:
+        """Billed value less cost, a month (None when either is unknown)."""
+        billed, cost = self.billed_value, self.monthly_cost
+        return None if billed is None or cost is None else billed - cost
 
 
 @dataclass
@@ -116,6 +137,10 @@ class QuantityTotals:
         return self.vendor_quantity - self.billed_quantity
 
 
+_VENDOR_QUANTITY, _BILLED_QUANTITY, _UNBILLED_QUANTITY = (attrgetter("vendor_quantity"), attrgetter("billed_quantity"),
+                                                        attrgetter("unbilled_quantity"))
+
+
 @dataclass
 class UsageTotals:
     #: unit -> its quantities
@@ -124,16 +149,49 @@ class UsageTotals:
     unbilled_value: dict[str, Decimal] = field(default_factory=dict)
     #: unbilled rows with no price (SKU not mapped to a product): their value is not in ``unbilled_value``
     unpriced_rows: int = 0
+    #: currency -> per month: what the rows bill, what their counts cost, and the difference (rows with a currency)
+    billed_value: dict[str, Decimal] = field(default_factory=dict)
+    cost: dict[str, Decimal] = field(default_factory=dict)
+    margin: dict[str, Decimal] = field(default_factory=dict)
 
-    def add(self, row: UsageRow) -> None:
-        unit = self.by_unit.setdefault(row.unit, QuantityTotals())
-        unit.vendor_quantity += row.vendor_quantity
-        unit.billed_quantity += row.billed_quantity
-        unit.unbilled_quantity += row.unbilled_quantity
-        if row.unbilled_value is None:
-            self.unpriced_rows += 1
-        elif row.unbilled_quantity:
-            self.unbilled_value[row.currency] = self.unbilled_value.get(row.currency, ZERO) + row.unbilled_value
+    @classmethod
+    def of(cls, rows: list[UsageRow]) -> UsageTotals:
+        """The totals of ``rows``: quantities per unit, money per currency (sums of the rows' own figures)."""
+        buckets: dict[tuple, list[UsageRow]] = defaultdict(list)
+        for r in rows:
+            buckets[(r.unit, r.currency)].append(r)
+        totals = cls({}, *unbilled_value(rows))
+        for (unit, currency), part in buckets.items():
+            q = totals.by_unit.setdefault(unit, QuantityTotals())
+            q.vendor_quantity += sum(map(_VENDOR_QUANTITY, part), ZERO)
+            q.billed_quantity += sum(map(_BILLED_QUANTITY, part), ZERO)
+            q.unbilled_quantity += sum(map(_UNBILLED_QUANTITY, part), ZERO)
+            if currency is None:
+                continue
+            # a row with a currency has a product, so a cost, and a price: its margin is billed less cost
+            billed = sum((r.billed_value for r in part if r.billed_quantity), ZERO)
+            cost = sum((r.monthly_cost for r in part if r.vendor_quantity), ZERO)
+            totals.billed_value[currency] = totals.billed_value.get(currency, ZERO) + billed
+            totals.cost[currency] = totals.cost.get(currency, ZERO) + cost
+            totals.margin[currency] = totals.margin.get(currency, ZERO) + billed - cost
+        return totals
+
+    @classmethod
+    def merged(cls, parts) -> UsageTotals:
+        """The sum of several totals (the vendors' into the report's)."""
+        out = cls()
+        for part in parts:
+            for unit, q in part.by_unit.items():
+                mine = out.by_unit.setdefault(unit, QuantityTotals())
+                mine.vendor_quantity += q.vendor_quantity
+                mine.billed_quantity += q.billed_quantity
+                mine.unbilled_quantity += q.unbilled_quantity
+            for name in ("unbilled_value", "billed_value", "cost", "margin"):
+                mine, theirs = getattr(out, name), getattr(part, name)
+                for currency, value in theirs.items():
+                    mine[currency] = mine.get(currency, ZERO) + value
+            out.unpriced_rows += part.unpriced_rows
+        return out
 
     @property
     def has_unbilled(self) -> bool:
@@ -154,19 +212,41 @@ def usage_report(*, vendor: str | None = None, organization_id: int | None = Non
     An unknown filter value is a BillingError naming the filter and its valid values, never an empty report.
     """
     check_filters(vendor=vendor, organization_id=organization_id, status=status, map_status=map_status)
-    rows = _count_rows(vendor, organization_id)
-    rows += _allocate(rows, _billed_lines(vendor, organization_id))
-    rows = [r for r in rows if r.vendor_quantity or r.billed_quantity]
+    rows = report_rows(vendor, organization_id)
     if status:
         rows = [r for r in rows if r.status == status]
     if map_status:
         rows = [r for r in rows if r.map_status == map_status]
-    rows.sort(key=lambda r: (r.vendor, r.customer_id is None))  # stable: the query's order, no_count rows last
-    totals, by_vendor = UsageTotals(), defaultdict(UsageTotals)
+    by_vendor = {slug: UsageTotals.of(list(group)) for slug, group in groupby(rows, key=attrgetter("vendor"))}
+    return UsageReport(rows, UsageTotals.merged(by_vendor.values()), by_vendor)
+
+
+def report_rows(vendor: str | None = None, organization_id: int | None = None) -> list[UsageRow]:
+    """The report's rows (unfiltered but for vendor and Organization), each with what it bills: the one
+    computation behind the report, its CSV, the API and the dashboard's unbilled value. Two queries."""
+    rows = _count_rows(vendor, organization_id)
+    rows += _allocate(rows, _billed_lines(vendor, organization_id))
+    rows = [r for r in rows if r.vendor_quantity or r.billed_quantity]
+    rows.sort(key=_vendor_order)  # stable: the query's order, no_count rows last
+    return rows
+
+
+def _vendor_order(row: UsageRow) -> tuple:
+    return row.vendor, row.customer_id is None
+
+
+def unbilled_value(rows: list[UsageRow]) -> tuple[dict[str, Decimal], int]:
+    """(currency -> unbilled value per month, unbilled rows with no price) of ``rows``: the report's figure,
+    which the dashboard shows without building the rest of the totals."""
+    values: dict[str, list[Decimal]] = defaultdict(list)
+    unpriced = 0
     for r in rows:
-        totals.add(r)
-        by_vendor[r.vendor].add(r)
-    return UsageReport(rows, totals, dict(by_vendor))
+        if r.unbilled_quantity:
+            if r.unbilled_value is None:
+                unpriced += 1
+            else:
+                values[r.currency].append(r.unbilled_value)
+    return {currency: sum(v, ZERO) for currency, v in values.items()}, unpriced
 
 
 def check_filters(*, vendor: str | None = None, organization_id: int | None = None, status: str | None = None,
@@ -189,10 +269,10 @@ def check_filters(*, vendor: str | None = None, organization_id: int | None = No
 def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRow]:
     product = aliased(Product)
     query = (db.select(VendorIntegration.id, VendorIntegration.slug, VendorCustomer.id, VendorCustomer.name,
-                       VendorCustomer.external_id, VendorCustomer.vendor_status, VendorCustomer.detached_at,
+                       VendorCustomer.external_id, VendorCustomer.vendor_status, VendorCustomer.detached_at.is_not(None),
                        VendorCustomer.organization_id, Organization.name, VendorSku.id, VendorSku.sku, VendorSku.name,
-                       VendorSku.billable, VendorSku.product_id, product.code, product.unit_price, LicenseCount.quantity,
-                       VendorSku.unit, product.currency)
+                       VendorSku.billable, VendorSku.product_id, product.code, raw(product.unit_price),
+                       raw(product.unit_cost), product.currency, raw(LicenseCount.quantity), VendorSku.unit)
              .select_from(LicenseCount)
              .join(VendorCustomer, VendorCustomer.id == LicenseCount.vendor_customer_id)
              .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
@@ -205,18 +285,26 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRo
     if organization_id is not None:
         query = query.where(VendorCustomer.organization_id == organization_id)
     rows = []
-    prices: dict[int, Decimal] = {}  # product id -> its price, taken as monthly
-    for (iid, slug, cid, cname, ext, vstatus, detached_at, oid, oname, sid, sku, sname, billable, pid, pcode,
-         pprice, qty, unit, pcurrency) in db.session.connection().execute(query).all():  # Core rows: no ORM loading
-        map_status = "detached" if detached_at is not None else ("mapped" if oid is not None else "not_mapped")
-        row = UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
-                       vendor_quantity=ZERO if detached_at is not None else qty, last_quantity=qty, unit=unit)
-        if pid is not None:
-            row.monthly_unit_price = prices.get(pid) or prices.setdefault(pid, four(pprice))
-            row.currency = pcurrency
-        row.status = ("not_billable" if not billable and pid is None else "detached" if detached_at is not None
-                      else "sku_unmapped" if pid is None else "not_mapped" if oid is None else "no_line")
-        rows.append(row)
+    append = rows.append
+    quantity, money = converter(LicenseCount.quantity), converter(Product.unit_price)
+    prices: dict[int, tuple[Decimal, Decimal]] = {}  # product id -> its price and cost, taken as monthly
+    for (iid, slug, cid, cname, ext, vstatus, detached, oid, oname, sid, sku, sname, billable, pid, pcode, pprice,
+         pcost, pcurrency, qty, unit) in db.session.connection().execute(query).all():  # Core rows: no ORM loading
+        if pid is None:
+            price = cost = None
+            status = "not_billable" if not billable else "detached" if detached else "sku_unmapped"
+        else:
+            price, cost = prices.get(pid) or prices.setdefault(pid, (four(money(pprice)), four(money(pcost))))
+            status = "detached" if detached else "not_mapped" if oid is None else "no_line"
+        map_status = "detached" if detached else "mapped" if oid is not None else "not_mapped"
+        qty = quantity(qty)
+        unbilled, value = ZERO, ZERO
+        if status in UNBILLED_STATUSES and qty > 0:  # nothing bills it (a row that a line bills is redone there)
+            unbilled, value = qty, None if price is None else cents(qty * price)
+        # positional: this runs once per count (tens of thousands)
+        append(UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
+                        ZERO if detached else qty, qty, unit, ZERO, price, pcurrency if pid is not None else None,
+                        status, "", unbilled, value, cost))
     return rows
 
 
@@ -231,6 +319,8 @@ class _Billed:
     quantity: Decimal = ZERO
     value: Decimal = ZERO  # billed quantity x monthly price, to weigh prices of several lines
     first_price: Decimal | None = None
+    #: the product's unit cost (taken as monthly), for a row of its own (no_count)
+    unit_cost: Decimal | None = None
     currencies: set = field(default_factory=set)
     do_not_bill: bool = True
     #: held / kept, see LINE_STATES
@@ -250,14 +340,18 @@ class _Billed:
 
 
 def _line_states():
-    """Per line with changes: its last applied change id, whether one is pending, its last rejection id.
-    One aggregate over quantity_changes, joined by line (cheaper than subqueries per line)."""
+    """Per line that has a held or rejected change: its last applied change id, whether one is pending, its last
+    rejection id. One aggregate over those lines' changes (found through the status index), joined by line:
+    the thousands of lines whose changes were all applied are not read."""
     applied = (ChangeStatus.APPLIED.value, ChangeStatus.APPROVED.value)
+    asked = (db.select(QuantityChange.line_id)
+             .where(QuantityChange.status.in_((ChangeStatus.PENDING.value, ChangeStatus.REJECTED.value))))
     return (db.select(QuantityChange.line_id.label("line_id"),
                       func.max(case((QuantityChange.status.in_(applied), QuantityChange.id))).label("last_applied"),
                       func.max(case((QuantityChange.status == ChangeStatus.PENDING.value, 1), else_=0)).label("held"),
                       func.max(case((QuantityChange.status == ChangeStatus.REJECTED.value, QuantityChange.id)))
                       .label("last_rejected"))
+            .where(QuantityChange.line_id.in_(asked))
             .group_by(QuantityChange.line_id).subquery("line_states"))
 
 
@@ -271,9 +365,9 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
     kept = states.c.last_rejected > func.coalesce(states.c.last_applied, 0)
     basis = aliased(QuantityChange)  # the change that set the quantity, read only while held or kept
     query = (db.select(RecurringInvoice.organization_id, RecurringLine.integration_id, RecurringLine.product_id,
-                       RecurringLine.quantity, RecurringLine.min_quantity, RecurringLine.do_not_bill,
-                       RecurringLine.unit_price_override, RecurringLine.markup_pct, Product.unit_price,
-                       Product.unit_cost, RecurringInvoice.frequency, RecurringInvoice.currency, VendorIntegration.slug,
+                       raw(RecurringLine.quantity), raw(RecurringLine.min_quantity), RecurringLine.do_not_bill,
+                       raw(RecurringLine.unit_price_override), raw(RecurringLine.markup_pct), raw(Product.unit_price),
+                       raw(Product.unit_cost), RecurringInvoice.frequency, RecurringInvoice.currency, VendorIntegration.slug,
                        Organization.name, Product.code, units.c.unit, func.coalesce(held, False),
                        func.coalesce(kept, False), cast(basis.evidence, Text))
              .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
@@ -292,12 +386,21 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
         query = query.where(RecurringInvoice.organization_id == organization_id)
     out: dict[tuple, _Billed] = {}
     months = {f.value: f.months for f in Frequency}
+    quantity_of, money, percent = (converter(RecurringLine.quantity), converter(Product.unit_price),
+                                   converter(RecurringLine.markup_pct))
+    monthly_prices: dict[tuple, Decimal] = {}  # lines priced alike (most of them) are priced once
     for (oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency, currency, slug, oname, pcode,
          sku_unit, held, kept, evidence) in db.session.connection().execute(query).all():
-        billed = out.get((oid, iid, pid)) or out.setdefault((oid, iid, pid), _Billed(slug, oname, pcode,
-                                                                                     sku_unit or "unit"))
-        monthly = unit_price(price, cost, override, markup) / months[frequency]
-        quantity = billed_quantity(qty, minimum, dnb)
+        billed = out.get((oid, iid, pid))
+        if billed is None:
+            billed = out[(oid, iid, pid)] = _Billed(slug, oname, pcode, sku_unit or "unit",
+                                                    unit_cost=four(money(cost)))
+        inputs = (price, cost, override, markup, frequency)
+        monthly = monthly_prices.get(inputs)
+        if monthly is None:
+            monthly = monthly_prices[inputs] = unit_price(money(price), money(cost), money(override),
+                                                          percent(markup)) / months[frequency]
+        quantity = billed_quantity(quantity_of(qty), quantity_of(minimum), dnb)
         billed.quantity += quantity
         billed.value += quantity * monthly
         billed.currencies.add(currency)
@@ -312,15 +415,25 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
     return out
 
 
+def _allocation_order(key: tuple):
+    """The order a key's billed quantity fills its rows: the Organization's attached customers, then its
+    Detached ones, then customers unmapped while the line is held or kept."""
+    organization_id = key[0]
+    return lambda r: (r.organization_id != organization_id, r.map_status == "detached", r.customer_id, r.sku)
+
+
 def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageRow]:
     """Spread each key's billed quantity over its rows; returns the extra rows of lines with no count."""
     groups: dict[tuple, list[UsageRow]] = defaultdict(list)
-    loose: dict[tuple, list[UsageRow]] = defaultdict(list)  # (customer, integration, product) -> rows in no group
+    carried = {cid for line in billed.values() for cid in line.carried_by}
+    loose: dict[tuple, list[UsageRow]] = defaultdict(list)  # (customer, integration, product) -> carried rows
     for r in rows:
+        if r.product_id is None:
+            continue
         key = (r.organization_id, r.integration_id, r.product_id)
-        if r.organization_id is not None and r.product_id is not None and key in billed:
+        if r.organization_id is not None and key in billed:
             groups[key].append(r)
-        elif r.product_id is not None:
+        elif r.customer_id in carried:
             loose[(r.customer_id, r.integration_id, r.product_id)].append(r)
     for key, line in billed.items():
         if line.carried_by:  # customers unmapped while the line's drop is held or kept: still billed there
@@ -333,22 +446,24 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
             if line.quantity:
                 extra.append(_no_count_row(key, line))
             continue
-        members.sort(key=lambda r: (r.organization_id != key[0], r.map_status == "detached", r.customer_id, r.sku))
-        left = line.quantity
-        for n, r in enumerate(members):
-            share = left if n == len(members) - 1 else min(left, r.vendor_quantity)
+        if len(members) > 1:
+            members.sort(key=_allocation_order(key))
+        left, last = line.quantity, members[-1]
+        price, currency, state = line.monthly_price, line.currency, line.line_state
+        for r in members:
+            share = left if r is last else min(left, r.vendor_quantity)
             r.billed_quantity, left = share, left - share
-            r.monthly_unit_price, r.currency, r.line_state = line.monthly_price, line.currency, line.line_state
+            r.monthly_unit_price, r.currency, r.line_state = price, currency, state
+            r.unbilled_quantity, r.unbilled_value = ZERO, ZERO
             if r.organization_id != key[0]:
                 r.status = "still_billed"
             elif r.map_status != "detached":
-                r.status = ("do_not_bill" if line.do_not_bill else "billed" if r.difference == 0
-                            else "under_billed" if r.difference > 0 else "over_billed")
-    for r in rows + extra:
-        if r.status in UNBILLED_STATUSES and r.difference > 0:
-            r.unbilled_quantity = r.difference
-            r.unbilled_value = (None if r.monthly_unit_price is None
-                                else cents(r.unbilled_quantity * r.monthly_unit_price))
+                difference = r.vendor_quantity - share
+                r.status = ("do_not_bill" if line.do_not_bill else "billed" if difference == 0
+                            else "under_billed" if difference > 0 else "over_billed")
+                if r.status in UNBILLED_STATUSES:
+                    r.unbilled_quantity = difference
+                    r.unbilled_value = None if price is None else cents(difference * price)
     return extra
 
 
@@ -358,17 +473,18 @@ def _no_count_row(key: tuple, line: _Billed) -> UsageRow:
     return UsageRow(iid, line.integration, None, "", "", "", "", oid, line.organization, None, "", None, pid,
                     line.product_code, vendor_quantity=ZERO, last_quantity=ZERO, unit=line.unit,
                     billed_quantity=line.quantity, monthly_unit_price=line.monthly_price, currency=line.currency,
-                    status="no_count", line_state=line.line_state)
+                    status="no_count", line_state=line.line_state, monthly_unit_cost=line.unit_cost)
 
 
 CSV_COLUMNS = ["vendor", "vendor_customer", "external_id", "vendor_status", "map_status", "organization", "sku",
                "sku_name", "product_code", "unit", "vendor_quantity", "billed_quantity", "difference",
-               "monthly_unit_price", "currency", "unbilled_quantity", "unbilled_monthly_value", "status", "line_state"]
+               "monthly_unit_price", "currency", "unbilled_quantity", "unbilled_monthly_value", "status", "line_state",
+               "monthly_unit_cost", "billed_monthly_value", "monthly_cost", "monthly_margin"]
 
 
 def usage_report_csv(report: UsageReport) -> str:
-    """The rows, then TOTAL rows: one per unit (quantities) and one per currency (unbilled value).
-    Vendor-supplied names are guarded against spreadsheet formulas."""
+    """The rows, then TOTAL rows: one per unit (quantities) and one per currency (unbilled value, billed value,
+    cost and margin). Vendor-supplied names are guarded against spreadsheet formulas."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -378,16 +494,21 @@ def usage_report_csv(report: UsageReport) -> str:
                          safe_cell(r.product_code or ""), safe_cell(r.unit), fmt_quantity(r.vendor_quantity),
                          fmt_quantity(r.billed_quantity), fmt_quantity(r.difference),
                          fmt_price(r.monthly_unit_price) or "", r.currency or "", fmt_quantity(r.unbilled_quantity),
-                         fmt_money(r.unbilled_value) or "", r.status, r.line_state])
+                         fmt_money(r.unbilled_value) or "", r.status, r.line_state,
+                         fmt_price(r.monthly_unit_cost) or "", fmt_money(r.billed_value) or "",
+                         fmt_money(r.monthly_cost) or "", fmt_money(r.margin) or ""])
     blank = dict.fromkeys(CSV_COLUMNS, "")
     t = report.totals
     for unit, q in sorted(t.by_unit.items()):
         writer.writerow({**blank, "vendor": "TOTAL", "unit": safe_cell(unit), "vendor_quantity": fmt_quantity(
             q.vendor_quantity), "billed_quantity": fmt_quantity(q.billed_quantity), "difference": fmt_quantity(
             q.difference), "unbilled_quantity": fmt_quantity(q.unbilled_quantity)}.values())
-    for currency, value in sorted(t.unbilled_value.items()):
+    for currency in sorted(set(t.unbilled_value) | set(t.billed_value)):
         writer.writerow({**blank, "vendor": "TOTAL", "currency": currency,
-                         "unbilled_monthly_value": fmt_money(value)}.values())
+                         "unbilled_monthly_value": fmt_money(t.unbilled_value.get(currency, ZERO)),
+                         "billed_monthly_value": fmt_money(t.billed_value.get(currency, ZERO)),
+                         "monthly_cost": fmt_money(t.cost.get(currency, ZERO)),
+                         "monthly_margin": fmt_money(t.margin.get(currency, ZERO))}.values())
     return out.getvalue()
 
 

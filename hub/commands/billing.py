@@ -193,3 +193,6 @@ def register(app: Flask) -> None:
         worth = ", ".join(f"{fmt_money(v)} {c}" for c, v in sorted(t.unbilled_value.items())) or "0.00"
         click.echo(f"TOTAL unbilled worth {worth} a month"
                    + (f" (+{t.unpriced_rows} rows without a price)" if t.unpriced_rows else ""))
+        for currency in sorted(t.billed_value):
+            click.echo(f"TOTAL {currency} a month: billed {fmt_money(t.billed_value[currency])}, cost "
+                       f"{fmt_money(t.cost[currency])}, margin {fmt_money(t.margin[currency])}")

@@ -10,7 +10,6 @@ recurring lines, the pending-change count, the delivery and push states); this m
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,9 +17,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from hub.billing import catalog, pending
-from hub.billing.money import ZERO
-from hub.billing.pricing import price_lines
-from hub.billing.usage_report import usage_report
+from hub.billing.pricing import subtotals
+from hub.billing.usage_report import report_rows, unbilled_value
 from hub.extensions import db
 from hub.models import (
     IntegrationState,
@@ -94,11 +92,11 @@ def gather(integrations: list[VendorIntegration]) -> Attention:
 
 
 def billing_summary() -> BillingSummary:
-    report = usage_report()
+    unbilled, unpriced = unbilled_value(report_rows())  # the usage report's figure, without its other totals
     return BillingSummary(
-        unbilled={cur: value for cur, value in sorted(report.totals.unbilled_value.items()) if value},
-        unpriced_unbilled_rows=report.totals.unpriced_rows,
-        skus_without_product=sum(1 for r in catalog.list_skus() if r.status in ("unmapped", "suggested")),
+        unbilled={cur: value for cur, value in sorted(unbilled.items()) if value},
+        unpriced_unbilled_rows=unpriced,
+        skus_without_product=catalog.count_skus_without_product(),
         next_run=next_invoice_run(), last_run=last_invoice_run())
 
 
@@ -118,13 +116,9 @@ def next_invoice_run() -> InvoiceRun | None:
         select(func.min(RecurringInvoice.next_run_date)).where(RecurringInvoice.active.is_(True))).scalar()
     if day is None:
         return None
-    due = dict(db.session.execute(
-        select(RecurringInvoice.id, RecurringInvoice.currency)
-        .where(RecurringInvoice.active.is_(True), RecurringInvoice.next_run_date == day)).all())
-    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for recurring_id, lines in price_lines(due).items():
-        totals[due[recurring_id]] += sum((ln.amount for ln in lines if ln.on_invoice), ZERO)
-    return InvoiceRun(day, len(due), dict(sorted(totals.items())))
+    due = (RecurringInvoice.active.is_(True), RecurringInvoice.next_run_date == day)
+    count = db.session.execute(select(func.count()).select_from(RecurringInvoice).where(*due)).scalar_one()
+    return InvoiceRun(day, count, dict(sorted(subtotals(*due).items())))
 
 
 def last_invoice_run() -> InvoiceRun | None:
