@@ -29,7 +29,7 @@ def test_read_and_update_each_rule_with_an_audit_per_changed_field(vendor):
 @pytest.mark.parametrize("values, field, words", [
     ({"hold_decrease_over_seats": "-1"}, "hold_decrease_over_seats", "enter 0 or more"),
     ({"hold_decrease_over_seats": "many"}, "hold_decrease_over_seats", "whole number"),
-    ({"hold_decrease_over_pct": "101"}, "hold_decrease_over_pct", "at most 100"),
+    ({"hold_decrease_over_pct": "101"}, "hold_decrease_over_pct", "100 or less"),
     ({"hold_decrease_over_pct": "1.234"}, "hold_decrease_over_pct", "2 decimal places"),
     ({"hold_drop_to_zero": "maybe"}, "hold_drop_to_zero", "true or false"),
     ({"hold_everything": "1"}, "hold_everything", "unknown field"),

@@ -67,7 +67,7 @@ def test_billed_quantity(counted, minimum, do_not_bill, expected):
     ("abc", "enter a number like 12.50"),
     ("1.23456", "at most 4 decimal places"),
     ("-1", "enter 0 or more"),
-    ("NaN", "finite"),
+    ("NaN", "not 'NaN'"),
     ("", "required"),
     (None, "required"),
     ("1e12", "less than"),

@@ -138,7 +138,7 @@ def test_the_preview_shows_the_basis_and_the_counts_behind_it(arrears):
     assert row["basis"] == "peak" and row["quantity"] == "14"
     assert row["basis_detail"]["note"] == "peak 14 on 2026-03-12"
     assert row["basis_detail"]["counts"][1] == {"from": "2026-03-12", "to": "2026-03-19", "quantity": "14"}
-    assert row["source"].startswith("peak 14 on 2026-03-12 (counts at fake)")
+    assert row["source"].startswith("peak 14 on 2026-03-12 (counts at Fake fake)")
 
 
 def test_a_held_drop_is_never_billed_below_by_a_period_basis(vendor, arrears):
