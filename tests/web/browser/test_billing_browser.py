@@ -193,7 +193,8 @@ def test_usage_report_filters_and_csv(page, billing_ids, tmp_path):
     assert lines[0].startswith("vendor,vendor_customer,external_id")
     assert [ln.split(",")[1] for ln in lines[1:]] == ["Fabrikam", "", ""]
     assert lines[-2].startswith("TOTAL,") and ",license,2,0,2,," in lines[-2]  # quantities per unit
-    assert lines[-1].startswith("TOTAL,") and lines[-1].endswith(",USD,,20.00,,")  # money per currency
+    # money per currency: unbilled value, then billed value, cost and margin (cost and margin came with issue 8)
+    assert lines[-1].startswith("TOTAL,") and lines[-1].endswith(",USD,,20.00,,,,0.00,12.00,-12.00")
 
 
 def test_every_billing_page_opens_without_script_errors_or_csp_violations(page, billing_ids):
