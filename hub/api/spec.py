@@ -41,12 +41,38 @@ class ProblemSchema(ma.Schema):
 
 
 class HubApi(Api):
+    """flask-smorest's Api, documenting its views when the document is first asked for.
+
+    Documenting every view (apispec paths, schema resolution) is about half of ``create_app``; most
+    processes (a gunicorn worker, the scheduler, the CLI, each test's app) never serve the document.
+    """
+
     ERROR_SCHEMA = ProblemSchema
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Register the routes now; their documentation waits for ``documented_spec``."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self.__dict__.setdefault("_undocumented", []).append((blp, name, parameters))
+
+    def documented_spec(self):
+        """The APISpec with the error responses and every registered blueprint's views in it (done once)."""
+        if not self.__dict__.get("_responses_documented"):
+            self._responses_documented = True
+            self._document_responses()
+        for blp, name, parameters in self.__dict__.pop("_undocumented", []):
+            blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+            self.spec.tag({"name": name, "description": blp.description})
+        return self.spec
 
     def _register_error_handlers(self):
         """None: the app's one HTTPException handler (hub.web) answers /api/v1 with problems."""
 
     def _register_responses(self):
+        """Deferred to ``documented_spec`` (resolving the problem schema for every status is not free)."""
+
+    def _document_responses(self):
         for status in http.HTTPStatus:
             response = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
@@ -125,7 +151,7 @@ def openapi_document(app: Flask, api: HubApi) -> dict:
     cached = app.extensions.get("hub.api_openapi")
     if cached is not None:
         return cached
-    spec = copy.deepcopy(api.spec.to_dict())
+    spec = copy.deepcopy(api.documented_spec().to_dict())
     spec.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
         "type": "http", "scheme": "bearer", "description": "an API token: `hub token create` or Admin > API tokens"}
     spec["security"] = [{"bearer": []}]
