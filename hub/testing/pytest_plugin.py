@@ -17,6 +17,8 @@ Then any test may ask for:
 - ``vendor_config``: the plugin's loaded configuration pointing at ``simulator``
 - ``vendor_session``: a ``VendorSession`` for it whose retries and rate limit never really sleep
 - ``hub_sync``: call it to run a full hub sync (configures the integration first); returns a ``RunResult``
+- ``busy_cpu``: a thread keeping one core (and the GIL) busy for the test, so pacing is tested on a loaded
+  machine, where threads wake late
 
 Everything but ``pytest`` is imported inside the fixtures: pytest loads this module in every run of
 every project that has the hub installed, so it must cost nothing until used.
@@ -107,3 +109,22 @@ def hub_sync(hub_harness, hub_app, simulator):
         return hub_harness.sync()
 
     return sync
+
+
+@pytest.fixture
+def busy_cpu():
+    """A thread that keeps one core (and the GIL) busy until the test ends, so threads wake late."""
+    import threading
+
+    stop = threading.Event()
+
+    def spin():
+        n = 0
+        while not stop.is_set():
+            n = (n * 31 + 7) % 1_000_003
+
+    thread = threading.Thread(target=spin, name="busy-cpu", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=5)

@@ -13,7 +13,6 @@ import threading
 import time
 import urllib.parse
 
-import pytest
 import responses
 
 from hub.plugins import VendorSession
@@ -60,22 +59,6 @@ def test_a_request_waits_a_window_after_the_answer_of_the_one_a_limit_before_it(
     latest = [done if done - started > 0.1 else started for started, done in requests_seen]
     assert arrivals_over(latest, limit, window) == 0
 
-
-@pytest.fixture
-def busy_cpu():
-    """A thread that keeps one core (and the GIL) busy until the test ends, so threads wake late."""
-    stop = threading.Event()
-
-    def spin():
-        n = 0
-        while not stop.is_set():
-            n = (n * 31 + 7) % 1_000_003
-
-    thread = threading.Thread(target=spin, name="busy-cpu", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=5)
 
 
 class SlowVendor:

@@ -8,10 +8,6 @@ wake late, which is what made the old limiter's requests bunch. Bounded: about 5
 
 from __future__ import annotations
 
-import threading
-
-import pytest
-
 from hub.plugins import VendorSession
 from hub.testing import serve
 from hub_bitdefender import plugin, simulator
@@ -19,22 +15,6 @@ from hub_bitdefender.sim_limits import LIMITS
 
 CUSTOMERS = 24  # 24 details + 24 usage calls + the listing: about 5 s at the documented limits
 
-
-@pytest.fixture
-def busy_cpu():
-    """A thread that keeps one core (and the GIL) busy until the test ends."""
-    stop = threading.Event()
-
-    def spin():
-        n = 0
-        while not stop.is_set():
-            n = (n * 31 + 7) % 1_000_003
-
-    thread = threading.Thread(target=spin, name="busy-cpu", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=5)
 
 
 def test_no_sliding_second_at_the_vendor_holds_more_than_the_documented_limit(busy_cpu):
