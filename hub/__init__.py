@@ -22,6 +22,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("HUB_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=str(Path(instance_path).resolve()) if instance_path else None)
+    from hub.routing import url_rule_class
+
+    app.url_rule_class = url_rule_class()  # URL builders compiled when first used (see hub.routing)
 
     from hub.config import ensure_secret_key, load_config
 
