@@ -43,3 +43,22 @@ def test_correct_variants_pass_the_sync_checks(plugin, tmp_path):
     with PluginHarness("acme", FAST, plugin=plugin(), workdir=tmp_path) as harness:
         for name in ("counts_reference_listed_customers", "second_sync_changes_nothing", "failed_sync_changes_nothing"):
             CHECKS[name](harness)
+
+
+def test_a_removed_field_may_lower_a_summed_counter_but_never_raise_it():
+    # Bitdefender sums a counter over its per-product entries: removing it from one entry reads like the
+    # vendor not reporting it there (lower, not a lie); any other spoiling that changes it is a lie
+    from decimal import Decimal
+
+    from hub.plugins import LicenseCount, VendorCustomer
+    from hub.testing.checks.fuzz import _lies
+
+    customer = VendorCustomer(external_id="c1", name="Contoso")
+    baseline = ([customer], [LicenseCount("c1", "edr", Decimal(132))])
+
+    def lies(quantity, kind):
+        return _lies(baseline, [customer], [LicenseCount("c1", "edr", Decimal(quantity))], kind)
+
+    assert lies(7, "remove") == []
+    assert lies(132, "null") == []
+    assert lies(7, "null") and lies(140, "remove") and lies(7, "retype")
