@@ -53,7 +53,8 @@ def _sync_now_and_wait(app, page):
     page.click("#sync button:has-text('Sync now')")
     page.wait_for_url("**/admin/apps/**")
     expect(page.locator("#runs tbody tr")).to_have_count(runs, timeout=30_000)
-    # the newest run by id (the table's order by start time can tie on PostgreSQL, whose now() is the
+    expect(page.locator("#runs tbody tr").first.locator(".badge")).to_have_text("succeeded", timeout=30_000)
+    # and the newest run by id (the table's order by start time can tie on PostgreSQL, whose now() is the
     # transaction's start), read from the database: the page's first row may be an older run
     deadline = time.monotonic() + 30
     while True:
