@@ -12,7 +12,7 @@ import pytest
 
 from hub.extensions import db
 from hub.models import (Invoice, LicenseCount, LicenseCountHistory, QuantityChange, RecurringLine, SyncRun,
-                        VendorCustomer, VendorIntegration)
+                        VendorCustomer, VendorIntegration, VendorSku)
 from tests.conftest import make_test_config
 from tests.web.billing_helpers import field_error
 
@@ -52,13 +52,19 @@ def mapped_customer_with_its_line(slug: str = "bitdefender") -> tuple[VendorCust
             db.select(VendorCustomer).join(VendorIntegration)
             .where(VendorIntegration.slug == slug, VendorCustomer.organization_id.is_not(None))
             .order_by(VendorCustomer.id)).scalars():
-        line = db.session.execute(db.select(RecurringLine).where(
-            RecurringLine.integration_id == customer.integration_id, RecurringLine.id.not_in(held),
-            RecurringLine.recurring_invoice.has(organization_id=customer.organization_id))).scalars().first()
-        count = db.session.execute(db.select(LicenseCount).filter_by(vendor_customer_id=customer.id)
-                                   .where(LicenseCount.quantity > 0)).scalars().first()
-        if line is not None and count is not None:
-            return customer, line, count
+        # the count whose SKU bills as the line's product: an Organization can have a line per product, and
+        # without an order PostgreSQL may return another product's line first
+        for line in db.session.execute(db.select(RecurringLine).where(
+                RecurringLine.integration_id == customer.integration_id, RecurringLine.id.not_in(held),
+                RecurringLine.recurring_invoice.has(organization_id=customer.organization_id))
+                .order_by(RecurringLine.id)).scalars():
+            count = db.session.execute(
+                db.select(LicenseCount).join(VendorSku, VendorSku.id == LicenseCount.sku_id)
+                .where(LicenseCount.vendor_customer_id == customer.id, LicenseCount.quantity > 0,
+                       VendorSku.product_id == line.product_id)
+                .order_by(LicenseCount.id)).scalars().first()
+            if count is not None:
+                return customer, line, count
     raise AssertionError(f"the demo mapped no {slug} customer with a line")
 
 
