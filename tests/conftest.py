@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.util import LRUCache
 
 from hub import create_app
 from hub.audit import Actor
@@ -77,9 +78,24 @@ def app(app_config, request):
         shutil.copyfile(request.getfixturevalue("sqlite_schema"), database_file)
     app = create_app(app_config)
     with app.app_context():
+        share_compiled_sql(db.engine)
         db.create_all()  # tables a module's own models add (a no-op otherwise)
     yield app
     empty_tables(app)
+
+
+_SHARED_SQL: dict[tuple, tuple] = {}
+
+
+def share_compiled_sql(engine) -> None:
+    """Every test builds its own app, so its own engine, and SQLAlchemy caches compiled SQL per engine and
+    dialect: each test compiled every statement afresh (about a sixth of the suite's time). Engines of one
+    driver and options share the first one's dialect and statement cache; the database, its connections
+    and pool stay the test's own."""
+    key = (engine.url.drivername, engine.dialect.isolation_level, engine.dialect.paramstyle)
+    # the whole suite's statements: the engine's default (500) would keep evicting them
+    shared = _SHARED_SQL.setdefault(key, (engine.dialect, LRUCache(5000)))
+    engine.dialect, engine._compiled_cache = shared
 
 
 def empty_tables(app) -> None:
@@ -87,16 +103,22 @@ def empty_tables(app) -> None:
     with app.app_context():
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
-            # DELETE and restarting the used sequences: ~10x cheaper than TRUNCATE for the few rows a test leaves
             with db.engine.begin() as conn:
-                conn.execute(sa.text("SET LOCAL hub.allow_purge = 'on'"))  # billing's guards keep issued invoices
-                for table in reversed(db.metadata.sorted_tables):
-                    conn.execute(table.delete())
-                used = conn.execute(sa.text("SELECT sequencename FROM pg_sequences "
-                                            "WHERE schemaname = current_schema() AND last_value IS NOT NULL"))
-                for (sequence,) in used.all():
-                    conn.execute(sa.text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+                conn.exec_driver_sql(_emptying_script(db.metadata))
         db.engine.dispose()
+
+
+_RESTART_USED_SEQUENCES = """DO $$ DECLARE s record; BEGIN
+  FOR s IN SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL
+  LOOP EXECUTE 'ALTER SEQUENCE ' || quote_ident(s.sequencename) || ' RESTART'; END LOOP; END $$"""
+
+
+def _emptying_script(metadata) -> str:
+    """One round trip: DELETE (~10x cheaper than TRUNCATE for the few rows a test leaves) from every table,
+    children first, then restart the sequences the test used. billing's guards keep issued invoices unless
+    ``hub.allow_purge`` is on for the transaction."""
+    deletes = [f'DELETE FROM "{table.name}"' for table in reversed(metadata.sorted_tables)]
+    return ";\n".join(["SET LOCAL hub.allow_purge = 'on'", *deletes, _RESTART_USED_SEQUENCES])
 
 
 @pytest.fixture

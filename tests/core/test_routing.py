@@ -43,3 +43,36 @@ def test_the_hub_uses_them_and_matching_is_unchanged():
     adapter = routed_app(LazyBuilderRule).url_map.bind("hub.example")
     assert adapter.match("/items/7") == ("item", {"item_id": 7})
     assert adapter.match("/pages/") == ("page", {"page": 1})
+
+
+def _as_werkzeug_parses_it(rule, map_):
+    plain = Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods, defaults=rule.defaults,
+                 subdomain=rule.subdomain, host=rule.host, strict_slashes=rule.strict_slashes,
+                 merge_slashes=rule.merge_slashes)
+    map_.add(plain)
+    return plain
+
+
+def _parsed(rule):
+    return (rule._parts, rule._trace, sorted(rule.arguments),
+            {name: (type(c), c.regex, c.weight, c.part_isolating) for name, c in rule._converters.items()})
+
+
+def test_every_hub_rule_parses_as_werkzeug_parses_it_on_a_second_app_too(tmp_path):
+    """The second app's rules come from the parse cache: they equal werkzeug's own parse, converters and all,
+    and their converters are bound to their own map."""
+    from werkzeug.routing import Map
+
+    from hub import create_app
+    from tests.conftest import make_test_config
+
+    for n in range(2):
+        app = create_app(make_test_config(tmp_path / str(n), None))
+    reference = Map(converters=dict(app.url_map.converters))
+    rules = list(app.url_map.iter_rules())
+    assert len(rules) > 200
+    for rule in rules:
+        assert _parsed(rule) == _parsed(_as_werkzeug_parses_it(rule, reference)), rule.rule
+        assert all(c.map is app.url_map for c in rule._converters.values()), rule.rule
+    adapter = app.url_map.bind("hub.example")
+    assert adapter.match("/billing/recurring/7")[1] == {"recurring_id": 7}
