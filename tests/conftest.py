@@ -104,7 +104,7 @@ def empty_tables(app) -> None:
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
-                conn.exec_driver_sql(_emptying_script(db.metadata))
+                conn.exec_driver_sql(emptying_script(db.metadata))
         db.engine.dispose()
 
 
@@ -113,7 +113,7 @@ _RESTART_USED_SEQUENCES = """DO $$ DECLARE s record; BEGIN
   LOOP EXECUTE 'ALTER SEQUENCE ' || quote_ident(s.sequencename) || ' RESTART'; END LOOP; END $$"""
 
 
-def _emptying_script(metadata) -> str:
+def emptying_script(metadata) -> str:
     """One round trip: DELETE (~10x cheaper than TRUNCATE for the few rows a test leaves) from every table,
     children first, then restart the sequences the test used. billing's guards keep issued invoices unless
     ``hub.allow_purge`` is on for the transaction."""
