@@ -24,7 +24,7 @@ from hub.billing.money import ZERO
 from hub.billing.pricing import measured_line, price_lines, subtotals
 from hub.billing.schedule import Period, period_for
 from hub.extensions import db
-from hub.models import OneOffCharge, Proration, RecurringInvoice, RecurringLine
+from hub.models import LineKind, OneOffCharge, Proration, RecurringInvoice, RecurringLine
 from hub.timeutil import utcnow
 
 RECURRING = RecurringInvoice.__table__
@@ -45,23 +45,29 @@ def run_totals(day: date, as_of: date | None = None) -> dict[str, Decimal]:
     rows = db.session.execute(
         db.select(RECURRING.c.id, RECURRING.c.organization_id, RECURRING.c.currency, RECURRING.c.frequency,
                   RECURRING.c.period_mode, RECURRING.c.anchor_day, RECURRING.c.proration,
-                  RECURRING.c.id.in_(measured).label("measured"))
+                  RECURRING.c.id.in_(measured).label("measured"),
+                  RECURRING.c.organization_id.in_(charged).label("charged"))
         .where(*due, or_(RECURRING.c.id.in_(measured), RECURRING.c.proration != Proration.OFF.value,
                          RECURRING.c.organization_id.in_(charged)))
         .order_by(RECURRING.c.id)).all()
     periods = _periods(rows, day)
-    whole = [r for r in rows if r.measured or proration.previous_period(r, periods[r.id]) is not None]
+    prorating = {r.id for r in rows if proration.previous_period(r, periods[r.id]) is not None}
+    whole = [r for r in rows if r.measured or r.id in prorating]
     if whole:
         wanted = {r.id: periods[r.id] for r in whole}
         tracks = period_counts.tracks_for_invoices(wanted, as_of, proration.wanted(whole, wanted))
-        priced = price_lines(list(wanted), wanted, as_of=as_of, tracks=tracks)
+        # the lines to measure; and every vendor line of an invoice that prorates (proration reads them)
+        priced = price_lines([r.id for r in whole if r.id not in prorating], wanted, as_of=as_of, tracks=tracks,
+                             only=measured_line())
+        priced.update(price_lines(sorted(prorating), wanted, as_of=as_of, tracks=tracks,
+                                  only=RecurringLine.kind == LineKind.VENDOR.value))
         prorated = proration.proration_lines(whole, wanted, priced, as_of, tracks)
         for r in whole:
             # the at-issue lines of these invoices are in ``subtotals`` already
             lines = [ln for ln in priced.get(r.id, ()) if ln.measure is not None and ln.on_invoice]
             _add(totals, r.currency, [ln.amount for ln in lines + prorated.get(r.id, [])])
     currency = {r.id: r.currency for r in rows}
-    for rid, charges in one_off.pending_for(rows).items():
+    for rid, charges in one_off.pending_for([r for r in rows if r.charged]).items():
         _add(totals, currency[rid], [c.line.amount for c in charges])
     return totals
 

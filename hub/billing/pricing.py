@@ -101,12 +101,14 @@ def line_price(quantity, minimum, do_not_bill, price, cost, override, markup) ->
 
 
 def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_of: date | None = None,
-                tracks: dict | None = None) -> dict[int, list[PricedLine]]:
+                tracks: dict | None = None, only=None) -> dict[int, list[PricedLine]]:
     """recurring invoice id -> its live lines, priced, in position order.
 
     ``periods`` (recurring invoice id -> the period being billed) makes period-basis vendor lines bill
     their period's counts, known up to ``as_of`` (default today); ``tracks`` are those counts when the
     caller read them already (``period_counts.load_tracks``), else they are read here in one query.
+    ``only`` (a condition on RecurringLine) prices just those lines: each line is priced on its own, so
+    they come out as they would among all the others.
     """
     ids = sorted(set(recurring_ids))
     rows = []
@@ -120,7 +122,7 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
             .join(Product, Product.id == RecurringLine.product_id)
             .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
             .where(RecurringLine.recurring_invoice_id.in_(ids[start:start + CHUNK]),
-                   RecurringLine.archived_at.is_(None))
+                   RecurringLine.archived_at.is_(None), *(() if only is None else (only,)))
             .order_by(RecurringLine.recurring_invoice_id, RecurringLine.position, RecurringLine.id)
         ).all()
     vendor_line_ids = [r[0] for r in rows if r[3] == LineKind.VENDOR.value]

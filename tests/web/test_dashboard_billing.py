@@ -82,9 +82,10 @@ def world(fake_integration, fake_vendor, users):
     recurring.add_line(at_issue.id, ADMIN, kind="standard", product_id=support.id, quantity="2",
                        unit_price_override="0.3333")
     recurring.add_line(at_issue.id, ADMIN, kind="standard", product_id=support.id, quantity="1", do_not_bill=True)
-    # Fabrikam: in advance with proration of increases, issued for March, then an average over March
+    # Fabrikam: in advance on the peak basis with proration of increases, issued for March; and an average
+    # over March
     prorated = schedule("Fabrikam", next_run_date=date(2026, 3, 1), proration="increases")
-    vendor_line(prorated.id)
+    vendor_line(prorated.id, basis="peak")
     average = schedule("Fabrikam", period_mode="in_arrears")
     vendor_line(average.id, basis="average")
     _history("c2", [("2026-02-10T08:00", "10")])
@@ -120,8 +121,8 @@ def _previews_and_charges(charges: dict) -> dict[str, D]:
 def test_the_next_run_is_the_sum_of_the_previews_and_pending_charges(world, client, auth):
     expected = _previews_and_charges(world["charges"])
     # peak 14 (not 11 at issue) + 1.5 support; 11 (not March's end) + 2 x 0.3333; March's average (10 for 15 days,
-    # 16 for 16: 13.10 -> 13); 10 at issue + the +6 of the 16th to the 31st prorated (6 x 16 / 31 = 3.0968)
-    assert expected["USD"] == (D("140.00") + D("149.99") + D("110.00") + D("0.67") + D("130.00") + D("100.00")
+    # 16 for 16: 13.10 -> 13); April's peak (16) + the +6 of March's 16th to 31st prorated (6 x 16 / 31 = 3.0968)
+    assert expected["USD"] == (D("140.00") + D("149.99") + D("110.00") + D("0.67") + D("130.00") + D("160.00")
                                + D("30.97") + D("240.00"))
     assert expected["EUR"] == D("182.00") + D("80.25")  # the minimum of 4
     run = dashboard_facts.next_invoice_run()
