@@ -151,8 +151,10 @@ def main() -> None:
               f"{figures_cpu / bare_cpu:6.2f}  (fetched after the page shows)")
         print(f"  bare route            {bare_ms:8.1f} {bare_cpu:8.1f} CPU")
         print(f"  billing figures right after a change (computed again, median of {args.changed_repeat}): "
-              f"{changed_ms:.1f} ms, {changed_cpu:.1f} ms CPU, ratio {changed_ms / bare_ms:.2f} {changed_cpu / bare_cpu:.2f}")
-        for label, ms in (("dashboard", page_ms), ("billing figures", figures_ms)):
+              f"{changed_ms:.1f} ms, {changed_cpu:.1f} ms CPU, ratio {changed_ms / bare_ms:.2f} "
+              f"{changed_cpu / bare_cpu:.2f}")
+        for label, ms in (("dashboard", page_ms), ("billing figures", figures_ms),
+                          ("billing figures right after a change", changed_ms)):
             verdict = "meets" if ms < TARGET_MS else "MISSES"
             print(f"{label} median {ms:.1f} ms: {verdict} the {TARGET_MS:.0f} ms target")
         print(f"machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
