@@ -83,6 +83,16 @@ def on_invoice(quantity: Decimal, do_not_bill: bool) -> bool:
     return not do_not_bill and quantity != ZERO
 
 
+def is_measured(kind: str, basis: str) -> bool:
+    """Whether a line bills what its counts were over the period (a vendor line on a period basis)."""
+    return kind == LineKind.VENDOR.value and basis != QuantityBasis.AT_ISSUE.value
+
+
+def measured_line():
+    """``is_measured`` as a condition on RecurringLine rows (for queries that select or leave out those lines)."""
+    return (RecurringLine.kind == LineKind.VENDOR.value) & (RecurringLine.basis != QuantityBasis.AT_ISSUE.value)
+
+
 def line_price(quantity, minimum, do_not_bill, price, cost, override, markup) -> tuple[Decimal, Decimal, Decimal]:
     """(billed quantity, unit price, amount) of one line: the rule ``price_lines`` and ``subtotals`` share."""
     billed = billed_quantity(quantity, minimum, do_not_bill)
@@ -91,12 +101,14 @@ def line_price(quantity, minimum, do_not_bill, price, cost, override, markup) ->
 
 
 def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_of: date | None = None,
-                tracks: dict | None = None) -> dict[int, list[PricedLine]]:
+                tracks: dict | None = None, only=None) -> dict[int, list[PricedLine]]:
     """recurring invoice id -> its live lines, priced, in position order.
 
     ``periods`` (recurring invoice id -> the period being billed) makes period-basis vendor lines bill
     their period's counts, known up to ``as_of`` (default today); ``tracks`` are those counts when the
     caller read them already (``period_counts.load_tracks``), else they are read here in one query.
+    ``only`` (a condition on RecurringLine) prices just those lines: each line is priced on its own, so
+    they come out as they would among all the others.
     """
     ids = sorted(set(recurring_ids))
     rows = []
@@ -110,7 +122,7 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
             .join(Product, Product.id == RecurringLine.product_id)
             .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
             .where(RecurringLine.recurring_invoice_id.in_(ids[start:start + CHUNK]),
-                   RecurringLine.archived_at.is_(None))
+                   RecurringLine.archived_at.is_(None), *(() if only is None else (only,)))
             .order_by(RecurringLine.recurring_invoice_id, RecurringLine.position, RecurringLine.id)
         ).all()
     vendor_line_ids = [r[0] for r in rows if r[3] == LineKind.VENDOR.value]
@@ -119,11 +131,9 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
     slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
     periods = periods or {}
     as_of = as_of or utcnow().date()
-    basis_keys = {(r[18], r[6], r[11]) for r in rows
-                  if r[3] == LineKind.VENDOR.value and r[17] != QuantityBasis.AT_ISSUE.value and r[1] in periods}
-    if tracks is None and basis_keys:
-        tracks = load_for_periods([((r[18], r[6], r[11]), periods[r[1]]) for r in rows
-                                   if (r[18], r[6], r[11]) in basis_keys and r[1] in periods], as_of)
+    measured_rows = [r for r in rows if r[1] in periods and is_measured(r[3], r[17])]
+    if tracks is None and measured_rows:
+        tracks = load_for_periods([((r[18], r[6], r[11]), periods[r[1]]) for r in measured_rows], as_of)
     names = display_names()  # the source sentence is read by people (invoices too): "at Acronis ...", not "at acronis"
     out: dict[int, list[PricedLine]] = defaultdict(list)
     for r in rows:
@@ -134,7 +144,8 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
         change_id, run_id = changes.get(line_id, (None, None))
         state = states.get(line_id, ("counted", None, None)) if kind == LineKind.VENDOR.value else ("", None, None)
         measured, review, basis_text = None, None, None
-        if (organization_id, integration_id, product_id) in basis_keys:
+        # the line's own basis decides, never another line's of the same key (an at-issue line stays at issue)
+        if rid in periods and is_measured(kind, basis):
             period = periods[rid]
             measured = measure(basis, (tracks or {}).get((organization_id, integration_id, product_id), ()),
                                period.start, period.end, as_of)
@@ -168,7 +179,8 @@ def subtotals(*conditions) -> dict[str, Decimal]:
     """Currency -> the sum of the amounts on the invoice (before tax) of the live lines of the recurring
     invoices matching ``conditions``, each priced as ``price_lines`` prices it (``line_price``, ``on_invoice``)
     at issue: a line on a peak / average / end basis counts its current quantity here, as its period's
-    figure is known only when its invoice is priced (the preview shows that one).
+    figure is known only when its invoice is priced (``forecast.run_totals`` leaves those lines out with
+    ``~measured_line()`` and prices them with ``price_lines``).
 
     For totals over thousands of invoices (the dashboard's next run): lines with the same pricing inputs
     are counted together by the database and priced once, in Decimal; no row per line reaches Python.
