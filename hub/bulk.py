@@ -26,8 +26,10 @@ def insert_rows(table: sa.Table, rows: list[dict]) -> None:
     if connection.dialect.name == "sqlite":
         compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
         names = compiled.positiontup
-        if not compiled.insert_prefetch and names is not None and set(names) == set(rows[0]):
-            connection.exec_driver_sql(compiled.string, _positional(rows, names, compiled._bind_processors))
+        processors = getattr(compiled, "_bind_processors", None)  # SQLAlchemy's own, per bind name
+        if not compiled.insert_prefetch and names is not None and processors is not None \
+                and set(names) == set(rows[0]):
+            connection.exec_driver_sql(compiled.string, _positional(rows, names, processors))
             return
     db.session.execute(statement, rows)
 
