@@ -12,6 +12,8 @@ batches into multi-row VALUES, which is faster than anything done here).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 
 from hub.extensions import db
@@ -22,16 +24,26 @@ def insert_rows(table: sa.Table, rows: list[dict]) -> None:
     if not rows:
         return
     connection = db.session.connection()
-    statement = sa.insert(table)
     if connection.dialect.name == "sqlite":
-        compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
-        names = compiled.positiontup
-        processors = getattr(compiled, "_bind_processors", None)  # SQLAlchemy's own, per bind name
-        if not compiled.insert_prefetch and names is not None and processors is not None \
-                and set(names) == set(rows[0]):
-            connection.exec_driver_sql(compiled.string, _positional(rows, names, processors))
+        plan = _compiled(table, tuple(rows[0]), connection.dialect)
+        if plan is not None:
+            sql, names, processors = plan
+            connection.exec_driver_sql(sql, _positional(rows, names, processors))
             return
-    db.session.execute(statement, rows)
+    db.session.execute(sa.insert(table), rows)
+
+
+@lru_cache(maxsize=64)
+def _compiled(table: sa.Table, keys: tuple[str, ...], dialect) -> tuple[str, tuple, dict] | None:
+    """(SQL, bind names in order, SQLAlchemy's bind processors by name) of the INSERT of ``keys``, or None
+    when this path cannot mirror SQLAlchemy's (kept per dialect: an audit insert of two rows should not
+    pay for compiling what SQLAlchemy's own path takes from its cache)."""
+    compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(keys))
+    names = compiled.positiontup
+    processors = getattr(compiled, "_bind_processors", None)  # SQLAlchemy's own, per bind name
+    if compiled.insert_prefetch or names is None or processors is None or set(names) != set(keys):
+        return None
+    return compiled.string, tuple(names), dict(processors)
 
 
 def _positional(rows: list[dict], names, processors: dict) -> list[tuple]:
