@@ -389,7 +389,8 @@ def main() -> None:
     print("vendor        wall s   cpu s requests  pacing s  writes s  x pacing  x floor  target  over the limit")
     for r in results:
         to_pacing, to_combined = ratios(r)
-        print(f"{r.vendor:<12} {r.wall:7.2f} {r.cpu:7.2f} {r.requests:8d} {r.floor:9.2f} {r.write_floor:9.2f} {to_pacing:9.2f} "
+        print(f"{r.vendor:<12} {r.wall:7.2f} {r.cpu:7.2f} {r.requests:8d} {r.floor:9.2f} {r.write_floor:9.2f} "
+              f"{to_pacing:9.2f} "
               f"{to_combined:8.2f} {r.target:7.1f}  {r.over_limit}")
 
 

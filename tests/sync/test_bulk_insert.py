@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from hub.audit import Actor, audit_event
 from hub.bulk import insert_rows
 from hub.extensions import db
-from hub.models import AuditEvent, LicenseCount, LicenseCountHistory, SyncRun, VendorCustomer, VendorIntegration, VendorSku
+from hub.models import (
+    AuditEvent, LicenseCount, LicenseCountHistory, SyncRun, VendorCustomer, VendorIntegration, VendorSku,
+)
 from hub.timeutil import utcnow
 
 
@@ -113,7 +115,8 @@ def test_rows_leaving_a_defaulted_column_out_get_its_default(app_ctx):
     row = audit_event(Actor.cli("defaulted"), "x.y", "thing", 1)
     del row["occurred_at"]
     insert_rows(AuditEvent.__table__, [row, dict(row)])
-    stored = db.session.execute(sa.select(AuditEvent.occurred_at).where(AuditEvent.actor == "defaulted")).scalars().all()
+    stored = db.session.execute(sa.select(AuditEvent.occurred_at)
+                                .where(AuditEvent.actor == "defaulted")).scalars().all()
     assert len(stored) == 2 and all(at >= before.replace(tzinfo=None) - timedelta(seconds=1) for at in stored)
 
 
