@@ -102,6 +102,10 @@ class Result:
     over_limit: str
     peak_second: int  # most arrivals in any one sliding window of the vendor's (1 s, or 60 s for Huntress)
     smallest_gap: float | None = None
+    #: this process's CPU seconds during the sync and during the write floor (the simulator serves from
+    #: this process too, so its share is in the first)
+    cpu: float = 0.0
+    write_floor_cpu: float = 0.0
     endpoints: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -219,20 +223,20 @@ class ReplayConfig(Schema):
     key = fields.String(required=True, metadata={"secret": True})
 
 
-def write_floor(replay: Replay, slug: str) -> float:
-    """The sync engine applying what the sync of ``slug`` stored, with no request: timed."""
+def write_floor(replay: Replay, slug: str) -> tuple[float, float]:
+    """The sync engine applying what the sync of ``slug`` stored, with no request: (wall, CPU) seconds."""
     from hub.extensions import db
     from hub.sync import run_sync
 
     replay.load_from(slug)
     db.session.remove()
     gc.collect()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     run = run_sync(replay.slug, trigger="benchmark")
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     assert run.status == "succeeded", f"the write floor's sync: {run.status} {run.error_message}"
     db.session.remove()
-    return elapsed
+    return elapsed, cpu
 
 
 def over_the_limit(vendor: str, arrivals: list[tuple[float, str]]) -> str:
@@ -297,22 +301,24 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
                                                             if sim_settings else ""))
         for label in ["first sync"] + (["second sync (nothing changed)"] if second_sync else []):
             start = len(recorder.arrivals)
-            began = time.perf_counter()
+            gc.collect()
+            began, cpu = time.perf_counter(), time.process_time()
             with app.app_context():
                 run = run_sync(vendor, trigger="benchmark")
                 status = f"{run.status} (+{run.customers_added} customers, {run.counts_changed} counts)" \
                     + (f" {run.error_kind}: {run.error_message}" if run.error_kind else "")
                 db.session.remove()
-            wall = time.perf_counter() - began
+            wall, cpu = time.perf_counter() - began, time.process_time() - cpu
             arrivals = recorder.arrivals[start:]
             times = [t for t, _ in arrivals]
             with app.app_context():
-                writes = write_floor(replay, vendor)
+                writes, writes_cpu = write_floor(replay, vendor)
             floor, kind = floor_for(vendor, arrivals, latency, handle.info.requests_per_second)
             result = Result(vendor, status, wall, len(arrivals), (times[-1] - times[0]) if times else 0.0,
                             floor, kind, writes, TARGETS.get(vendor, TARGET), over_the_limit(vendor, arrivals),
                             most_in_window(times, (DOCUMENTED_LIMITS.get(vendor) or {}).get("window", 1.0)),
-                            smallest_gap(times), dict(sorted(Counter(endpoint(p) for _, p in arrivals).items())))
+                            smallest_gap(times), cpu, writes_cpu,
+                            dict(sorted(Counter(endpoint(p) for _, p in arrivals).items())))
             for name, (_, pattern) in (DOCUMENTED_LIMITS.get(vendor) or {}).get("named", {}).items():
                 named = [t for t, path in arrivals if re.search(pattern, path)]
                 result.notes.append(f"most {name} requests in any 1 s: {most_in_window(named)}")
@@ -347,6 +353,8 @@ def report(label: str, r: Result) -> None:
     print(f"  pacing floor   {r.floor:8.2f} s   {r.floor_kind}")
     print(f"  write floor    {r.write_floor:8.2f} s   the sync engine applying the same rows with no request, "
           f"this run")
+    print(f"  CPU time       {r.cpu:8.2f} s   of this process during the sync (the simulator's share included); "
+          f"{r.write_floor_cpu:.2f} s during the write floor")
     print(f"  floor          {r.floor + r.write_floor:8.2f} s   pacing + writes")
     print(f"  ratio          {to_combined:8.2f} x  to the floor (target <= {r.target}: "
           f"{'met' if to_combined <= r.target else 'NOT met'}); {to_pacing:.2f} x to the pacing floor alone")
@@ -378,10 +386,11 @@ def main() -> None:
     results = [r for vendor in vendors for r in bench(vendor, args.customers, args.latency, args.database_url,
                                                       args.second_sync, args.sim)]
     print(f"\nload average at the end: {load_average()}")
-    print("vendor        wall s requests  pacing s  writes s  x pacing  x floor  target  over the limit")
+    print("vendor        wall s   cpu s requests  pacing s  writes s  x pacing  x floor  target  over the limit")
     for r in results:
         to_pacing, to_combined = ratios(r)
-        print(f"{r.vendor:<12} {r.wall:7.2f} {r.requests:8d} {r.floor:9.2f} {r.write_floor:9.2f} {to_pacing:9.2f} "
+        print(f"{r.vendor:<12} {r.wall:7.2f} {r.cpu:7.2f} {r.requests:8d} {r.floor:9.2f} {r.write_floor:9.2f} "
+              f"{to_pacing:9.2f} "
               f"{to_combined:8.2f} {r.target:7.1f}  {r.over_limit}")
 
 

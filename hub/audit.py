@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from hub.bulk import insert_rows
 from hub.extensions import db
 from hub.models import AuditEvent
 from hub.plaintext import bounded
@@ -76,5 +77,4 @@ def record(actor: Actor, action: str, entity_type: str, entity_id: Any = None, *
 
 def record_many(rows: list[dict]) -> None:
     """Bulk insert of rows made by ``audit_event`` (a sync may write thousands)."""
-    if rows:
-        db.session.execute(db.insert(AuditEvent.__table__), rows)  # Core: the ORM's bulk path costs more per row
+    insert_rows(AuditEvent.__table__, rows)  # Core: the ORM's bulk path costs more per row

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam
 
 from hub import events
 from hub.audit import Actor, audit_event, record_many
+from hub.bulk import insert_rows
 from hub.extensions import db
 from hub.models import LicenseCount, LicenseCountHistory, SyncRun, VendorCustomer, VendorIntegration, VendorSku
 from hub.sync.boundary import storable_sku_mapping
@@ -101,7 +102,7 @@ def apply_plan(*, run: SyncRun, integration: VendorIntegration, plan: CustomerPl
 
     # -- customers -----------------------------------------------------------------------------
     if plan.new:
-        db.session.execute(db.insert(CUSTOMERS), [
+        insert_rows(CUSTOMERS, [
             dict(integration_id=iid, external_id=c.external_id, name=c.name, vendor_status=c.status.value,
                  extra=dict(c.extra or {}), first_seen_at=now, last_seen_at=now)
             for c in plan.new
@@ -231,8 +232,7 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
             del event["details"]  # always None here: the column is left NULL
             audits.append(event)
         for rows in (inserts, inserts_with_extra):
-            if rows:
-                db.session.execute(db.insert(COUNTS), rows)
+            insert_rows(COUNTS, rows)
         if updates:
             db.session.execute(
                 db.update(COUNTS)
@@ -240,8 +240,7 @@ def _apply_counts(run: SyncRun, integration: VendorIntegration, changes: list[Co
                 .values(quantity=bindparam("_qty"), extra=bindparam("_extra"), updated_at=now, sync_run_id=run.id),
                 updates,
             )
-        if history:
-            db.session.execute(db.insert(HISTORY), history)
+        insert_rows(HISTORY, history)
     return quantity_changes
 
 

@@ -110,30 +110,56 @@ class Pax8Client:
         """Every item of a page/size listing, from page 0 to the last page, each id once.
 
         Stops at ``page.totalPages`` or an empty page; the items must add up to ``totalElements``.
+        The pages are read in order, each as if it were the only one in flight (``_pages`` fetches
+        ahead): what stops the listing, and the totals checked, are those of the page read last.
         """
         seen: set[str] = set()
         total = None
         number = 0
-        for _ in range(MAX_PAGES):
-            body = self.get(path, {**(params or {}), "page": number, "size": PAGE_SIZE})
-            content, page = _page(body, f"GET {path}")
-            for item in content:
-                item_id = item.get("id")
-                if not isinstance(item_id, str) or not item_id:
-                    raise VendorDataError(f"GET {path} listed an item without a string id")
-                if item_id not in seen:  # page-number paging over a changing list can repeat a row
-                    seen.add(item_id)
-                    yield item
-            total = page.get("totalElements")
-            pages = page.get("totalPages")
-            if not content or not isinstance(pages, int) or number + 1 >= pages:
-                break
-            number += 1
-        else:
-            raise VendorDataError(f"GET {path} did not end after {MAX_PAGES} pages")
+        bodies = self._pages(path, params or {})
+        try:
+            for _ in range(MAX_PAGES):
+                body = next(bodies)
+                content, page = _page(body, f"GET {path}")
+                for item in content:
+                    item_id = item.get("id")
+                    if not isinstance(item_id, str) or not item_id:
+                        raise VendorDataError(f"GET {path} listed an item without a string id")
+                    if item_id not in seen:  # page-number paging over a changing list can repeat a row
+                        seen.add(item_id)
+                        yield item
+                total = page.get("totalElements")
+                pages = page.get("totalPages")
+                if not content or not isinstance(pages, int) or number + 1 >= pages:
+                    break
+                number += 1
+            else:
+                raise VendorDataError(f"GET {path} did not end after {MAX_PAGES} pages")
+        finally:
+            bodies.close()  # pages fetched ahead and not needed are dropped (a few at most)
         if isinstance(total, int) and total != len(seen):
             raise VendorDataError(f"Pax8 reported {total} items on GET {path} but the pages held {len(seen)}: "
                                   "the listing is not whole; nothing applied")
+
+    def _pages(self, path: str, params: dict) -> Iterator[Any]:
+        """The bodies of pages 0, 1, 2, ... in order, for as long as they are asked for.
+
+        Page 0 says how many pages there are; the others up to that number are then fetched a few at a
+        time (the session's ``max_concurrency``, every request still paced by its rate limit), so a
+        listing waits for the rate limit, not for one answer after another. Pages past that number
+        (the listing grew meanwhile) are fetched one by one.
+        """
+        def fetch(number: int) -> Any:
+            return self.get(path, {**params, "page": number, "size": PAGE_SIZE})
+
+        first = fetch(0)
+        yield first
+        page = first.get("page") if isinstance(first, dict) else None
+        planned = page.get("totalPages") if isinstance(page, dict) else None
+        planned = min(planned, MAX_PAGES) if isinstance(planned, int) and not isinstance(planned, bool) else 1
+        yield from self.session.map_concurrent(fetch, range(1, planned))
+        for number in range(max(planned, 1), MAX_PAGES + 1):
+            yield fetch(number)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:

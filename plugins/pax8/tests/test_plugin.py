@@ -190,3 +190,64 @@ def test_terms_text_does_not_depend_on_the_order_subscriptions_come_in():
     one = listing.describe_terms({odd: Decimal(1), annual: Decimal("4.50"), monthly: Decimal(3)})
     other = listing.describe_terms({monthly: Decimal(3), odd: Decimal(1), annual: Decimal("4.50")})
     assert one == other == "3 Monthly + 4.5 Annual (3-Year, ends 2027-03-01) + 1 Quarterly"
+
+
+def _sequential_listing(pages: dict[int, dict]) -> tuple[list[str], str | None]:
+    """The obvious reading of a page/size listing, one page after another (how ``paged`` read before it
+    fetched ahead): the ids it yields and the error it ends with."""
+    seen, out, number, total = set(), [], 0, None
+    while True:
+        body = pages[number]
+        for item in body["content"]:
+            if item["id"] not in seen:
+                seen.add(item["id"])
+                out.append(item["id"])
+        total, count = body["page"]["totalElements"], body["page"]["totalPages"]
+        if not body["content"] or number + 1 >= count:
+            break
+        number += 1
+    return out, (None if total == len(seen) else f"reported {total} items")
+
+
+def _layouts():
+    """Listings of varied shapes: one page, many, a row repeated across pages, a listing that grew
+    while it was read, an empty page before the last, a total that does not add up."""
+    ids = [f"2aa4862a-0000-4000-8000-{n:012d}" for n in range(40)]
+
+    def listing(chunks, totals=None, counts=None):
+        counts = counts or [len(chunks)] * len(chunks)
+        totals = totals or [len({i for chunk in chunks for i in chunk})] * len(chunks)
+        return {n: _page_body([{"id": i, "name": i} for i in chunk], n, counts[n], totals[n])
+                for n, chunk in enumerate(chunks)}
+
+    yield listing([ids[:3]])
+    yield listing([ids[k:k + 3] for k in range(0, 30, 3)])
+    yield listing([ids[0:3], ids[2:5], ids[5:8]])
+    yield listing([ids[0:3], ids[3:6], ids[6:9]], totals=[6, 9, 9], counts=[2, 3, 3])
+    yield listing([ids[0:3], [], ids[3:6], ids[6:9]], totals=[12, 12, 12, 12])
+    yield listing([ids[0:3], ids[3:6]], totals=[7, 7])
+
+
+def _page_body(content, number, pages, total):
+    return {"content": content, "page": {"size": 200, "number": number, "totalPages": pages,
+                                         "totalElements": total}}
+
+
+@pytest.mark.parametrize("layout", list(_layouts()))
+def test_pages_fetched_ahead_read_like_one_after_another(config, handle, layout, monkeypatch):
+    """``paged`` fetches the pages after page 0 a few at a time; what it yields and refuses is what
+    reading them one after another gives, in the same order."""
+    expected, error = _sequential_listing(layout)
+    asked = []
+    with handle.make_session(config, sleep=lambda seconds: None) as session:
+        assert session.max_concurrency > 1
+        client = Pax8Client(config, session)
+        monkeypatch.setattr(client, "get", lambda path, params: asked.append(params["page"]) or layout[params["page"]])
+        got = []
+        if error:
+            with pytest.raises(VendorDataError, match=error):
+                got.extend(item["id"] for item in client.paged("/companies"))
+        else:
+            got = [item["id"] for item in client.paged("/companies")]
+    assert got == expected
+    assert asked[0] == 0 and sorted(asked) == sorted(set(asked))  # page 0 first, no page twice
