@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 
-from hub.billing import proration, validate
+from hub.billing import one_off, proration, validate
 from hub.billing.evidence import Contribution, load_contributions
 from hub.billing.money import ZERO, fmt_money, fmt_price, fmt_quantity
 from hub.billing.pricing import PricedLine, price_lines
@@ -24,6 +24,7 @@ from hub.models import (
     InvoiceLine,
     InvoiceStatus,
     LicenseCount,
+    OneOffCharge,
     QuantityChange,
     RecurringInvoice,
     VendorCustomer,
@@ -130,10 +131,32 @@ def preview_invoice(recurring_id: int, run_date: date | None = None) -> InvoiceP
                          pending.get(pl.recurring_line_id),
                          counts.get((recurring.organization_id, pl.integration_id, pl.product_id), []))
              for pl in priced]
+    lines += [PreviewLine(charge.line) for charge in pending_charges(recurring)]
     removed = [ln for rid, ln in previous.items() if rid not in set(line_ids)]
     taxes = tax_lines([(pl.line.amount, pl.line.taxable) for pl in lines if pl.line.on_invoice],
                       rates_for([recurring.organization_id]).get(recurring.organization_id, []))
     return InvoicePreview(recurring, run_date, period, lines, last, removed, _warnings(recurring, lines), taxes)
+
+
+def pending_charges(recurring: RecurringInvoice) -> list[one_off.ChargeLine]:
+    """The one-off charges this invoice bills when it is issued next: those aimed at it, and its
+    Organization's unaimed ones in its currency, unless another active recurring invoice of the Organization
+    in that currency issues first (an earlier next run, or the same day and a lower id, as the run orders them)."""
+    charges = one_off.pending_for([recurring]).get(recurring.id, [])
+    if not charges:
+        return []
+    first = db.session.execute(db.select(RecurringInvoice.id).where(
+        RecurringInvoice.organization_id == recurring.organization_id, RecurringInvoice.currency == recurring.currency,
+        RecurringInvoice.active.is_(True), RecurringInvoice.id != recurring.id,
+        or_(RecurringInvoice.next_run_date < recurring.next_run_date,
+            and_(RecurringInvoice.next_run_date == recurring.next_run_date, RecurringInvoice.id < recurring.id)))
+        .limit(1)).first()
+    if first is None:
+        return charges
+    aimed = set(db.session.execute(db.select(OneOffCharge.id).where(
+        OneOffCharge.id.in_([c.charge_id for c in charges]),
+        OneOffCharge.recurring_invoice_id == recurring.id)).scalars())
+    return [c for c in charges if c.charge_id in aimed]
 
 
 def _warnings(recurring: RecurringInvoice, lines: list[PreviewLine]) -> list[str]:

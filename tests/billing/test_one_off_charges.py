@@ -46,6 +46,32 @@ def test_a_charge_is_billed_once_on_the_organizations_next_invoice(billed, conto
     assert [ln.kind for ln in _lines(second.issued[0])] == ["vendor"]
 
 
+def test_the_preview_lists_the_charges_its_invoice_takes_and_the_invoice_bills_them(billed, contoso, make_product):
+    from hub.billing.preview import preview_invoice
+
+    schedule, _ = billed
+    install = make_product("INSTALL", price="150.00", cost="90.00", taxable=True)
+    tax.set_organization_tax(contoso.id, ADMIN, rate_ids=[tax.create_tax_rate("VAT", "10", ADMIN).id])
+    later = recurring.create_recurring_invoice(contoso.id, ADMIN, next_run_date=date(2024, 3, 15), name="Later")
+    unaimed = one_off.create_charge(contoso.id, ADMIN, description="On-site install", quantity="2",
+                                    unit_price="75.125", product_id=install.id)
+    aimed = one_off.create_charge(contoso.id, ADMIN, description="Setup", quantity="1", unit_price="40",
+                                  recurring_invoice_id=later.id)
+
+    preview = preview_invoice(schedule.id)
+    charges = [(pl.line.description, pl.line.amount) for pl in preview.lines if pl.line.kind == "one_off"]
+    assert charges == [("On-site install", D("150.25"))]  # the Organization's next invoice; not "Setup"
+    assert (preview.subtotal, preview.tax_total) == (D("350.25"), D("35.03"))
+    # the later schedule takes only its own charge: the unaimed one goes to the invoice that issues first
+    assert [pl.line.description for pl in preview_invoice(later.id).lines] == ["Setup"]
+
+    invoice = db.session.get(Invoice, run_due_invoices(date(2024, 1, 31)).issued[0])
+    assert (invoice.subtotal, invoice.tax_total) == (preview.subtotal, preview.tax_total)
+    assert [ln.details["one_off_charge_id"] for ln in _lines(invoice.id) if ln.kind == "one_off"] == [unaimed.id]
+    assert [pl.line.kind for pl in preview_invoice(schedule.id).lines] == ["vendor"]  # billed: gone from the next
+    assert aimed.pending
+
+
 def test_a_charge_for_a_chosen_recurring_invoice_waits_for_it(billed, contoso, seats):
     schedule, _ = billed
     other = recurring.create_recurring_invoice(contoso.id, ADMIN, next_run_date=date(2024, 3, 15), name="Other")
