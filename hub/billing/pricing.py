@@ -101,7 +101,7 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
     ids = sorted(set(recurring_ids))
     rows = []
     for start in range(0, len(ids), CHUNK):
-        rows += db.session.execute(
+        rows += db.session.connection().execute(  # Core rows: no ORM loading
             db.select(RecurringLine.id, RecurringLine.recurring_invoice_id, RecurringLine.position, RecurringLine.kind,
                       RecurringLine.description, RecurringLine.quantity, RecurringLine.integration_id,
                       RecurringLine.min_quantity, RecurringLine.unit_price_override, RecurringLine.markup_pct,
@@ -213,7 +213,7 @@ def last_applied_changes(line_ids) -> dict[int, tuple[int, int | None]]:
     ids = sorted(set(line_ids))
     latest: dict[int, int] = {}
     for start in range(0, len(ids), CHUNK):
-        latest.update(db.session.execute(
+        latest.update(db.session.connection().execute(
             db.select(QuantityChange.line_id, func.max(QuantityChange.id))
             .where(QuantityChange.line_id.in_(ids[start:start + CHUNK]),
                    QuantityChange.status.in_([ChangeStatus.APPLIED.value, ChangeStatus.APPROVED.value]))
@@ -221,7 +221,7 @@ def last_applied_changes(line_ids) -> dict[int, tuple[int, int | None]]:
     change_ids = sorted(latest.values())
     runs: dict[int, int | None] = {}
     for start in range(0, len(change_ids), CHUNK):
-        runs.update(db.session.execute(db.select(QuantityChange.id, QuantityChange.sync_run_id)
+        runs.update(db.session.connection().execute(db.select(QuantityChange.id, QuantityChange.sync_run_id)
                                        .where(QuantityChange.id.in_(change_ids[start:start + CHUNK]))).all())
     return {line_id: (change_id, runs.get(change_id)) for line_id, change_id in latest.items()}
 
