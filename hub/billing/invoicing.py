@@ -130,7 +130,7 @@ def _due(today: date, recurring_ids) -> list[tuple[int, date]]:
              .order_by(RecurringInvoice.id))
     if recurring_ids is not None:
         query = query.where(RecurringInvoice.id.in_(list(recurring_ids)))
-    due = [(rid, run_date) for rid, run_date in db.session.execute(query).all()]
+    due = [(rid, run_date) for rid, run_date in db.session.connection().execute(query).all()]  # Core rows
     db.session.rollback()  # end the read: each claim starts a transaction of its own
     return due
 
@@ -149,10 +149,10 @@ def _round_tracks(due: list[tuple[int, date]], today: date) -> dict:
     periods, rows = {}, []
     ids = sorted(run_dates)
     for start in range(0, len(ids), period_counts.ORG_CHUNK):
-        for r in db.session.execute(db.select(RECURRING.c.id, RECURRING.c.organization_id, RECURRING.c.frequency,
-                                              RECURRING.c.period_mode, RECURRING.c.anchor_day,
-                                              RECURRING.c.proration)
-                                    .where(RECURRING.c.id.in_(ids[start:start + period_counts.ORG_CHUNK]))):
+        for r in db.session.connection().execute(  # Core rows: no ORM loading
+                db.select(RECURRING.c.id, RECURRING.c.organization_id, RECURRING.c.frequency, RECURRING.c.period_mode,
+                          RECURRING.c.anchor_day, RECURRING.c.proration)
+                .where(RECURRING.c.id.in_(ids[start:start + period_counts.ORG_CHUNK]))):
             rows.append(r)
             periods[r.id] = period_for(run_dates[r.id], r.frequency, r.period_mode, r.anchor_day)
     tracks = period_counts.tracks_for_invoices(periods, today, proration.wanted(rows, periods))

@@ -216,13 +216,14 @@ def tracks_for_invoices(periods: dict, as_of: date, extra=()) -> dict[Key, list[
     ids = sorted(periods)
     keyed = []
     for at in range(0, len(ids), ORG_CHUNK):
-        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product in db.session.execute(
+        lines = db.session.connection().execute(  # Core rows: no ORM loading
             db.select(RecurringLine.recurring_invoice_id, RecurringInvoice.organization_id,
                       RecurringLine.integration_id, RecurringLine.product_id)
             .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
             .where(RecurringLine.recurring_invoice_id.in_(ids[at:at + ORG_CHUNK]),
                    RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None),
-                   RecurringLine.basis != QuantityBasis.AT_ISSUE.value))]
+                   RecurringLine.basis != QuantityBasis.AT_ISSUE.value)).all()
+        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product in lines]
     return load_for_periods(keyed + list(extra), as_of)
 
 
