@@ -259,11 +259,11 @@ def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]
                   .where(scope, h.recorded_at < begin).group_by(h.vendor_customer_id, h.sku_id).subquery())
         carried = joined(db.select(*columns)).join(before, and_(
             before.c.cid == h.vendor_customer_id, before.c.sid == h.sku_id, before.c.at == h.recorded_at))
-        for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in (
-                db.session.connection().execute(union_all(inside, carried))):  # Core rows: no ORM loading
+        rows = db.session.connection().execute(union_all(inside, carried)).all()  # Core rows: no ORM loading
+        for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in rows:
             key = (org, integration, product)
             if key in keys:
-                out[key][(cid, sid)].append((moment(recorded), hid, count(quantity)))
+                out[key][cid, sid].append((moment(recorded), hid, count(quantity)))
                 if detached_at is not None:
                     detached[cid] = moment(detached_at).date()
     # oldest first; rows of the same moment in insertion order
