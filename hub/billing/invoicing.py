@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.audit import Actor, audit_event, record_many
 from hub.billing import numbering, one_off, period_counts, proration, validate
+from hub.billing.bulk_read import collections_paused
 from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, fmt_money
 from hub.billing.pricing import PricedLine, price_lines
@@ -95,7 +96,8 @@ def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, r
         due = [d for d in _due(today, recurring_ids) if d[0] not in failed]
         if not due:
             break
-        counts = _Counts(today, _round_tracks(due, today))
+        with collections_paused():
+            counts = _Counts(today, _round_tracks(due, today))
         for start in range(0, len(due), batch_size):
             batch = due[start:start + batch_size]
             if _attempt(batch, actor, result, counts) == "ok":
@@ -163,8 +165,9 @@ def _round_tracks(due: list[tuple[int, date]], today: date) -> dict:
 def _attempt(batch: list[tuple[int, date]], actor: Actor, result: RunResult, counts: _Counts) -> str:
     """"ok", "conflict", or an error message; the transaction is committed or rolled back."""
     try:
-        made = _issue_batch(batch, actor, counts)
-        db.session.commit()
+        with collections_paused():  # the batch's objects live to its end (bulk_read)
+            made = _issue_batch(batch, actor, counts)
+            db.session.commit()
     except (_Conflict, one_off.ChargeTaken, DBAPIError) as err:
         db.session.rollback()
         if isinstance(err, (_Conflict, one_off.ChargeTaken)) or _is_race(err):
