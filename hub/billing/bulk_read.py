@@ -37,9 +37,7 @@ class _Memo(dict):
 
 def converter(column) -> Callable[[Any], Any]:
     """driver value -> the value ``column``'s type returns for it (Decimal for NUMERIC), memoised."""
-    dialect = db.session.get_bind().dialect
-    # the dialect's own type: SQLite's DATETIME parses its text there, not in the generic DateTime
-    process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    process = column.type.result_processor(db.session.get_bind().dialect, None)
     if process is None:
         return _same
     return _Memo(process).__getitem__

@@ -241,14 +241,13 @@ def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]
     h = LicenseCountHistory
     out: dict[Key, dict[tuple[int, int], list]] = defaultdict(lambda: defaultdict(list))
     detached: dict[int, date] = {}
-    moment, count = converter(h.recorded_at), converter(h.quantity)
+    count = converter(h.quantity)
     for at in range(0, len(orgs), ORG_CHUNK):
         scope = and_(VendorCustomer.organization_id.in_(orgs[at:at + ORG_CHUNK]),
                      VendorSku.integration_id.in_(integrations), VendorSku.product_id.in_(products))
-        # raw: a month of history repeats a few moments and counts, converted once each (bulk_read)
+        # raw: a month of history repeats a few counts, converted once each (bulk_read)
         columns = (VendorCustomer.organization_id, VendorSku.integration_id, VendorSku.product_id,
-                   h.vendor_customer_id, h.sku_id, raw(h.recorded_at), h.id, raw(h.quantity),
-                   raw(VendorCustomer.detached_at))
+                   h.vendor_customer_id, h.sku_id, h.recorded_at, h.id, raw(h.quantity), VendorCustomer.detached_at)
         joined = (lambda q: q.join(VendorCustomer, VendorCustomer.id == h.vendor_customer_id)
                   .join(VendorSku, VendorSku.id == h.sku_id).where(scope))
         inside = joined(db.select(*columns)).where(h.recorded_at >= begin, h.recorded_at < stop)
@@ -263,9 +262,9 @@ def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]
         for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in rows:
             key = (org, integration, product)
             if key in keys:
-                out[key][cid, sid].append((moment(recorded), hid, count(quantity)))
+                out[key][cid, sid].append((recorded, hid, count(quantity)))
                 if detached_at is not None:
-                    detached[cid] = moment(detached_at).date()
+                    detached[cid] = detached_at.date()
     # oldest first; rows of the same moment in insertion order
     return {key: [Track(cid, sid, tuple((at, q) for at, _, q in sorted(rows)), detached.get(cid))
                   for (cid, sid), rows in sorted(tracks.items())]
