@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.audit import Actor, audit_event, record_many
 from hub.billing import numbering, one_off, period_counts, proration, validate
+from hub.billing.bulk_read import collections_paused
 from hub.billing.errors import BillingError
 from hub.billing.money import ZERO, fmt_money
 from hub.billing.pricing import PricedLine, price_lines
@@ -95,7 +96,8 @@ def run_due_invoices(today: date | None = None, actor: Actor | None = None, *, r
         due = [d for d in _due(today, recurring_ids) if d[0] not in failed]
         if not due:
             break
-        counts = _Counts(today, _round_tracks(due, today))
+        with collections_paused():
+            counts = _Counts(today, _round_tracks(due, today))
         for start in range(0, len(due), batch_size):
             batch = due[start:start + batch_size]
             if _attempt(batch, actor, result, counts) == "ok":
@@ -130,7 +132,7 @@ def _due(today: date, recurring_ids) -> list[tuple[int, date]]:
              .order_by(RecurringInvoice.id))
     if recurring_ids is not None:
         query = query.where(RecurringInvoice.id.in_(list(recurring_ids)))
-    due = [(rid, run_date) for rid, run_date in db.session.execute(query).all()]
+    due = [(rid, run_date) for rid, run_date in db.session.connection().execute(query).all()]  # Core rows
     db.session.rollback()  # end the read: each claim starts a transaction of its own
     return due
 
@@ -149,10 +151,10 @@ def _round_tracks(due: list[tuple[int, date]], today: date) -> dict:
     periods, rows = {}, []
     ids = sorted(run_dates)
     for start in range(0, len(ids), period_counts.ORG_CHUNK):
-        for r in db.session.execute(db.select(RECURRING.c.id, RECURRING.c.organization_id, RECURRING.c.frequency,
-                                              RECURRING.c.period_mode, RECURRING.c.anchor_day,
-                                              RECURRING.c.proration)
-                                    .where(RECURRING.c.id.in_(ids[start:start + period_counts.ORG_CHUNK]))):
+        for r in db.session.connection().execute(  # Core rows: no ORM loading
+                db.select(RECURRING.c.id, RECURRING.c.organization_id, RECURRING.c.frequency, RECURRING.c.period_mode,
+                          RECURRING.c.anchor_day, RECURRING.c.proration)
+                .where(RECURRING.c.id.in_(ids[start:start + period_counts.ORG_CHUNK]))):
             rows.append(r)
             periods[r.id] = period_for(run_dates[r.id], r.frequency, r.period_mode, r.anchor_day)
     tracks = period_counts.tracks_for_invoices(periods, today, proration.wanted(rows, periods))
@@ -163,8 +165,9 @@ def _round_tracks(due: list[tuple[int, date]], today: date) -> dict:
 def _attempt(batch: list[tuple[int, date]], actor: Actor, result: RunResult, counts: _Counts) -> str:
     """"ok", "conflict", or an error message; the transaction is committed or rolled back."""
     try:
-        made = _issue_batch(batch, actor, counts)
-        db.session.commit()
+        with collections_paused():  # the batch's objects live to its end (bulk_read)
+            made = _issue_batch(batch, actor, counts)
+            db.session.commit()
     except (_Conflict, one_off.ChargeTaken, DBAPIError) as err:
         db.session.rollback()
         if isinstance(err, (_Conflict, one_off.ChargeTaken)) or _is_race(err):

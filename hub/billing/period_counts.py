@@ -24,12 +24,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, union_all
 
+from hub.billing.bulk_read import converter, raw
 from hub.billing.money import FOUR, ZERO, fmt_quantity
 from hub.extensions import db
 from hub.models import LicenseCountHistory, QuantityBasis, VendorCustomer, VendorSku
@@ -52,9 +54,11 @@ class Track:
     detached_on: date | None = None
 
 
-@dataclass(frozen=True)
-class Segment:
-    """Days ``start`` to ``end`` (inclusive) on which the line's counts added up to ``quantity``."""
+class Segment(NamedTuple):
+    """Days ``start`` to ``end`` (inclusive) on which the line's counts added up to ``quantity``.
+
+    A named tuple (immutable like a frozen dataclass, and far cheaper to make): an invoice run makes
+    several per period-basis line."""
 
     start: date
     end: date
@@ -100,8 +104,19 @@ class Measure:
         return {"basis": self.basis, "quantity": fmt_quantity(self.quantity), "note": self.note,
                 "from": self.window_start.isoformat(), "to": self.window_end.isoformat(), "days": self.days,
                 "on": self.on.isoformat() if self.on else None,
-                "counts": [{"from": s.start.isoformat(), "to": s.end.isoformat(), "quantity": fmt_quantity(s.quantity)}
+                "counts": [{"from": s.start.isoformat(), "to": s.end.isoformat(), "quantity": _count_text(s.quantity)}
                            for s in self.segments]}
+
+
+@lru_cache(maxsize=4096)
+def _nonzero_count_text(quantity: Decimal) -> str:
+    return fmt_quantity(quantity)
+
+
+def _count_text(quantity: Decimal) -> str:
+    """``fmt_quantity``, remembered: an invoice run writes the same few counts tens of thousands of times.
+    Equal Decimals format alike (normalized), but for 0 and -0: zero is formatted each time."""
+    return _nonzero_count_text(quantity) if quantity else fmt_quantity(quantity)
 
 
 def window(start: date, end: date, as_of: date) -> tuple[date, date]:
@@ -111,48 +126,54 @@ def window(start: date, end: date, as_of: date) -> tuple[date, date]:
 
 def day_segments(tracks, start: date, end: date) -> tuple[list[Segment], Decimal, bool]:
     """The line's daily counts from ``start`` to ``end`` as constant runs, the count carried into ``start``,
-    and whether any track has a row on or before ``end``."""
-    days = (end - start).days + 1
-    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    and whether any track has a row on or before ``end``.
+
+    Runs for every period-basis line of an invoice run (tens of thousands): days are ordinals, and the
+    Decimal sums are the same additions in the same order as a day-by-day walk would make them."""
+    first, last_day = start.toordinal(), end.toordinal()
+    days = last_day - first + 1
+    deltas: dict[int, Decimal] = {}
     opening = ZERO
     known = False
     for track in tracks:
         changes: dict[int, Decimal] = {}
         value = ZERO
         for at, quantity in track.rows:
-            day = at.date()
-            if day > end:
+            day = at.toordinal()
+            if day > last_day:
                 break
             known = True
-            if day < start:
+            if day < first:
                 value = quantity  # carried into the period
             else:
-                changes[(day - start).days] = quantity  # the day's last row wins
-        if track.detached_on is not None and track.detached_on <= end:
-            cut = max((track.detached_on - start).days, 0)
+                changes[day - first] = quantity  # the day's last row wins
+        detached_on = track.detached_on
+        if detached_on is not None and detached_on <= end:
+            cut = max(detached_on.toordinal() - first, 0)
             changes = {i: q for i, q in changes.items() if i < cut}
             changes[cut] = ZERO
-        if track.detached_on is not None and track.detached_on <= start:
+        if detached_on is not None and detached_on <= start:
             value = ZERO
         opening += value
-        deltas[0] += value
+        deltas[0] = deltas.get(0, ZERO) + value
         previous = value
         for index in sorted(changes):
-            deltas[index] += changes[index] - previous
+            deltas[index] = deltas.get(index, ZERO) + (changes[index] - previous)
             previous = changes[index]
     if days <= 0:
         return [], opening, known
-    segments: list[Segment] = []
+    runs: list[list] = []  # [first day index, last day index, count]
     total = ZERO
     marks = sorted(i for i in deltas if i < days)
     for n, index in enumerate(marks):
         total += deltas[index]
         last = (marks[n + 1] if n + 1 < len(marks) else days) - 1
-        if segments and segments[-1].quantity == total:
-            segments[-1] = Segment(segments[-1].start, start + timedelta(days=last), total)
+        if runs and runs[-1][2] == total:
+            runs[-1][1], runs[-1][2] = last, total
         else:
-            segments.append(Segment(start + timedelta(days=index), start + timedelta(days=last), total))
-    return segments, opening, known
+            runs.append([index, last, total])
+    return ([Segment(date.fromordinal(first + a), date.fromordinal(first + b), q) for a, b, q in runs],
+            opening, known)
 
 
 def measure(basis: str, tracks, start: date, end: date, as_of: date) -> Measure:
@@ -195,13 +216,14 @@ def tracks_for_invoices(periods: dict, as_of: date, extra=()) -> dict[Key, list[
     ids = sorted(periods)
     keyed = []
     for at in range(0, len(ids), ORG_CHUNK):
-        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product in db.session.execute(
+        lines = db.session.connection().execute(  # Core rows: no ORM loading
             db.select(RecurringLine.recurring_invoice_id, RecurringInvoice.organization_id,
                       RecurringLine.integration_id, RecurringLine.product_id)
             .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
             .where(RecurringLine.recurring_invoice_id.in_(ids[at:at + ORG_CHUNK]),
                    RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None),
-                   RecurringLine.basis != QuantityBasis.AT_ISSUE.value))]
+                   RecurringLine.basis != QuantityBasis.AT_ISSUE.value)).all()
+        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product in lines]
     return load_for_periods(keyed + list(extra), as_of)
 
 
@@ -219,11 +241,13 @@ def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]
     h = LicenseCountHistory
     out: dict[Key, dict[tuple[int, int], list]] = defaultdict(lambda: defaultdict(list))
     detached: dict[int, date] = {}
+    count = converter(h.quantity)
     for at in range(0, len(orgs), ORG_CHUNK):
         scope = and_(VendorCustomer.organization_id.in_(orgs[at:at + ORG_CHUNK]),
                      VendorSku.integration_id.in_(integrations), VendorSku.product_id.in_(products))
+        # raw: a month of history repeats a few counts, converted once each (bulk_read)
         columns = (VendorCustomer.organization_id, VendorSku.integration_id, VendorSku.product_id,
-                   h.vendor_customer_id, h.sku_id, h.recorded_at, h.id, h.quantity, VendorCustomer.detached_at)
+                   h.vendor_customer_id, h.sku_id, h.recorded_at, h.id, raw(h.quantity), VendorCustomer.detached_at)
         joined = (lambda q: q.join(VendorCustomer, VendorCustomer.id == h.vendor_customer_id)
                   .join(VendorSku, VendorSku.id == h.sku_id).where(scope))
         inside = joined(db.select(*columns)).where(h.recorded_at >= begin, h.recorded_at < stop)
@@ -234,11 +258,11 @@ def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]
                   .where(scope, h.recorded_at < begin).group_by(h.vendor_customer_id, h.sku_id).subquery())
         carried = joined(db.select(*columns)).join(before, and_(
             before.c.cid == h.vendor_customer_id, before.c.sid == h.sku_id, before.c.at == h.recorded_at))
-        for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in db.session.execute(
-                union_all(inside, carried)):
+        rows = db.session.connection().execute(union_all(inside, carried)).all()  # Core rows: no ORM loading
+        for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in rows:
             key = (org, integration, product)
             if key in keys:
-                out[key][(cid, sid)].append((recorded, hid, Decimal(quantity)))
+                out[key][cid, sid].append((recorded, hid, count(quantity)))
                 if detached_at is not None:
                     detached[cid] = detached_at.date()
     # oldest first; rows of the same moment in insertion order

@@ -40,6 +40,7 @@ from hub.models import (
 from hub.timeutil import utcnow
 
 CHUNK = 500
+VENDOR, AT_ISSUE = LineKind.VENDOR.value, QuantityBasis.AT_ISSUE.value  # read once per line: plain str
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
     ids = sorted(set(recurring_ids))
     rows = []
     for start in range(0, len(ids), CHUNK):
-        rows += db.session.execute(
+        rows += db.session.connection().execute(  # Core rows: no ORM loading
             db.select(RecurringLine.id, RecurringLine.recurring_invoice_id, RecurringLine.position, RecurringLine.kind,
                       RecurringLine.description, RecurringLine.quantity, RecurringLine.integration_id,
                       RecurringLine.min_quantity, RecurringLine.unit_price_override, RecurringLine.markup_pct,
@@ -125,7 +126,7 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
                    RecurringLine.archived_at.is_(None), *(() if only is None else (only,)))
             .order_by(RecurringLine.recurring_invoice_id, RecurringLine.position, RecurringLine.id)
         ).all()
-    vendor_line_ids = [r[0] for r in rows if r[3] == LineKind.VENDOR.value]
+    vendor_line_ids = [r[0] for r in rows if r[3] == VENDOR]
     changes = last_applied_changes(vendor_line_ids)
     states = quantity_states(vendor_line_ids, {line_id: change_id for line_id, (change_id, _) in changes.items()})
     slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
@@ -136,13 +137,14 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
         tracks = load_for_periods([((r[18], r[6], r[11]), periods[r[1]]) for r in measured_rows], as_of)
     names = display_names()  # the source sentence is read by people (invoices too): "at Acronis ...", not "at acronis"
     out: dict[int, list[PricedLine]] = defaultdict(list)
+    prices: dict[tuple, tuple[Decimal, str]] = {}  # lines priced alike (most of them) are priced once
     for r in rows:
         (line_id, rid, position, kind, description, quantity, integration_id, minimum, override, markup,
          do_not_bill, product_id, code, name, price, cost, taxable, basis, organization_id) = r
         counted = Decimal(quantity)
         minimum = None if minimum is None else Decimal(minimum)
         change_id, run_id = changes.get(line_id, (None, None))
-        state = states.get(line_id, ("counted", None, None)) if kind == LineKind.VENDOR.value else ("", None, None)
+        state = states.get(line_id, ("counted", None, None)) if kind == VENDOR else ("", None, None)
         measured, review, basis_text = None, None, None
         # the line's own basis decides, never another line's of the same key (an at-issue line stays at issue)
         if rid in periods and is_measured(kind, basis):
@@ -150,18 +152,30 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
             measured = measure(basis, (tracks or {}).get((organization_id, integration_id, product_id), ()),
                                period.start, period.end, as_of)
             counted, review, basis_text = _period_quantity(measured, counted, state[0])
-        billed, price_each, amount = line_price(counted, minimum, do_not_bill, price, cost, override, markup)
+        inputs = _price_inputs(price, cost, override, markup)
+        priced = prices.get(inputs)
+        if priced is None:
+            priced = prices[inputs] = (unit_price(price, cost, override, markup),
+                                       _price_source(price, cost, override, markup))
+        price_each, price_source = priced
+        billed = billed_quantity(counted, minimum, do_not_bill)
+        amount = line_amount(billed, price_each)  # as line_price: the same unit price, the same rounding
         out[rid].append(PricedLine(
             recurring_line_id=line_id, recurring_invoice_id=rid, position=position, kind=kind, product_id=product_id,
             product_code=code, description=description or name, taxable=taxable, counted_quantity=counted,
             min_quantity=minimum, do_not_bill=do_not_bill, quantity=billed, unit_price=price_each,
-            amount=amount, price_source=_price_source(price, cost, override, markup),
+            amount=amount, price_source=price_source,
             integration_id=integration_id, vendor=slugs.get(integration_id), quantity_change_id=change_id,
-            sync_run_id=run_id, quantity_state=state[0], basis=basis if kind == LineKind.VENDOR.value else "",
+            sync_run_id=run_id, quantity_state=state[0], basis=basis if kind == VENDOR else "",
             measure=measured, needs_review=review,
             source=_quantity_source(kind, counted, minimum, do_not_bill, names.get(slugs.get(integration_id)),
                                     change_id, run_id, state, basis_text)))
     return out
+
+
+def _price_inputs(*values) -> tuple:
+    """A key for equal prices: the values, and their signs (0 and -0 are equal but print differently)."""
+    return tuple((v, v.is_signed()) if v is not None else None for v in values)
 
 
 def _period_quantity(measured: Measure, at_issue: Decimal, state: str) -> tuple[Decimal, str | None, str]:
@@ -225,7 +239,7 @@ def last_applied_changes(line_ids) -> dict[int, tuple[int, int | None]]:
     ids = sorted(set(line_ids))
     latest: dict[int, int] = {}
     for start in range(0, len(ids), CHUNK):
-        latest.update(db.session.execute(
+        latest.update(db.session.connection().execute(
             db.select(QuantityChange.line_id, func.max(QuantityChange.id))
             .where(QuantityChange.line_id.in_(ids[start:start + CHUNK]),
                    QuantityChange.status.in_([ChangeStatus.APPLIED.value, ChangeStatus.APPROVED.value]))
@@ -233,7 +247,7 @@ def last_applied_changes(line_ids) -> dict[int, tuple[int, int | None]]:
     change_ids = sorted(latest.values())
     runs: dict[int, int | None] = {}
     for start in range(0, len(change_ids), CHUNK):
-        runs.update(db.session.execute(db.select(QuantityChange.id, QuantityChange.sync_run_id)
+        runs.update(db.session.connection().execute(db.select(QuantityChange.id, QuantityChange.sync_run_id)
                                        .where(QuantityChange.id.in_(change_ids[start:start + CHUNK]))).all())
     return {line_id: (change_id, runs.get(change_id)) for line_id, change_id in latest.items()}
 
@@ -248,7 +262,7 @@ def _price_source(price, cost, override, markup) -> str:
 
 def _quantity_source(kind, counted, minimum, do_not_bill, vendor, change_id, run_id, state, basis_text=None) -> str:
     status, other_id, other_quantity = state
-    if kind != LineKind.VENDOR.value:
+    if kind != VENDOR:
         text = "fixed quantity"
     elif basis_text is not None:
         text = f"{basis_text} (counts at {vendor or 'the vendor'})"

@@ -36,7 +36,7 @@ from decimal import Decimal
 from sqlalchemy import Text, case, cast, func, or_
 from sqlalchemy.orm import aliased
 
-from hub.billing.bulk_read import converter, raw
+from hub.billing.bulk_read import collections_paused, converter, raw
 from hub.billing.errors import BillingError
 from hub.billing.export import safe_cell
 from hub.billing.money import ZERO, billed_quantity, cents, fmt_money, fmt_price, fmt_quantity, four, unit_price
@@ -212,23 +212,25 @@ def usage_report(*, vendor: str | None = None, organization_id: int | None = Non
     An unknown filter value is a BillingError naming the filter and its valid values, never an empty report.
     """
     check_filters(vendor=vendor, organization_id=organization_id, status=status, map_status=map_status)
-    rows = report_rows(vendor, organization_id)
-    if status:
-        rows = [r for r in rows if r.status == status]
-    if map_status:
-        rows = [r for r in rows if r.map_status == map_status]
-    by_vendor = {slug: UsageTotals.of(list(group)) for slug, group in groupby(rows, key=attrgetter("vendor"))}
-    return UsageReport(rows, UsageTotals.merged(by_vendor.values()), by_vendor)
+    with collections_paused():  # tens of thousands of rows that live to the end (bulk_read)
+        rows = report_rows(vendor, organization_id)
+        if status:
+            rows = [r for r in rows if r.status == status]
+        if map_status:
+            rows = [r for r in rows if r.map_status == map_status]
+        by_vendor = {slug: UsageTotals.of(list(group)) for slug, group in groupby(rows, key=attrgetter("vendor"))}
+        return UsageReport(rows, UsageTotals.merged(by_vendor.values()), by_vendor)
 
 
 def report_rows(vendor: str | None = None, organization_id: int | None = None) -> list[UsageRow]:
     """The report's rows (unfiltered but for vendor and Organization), each with what it bills: the one
     computation behind the report, its CSV, the API and the dashboard's unbilled value. Two queries."""
-    rows = _count_rows(vendor, organization_id)
-    rows += _allocate(rows, _billed_lines(vendor, organization_id))
-    rows = [r for r in rows if r.vendor_quantity or r.billed_quantity]
-    rows.sort(key=_vendor_order)  # stable: the query's order, no_count rows last
-    return rows
+    with collections_paused():  # the rows live to the end (bulk_read)
+        rows = _count_rows(vendor, organization_id)
+        rows += _allocate(rows, _billed_lines(vendor, organization_id))
+        rows = [r for r in rows if r.vendor_quantity or r.billed_quantity]
+        rows.sort(key=_vendor_order)  # stable: the query's order, no_count rows last
+        return rows
 
 
 def _vendor_order(row: UsageRow) -> tuple:
