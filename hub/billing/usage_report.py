@@ -69,6 +69,15 @@ MAP_STATUS_VALUES = tuple(m.value for m in MapStatus)
 LINE_STATES = {"held": "a change waits for approval", "kept": "a person rejected the change to the counts"}
 
 
+class Amounts(dict):
+    """(quantity, price) -> cents(quantity x price), each distinct pair worked out once: a report multiplies the
+    same few quantities and prices over and over. Exact: cents() gives the same Decimal for equal inputs."""
+
+    def __missing__(self, key: tuple[Decimal, Decimal]) -> Decimal:
+        amount = self[key] = cents(key[0] * key[1])
+        return amount
+
+
 @dataclass(slots=True)
 class UsageRow:
     integration_id: int
@@ -160,7 +169,7 @@ class UsageTotals:
         buckets: dict[tuple, list[UsageRow]] = defaultdict(list)
         for r in rows:
             buckets[(r.unit, r.currency)].append(r)
-        totals = cls({}, *unbilled_value(rows))
+        totals, amounts = cls({}, *unbilled_value(rows)), Amounts()
         for (unit, currency), part in buckets.items():
             q = totals.by_unit.setdefault(unit, QuantityTotals())
             q.vendor_quantity += sum(map(_VENDOR_QUANTITY, part), ZERO)
@@ -169,8 +178,9 @@ class UsageTotals:
             if currency is None:
                 continue
             # a row with a currency has a product, so a cost, and a price: its margin is billed less cost
-            billed = sum((r.billed_value for r in part if r.billed_quantity), ZERO)
-            cost = sum((r.monthly_cost for r in part if r.vendor_quantity), ZERO)
+            # the rows' billed_value and monthly_cost, each distinct product worked out once
+            billed = sum([amounts[r.billed_quantity, r.monthly_unit_price] for r in part if r.billed_quantity], ZERO)
+            cost = sum([amounts[r.vendor_quantity, r.monthly_unit_cost] for r in part if r.vendor_quantity], ZERO)
             totals.billed_value[currency] = totals.billed_value.get(currency, ZERO) + billed
             totals.cost[currency] = totals.cost.get(currency, ZERO) + cost
             totals.margin[currency] = totals.margin.get(currency, ZERO) + billed - cost
@@ -269,45 +279,76 @@ def check_filters(*, vendor: str | None = None, organization_id: int | None = No
 
 
 def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRow]:
+    """One row per count, in the report's order (vendor, customer name and id, SKU). Three narrow queries joined
+    here by id: the SKUs with their product, the customers with their Organization, and the counts as bare ids
+    and quantities. One wide join would repeat each customer's and SKU's text on every count, which costs more
+    to read than everything else the report does."""
     product = aliased(Product)
-    query = (db.select(VendorIntegration.id, VendorIntegration.slug, VendorCustomer.id, VendorCustomer.name,
-                       VendorCustomer.external_id, VendorCustomer.vendor_status, VendorCustomer.detached_at.is_not(None),
-                       VendorCustomer.organization_id, Organization.name, VendorSku.id, VendorSku.sku, VendorSku.name,
-                       VendorSku.billable, VendorSku.product_id, product.code, raw(product.unit_price),
-                       raw(product.unit_cost), product.currency, raw(LicenseCount.quantity), VendorSku.unit)
-             .select_from(LicenseCount)
-             .join(VendorCustomer, VendorCustomer.id == LicenseCount.vendor_customer_id)
-             .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
-             .join(VendorIntegration, VendorIntegration.id == VendorSku.integration_id)
-             .outerjoin(Organization, Organization.id == VendorCustomer.organization_id)
-             .outerjoin(product, product.id == VendorSku.product_id)
-             .order_by(VendorIntegration.slug, VendorCustomer.name, VendorCustomer.id, VendorSku.sku))
+    sku_query = (db.select(VendorSku.id, VendorIntegration.id, VendorIntegration.slug, VendorSku.sku, VendorSku.name,
+                           VendorSku.billable, VendorSku.product_id, product.code, raw(product.unit_price),
+                           raw(product.unit_cost), product.currency, VendorSku.unit)
+                 .join(VendorIntegration, VendorIntegration.id == VendorSku.integration_id)
+                 .outerjoin(product, product.id == VendorSku.product_id)
+                 .order_by(VendorIntegration.slug, VendorSku.sku))  # the database's collation, as before
+    customer_query = (db.select(VendorCustomer.id, VendorCustomer.name, VendorCustomer.external_id,
+                                VendorCustomer.vendor_status, VendorCustomer.detached_at.is_not(None),
+                                VendorCustomer.organization_id, Organization.name)
+                      .outerjoin(Organization, Organization.id == VendorCustomer.organization_id)
+                      .order_by(VendorCustomer.name, VendorCustomer.id))
+    count_query = db.select(LicenseCount.vendor_customer_id, LicenseCount.sku_id, raw(LicenseCount.quantity))
     if vendor:
-        query = query.where(VendorIntegration.slug == vendor)
+        sku_query = sku_query.where(VendorIntegration.slug == vendor)
+        count_query = count_query.where(LicenseCount.sku_id.in_(
+            db.select(VendorSku.id).join(VendorIntegration, VendorIntegration.id == VendorSku.integration_id)
+            .where(VendorIntegration.slug == vendor)))
     if organization_id is not None:
-        query = query.where(VendorCustomer.organization_id == organization_id)
-    rows = []
-    append = rows.append
-    quantity, money = converter(LicenseCount.quantity), converter(Product.unit_price)
+        customer_query = customer_query.where(VendorCustomer.organization_id == organization_id)
+        count_query = count_query.where(LicenseCount.vendor_customer_id.in_(
+            db.select(VendorCustomer.id).where(VendorCustomer.organization_id == organization_id)))
+    connection = db.session.connection()  # Core rows: no ORM loading
+    quantity, money, amounts = converter(LicenseCount.quantity), converter(Product.unit_price), Amounts()
+    # sku id -> (vendor's place, the SKU's place in the order, the row's SKU part, with what decides its status)
+    skus: dict[int, tuple] = {}
     prices: dict[int, tuple[Decimal, Decimal]] = {}  # product id -> its price and cost, taken as monthly
-    for (iid, slug, cid, cname, ext, vstatus, detached, oid, oname, sid, sku, sname, billable, pid, pcode, pprice,
-         pcost, pcurrency, qty, unit) in db.session.connection().execute(query).all():  # Core rows: no ORM loading
+    vendors: dict[str, int] = {}
+    for place, (sid, iid, slug, sku, sname, billable, pid, pcode, pprice, pcost, pcurrency, unit) in enumerate(
+            connection.execute(sku_query).all()):
         if pid is None:
-            price = cost = None
-            status = "not_billable" if not billable else "detached" if detached else "sku_unmapped"
+            price = cost = pcurrency = None
         else:
             price, cost = prices.get(pid) or prices.setdefault(pid, (four(money(pprice)), four(money(pcost))))
+        skus[sid] = (vendors.setdefault(slug, len(vendors)), place, iid, slug, sid, sku, sname, pid, pcode, price,
+                     cost, pcurrency, unit, billable)
+    customers = {row[0]: (place, row) for place, row in enumerate(connection.execute(customer_query).all())}
+    counts = []
+    for cid, sid, qty in connection.execute(count_query).all():
+        sku, customer = skus.get(sid), customers.get(cid)
+        if sku is not None and customer is not None:
+            counts.append((sku[0], customer[0], sku[1], customer[1], sku, qty))
+    counts.sort(key=_count_order)
+    rows = []
+    append = rows.append
+    for _, _, _, (cid, cname, ext, vstatus, detached, oid, oname), (
+            _, _, iid, slug, sid, sku, sname, pid, pcode, price, cost, pcurrency, unit, billable), qty in counts:
+        if pid is None:
+            status = "not_billable" if not billable else "detached" if detached else "sku_unmapped"
+        else:
             status = "detached" if detached else "not_mapped" if oid is None else "no_line"
         map_status = "detached" if detached else "mapped" if oid is not None else "not_mapped"
         qty = quantity(qty)
         unbilled, value = ZERO, ZERO
         if status in UNBILLED_STATUSES and qty > 0:  # nothing bills it (a row that a line bills is redone there)
-            unbilled, value = qty, None if price is None else cents(qty * price)
+            unbilled, value = qty, None if price is None else amounts[qty, price]
         # positional: this runs once per count (tens of thousands)
         append(UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
-                        ZERO if detached else qty, qty, unit, ZERO, price, pcurrency if pid is not None else None,
-                        status, "", unbilled, value, cost))
+                        ZERO if detached else qty, qty, unit, ZERO, price, pcurrency, status, "", unbilled, value,
+                        cost))
     return rows
+
+
+def _count_order(count: tuple) -> tuple:
+    """vendor, customer (name, id), SKU: the places the queries gave them."""
+    return count[:3]
 
 
 @dataclass
@@ -441,7 +482,7 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
         if line.carried_by:  # customers unmapped while the line's drop is held or kept: still billed there
             for cid in line.carried_by:
                 groups[key] += loose.pop((cid, key[1], key[2]), [])
-    extra = []
+    extra, amounts = [], Amounts()
     for key, line in billed.items():
         members = groups.get(key)
         if not members:
@@ -465,7 +506,7 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
                             else "under_billed" if difference > 0 else "over_billed")
                 if r.status in UNBILLED_STATUSES:
                     r.unbilled_quantity = difference
-                    r.unbilled_value = None if price is None else cents(difference * price)
+                    r.unbilled_value = None if price is None else amounts[difference, price]
     return extra
 
 
