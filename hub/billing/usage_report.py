@@ -373,9 +373,19 @@ class _Billed:
 
     @property
     def monthly_price(self) -> Decimal | None:
+        return self.monthly_price_of({})
+
+    def monthly_price_of(self, quotients: dict) -> Decimal | None:
+        """``monthly_price``, each distinct (value, quantity) divided once in ``quotients`` (shared by a report)."""
         if len(self.currencies) > 1:
             return None  # lines in several currencies have no one price
-        return four(self.value / self.quantity) if self.quantity else self.first_price
+        if not self.quantity:
+            return self.first_price
+        key = (self.value, self.quantity)
+        price = quotients.get(key)
+        if price is None:
+            price = quotients[key] = four(self.value / self.quantity)
+        return price
 
     @property
     def currency(self) -> str | None:
@@ -431,25 +441,34 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
     months = {f.value: f.months for f in Frequency}
     quantity_of, money, percent = (converter(RecurringLine.quantity), converter(Product.unit_price),
                                    converter(RecurringLine.markup_pct))
-    monthly_prices: dict[tuple, Decimal] = {}  # lines priced alike (most of them) are priced once
+    # lines priced alike (most of them) are priced once: inputs -> (monthly price, to four places)
+    monthly_prices: dict[tuple, tuple[Decimal, Decimal]] = {}
+    quantities: dict[tuple, Decimal] = {}  # (quantity, minimum, do not bill) as read -> the billed quantity
+    costs: dict = {}  # product cost as read -> to four places
     for (oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency, currency, slug, oname, pcode,
          sku_unit, held, kept, evidence) in db.session.connection().execute(query).all():
         billed = out.get((oid, iid, pid))
         if billed is None:
-            billed = out[(oid, iid, pid)] = _Billed(slug, oname, pcode, sku_unit or "unit",
-                                                    unit_cost=four(money(cost)))
+            unit_cost = costs.get(cost)
+            if unit_cost is None:
+                unit_cost = costs[cost] = four(money(cost))
+            billed = out[(oid, iid, pid)] = _Billed(slug, oname, pcode, sku_unit or "unit", unit_cost=unit_cost)
         inputs = (price, cost, override, markup, frequency)
-        monthly = monthly_prices.get(inputs)
-        if monthly is None:
-            monthly = monthly_prices[inputs] = unit_price(money(price), money(cost), money(override),
-                                                          percent(markup)) / months[frequency]
-        quantity = billed_quantity(quantity_of(qty), quantity_of(minimum), dnb)
+        prices = monthly_prices.get(inputs)
+        if prices is None:
+            monthly = unit_price(money(price), money(cost), money(override), percent(markup)) / months[frequency]
+            prices = monthly_prices[inputs] = (monthly, four(monthly))
+        monthly = prices[0]
+        counted = (qty, minimum, dnb)
+        quantity = quantities.get(counted)
+        if quantity is None:
+            quantity = quantities[counted] = billed_quantity(quantity_of(qty), quantity_of(minimum), dnb)
         billed.quantity += quantity
         billed.value += quantity * monthly
         billed.currencies.add(currency)
         billed.do_not_bill = billed.do_not_bill and dnb
         if billed.first_price is None:
-            billed.first_price = four(monthly)
+            billed.first_price = prices[1]
         if held or kept:
             billed.line_state = "held" if held else (billed.line_state or "kept")
             # read as text (no JSON decoding for the thousands of rows without it)
@@ -482,7 +501,7 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
         if line.carried_by:  # customers unmapped while the line's drop is held or kept: still billed there
             for cid in line.carried_by:
                 groups[key] += loose.pop((cid, key[1], key[2]), [])
-    extra, amounts = [], Amounts()
+    extra, amounts, quotients = [], Amounts(), {}
     for key, line in billed.items():
         members = groups.get(key)
         if not members:
@@ -492,7 +511,7 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
         if len(members) > 1:
             members.sort(key=_allocation_order(key))
         left, last = line.quantity, members[-1]
-        price, currency, state = line.monthly_price, line.currency, line.line_state
+        price, currency, state = line.monthly_price_of(quotients), line.currency, line.line_state
         for r in members:
             share = left if r is last else min(left, r.vendor_quantity)
             r.billed_quantity, left = share, left - share
