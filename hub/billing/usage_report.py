@@ -1,7 +1,8 @@
 """The Third-Party Vendor Usage Report: what vendors count against what recurring invoices bill.
 
-One row per vendor, vendor customer and SKU. Two queries whatever the size: the counts (with
-customer, mapping, SKU and product) and the vendor lines of active recurring invoices. A vendor line
+One row per vendor, vendor customer and SKU. Four queries whatever the size: the SKUs (with their
+product), the vendor customers (with their mapping), the counts, joined here by id, and the vendor lines of
+active recurring invoices. A vendor line
 bills an (Organization, integration, product); its billed quantity is spread over that key's rows in
 order (attached customers first, Detached last; any excess, e.g. a minimum, on the last row), so
 each row shows what it is billed and the columns add up to the invoices, for any data:
@@ -234,7 +235,7 @@ def usage_report(*, vendor: str | None = None, organization_id: int | None = Non
 
 def report_rows(vendor: str | None = None, organization_id: int | None = None) -> list[UsageRow]:
     """The report's rows (unfiltered but for vendor and Organization), each with what it bills: the one
-    computation behind the report, its CSV, the API and the dashboard's unbilled value. Two queries."""
+    computation behind the report, its CSV, the API and the dashboard's unbilled value. Four queries."""
     with collections_paused():  # the rows live to the end (bulk_read)
         rows = _count_rows(vendor, organization_id)
         rows += _allocate(rows, _billed_lines(vendor, organization_id))
