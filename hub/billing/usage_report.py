@@ -2,10 +2,9 @@
 
 One row per vendor, vendor customer and SKU. Four queries whatever the size: the SKUs (with their
 product), the vendor customers (with their mapping), the counts, joined here by id, and the vendor lines of
-active recurring invoices. A vendor line
-bills an (Organization, integration, product); its billed quantity is spread over that key's rows in
-order (attached customers first, Detached last; any excess, e.g. a minimum, on the last row), so
-each row shows what it is billed and the columns add up to the invoices, for any data:
+active recurring invoices. A vendor line bills an (Organization, integration, product); its billed quantity
+is spread over that key's rows in order (attached customers first, Detached last; any excess, e.g. a
+minimum, on the last row), so each row shows what it is billed and the columns add up to the invoices, for any data:
 
 - a line with no count behind it at all (an Organization with no mapped vendor customer billing its
   minimum) gets a row of its own, status ``no_count``;
