@@ -1,10 +1,10 @@
 """The Third-Party Vendor Usage Report: what vendors count against what recurring invoices bill.
 
-One row per vendor, vendor customer and SKU. Two queries whatever the size: the counts (with
-customer, mapping, SKU and product) and the vendor lines of active recurring invoices. A vendor line
-bills an (Organization, integration, product); its billed quantity is spread over that key's rows in
-order (attached customers first, Detached last; any excess, e.g. a minimum, on the last row), so
-each row shows what it is billed and the columns add up to the invoices, for any data:
+One row per vendor, vendor customer and SKU. Four queries whatever the size: the SKUs (with their
+product), the vendor customers (with their mapping), the counts, joined here by id, and the vendor lines of
+active recurring invoices. A vendor line bills an (Organization, integration, product); its billed quantity
+is spread over that key's rows in order (attached customers first, Detached last; any excess, e.g. a
+minimum, on the last row), so each row shows what it is billed and the columns add up to the invoices, for any data:
 
 - a line with no count behind it at all (an Organization with no mapped vendor customer billing its
   minimum) gets a row of its own, status ``no_count``;
@@ -29,7 +29,7 @@ import io
 import json
 from collections import defaultdict
 from itertools import groupby
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -67,6 +67,15 @@ STATUS_VALUES = tuple(s.rstrip("*") for s in STATUSES)
 MAP_STATUS_VALUES = tuple(m.value for m in MapStatus)
 #: what a line bills when its quantity is not what its counts say now
 LINE_STATES = {"held": "a change waits for approval", "kept": "a person rejected the change to the counts"}
+
+
+class Amounts(dict):
+    """(quantity, price) -> cents(quantity x price), each distinct pair worked out once: a report multiplies the
+    same few quantities and prices over and over. Exact: cents() gives the same Decimal for equal inputs."""
+
+    def __missing__(self, key: tuple[Decimal, Decimal]) -> Decimal:
+        amount = self[key] = cents(key[0] * key[1])
+        return amount
 
 
 @dataclass(slots=True)
@@ -160,7 +169,7 @@ class UsageTotals:
         buckets: dict[tuple, list[UsageRow]] = defaultdict(list)
         for r in rows:
             buckets[(r.unit, r.currency)].append(r)
-        totals = cls({}, *unbilled_value(rows))
+        totals, amounts = cls({}, *unbilled_value(rows)), Amounts()
         for (unit, currency), part in buckets.items():
             q = totals.by_unit.setdefault(unit, QuantityTotals())
             q.vendor_quantity += sum(map(_VENDOR_QUANTITY, part), ZERO)
@@ -169,8 +178,9 @@ class UsageTotals:
             if currency is None:
                 continue
             # a row with a currency has a product, so a cost, and a price: its margin is billed less cost
-            billed = sum((r.billed_value for r in part if r.billed_quantity), ZERO)
-            cost = sum((r.monthly_cost for r in part if r.vendor_quantity), ZERO)
+            # the rows' billed_value and monthly_cost, each distinct product worked out once
+            billed = sum([amounts[r.billed_quantity, r.monthly_unit_price] for r in part if r.billed_quantity], ZERO)
+            cost = sum([amounts[r.vendor_quantity, r.monthly_unit_cost] for r in part if r.vendor_quantity], ZERO)
             totals.billed_value[currency] = totals.billed_value.get(currency, ZERO) + billed
             totals.cost[currency] = totals.cost.get(currency, ZERO) + cost
             totals.margin[currency] = totals.margin.get(currency, ZERO) + billed - cost
@@ -224,7 +234,7 @@ def usage_report(*, vendor: str | None = None, organization_id: int | None = Non
 
 def report_rows(vendor: str | None = None, organization_id: int | None = None) -> list[UsageRow]:
     """The report's rows (unfiltered but for vendor and Organization), each with what it bills: the one
-    computation behind the report, its CSV, the API and the dashboard's unbilled value. Two queries."""
+    computation behind the report, its CSV, the API and the dashboard's unbilled value. Four queries."""
     with collections_paused():  # the rows live to the end (bulk_read)
         rows = _count_rows(vendor, organization_id)
         rows += _allocate(rows, _billed_lines(vendor, organization_id))
@@ -269,45 +279,75 @@ def check_filters(*, vendor: str | None = None, organization_id: int | None = No
 
 
 def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRow]:
+    """One row per count, in the report's order (vendor, customer name and id, SKU). Three narrow queries joined
+    here by id: the SKUs with their product, the customers with their Organization, and the counts as bare ids
+    and quantities. One wide join would repeat each customer's and SKU's text on every count, which costs more
+    to read than everything else the report does."""
     product = aliased(Product)
-    query = (db.select(VendorIntegration.id, VendorIntegration.slug, VendorCustomer.id, VendorCustomer.name,
-                       VendorCustomer.external_id, VendorCustomer.vendor_status, VendorCustomer.detached_at.is_not(None),
-                       VendorCustomer.organization_id, Organization.name, VendorSku.id, VendorSku.sku, VendorSku.name,
-                       VendorSku.billable, VendorSku.product_id, product.code, raw(product.unit_price),
-                       raw(product.unit_cost), product.currency, raw(LicenseCount.quantity), VendorSku.unit)
-             .select_from(LicenseCount)
-             .join(VendorCustomer, VendorCustomer.id == LicenseCount.vendor_customer_id)
-             .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
-             .join(VendorIntegration, VendorIntegration.id == VendorSku.integration_id)
-             .outerjoin(Organization, Organization.id == VendorCustomer.organization_id)
-             .outerjoin(product, product.id == VendorSku.product_id)
-             .order_by(VendorIntegration.slug, VendorCustomer.name, VendorCustomer.id, VendorSku.sku))
+    sku_query = (db.select(VendorSku.id, VendorIntegration.id, VendorIntegration.slug, VendorSku.sku, VendorSku.name,
+                           VendorSku.billable, VendorSku.product_id, product.code, raw(product.unit_price),
+                           raw(product.unit_cost), product.currency, VendorSku.unit)
+                 .join(VendorIntegration, VendorIntegration.id == VendorSku.integration_id)
+                 .outerjoin(product, product.id == VendorSku.product_id)
+                 .order_by(VendorIntegration.slug, VendorSku.sku))  # the database's collation, as before
+    customer_query = (db.select(VendorCustomer.id, VendorCustomer.name, VendorCustomer.external_id,
+                                VendorCustomer.vendor_status, VendorCustomer.detached_at.is_not(None),
+                                VendorCustomer.organization_id, Organization.name)
+                      .outerjoin(Organization, Organization.id == VendorCustomer.organization_id)
+                      .order_by(VendorCustomer.name, VendorCustomer.id))
+    count_query = db.select(LicenseCount.vendor_customer_id, LicenseCount.sku_id, raw(LicenseCount.quantity))
     if vendor:
-        query = query.where(VendorIntegration.slug == vendor)
+        sku_query = sku_query.where(VendorIntegration.slug == vendor)
+        count_query = count_query.where(LicenseCount.sku_id.in_(
+            db.select(VendorSku.id).join(VendorIntegration, VendorIntegration.id == VendorSku.integration_id)
+            .where(VendorIntegration.slug == vendor)))
     if organization_id is not None:
-        query = query.where(VendorCustomer.organization_id == organization_id)
-    rows = []
-    append = rows.append
-    quantity, money = converter(LicenseCount.quantity), converter(Product.unit_price)
+        customer_query = customer_query.where(VendorCustomer.organization_id == organization_id)
+        count_query = count_query.where(LicenseCount.vendor_customer_id.in_(
+            db.select(VendorCustomer.id).where(VendorCustomer.organization_id == organization_id)))
+    connection = db.session.connection()  # Core rows: no ORM loading
+    quantity, money, amounts = converter(LicenseCount.quantity), converter(Product.unit_price), Amounts()
+    # sku id -> (vendor's place, the SKU's place in the order, the row's SKU part, with what decides its status)
+    skus: dict[int, tuple] = {}
     prices: dict[int, tuple[Decimal, Decimal]] = {}  # product id -> its price and cost, taken as monthly
-    for (iid, slug, cid, cname, ext, vstatus, detached, oid, oname, sid, sku, sname, billable, pid, pcode, pprice,
-         pcost, pcurrency, qty, unit) in db.session.connection().execute(query).all():  # Core rows: no ORM loading
+    vendors: dict[str, int] = {}
+    for place, (sid, iid, slug, sku, sname, billable, pid, pcode, pprice, pcost, pcurrency, unit) in enumerate(
+            connection.execute(sku_query).all()):
         if pid is None:
-            price = cost = None
-            status = "not_billable" if not billable else "detached" if detached else "sku_unmapped"
+            price = cost = pcurrency = None
         else:
             price, cost = prices.get(pid) or prices.setdefault(pid, (four(money(pprice)), four(money(pcost))))
+        skus[sid] = (vendors.setdefault(slug, len(vendors)), place, iid, slug, sid, sku, sname, pid, pcode, price,
+                     cost, pcurrency, unit, billable)
+    customers = {row[0]: (place, row) for place, row in enumerate(connection.execute(customer_query).all())}
+    counts = []
+    for cid, sid, qty in connection.execute(count_query).all():
+        sku, customer = skus.get(sid), customers.get(cid)
+        if sku is not None and customer is not None:
+            counts.append((sku[0], customer[0], sku[1], customer[1], sku, qty))
+    counts.sort(key=_count_order)
+    rows = []
+    append = rows.append
+    for _, _, _, (cid, cname, ext, vstatus, detached, oid, oname), (
+            _, _, iid, slug, sid, sku, sname, pid, pcode, price, cost, pcurrency, unit, billable), qty in counts:
+        if pid is None:
+            status = "not_billable" if not billable else "detached" if detached else "sku_unmapped"
+        else:
             status = "detached" if detached else "not_mapped" if oid is None else "no_line"
         map_status = "detached" if detached else "mapped" if oid is not None else "not_mapped"
         qty = quantity(qty)
         unbilled, value = ZERO, ZERO
         if status in UNBILLED_STATUSES and qty > 0:  # nothing bills it (a row that a line bills is redone there)
-            unbilled, value = qty, None if price is None else cents(qty * price)
+            unbilled, value = qty, None if price is None else amounts[qty, price]
         # positional: this runs once per count (tens of thousands)
         append(UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
-                        ZERO if detached else qty, qty, unit, ZERO, price, pcurrency if pid is not None else None,
-                        status, "", unbilled, value, cost))
+                        ZERO if detached else qty, qty, unit, ZERO, price, pcurrency, status, "", unbilled, value,
+                        cost))
     return rows
+
+
+#: vendor, customer (name, id), SKU: the places the queries gave them
+_count_order = itemgetter(0, 1, 2)
 
 
 @dataclass
@@ -332,9 +372,19 @@ class _Billed:
 
     @property
     def monthly_price(self) -> Decimal | None:
+        return self.monthly_price_of({})
+
+    def monthly_price_of(self, quotients: dict) -> Decimal | None:
+        """``monthly_price``, each distinct (value, quantity) divided once in ``quotients`` (shared by a report)."""
         if len(self.currencies) > 1:
             return None  # lines in several currencies have no one price
-        return four(self.value / self.quantity) if self.quantity else self.first_price
+        if not self.quantity:
+            return self.first_price
+        key = (self.value, self.quantity)
+        price = quotients.get(key)
+        if price is None:
+            price = quotients[key] = four(self.value / self.quantity)
+        return price
 
     @property
     def currency(self) -> str | None:
@@ -390,25 +440,34 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
     months = {f.value: f.months for f in Frequency}
     quantity_of, money, percent = (converter(RecurringLine.quantity), converter(Product.unit_price),
                                    converter(RecurringLine.markup_pct))
-    monthly_prices: dict[tuple, Decimal] = {}  # lines priced alike (most of them) are priced once
+    # lines priced alike (most of them) are priced once: inputs -> (monthly price, to four places)
+    monthly_prices: dict[tuple, tuple[Decimal, Decimal]] = {}
+    quantities: dict[tuple, Decimal] = {}  # (quantity, minimum, do not bill) as read -> the billed quantity
+    costs: dict = {}  # product cost as read -> to four places
     for (oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency, currency, slug, oname, pcode,
          sku_unit, held, kept, evidence) in db.session.connection().execute(query).all():
         billed = out.get((oid, iid, pid))
         if billed is None:
-            billed = out[(oid, iid, pid)] = _Billed(slug, oname, pcode, sku_unit or "unit",
-                                                    unit_cost=four(money(cost)))
+            unit_cost = costs.get(cost)
+            if unit_cost is None:
+                unit_cost = costs[cost] = four(money(cost))
+            billed = out[(oid, iid, pid)] = _Billed(slug, oname, pcode, sku_unit or "unit", unit_cost=unit_cost)
         inputs = (price, cost, override, markup, frequency)
-        monthly = monthly_prices.get(inputs)
-        if monthly is None:
-            monthly = monthly_prices[inputs] = unit_price(money(price), money(cost), money(override),
-                                                          percent(markup)) / months[frequency]
-        quantity = billed_quantity(quantity_of(qty), quantity_of(minimum), dnb)
+        prices = monthly_prices.get(inputs)
+        if prices is None:
+            monthly = unit_price(money(price), money(cost), money(override), percent(markup)) / months[frequency]
+            prices = monthly_prices[inputs] = (monthly, four(monthly))
+        monthly = prices[0]
+        counted = (qty, minimum, dnb)
+        quantity = quantities.get(counted)
+        if quantity is None:
+            quantity = quantities[counted] = billed_quantity(quantity_of(qty), quantity_of(minimum), dnb)
         billed.quantity += quantity
         billed.value += quantity * monthly
         billed.currencies.add(currency)
         billed.do_not_bill = billed.do_not_bill and dnb
         if billed.first_price is None:
-            billed.first_price = four(monthly)
+            billed.first_price = prices[1]
         if held or kept:
             billed.line_state = "held" if held else (billed.line_state or "kept")
             # read as text (no JSON decoding for the thousands of rows without it)
@@ -441,7 +500,7 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
         if line.carried_by:  # customers unmapped while the line's drop is held or kept: still billed there
             for cid in line.carried_by:
                 groups[key] += loose.pop((cid, key[1], key[2]), [])
-    extra = []
+    extra, amounts, quotients = [], Amounts(), {}
     for key, line in billed.items():
         members = groups.get(key)
         if not members:
@@ -451,7 +510,7 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
         if len(members) > 1:
             members.sort(key=_allocation_order(key))
         left, last = line.quantity, members[-1]
-        price, currency, state = line.monthly_price, line.currency, line.line_state
+        price, currency, state = line.monthly_price_of(quotients), line.currency, line.line_state
         for r in members:
             share = left if r is last else min(left, r.vendor_quantity)
             r.billed_quantity, left = share, left - share
@@ -465,7 +524,7 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
                             else "under_billed" if difference > 0 else "over_billed")
                 if r.status in UNBILLED_STATUSES:
                     r.unbilled_quantity = difference
-                    r.unbilled_value = None if price is None else cents(difference * price)
+                    r.unbilled_value = None if price is None else amounts[difference, price]
     return extra
 
 
