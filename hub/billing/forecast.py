@@ -1,6 +1,6 @@
 """What the invoice run on a day would bill, per currency and before tax, for thousands of due recurring
 invoices at once (the dashboard's next run). The run's own services price it, so the figure is the sum
-of what each invoice would bill (its preview's subtotal plus the pending one-off charges the run adds):
+of what each invoice would bill (its preview's subtotal, the pending one-off charges it takes included):
 
 - lines billed as counted at issue (standard lines, vendor lines on the at-issue basis): grouped by their
   pricing inputs in the database and priced once per group (``pricing.subtotals``);

@@ -86,7 +86,7 @@ def on_invoice(quantity: Decimal, do_not_bill: bool) -> bool:
 
 def is_measured(kind: str, basis: str) -> bool:
     """Whether a line bills what its counts were over the period (a vendor line on a period basis)."""
-    return kind == LineKind.VENDOR.value and basis != QuantityBasis.AT_ISSUE.value
+    return kind == VENDOR and basis != AT_ISSUE
 
 
 def measured_line():

@@ -132,8 +132,8 @@ def customer_counts() -> dict[int, dict[str, int]]:
 
 def next_invoice_run() -> InvoiceRun | None:
     """The earliest next-run date of the active recurring invoices, how many run then, and what the run
-    would bill for them now, before tax (``forecast.run_totals``: each invoice's preview subtotal plus the
-    pending one-off charges it takes)."""
+    would bill for them now, before tax (``forecast.run_totals``: the sum of their previews' subtotals, the
+    pending one-off charges each takes included)."""
     day = db.session.execute(
         select(func.min(RecurringInvoice.next_run_date)).where(RecurringInvoice.active.is_(True))).scalar()
     if day is None:
