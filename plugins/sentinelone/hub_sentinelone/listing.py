@@ -1,16 +1,14 @@
 """Customers and their counts from one listing per run: sites, or accounts with their sites added up.
 
 The counts are on the site objects, so counting needs no call of its own: ``list_customers`` keeps
-what it read for the session of that run and ``license_counts`` reads it from there. Called with a
-session that listed nothing (a test, a count-only call), it reads the sites once itself. The memo
-is keyed on the session object, which the hub makes per run, so counts never come from an earlier
-run.
+what it read in the run's context (``session.run_context``) and ``license_counts`` reads it from
+there. Called with a session that listed nothing (a test, a count-only call), it reads the sites once
+itself. The hub makes a session per run, so counts never come from an earlier run.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections import defaultdict
 from decimal import Decimal
 from typing import Iterable, Iterator
@@ -25,7 +23,8 @@ log = logging.getLogger("hub_sentinelone")
 #: customer id -> its SKU quantities, or the reason it could not be counted
 Counted = dict[str, "dict[str, Decimal] | str"]
 
-_runs: "weakref.WeakKeyDictionary[VendorSession, tuple[tuple, Counted]]" = weakref.WeakKeyDictionary()
+#: the run-context key of what this run's listing counted: {config key: Counted}
+COUNTED = "sentinelone.counted"
 
 
 def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCustomer]:
@@ -35,7 +34,7 @@ def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCusto
     else:
         customers, counted = _sites(client, config)
     yield from customers
-    _runs[session] = (_key(config), counted)
+    session.run_context(COUNTED, dict)[_key(config)] = counted
 
 
 def license_counts(config: dict, session: VendorSession,
@@ -124,9 +123,9 @@ def _site_extra(site: dict) -> dict:
 
 
 def _counted_for_run(config: dict, session: VendorSession) -> Counted:
-    remembered = _runs.get(session)
-    if remembered is not None and remembered[0] == _key(config):
-        return remembered[1]
+    remembered = session.run_context(COUNTED, dict).get(_key(config))
+    if remembered is not None:
+        return remembered
     log.debug("no listing remembered for this session: listing again")
     client = SentinelOneClient(config, session)
     return (_accounts(client, config) if config["customer_level"] == "account" else _sites(client, config))[1]

@@ -15,7 +15,7 @@ from hub.plugins import (
     VendorDataError,
     VendorUnavailableError,
 )
-from hub_sentinelone import listing
+from hub_sentinelone import listing, plugin
 from hub_sentinelone.schema import SentinelOneConfig
 from hub_sentinelone.skus import map_skus
 
@@ -40,6 +40,31 @@ def test_api_token_scheme_and_cursor_paging_to_a_null_cursor(api, config, sessio
     assert sorted(customers) == ["1", "2"]
     assert "cursor=b2Zmc2V0OjEwMDA%2B%2F%3D" in api.rsps.calls[1].request.url
     assert len(api.rsps.calls) == 2  # counts came from the same listing
+
+
+def test_a_sync_lists_from_the_page_its_connection_probe_read(api, config, session, site, sites_page):
+    """The hub tests the connection first in every sync: the probe reads the listing's first page, and
+    the listing in the same run starts from it, so two pages cost two requests, not three."""
+    cursor = "b2Zmc2V0OjEwMDA="
+    api.get("/sites", params={"limit": "1000"}, json=sites_page([site("1", "A")], cursor=cursor, total=2))
+    api.get("/sites", params={"limit": "1000", "cursor": cursor}, json=sites_page([site("2", "B")], total=2))
+    check = plugin.hub_test_connection(config=config, session=session)
+    assert check.ok and "2 site(s)" in check.message
+    customers, counts, _ = sync(config, session)
+    assert sorted(customers) == ["1", "2"] and sorted(counts) == ["1", "2"]
+    assert [call.request.url.count("cursor=") for call in api.rsps.calls] == [0, 1]
+    # the kept page is taken once: a second listing in the same run asks the vendor again
+    list(listing.list_customers(config, session))
+    assert len(api.rsps.calls) == 4
+
+
+def test_a_failure_on_a_page_read_ahead_ends_the_listing_with_its_error(api, config, session, site, sites_page):
+    """The next page is asked for while this one is worked through; its failure is the listing's."""
+    api.get("/sites", params={"limit": "1000"}, json=sites_page([site("1", "A")], cursor="c2", total=2))
+    api.get("/sites", params={"limit": "1000", "cursor": "c2"}, status=401,
+            json={"errors": [{"code": 4010010, "title": "Authentication Failed"}]})
+    with pytest.raises(VendorAuthError, match="generate a new one"):
+        sync(config, session)
 
 
 def test_a_bearer_token_pasted_with_its_scheme_is_cleaned():
