@@ -88,6 +88,19 @@ class BypassesTheSession(AcmeVendor):
         return json_or_data_error(response, session)
 
 
+class BypassesTheSessionWithItsOwnTimeout(AcmeVendor):
+    """Sends its requests with ``requests.get`` and a short timeout of its own, so a slow vendor escapes
+    as a raw ``requests`` timeout: nothing was caught, the session was never used."""
+
+    def get(self, config, session, path, **params):
+        import requests
+
+        response = requests.get(config["base_url"].rstrip("/") + path, params=params,
+                                headers={"X-Api-Key": config["api_key"]}, timeout=0.1)
+        raise_for_vendor_status(response, session)
+        return json_or_data_error(response, session)
+
+
 class KeyInAuthMessage(AcmeVendor):
     """Reports refused credentials as bad data, naming the key in clear."""
 
@@ -429,6 +442,8 @@ BROKEN = [
     (IgnoresTheTotal, "listing_short_of_its_total_is_an_error", "returned 59 of the 60 customers"),
     (BypassesTheSession, "requests_go_through_the_session", "request(s), only 0 of them through the session"),
     (BypassesTheSession, "transient_maps_to_VendorUnavailableError", "send every request through the session"),
+    (BypassesTheSessionWithItsOwnTimeout, "transient_maps_to_VendorUnavailableError",
+     "went around the session the hook was given"),
     (KeyInAuthMessage, "auth_error_maps_to_VendorAuthError", "raised VendorDataError: Acme did not take key ***"),
     (AuthAsDataError, "auth_error_maps_to_VendorAuthError", "raised VendorDataError"),
     (CountFailurePerCustomer, "auth_error_maps_to_VendorAuthError", "don't yield a CountFailure per customer"),
