@@ -61,3 +61,28 @@ def test_named_budgets_are_counted_on_the_rate_key_each_request_was_sent_under()
 def test_the_command_names_an_unknown_slug(runner):
     result = runner.invoke(args=["benchmark", "nosuch"])
     assert result.exit_code != 0 and "SLUG: no loaded plugin 'nosuch'" in result.output
+
+
+def test_plugin_sync_takes_the_documented_limits_of_a_plugin_it_does_not_know_from_its_vendor_info(monkeypatch):
+    # benchmarks/plugin_sync.py names the bundled vendors' limits itself; a new plugin's come from its
+    # VendorInfo.documented_limits (limits as data), so benchmarking it needs no edit of the hub's repo
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "plugin_sync.py"
+    spec = importlib.util.spec_from_file_location("plugin_sync_under_test", path)
+    plugin_sync = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, plugin_sync)  # its dataclasses look their module up there
+    spec.loader.exec_module(plugin_sync)
+    info = Paced(own=4, documented=DocumentedLimits(requests_per_second=4, source="Acme docs")).hub_vendor_info()
+    arrivals = [(i * 0.1, "/api/customers") for i in range(12)]  # 12 requests in 1.1 s
+    assert "acme" not in plugin_sync.DOCUMENTED_LIMITS
+    floor, why = plugin_sync.floor_for("acme", arrivals, 0.02, info.requests_per_second, info=info)
+    assert floor == pytest.approx(12 / 4) and "Acme docs" in why
+    assert plugin_sync.over_the_limit("acme", arrivals, info=info).startswith("8 arrival(s) over")
+    minute = Paced(own=1, documented=DocumentedLimits(requests_per_second=1, window_seconds=60)).hub_vendor_info()
+    assert plugin_sync.documented_for("acme", minute)["window"] == 60
+    # what the table says wins for the vendors it names; no documented limit stays none
+    assert plugin_sync.documented_for("bitdefender", info) is plugin_sync.DOCUMENTED_LIMITS["bitdefender"]
+    assert plugin_sync.documented_for("acme", Paced(own=4, documented=None).hub_vendor_info()) is None
