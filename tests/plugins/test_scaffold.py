@@ -35,6 +35,9 @@ def test_new_plugin_passes_every_check_as_generated(runner, tmp_path, monkeypatc
     with installed_from_source(project, monkeypatch), \
             PluginHarness("sentinel_one", workdir=tmp_path / "kit") as harness:
         assert harness.handle.info.secret_fields == {"api_key"}
+        # limits as data: the vendor's documented limit stated apart from the plugin's own pacing
+        documented = harness.handle.info.documented_limits
+        assert documented is not None and documented.requests_per_second == harness.handle.info.requests_per_second
         failures, skipped = kit_results(harness)
     assert failures == {} and skipped == []  # its simulator reports totals, so nothing is skipped
 
