@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import weakref
 from collections import OrderedDict
 from typing import Iterable, Iterator
 
@@ -23,7 +22,8 @@ from hub.plugins import CountFailure, LicenseCount, VendorCustomer, VendorSessio
 from .parse import ParsedFile, parse
 from .source import read_source
 
-_runs: "weakref.WeakKeyDictionary[VendorSession, tuple[tuple, ParsedFile]]" = weakref.WeakKeyDictionary()
+#: the run-context key of the file this run read: {(source, default unit): what it parsed to}
+READ = "csv_import.parsed"
 #: SKU -> unit from the files read lately (hub_map_skus has no session to look it up by)
 _units: dict[str, str] = {}
 _units_lock = threading.Lock()
@@ -36,12 +36,12 @@ KEEP_PARSED = 2
 
 def read(config: dict, session: VendorSession) -> ParsedFile:
     key = (config["source"], config["default_unit"])
-    remembered = _runs.get(session)
-    if remembered is not None and remembered[0] == key:
-        return remembered[1]
+    remembered = session.run_context(READ, dict).get(key)
+    if remembered is not None:
+        return remembered
     _, data = read_source(config, session)
     parsed = parsed_once(data, config["default_unit"])
-    _runs[session] = (key, parsed)
+    session.run_context(READ, dict)[key] = parsed
     with _units_lock:
         _units.update(parsed.units)
     return parsed

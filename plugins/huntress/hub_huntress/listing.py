@@ -1,16 +1,15 @@
 """Customers and their counts from one organization listing per run.
 
 Huntress puts every count on the organization object, so counting needs no call of its own:
-``list_customers`` keeps the organizations it read for the session of that run and
-``license_counts`` reads them from there. Called with a session that listed nothing (a test, a
-count-only call), it lists once itself. The memo is keyed on the session object, which the hub
-makes per run, so counts never come from an earlier run.
+``list_customers`` keeps the organizations it read in the run's context (``session.run_context``)
+and ``license_counts`` reads them from there. Called with a session that listed nothing (a test, a
+count-only call), it lists once itself. The hub makes a session per run, so counts never come from
+an earlier run.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
@@ -21,7 +20,8 @@ from .skus import COUNTED, SIEM_SKU
 
 log = logging.getLogger("hub_huntress")
 
-_runs: "weakref.WeakKeyDictionary[VendorSession, tuple[tuple, dict[str, dict]]]" = weakref.WeakKeyDictionary()
+#: the run-context key of the organizations this run's listing read: {config key: {id: organization}}
+LISTED = "huntress.organizations"
 
 
 def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCustomer]:
@@ -33,7 +33,7 @@ def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCusto
         orgs[customer.external_id] = org
         yield customer
     # only a listing read to the end is remembered
-    _runs[session] = (_key(config), orgs)
+    session.run_context(LISTED, dict)[_key(config)] = orgs
 
 
 def license_counts(config: dict, session: VendorSession,
@@ -79,9 +79,9 @@ def counts_of(external_id: str, org: dict, config: dict) -> Iterator[LicenseCoun
 
 
 def _orgs_for_run(config: dict, session: VendorSession) -> dict[str, dict]:
-    remembered = _runs.get(session)
-    if remembered is not None and remembered[0] == _key(config):
-        return remembered[1]
+    remembered = session.run_context(LISTED, dict).get(_key(config))
+    if remembered is not None:
+        return remembered
     log.debug("no organization listing remembered for this session: listing again")
     return {to_customer(org).external_id: org for org in HuntressClient(config, session).organizations()}
 

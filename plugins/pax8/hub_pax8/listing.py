@@ -2,14 +2,13 @@
 
 One run reads ``/companies`` once and ``/subscriptions`` once (grouped by company, never a query
 per company), and ``/products/{id}`` once for each product it saw. The run's client (and its
-token) is kept on the run's ``VendorSession``, which the hub makes per run.
+token) is kept in the run's context (``session.run_context``): the hub makes a session per run.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import weakref
 from collections import defaultdict
 from decimal import Decimal
 from typing import Iterable, Iterator
@@ -31,17 +30,18 @@ from .schema import billable_statuses
 log = logging.getLogger("hub_pax8")
 
 _UUID = re.compile(r"^[0-9a-fA-F-]{8,64}$")
-_clients: "weakref.WeakKeyDictionary[VendorSession, tuple[tuple, Pax8Client]]" = weakref.WeakKeyDictionary()
+#: the run-context key of the run's clients: {config key: Pax8Client}
+CLIENTS = "pax8.clients"
 
 
 def client_for(config: dict, session: VendorSession) -> Pax8Client:
     """The run's client: one token for the whole run, whichever hook asks first."""
     key = (config["base_url"], config["auth_url"], config["client_id"])
-    remembered = _clients.get(session)
-    if remembered is None or remembered[0] != key:
-        remembered = (key, Pax8Client(config, session))
-        _clients[session] = remembered
-    return remembered[1]
+    clients = session.run_context(CLIENTS, dict)
+    client = clients.get(key)
+    if client is None:
+        client = clients[key] = Pax8Client(config, session)
+    return client
 
 
 def list_customers(config: dict, session: VendorSession) -> Iterator[VendorCustomer]:
