@@ -87,11 +87,11 @@ def fill(house: Path, *requirements: str, find_links: Path | None = None) -> Non
 def wheels(tmp_path_factory, wheelhouse) -> Path:
     """One wheel per distribution, built from clean copies of the sources by a builder venv that has
     the setuptools the pyprojects ask for (one build environment for all, instead of one each)."""
-    fill(wheelhouse, "setuptools>=68")
+    fill(wheelhouse, "setuptools>=77")
     builder = tmp_path_factory.mktemp("builder") / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", builder)
     pip("--python", builder / "bin" / "python", "install", "-q", "--no-index", "--find-links", wheelhouse,
-        "setuptools>=68")
+        "setuptools>=77")
 
     sources, out = tmp_path_factory.mktemp("sources"), tmp_path_factory.mktemp("wheels")
     hub = sources / "msp-billing-hub"
