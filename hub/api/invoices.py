@@ -56,6 +56,8 @@ class EmailSchema(ma.Schema):
     attempts = ma.fields.Integer()
     next_attempt_at = UtcDateTime(allow_none=True)
     last_error = ma.fields.String(allow_none=True)
+    message_id = ma.fields.String(allow_none=True, metadata={
+        "description": "the e-mail's Message-ID header (one for every attempt of it); null before the first"})
     sent_at = UtcDateTime(allow_none=True)
     created_at = UtcDateTime()
     created_by = ma.fields.String()

@@ -1,5 +1,6 @@
 """The scheduler's destination ticks: every minute, send what is due to every connected destination;
-every 15 minutes, read back the payment status of pushed, unpaid invoices."""
+every 15 minutes, read back the payment status of pushed, unpaid invoices; every 6 hours, refresh the
+tokens of idle connections so their refresh tokens never lapse (``tokens.keep_alive``)."""
 
 from __future__ import annotations
 
@@ -45,12 +46,28 @@ def run_payment_tick(app: Flask) -> None:
             db.session.remove()
 
 
+def run_keepalive_tick(app: Flask) -> None:
+    """Refresh idle connections' tokens before their refresh tokens lapse (see ``tokens.keep_alive``)."""
+    from hub.destinations.tokens import keep_alive
+
+    with app.app_context():
+        try:
+            refreshed = keep_alive()
+            if refreshed:
+                log.info("keep-alive refreshed the tokens of %s", ", ".join(refreshed))
+        except Exception:
+            log.exception("token keep-alive crashed")
+        finally:
+            db.session.remove()
+
+
 JOBS = (("hub-destination-push", run_push_tick, {"trigger": "interval", "seconds": 60}),
-        ("hub-destination-payments", run_payment_tick, {"trigger": "interval", "minutes": 15}))
+        ("hub-destination-payments", run_payment_tick, {"trigger": "interval", "minutes": 15}),
+        ("hub-destination-keepalive", run_keepalive_tick, {"trigger": "interval", "hours": 6}))
 
 
 def register() -> None:
-    """Idempotent: adds the push and payment ticks to the scheduler's extra jobs once."""
+    """Idempotent: adds the push, payment and keep-alive ticks to the scheduler's extra jobs once."""
     from hub.sync.jobs import EXTRA_JOBS
 
     for job in JOBS:

@@ -38,16 +38,25 @@ def on_invoices_issued(sender, invoice_ids=(), actor=None, **_kw) -> None:
                  for r in rows])
 
 
+def unanswered_attempts(push: DestinationPush) -> int:
+    """How many of the push's attempts may have made an invoice at the provider that the hub never heard
+    of (a timeout, a 5xx, a crash mid-call). Each claim counts one attempt (a refused token takes it
+    back); each refusal (``PushRejected``: nothing was made) moves the generation on. A push that was
+    later blocked by a mapping or put back in the queue by a refused token keeps these attempts."""
+    return max(0, push.attempts - (push.generation - 1))
+
+
 def on_invoice_voided(sender, invoice_id=None, actor=None, **_kw) -> None:
-    """Void at every destination too: a push never sent is cancelled, any other one gets a void request."""
+    """Void at every destination too: a push never sent is cancelled, any other one gets a void request
+    (one that may exist there is pushed first: the retry adopts the provider's invoice, then voids it)."""
     actor = actor or Actor.system("void")
     now = utcnow()
     for push in db.session.execute(db.select(DestinationPush).filter_by(invoice_id=invoice_id)).scalars():
         if push.void_requested_at is not None or push.state in (PushState.VOIDED.value, PushState.CANCELLED.value):
             continue
-        # queued and blocked pushes hold nothing at the provider: a refused attempt creates nothing,
-        # and one whose outcome is unknown (a timeout) is retrying, not blocked
-        never_sent = push.state in (PushState.QUEUED.value, PushState.BLOCKED.value) and push.external_id is None
+        # a queued or blocked push holds nothing at the provider unless an earlier attempt went unanswered
+        never_sent = (push.state in (PushState.QUEUED.value, PushState.BLOCKED.value) and push.external_id is None
+                      and not unanswered_attempts(push))
         old = push.state
         if never_sent:
             push.state = PushState.CANCELLED.value

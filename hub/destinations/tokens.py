@@ -32,6 +32,12 @@ from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.destinations")
 
+#: a connection whose tokens were not refreshed for this long (or whose refresh token runs out within
+#: it) is refreshed by the scheduler's keep-alive: Xero drops a refresh token unused for 60 days,
+#: QuickBooks one unused for 100, and a hub that invoices quarterly would lose its connection between runs
+KEEP_ALIVE = timedelta(days=14)
+
+
 @dataclass(frozen=True)
 class TokenSet:
     access_token: str
@@ -156,3 +162,33 @@ def refresh(connection_id: int, seen_version: int) -> DestinationAuth:
            details={"refresh_token_rotated": rotated})
     db.session.commit()
     return DestinationAuth(payload["access_token"], connection.account_id)
+
+
+def keep_alive(now: datetime | None = None) -> list[str]:
+    """Refresh every connected destination left idle for ``KEEP_ALIVE`` (its access token expired that
+    long ago) or whose refresh token runs out within it, so an unused refresh token never lapses.
+    A refused refresh sets *needs reconnect* as any other; a provider that fails is tried at the next
+    tick. Returns the slugs refreshed. Commits."""
+    now = now or utcnow()
+    due = list(db.session.execute(db.select(DestinationConnection.id, DestinationConnection.slug,
+                                            DestinationConnection.token_version).where(
+        DestinationConnection.state == ConnectionState.CONNECTED.value,
+        DestinationConnection.tokens_token.is_not(None),
+        db.or_(DestinationConnection.access_expires_at < now - KEEP_ALIVE,
+               DestinationConnection.refresh_expires_at < now + KEEP_ALIVE))
+        .order_by(DestinationConnection.slug)).all())
+    db.session.rollback()  # end the read: each refresh is its own transaction
+    refreshed = []
+    for connection_id, slug, version in due:
+        try:
+            refresh(connection_id, version)
+        except VendorAuthError as err:  # needs reconnect now (or someone disconnected meanwhile)
+            log.warning("destination %s: keep-alive refresh refused: %s", slug, err.message)
+            continue
+        except Exception as err:  # the provider is down: the next tick tries again
+            db.session.rollback()
+            log.warning("destination %s: keep-alive refresh failed: %s", slug,
+                        getattr(err, "message", type(err).__name__))
+            continue
+        refreshed.append(slug)
+    return refreshed

@@ -59,6 +59,16 @@ class BillingSummary:
     last_run: InvoiceRun | None
 
 
+@dataclass(frozen=True)
+class ReconnectNeeded:
+    """A destination in *needs reconnect*: its name, why, and how many of its pushes wait meanwhile."""
+
+    slug: str
+    name: str
+    message: str | None
+    waiting: int
+
+
 @dataclass
 class Attention:
     pending_changes: int
@@ -70,6 +80,8 @@ class Attention:
     failed_emails: int
     blocked_pushes: int | None
     failing_webhooks: int | None
+    #: enabled destinations whose tokens the provider refused: their pushes wait until someone reconnects
+    destinations_to_reconnect: list[ReconnectNeeded] = field(default_factory=list)
 
     @property
     def unmapped_customers(self) -> int:
@@ -83,7 +95,7 @@ class Attention:
     def all_clear(self) -> bool:
         return not (self.pending_changes or self.unmapped_customers or self.detached_customers or self.failing
                     or self.needs_credentials or self.reviews or self.failed_emails
-                    or self.blocked_pushes or self.failing_webhooks)
+                    or self.blocked_pushes or self.failing_webhooks or self.destinations_to_reconnect)
 
 
 def gather(integrations: list[VendorIntegration]) -> Attention:
@@ -94,7 +106,8 @@ def gather(integrations: list[VendorIntegration]) -> Attention:
         reviews=list(db.session.execute(
             select(SyncRun).filter_by(status=SyncStatus.NEEDS_REVIEW.value).order_by(SyncRun.started_at.desc())
             .limit(10)).scalars()),
-        failed_emails=_failed_emails(), blocked_pushes=_blocked_pushes(), failing_webhooks=_failing_webhooks())
+        failed_emails=_failed_emails(), blocked_pushes=_blocked_pushes(), failing_webhooks=_failing_webhooks(),
+        destinations_to_reconnect=_destinations_to_reconnect())
 
 
 #: app.extensions key: (billing data version, the BillingSummary computed at it)
@@ -167,6 +180,27 @@ def _blocked_pushes() -> int | None:
 
     return db.session.execute(select(func.count()).select_from(DestinationPush)
                               .where(DestinationPush.state == PushState.BLOCKED.value)).scalar_one()
+
+
+def _destinations_to_reconnect() -> list[ReconnectNeeded]:
+    """Two queries whatever the number of pushes: the connections, then their waiting pushes counted."""
+    from hub.models.destination import ConnectionState, DestinationConnection, DestinationPush, PushState
+    from hub.web.helpers import registry
+
+    found = list(db.session.execute(select(DestinationConnection).where(
+        DestinationConnection.enabled.is_(True), DestinationConnection.state == ConnectionState.NEEDS_RECONNECT.value)
+        .order_by(DestinationConnection.slug)).scalars())
+    if not found:
+        return []
+    waiting = dict(db.session.execute(
+        select(DestinationPush.connection_id, func.count()).where(
+            DestinationPush.connection_id.in_([c.id for c in found]),
+            DestinationPush.state.in_([PushState.QUEUED.value, PushState.RETRYING.value, PushState.PUSHING.value,
+                                       PushState.BLOCKED.value]))
+        .group_by(DestinationPush.connection_id)).all())
+    plugins = registry().destinations
+    return [ReconnectNeeded(c.slug, plugins[c.slug].info.display_name if c.slug in plugins else c.slug,
+                            c.state_message, waiting.get(c.id, 0)) for c in found]
 
 
 def _failing_webhooks() -> int | None:

@@ -49,6 +49,7 @@ def test_send_without_contacts_fails_visibly_then_resend_e_mails_it(api, world):
         assert sent.status_code == 200, sent.json
         assert sent.json["status"] == "sent" and sent.json["trigger"] == "resend"
         assert sent.json["to_addresses"] == ["ap@contoso.example"] and len(server.received) == 1
+        assert sent.json["message_id"] == server.received[0].message["Message-ID"]  # which e-mail it was
     shown = api.get(f"/api/v1/invoices/{invoice_id}").json["delivery"]
     assert shown["state"] == "emailed" and [e["status"] for e in shown["emails"]] == ["sent", "failed"]
     assert _ids(api, "delivery=emailed") == [invoice_id] and _ids(api, "delivery=failed") == []

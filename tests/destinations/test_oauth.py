@@ -143,3 +143,38 @@ def test_refused_refresh_needs_reconnect_and_keeps_queued_pushes(qbo, qbo_sim, b
     audit = [e.action for e in db.session.execute(sa.select(AuditEvent)).scalars()]
     assert "destination.needs_reconnect" in audit
     assert [r.pushed for r in run_pushes()] == [[invoice_id]]
+
+
+def test_an_idle_connection_is_refreshed_before_its_refresh_token_lapses(app, qbo, qbo_sim):
+    """Xero drops a refresh token unused for 60 days (QuickBooks: 100): a connection that pushes once a
+    quarter must not need reconnecting at every run. The scheduler's keep-alive refreshes idle ones."""
+    from hub.destinations import jobs
+    from hub.sync.jobs import EXTRA_JOBS
+
+    jobs.register()
+    assert [job_id for job_id, _, _ in EXTRA_JOBS].count("hub-destination-keepalive") == 1
+    assert tokens.keep_alive() == [] and qbo_sim.app.state.refresh_calls == 0  # in use: nothing to do
+    first = tokens.read_tokens(stored())
+    connection = stored()
+    connection.access_expires_at = utcnow() - tokens.KEEP_ALIVE - timedelta(hours=1)  # unused since then
+    db.session.commit()
+    jobs.run_keepalive_tick(app)
+    assert qbo_sim.app.state.refresh_calls == 1
+    now = tokens.read_tokens(stored())
+    assert now.refresh_token == qbo_sim.app.state.refresh_token != first.refresh_token
+    assert stored().access_expires_at > utcnow() and tokens.keep_alive() == []
+    # a refresh token that runs out soon (QuickBooks says when) is refreshed too
+    connection = stored()
+    connection.refresh_expires_at = utcnow() + tokens.KEEP_ALIVE - timedelta(days=1)
+    db.session.commit()
+    assert tokens.keep_alive() == ["quickbooks"] and qbo_sim.app.state.refresh_calls == 2
+
+
+def test_a_keep_alive_refused_by_the_provider_needs_reconnect(qbo, qbo_sim):
+    connection = stored()
+    connection.access_expires_at = utcnow() - tokens.KEEP_ALIVE - timedelta(hours=1)
+    db.session.commit()
+    qbo_sim.app.faults.refuse_refresh = True
+    assert tokens.keep_alive() == []
+    assert stored().state == ConnectionState.NEEDS_RECONNECT.value
+    assert tokens.keep_alive() == [] and qbo_sim.app.state.refresh_calls == 1  # not asked again and again

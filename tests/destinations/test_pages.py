@@ -170,3 +170,24 @@ def test_disconnect_revokes_and_a_failed_revoke_is_shown_to_the_admin(client, qb
     page = client.post("/admin/destinations/quickbooks/disconnect", follow_redirects=True).get_data(as_text=True)
     assert "tokens revoked at the provider" in page and 'id="revoke-warning"' not in page
     assert qbo_sim.app.state.revoked == 1
+
+
+def test_a_destination_that_needs_reconnecting_is_on_the_dashboard(client, qbo, books, qbo_sim):
+    """A refused refresh stops the pushes (they stay queued): the dashboard must not say all is clear."""
+    from hub.destinations import tokens
+    from hub.plugins import VendorAuthError
+
+    login(client)
+    assert 'id="all-clear"' in client.get("/").get_data(as_text=True)
+    books.issue(books.org("Contoso"), books.product("EP"))
+    qbo_sim.app.faults.refuse_refresh = True
+    try:
+        tokens.refresh(qbo.id, connections.get_connection("quickbooks").token_version)
+    except VendorAuthError:
+        pass
+    assert connections.get_connection("quickbooks").state == "needs_reconnect"
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="all-clear"' not in page
+    item = page[page.index('id="attention-destination-quickbooks"'):].split("</li>")[0]
+    assert "QuickBooks Online needs to be connected again" in item and "1 invoice waiting" in item
+    assert 'href="/admin/destinations/quickbooks"' in item

@@ -212,3 +212,73 @@ def test_a_401_after_refreshing_needs_reconnect_and_keeps_the_push_queued(mapped
     assert push.state == "queued" and push.attempts == 0 and "waiting for the connection" in push.last_error
     assert connections.get_connection("quickbooks").state == "needs_reconnect"
     assert qbo_sim.app.state.invoices == {}
+
+
+def _time_out_after_the_provider_committed(invoice_id: int, qbo_sim) -> str:
+    """The first attempt reaches QuickBooks, which makes the invoice; the hub never hears back."""
+    number = str(db.session.get(Invoice, invoice_id).number)
+    qbo_sim.app.faults.commit_then_hang, qbo_sim.app.faults.hang_seconds = 1, 1.0
+    assert run_pushes(session_options={**QUIET, "timeout": (5, 0.3), "max_retries": 0})[0].retrying == [invoice_id]
+    assert len(qbo_sim.app.invoices_numbered(number)) == 1 and push_of(invoice_id).external_id is None
+    make_due(invoice_id)
+    return number
+
+
+def _voided_once_at_the_provider(invoice_id: int, number: str, qbo_sim) -> None:
+    [made] = qbo_sim.app.invoices_numbered(number)
+    assert str(made["TotalAmt"]) == "0" and made["PrivateNote"] == "Voided"
+    push = push_of(invoice_id)
+    assert push.state == "voided" and push.external_id == made["Id"]
+
+
+def test_void_of_a_push_blocked_after_a_timeout_still_voids_at_the_provider(mapped, books, qbo_sim):
+    """After an unanswered attempt the push is blocked (its item was unmapped meanwhile): it may be an
+    invoice at QuickBooks, so a void in the hub must void it there, not cancel the push as never sent."""
+    org, product = mapped
+    invoice_id = books.issue(org, product)
+    number = _time_out_after_the_provider_committed(invoice_id, qbo_sim)
+    mappings.unmap("quickbooks", "item", str(product.id), ADMIN)
+    assert run_pushes(session_options=QUIET)[0].blocked == [invoice_id]
+    void_invoice(invoice_id, ADMIN, "issued by mistake")
+    push = push_of(invoice_id)
+    assert push.state == "blocked" and push.void_requested_at is not None
+    mappings.auto_match("quickbooks", "item", ADMIN)
+    mappings.confirm("quickbooks", "item", [str(product.id)], ADMIN)
+    queue.push_now(push.id, ADMIN)
+    [report] = run_pushes(session_options=QUIET)
+    assert report.pushed == [invoice_id] and report.voided == [invoice_id]  # adopted by its number, then voided
+    _voided_once_at_the_provider(invoice_id, number, qbo_sim)
+
+
+def test_void_while_a_timed_out_push_waits_for_a_reconnect_still_voids_at_the_provider(mapped, books, qbo_sim):
+    """An unanswered attempt, then the provider refuses the connection (the push goes back to queued):
+    a void in the hub meanwhile is carried out at QuickBooks once the connection is back."""
+    org, product = mapped
+    invoice_id = books.issue(org, product)
+    number = _time_out_after_the_provider_committed(invoice_id, qbo_sim)
+    qbo_sim.app.faults.auth = True
+    assert run_pushes(session_options=QUIET)[0].stopped
+    assert push_of(invoice_id).state == "queued"
+    void_invoice(invoice_id, ADMIN, "issued by mistake")
+    assert push_of(invoice_id).state == "queued" and push_of(invoice_id).void_requested_at is not None
+    qbo_sim.app.faults.auth = False
+    from tests.destinations.conftest import REDIRECT, sign_in
+    from hub.destinations import oauth
+
+    oauth.finish("quickbooks", sign_in(), REDIRECT, ADMIN)
+    [report] = run_pushes(session_options=QUIET)
+    assert report.pushed == [invoice_id] and report.voided == [invoice_id]
+    _voided_once_at_the_provider(invoice_id, number, qbo_sim)
+
+
+def test_void_of_a_refused_push_still_cancels_it(mapped, books, qbo_sim):
+    """A push the provider refused holds nothing there: a void in the hub cancels it, nothing is sent."""
+    org, product = mapped
+    invoice_id = books.issue(org, product)
+    qbo_sim.app.faults.reject_invoices_field = "TxnDate"
+    assert run_pushes(session_options=QUIET)[0].blocked == [invoice_id]
+    qbo_sim.app.faults.reject_invoices_field = None
+    void_invoice(invoice_id, ADMIN, "issued by mistake")
+    assert push_of(invoice_id).state == "cancelled"
+    run_pushes(session_options=QUIET)
+    assert qbo_sim.app.state.invoices == {}

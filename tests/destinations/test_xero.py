@@ -80,3 +80,26 @@ def test_invoices_go_to_the_chosen_tenant_once_with_an_idempotency_key(xero, xer
     assert len(puts) == 2 and puts[0]["Idempotency-Key"] == puts[1]["Idempotency-Key"]
     assert {h.get("Xero-Tenant-Id") for h in puts} == {"3f7a1c2e-0000-4000-8000-000000000002"}
     assert xero_sim.app.state.replayed == 1
+
+
+def test_a_429_on_the_day_limit_waits_its_retry_after_and_says_which_limit(xero, xero_sim, books):
+    """Xero's 5,000 calls a day are not paced by the hub: the 429 names the limit that was hit
+    (``X-Rate-Limit-Problem``) and its ``Retry-After`` (hours) is how long the push waits, shown."""
+    from datetime import timedelta
+
+    from hub.timeutil import utcnow
+
+    customer, product = books.org("Customer 001"), books.product("EP-MGD", "Managed Endpoint")
+    mappings.auto_match("xero", "customer", ADMIN)
+    mappings.confirm("xero", "customer", [str(customer.id)], ADMIN)
+    mappings.create_at_provider("xero", "item", str(product.id), ADMIN)
+    invoice_id = books.issue(customer, product)
+    xero_sim.app.faults.rate_limit_retry_after, xero_sim.app.rate_limit_problem = 7200, "day"
+    assert run_pushes(session_options=QUIET)[0].retrying == [invoice_id]
+    push = db.session.execute(sa.select(DestinationPush)).scalar_one()
+    assert push.state == "retrying" and "429" in push.last_error and "day limit" in push.last_error
+    assert push.next_attempt_at >= utcnow() + timedelta(seconds=7100)
+    xero_sim.app.faults.rate_limit_retry_after = None
+    push.next_attempt_at = utcnow()
+    db.session.commit()
+    assert run_pushes(session_options=QUIET)[0].pushed == [invoice_id]

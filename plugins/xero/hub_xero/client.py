@@ -3,7 +3,8 @@
 Every Accounting call carries the bearer token and ``xero-tenant-id``; list calls pass ``page`` (so
 line items come back, and size is bounded); money goes out as exact JSON numbers from ``Decimal``.
 Errors are keyed on the HTTP status: 400 ``ValidationException`` (the text is in
-``Elements[].ValidationErrors[].Message``), 401/403 auth, 404 not found, 429 with ``Retry-After``.
+``Elements[].ValidationErrors[].Message``), 401/403 auth, 404 not found, 429 with ``Retry-After`` (the
+error names the limit from ``X-Rate-Limit-Problem``).
 """
 
 from __future__ import annotations
@@ -107,7 +108,10 @@ class XeroClient:
         if response.status_code in (401, 403):
             raise VendorAuthError(f"Xero refused the token (HTTP {response.status_code}): "
                                   f"{self.session.redact(response.text[:200])}", status=response.status_code)
-        raise_for_vendor_status(response, self.session)
+        problem = response.headers.get("X-Rate-Limit-Problem") if response.status_code == 429 else None
+        # which limit: "minute", "appminute" or "day" (a day's wait is its Retry-After, honoured by the hub)
+        raise_for_vendor_status(response, self.session,
+                                detail=f"Xero's {problem[:20]} limit" if problem else None)
 
     def pages(self, path: str, key: str, params: dict | None = None) -> Iterator[dict]:
         page = 1

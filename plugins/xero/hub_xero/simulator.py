@@ -135,6 +135,8 @@ class XeroSimulator:
         self.faults = DestinationFaults()
         #: behave like an organisation that recomputes line tax itself (a total the hub must notice)
         self.ignore_tax_amount = False
+        #: which limit the ``rate_limit_retry_after`` fault's 429 names (``X-Rate-Limit-Problem``)
+        self.rate_limit_problem = "minute"
         self._sleep = sleep
         self.url_map = Map([
             Rule("/identity/connect/authorize", endpoint="authorize", methods=["GET"]),
@@ -196,7 +198,8 @@ class XeroSimulator:
         try:
             if self.faults.rate_limit_retry_after is not None:
                 raise ApiError(429, {"Title": "Too Many Requests"}, {
-                    "Retry-After": str(self.faults.rate_limit_retry_after), "X-Rate-Limit-Problem": "minute"})
+                    "Retry-After": str(self.faults.rate_limit_retry_after),
+                    "X-Rate-Limit-Problem": self.rate_limit_problem})
             if self.faults.unavailable:
                 raise ApiError(self.faults.unavailable, {"Title": "Service Unavailable"})
             self._authenticate(request)
