@@ -61,7 +61,8 @@ def run_keepalive_tick(app: Flask) -> None:
             db.session.remove()
 
 
-JOBS = (("hub-destination-push", run_push_tick, {"trigger": "interval", "seconds": 60}),
+PUSH_JOB_ID = "hub-destination-push"
+JOBS = ((PUSH_JOB_ID, run_push_tick, {"trigger": "interval", "seconds": 60}),
         ("hub-destination-payments", run_payment_tick, {"trigger": "interval", "minutes": 15}),
         ("hub-destination-keepalive", run_keepalive_tick, {"trigger": "interval", "hours": 6}))
 

@@ -80,13 +80,15 @@ def get_push(push_id: int) -> DestinationPush:
 
 
 def push_now(push_id: int, actor: Actor) -> DestinationPush:
-    """Make a waiting push due at once (after the admin fixed its mapping). Commits; the push run sends it."""
+    """Make a waiting push due at once (after the admin fixed its mapping). Commits, then starts the push run
+    in this process's scheduler; a scheduler in another process sends it at its next tick (a minute)."""
     push = get_push(push_id)
     if push.state not in WAITING:
         raise VendorConfigError(f"this push is {push.state}; only a queued, retrying or blocked one can be pushed",
                                 field="push_id")
     _make_due(push, actor)
     db.session.commit()
+    _start_push_run()
     return push
 
 
@@ -99,7 +101,16 @@ def push_all_pending(connection_id: int | None, actor: Actor) -> int:
     for push in pushes:
         _make_due(push, actor)
     db.session.commit()
+    if pushes:
+        _start_push_run()
     return len(pushes)
+
+
+def _start_push_run() -> bool:
+    from hub.destinations.jobs import PUSH_JOB_ID
+    from hub.sync.jobs import run_job_soon
+
+    return run_job_soon(PUSH_JOB_ID)
 
 
 def _make_due(push: DestinationPush, actor: Actor) -> None:

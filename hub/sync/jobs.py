@@ -106,6 +106,22 @@ def configured_time(app: Flask, trigger: dict) -> dict:
     return trigger
 
 
+def run_job_soon(job_id: str) -> bool:
+    """Run the scheduler job ``job_id`` now, if this process runs the scheduler (the web and the scheduler
+    in one process, the default). Returns whether it could: elsewhere the job's own tick picks the work up."""
+    from flask import current_app, has_app_context
+
+    scheduler = current_app.extensions.get("hub.scheduler") if has_app_context() else None
+    if scheduler is None:
+        return False
+    try:
+        scheduler.modify_job(job_id, next_run_time=datetime.now().astimezone())
+        return True
+    except Exception:  # noqa: BLE001 - not started, shut down or the job was removed: the tick still runs
+        log.debug("could not run job %s now", job_id, exc_info=True)
+        return False
+
+
 def start_scheduler(app: Flask):
     scheduler = build_scheduler(app)
     scheduler.start()

@@ -8,7 +8,7 @@ import logging
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from hub import integrations
 from hub.destinations import connections, mappings, oauth, queue
@@ -275,7 +275,8 @@ def queue_page():
 def push_now(push_id: int):
     try:
         push = queue.push_now(push_id, actor())
-        flash("Queued to push at the next run (within a minute).", "success")
+        flash("Pushing now: reload in a few seconds to see the result." if _scheduler_here()
+              else "Queued to push at the next run (within a minute).", "success")
         default = url_for("billing.invoice_detail", invoice_id=push.invoice_id)
     except VendorError as err:
         db.session.rollback()
@@ -288,5 +289,11 @@ def push_now(push_id: int):
 @roles(read=ANYONE, change=BILLING)
 def push_all():
     count = queue.push_all_pending(None, actor())
-    flash(f"{count} waiting push(es) will go at the next run.", "success")
+    flash(f"{count} waiting push(es) " + ("are being pushed now." if count and _scheduler_here()
+                                          else "will go at the next run (within a minute)."), "success")
     return back(url_for(".queue_page"))
+
+
+def _scheduler_here() -> bool:
+    """Whether this process runs the scheduler, so a push run started from here begins at once."""
+    return current_app.extensions.get("hub.scheduler") is not None

@@ -15,9 +15,8 @@ Services, one job per module, shared by the panel, the CLI and the API:
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 
 log = logging.getLogger("hub.webhooks")
 
@@ -81,12 +80,6 @@ def _forget(session) -> None:
 
 def wake() -> None:
     """Run the delivery job now, if this process runs the scheduler (others poll every POLL_SECONDS)."""
-    if not has_app_context():
-        return
-    scheduler = current_app.extensions.get("hub.scheduler")
-    if scheduler is None:
-        return
-    try:
-        scheduler.modify_job(JOB_ID, next_run_time=datetime.now(timezone.utc))
-    except Exception:  # noqa: BLE001 - not started, shut down or the job was removed: the poll still runs
-        log.debug("could not wake the webhook job", exc_info=True)
+    from hub.sync.jobs import run_job_soon
+
+    run_job_soon(JOB_ID)

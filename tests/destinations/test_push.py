@@ -4,7 +4,7 @@ backoff, voided at the provider, every step audited."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -282,3 +282,29 @@ def test_void_of_a_refused_push_still_cancels_it(mapped, books, qbo_sim):
     assert push_of(invoice_id).state == "cancelled"
     run_pushes(session_options=QUIET)
     assert qbo_sim.app.state.invoices == {}
+
+
+def test_push_now_starts_the_push_run_at_once_where_the_scheduler_runs(qbo, books, qbo_sim, app):
+    """Not a minute later at the next tick: the push job runs as soon as the change is committed."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from hub.destinations.jobs import PUSH_JOB_ID
+
+    invoice_id = books.issue(books.org("Tailspin"), books.product("EP", "Managed Endpoint"))
+    run_pushes(session_options=QUIET)
+    push = push_of(invoice_id)
+    assert push.state == "blocked"
+    scheduler = BackgroundScheduler(timezone="UTC")
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    scheduler.add_job(lambda: None, "interval", hours=1, id=PUSH_JOB_ID, next_run_time=later)
+    scheduler.start(paused=True)  # the job is moved, never run: the test reads where it was moved to
+    app.extensions["hub.scheduler"] = scheduler
+    try:
+        queue.push_now(push.id, ADMIN)
+        assert scheduler.get_job(PUSH_JOB_ID).next_run_time < later - timedelta(minutes=59)
+        scheduler.modify_job(PUSH_JOB_ID, next_run_time=later)
+        queue.push_all_pending(None, ADMIN)
+        assert scheduler.get_job(PUSH_JOB_ID).next_run_time < later - timedelta(minutes=59)
+    finally:
+        app.extensions.pop("hub.scheduler", None)
+        scheduler.shutdown(wait=False)
