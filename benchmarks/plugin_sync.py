@@ -284,6 +284,9 @@ class ServedElsewhere:
         self._pipe, child_end = context.Pipe()
 
         def run_server() -> None:
+            # what the fork inherited stays out of the collector's scans (they would touch, and copy, every
+            # page of the benchmark's heap: ~0.1 s of the second answer of a run, seen on SentinelOne)
+            gc.freeze()
             served = serve(recorder, name=name)
             child_end.send(served.base_url)
             while (start := child_end.recv()) is not None:
