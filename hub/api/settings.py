@@ -1,8 +1,8 @@
 """Admin settings: the company's details printed on every invoice (and its logo), the SMTP server
 invoices are e-mailed through, with "send a test e-mail" before saving, and the invoice e-mail's template.
 
-Thin over ``hub.delivery.company``, ``hub.delivery.smtp`` and ``hub.delivery.templates``, the services of the panel's settings
-pages (checks, encryption and audit live there). The SMTP password is write-only: answers say only
+Thin over ``hub.delivery.company``, ``hub.delivery.smtp`` and ``hub.delivery.templates``, the services of
+the panel's settings pages (checks, encryption and audit live there). The SMTP password is write-only: answers say only
 whether one is stored. Admins only, as in the panel.
 """
 
