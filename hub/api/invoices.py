@@ -194,9 +194,11 @@ def _change(call, invoice_id: int, *args):
 
 @blp.route("/invoices/<id:invoice_id>/issue", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
+@idempotent
 @blp.response(200, InvoiceSchema)
 def issue(invoice_id: int):
-    """Issue a draft: it gets the next number and never changes again (409 if it is not a draft)."""
+    """Issue a draft: it gets the next number and never changes again (409 if it is not a draft; a retry
+    with the first request's `Idempotency-Key` gets the first answer again)."""
     return _change(invoices.issue_invoice, invoice_id)
 
 
