@@ -1,5 +1,6 @@
 """Vendor integrations: list with state and last run, the configuration schema, configure (validated and
-tested before saving; secrets write-only), test, enable, disable, and start a sync to follow."""
+tested before saving; secrets write-only), test, enable, disable, start a sync to follow, add an integration
+of a plugin that allows several (the CSV import), and release the lease of a sync that died."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hub.extensions import db
 from hub.models import IntegrationState, SyncRun, VendorIntegration
 from hub.plugins import VendorConfigError, VendorError
 from hub.sync import run_sync
+from hub.sync.release import LeaseHeld, release_lease
 from hub.web import sync_runner
 from hub.web.access import ADMIN, ANYONE, roles
 from hub.web.schema_form import form_fields
@@ -31,6 +33,8 @@ class LastRunSchema(ma.Schema):
 
 class IntegrationSchema(ma.Schema):
     slug = ma.fields.String()
+    plugin = ma.fields.String(metadata={"description": "the vendor plugin; another slug for an integration "
+                                                       "added as an instance of a plugin"})
     display_name = ma.fields.String()
     plugin_loaded = ma.fields.Boolean()
     configured = ma.fields.Boolean()
@@ -78,6 +82,19 @@ class ConfigureSchema(ma.Schema):
     test_connection = ma.fields.Boolean(load_default=True, metadata={"description": "test before saving"})
 
 
+class NewInstanceSchema(ma.Schema):
+    plugin = ma.fields.String(required=True, metadata={"description": "a plugin that allows several integrations"})
+    slug = ma.fields.String(required=True, metadata={"description": "2-40 lower-case letters, digits, '-' or '_', "
+                                                                    "starting with a letter"})
+    display_name = ma.fields.String(required=True, metadata={"description": "1 to 120 characters"})
+
+
+class ReleasedSchema(ma.Schema):
+    released = ma.fields.Boolean(metadata={"description": "false: no sync of it was running or stuck"})
+    holder = ma.fields.String(allow_none=True, metadata={"description": "the process that held the lease"})
+    runs_closed = ma.fields.List(ma.fields.Integer(), metadata={"description": "runs marked interrupted"})
+
+
 class TestSchema(ma.Schema):
     settings = ma.fields.Dict(load_default=dict)
 
@@ -95,11 +112,13 @@ def _last_runs() -> dict[int, SyncRun]:
 
 
 def _describe(slug: str, found, last_run) -> dict:
-    plugin = integrations.registry().get(slug)
+    plugin_slug = found.plugin_slug if found else slug
+    plugin = integrations.registry().get(plugin_slug)
     state = found.state if found else IntegrationState.NOT_CONFIGURED.value
     if plugin is None:
         state = IntegrationState.PLUGIN_MISSING.value
-    return {"slug": slug, "display_name": plugin.info.display_name if plugin else slug,
+    name = (found.display_name if found else None) or (plugin.info.display_name if plugin else slug)
+    return {"slug": slug, "plugin": plugin_slug, "display_name": name,
             "plugin_loaded": plugin is not None, "configured": bool(found and (found.settings or found.secrets_token)),
             "enabled": bool(found and found.enabled), "state": state,
             "state_message": found.state_message if found else None,
@@ -140,6 +159,25 @@ def list_integrations():
     return {"items": [_describe(s, saved.get(s), runs.get(saved[s].id) if s in saved else None) for s in slugs]}
 
 
+@blp.route("/integrations", methods=["POST"])
+@roles(read=ADMIN, change=ADMIN)
+@idempotent
+@blp.arguments(NewInstanceSchema)
+@blp.response(201, IntegrationSchema)
+def add_instance(args):
+    """Add an integration of a plugin that allows several (e.g. one CSV import per vendor), not configured
+    yet (as the App Center's Add button); then import its first file. Audited."""
+    try:
+        added = integrations.add_instance(args["plugin"], args["slug"], args["display_name"], actor())
+    except VendorError as err:
+        db.session.rollback()
+        field = getattr(err, "field", None)
+        raise Problem(409 if "already taken" in err.message else 422, err.message,
+                      errors=[field_error(field, err.message)] if field else None) from None
+    db.session.commit()
+    return _describe(added.slug, added, None), 201, {"Location": f"/api/v1/integrations/{added.slug}"}
+
+
 @blp.route("/integrations/<slug>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, IntegrationSchema)
@@ -154,7 +192,8 @@ def get_integration(slug: str):
 @blp.response(200, ConfigSchemaSchema)
 def get_schema(slug: str):
     """The plugin's configuration fields (types, required, secret, defaults, help)."""
-    plugin = integrations.registry().get(slug)
+    found = integrations.get_integration(slug)
+    plugin = integrations.registry().get(found.plugin_slug if found else slug)
     if plugin is None:
         fail(404, f"no vendor plugin named {slug!r}")
     return {"fields": [{**f.__dict__, "choices": list(f.choices)} for f in form_fields(plugin.info.config_schema)]}
@@ -268,3 +307,23 @@ def start_sync(slug: str):
     previous = last_run_id(found.id)
     started = sync_runner.start(slug, found.id, lambda: run_sync(slug, trigger="manual", triggered_by=who), "Sync")
     return started_answer(started, found.id, previous)
+
+
+@blp.route("/integrations/<slug>/release", methods=["POST"])
+@roles(read=ADMIN, change=ADMIN)
+@blp.response(200, ReleasedSchema)
+def release(slug: str):
+    """Release the sync lease a dead process left (as the App Center's Release button): its runs are
+    marked interrupted and the integration is ready again. Audited. 409 while a sync of it is still
+    running in a live process here; `released` false when nothing was running or stuck."""
+    found = _known(slug)
+    if found is None:
+        fail(409, f"{slug} is not configured yet")
+    try:
+        released = release_lease(slug, actor())
+    except LeaseHeld as err:
+        db.session.rollback()
+        raise Problem(409, f"{err}. Nothing was released.") from None
+    if released is None:
+        return {"released": False, "holder": None, "runs_closed": []}
+    return {"released": True, "holder": released.holder, "runs_closed": released.runs_closed}

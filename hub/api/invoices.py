@@ -1,5 +1,5 @@
 """Invoices: list (Organization, status, recurring invoice, period, e-mail delivery, accounting push), read,
-issue a draft, void, export, send (or resend) the e-mail, push now.
+issue a draft, void, bill a void invoice's period again, export, send (or resend) the e-mail, push now.
 
 Each invoice carries its e-mail delivery state (``hub.delivery.status``) and its pushes to accounting
 destinations (``hub.destinations.queue``), as the panel's invoice pages show them."""
@@ -11,11 +11,13 @@ from sqlalchemy import select
 
 from hub.api.auth import actor
 from hub.api.fields import DecimalText, Id, UtcDateTime
+from hub.api.idempotency import idempotent
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import clash_or_invalid, fail, get_or_404
 from hub.api.spec import Blueprint, ExportArgs, export_file, offers_csv
 from hub.api.vendor_customers import OrganizationRefSchema
 from hub.billing import export, invoices
+from hub.billing.invoicing import reissue_invoice
 from hub.billing.errors import BillingError
 from hub.delivery import outbox
 from hub.delivery import status as delivery_status
@@ -194,9 +196,11 @@ def _change(call, invoice_id: int, *args):
 
 @blp.route("/invoices/<id:invoice_id>/issue", methods=["POST"])
 @roles(read=BILLING, change=BILLING)
+@idempotent
 @blp.response(200, InvoiceSchema)
 def issue(invoice_id: int):
-    """Issue a draft: it gets the next number and never changes again (409 if it is not a draft)."""
+    """Issue a draft: it gets the next number and never changes again (409 if it is not a draft; a retry
+    with the first request's `Idempotency-Key` gets the first answer again)."""
     return _change(invoices.issue_invoice, invoice_id)
 
 
@@ -207,6 +211,19 @@ def issue(invoice_id: int):
 def void(args, invoice_id: int):
     """Void a draft or an issued invoice; it keeps its number and period."""
     return _change(invoices.void_invoice, invoice_id, args["reason"])
+
+
+@blp.route("/invoices/<id:invoice_id>/reissue", methods=["POST"])
+@roles(read=BILLING, change=BILLING)
+@idempotent
+@blp.response(201, InvoiceSchema)
+def reissue(invoice_id: int):
+    """Bill a void invoice's period again (as the panel's Reissue button): a new invoice of the same
+    recurring invoice and period, its lines as they stand now; at `Location`. 409 when the invoice is
+    not void, was not made by a recurring invoice, or its period already has a live invoice."""
+    _invoice(invoice_id)
+    new_id = _call(reissue_invoice, invoice_id, "invoice_id")
+    return _described([_invoice(new_id)])[0], 201, {"Location": f"/api/v1/invoices/{new_id}"}
 
 
 @blp.route("/invoices/<id:invoice_id>/send", methods=["POST"])

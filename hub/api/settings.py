@@ -1,8 +1,8 @@
-"""Admin settings: the company's details printed on every invoice (and its logo), and the SMTP server
-invoices are e-mailed through, with "send a test e-mail" before saving.
+"""Admin settings: the company's details printed on every invoice (and its logo), the SMTP server
+invoices are e-mailed through, with "send a test e-mail" before saving, and the invoice e-mail's template.
 
-Thin over ``hub.delivery.company`` and ``hub.delivery.smtp``, the services of the panel's settings
-pages (checks, encryption and audit live there). The SMTP password is write-only: answers say only
+Thin over ``hub.delivery.company``, ``hub.delivery.smtp`` and ``hub.delivery.templates``, the services of
+the panel's settings pages (checks, encryption and audit live there). The SMTP password is write-only: answers say only
 whether one is stored. Admins only, as in the panel.
 """
 
@@ -15,7 +15,7 @@ from hub.api.auth import actor
 from hub.api.etag import check_if_match, uses_if_match, with_etag
 from hub.api.problems import fail, service_error
 from hub.api.spec import Blueprint
-from hub.delivery import company, smtp
+from hub.delivery import company, smtp, templates
 from hub.billing.errors import BillingError
 from hub.extensions import db
 from hub.models import SmtpSecurity
@@ -78,6 +78,16 @@ class SmtpTestResultSchema(ma.Schema):
     sent = ma.fields.Boolean()
     to = ma.fields.String()
     reply = ma.fields.String(metadata={"description": "the server's answer to the message"})
+
+
+class EmailTemplateSchema(ma.Schema):
+    """The checks are the service's (``hub.delivery.templates``), which names every bad field at once."""
+
+    subject = ma.fields.String(required=True)
+    body = ma.fields.String(required=True)
+    placeholders = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), dump_only=True,
+                                  metadata={"description": "the {names} subject and body may use, with what "
+                                                           "each becomes"})
 
 
 @dataclass
@@ -208,3 +218,32 @@ def send_test(args):
     except BillingError as err:
         raise _delivery_problem(err) from None
     return {"sent": True, "to": args["test_to"].strip(), "reply": reply}
+
+
+def _template() -> dict:
+    db.session.expire_all()  # the tag reflects what is stored, whoever changed it
+    subject, body = templates.get_template()
+    return {"subject": subject, "body": body, "placeholders": dict(templates.PLACEHOLDERS)}
+
+
+@blp.route("/settings/email-template", methods=["GET"])
+@roles(read=ADMIN)
+@blp.response(200, EmailTemplateSchema)
+def get_email_template():
+    """The invoice e-mail's subject and body (the defaults until one is saved), with the placeholders."""
+    return with_etag(EmailTemplateSchema, _template())
+
+
+@blp.route("/settings/email-template", methods=["PUT"])
+@roles(read=ADMIN, change=ADMIN)
+@uses_if_match
+@blp.arguments(EmailTemplateSchema)
+@blp.response(200, EmailTemplateSchema)
+def save_email_template(args):
+    """Save the invoice e-mail's subject and body (each bad field named; none saved then). Audited per field."""
+    check_if_match(EmailTemplateSchema, _template())
+    try:
+        templates.update_template(args["subject"], args["body"], actor())
+    except BillingError as err:
+        raise _delivery_problem(err) from None
+    return with_etag(EmailTemplateSchema, _template())

@@ -96,21 +96,23 @@ def register(app: Flask) -> None:
     @invoices_group.command("list")
     @click.option("--status", type=click.Choice(["draft", "issued", "void"]))
     @click.option("--organization", "organization_id", type=int)
+    @click.option("--recurring", "recurring_invoice_id", type=int, help="Only the invoices of this recurring invoice.")
     @click.option("--limit", default=50, show_default=True)
     @click.option("--json", "as_json", is_flag=True)
-    def list_command(status, organization_id, limit: int, as_json: bool) -> None:
-        """The newest invoices."""
+    def list_command(status, organization_id, recurring_invoice_id, limit: int, as_json: bool) -> None:
+        """The newest invoices, each with the recurring invoice that made it (none for a manual one)."""
         from hub.billing.invoices import list_invoices
         from hub.billing.money import fmt_money
         from hub.billing.numbering import label
 
         rows = [{"id": i.id, "number": label(i.number), "status": i.status, "organization": i.organization.name,
+                 "recurring_invoice_id": i.recurring_invoice_id,
                  "invoice_date": i.invoice_date.isoformat(), "period": f"{i.period_start}..{i.period_end}",
                  "total": fmt_money(i.total), "currency": i.currency}
                 for i in list_invoices(status=status, organization_id=known_organization(organization_id),
-                                       limit=limit)]
-        emit(rows, ["id", "number", "status", "organization", "invoice_date", "period", "total", "currency"],
-             as_json)
+                                       recurring_invoice_id=recurring_invoice_id, limit=limit)]
+        emit(rows, ["id", "number", "status", "organization", "recurring_invoice_id", "invoice_date", "period",
+                    "total", "currency"], as_json)
 
     @app.cli.group("credit-notes")
     def credit_group() -> None:

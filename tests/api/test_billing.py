@@ -153,3 +153,23 @@ def test_usage_report_audit_and_users(api, world):
     admin_id = next(u["id"] for u in api.get("/api/v1/users").json["items"] if u["email"] == "admin@example.com")
     last_admin = api.patch(f"/api/v1/users/{admin_id}", json={"role": "billing"})
     assert last_admin.status_code == 409 and last_admin.json["errors"][0]["field"] == "role"
+
+
+def test_issuing_a_draft_honours_an_idempotency_key(api, world):
+    from datetime import timedelta
+
+    from hub.audit import Actor
+    from hub.billing import recurring
+
+    recurring.update_recurring_invoice(world["recurring_id"], Actor.cli("test"), auto_issue=False,
+                                       next_run_date=utcnow().date() - timedelta(days=2))
+    [draft_id] = api.post(f"/api/v1/recurring-invoices/{world['recurring_id']}/issue-now").json["drafts"]
+    key = {"Idempotency-Key": f"issue-{draft_id}"}
+    first = api.post(f"/api/v1/invoices/{draft_id}/issue", headers=key)
+    assert first.status_code == 200 and first.json["status"] == "issued"
+    replay = api.post(f"/api/v1/invoices/{draft_id}/issue", headers=key)  # a retry after a lost answer
+    assert replay.status_code == 200 and replay.json["number"] == first.json["number"]
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert api.post(f"/api/v1/invoices/{draft_id}/issue").status_code == 409  # without the key: not a draft
+    spec = api.get("/api/v1/openapi.json").json["paths"]["/api/v1/invoices/{invoice_id}/issue"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in spec["parameters"]]

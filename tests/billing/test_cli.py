@@ -60,6 +60,19 @@ def test_report_usage(runner, billed, vendor):
     assert "Contoso Ltd" not in only.output and "Nobody" in only.output
 
 
+def test_invoices_list_names_and_filters_by_the_recurring_invoice(runner, billed):
+    schedule, _ = billed
+    assert runner.invoke(args=["invoices", "run", "--date", "2024-01-31"]).exit_code == 0
+    listed = json.loads(runner.invoke(args=["invoices", "list", "--json"]).output)
+    assert [r["recurring_invoice_id"] for r in listed] == [schedule.id]
+    table = runner.invoke(args=["invoices", "list"]).output
+    assert "RECURRING" in table.splitlines()[0]
+    only = runner.invoke(args=["invoices", "list", "--recurring", str(schedule.id), "--json"])
+    assert [r["number"] for r in json.loads(only.output)] == ["INV-000001"]
+    other = runner.invoke(args=["invoices", "list", "--recurring", str(schedule.id + 1), "--json"])
+    assert json.loads(other.output) == []
+
+
 def test_invoices_list_refuses_an_unknown_organization(runner, billed):
     result = runner.invoke(args=["invoices", "list", "--organization", "999"])
     assert result.exit_code == 2 and "no Organization with id 999" in result.output
