@@ -63,6 +63,7 @@ from pathlib import Path
 from marshmallow import Schema, fields
 
 from hub.plugins import ConnectionCheck, VendorInfo, hookimpl
+from hub.plugin_host.benchmark import busy_time
 from hub.plugins.simulator import arrivals_over, most_in_window
 
 #: the limits the bundled vendors document (shared/vendor-apis.md), not what a plugin chooses to keep to:
@@ -109,6 +110,8 @@ class Result:
     #: this process too, so its share is in the first)
     cpu: float = 0.0
     write_floor_cpu: float = 0.0
+    #: how long the simulator was answering this sync's requests (added latency included; overlaps once)
+    vendor_busy: float = 0.0
     endpoints: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -290,17 +293,24 @@ class ServedElsewhere:
             served = serve(recorder, name=name)
             child_end.send(served.base_url)
             while (start := child_end.recv()) is not None:
-                child_end.send(list(recorder.arrivals[start:]))
+                child_end.send((list(recorder.arrivals[start:]), list(recorder.answering[start:])))
             served.stop()
 
         self._process = context.Process(target=run_server, name=name, daemon=True)
         self._process.start()
         self.base_url = self._pipe.recv()
 
-    @property
-    def arrivals(self) -> list[tuple[float, str]]:
+    def _read(self) -> tuple[list, list]:
         self._pipe.send(0)
         return self._pipe.recv()
+
+    @property
+    def arrivals(self) -> list[tuple[float, str]]:
+        return self._read()[0]
+
+    @property
+    def answering(self) -> list[tuple[float, float]]:
+        return self._read()[1]
 
     def stop(self) -> None:
         self._pipe.send(None)
@@ -368,7 +378,7 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
                     + (f" {run.error_kind}: {run.error_message}" if run.error_kind else "")
                 db.session.remove()
             wall, cpu = time.perf_counter() - began, time.process_time() - cpu
-            arrivals = recorder.arrivals[start:]
+            arrivals, answering = recorder.arrivals[start:], recorder.answering[start:]
             times = [t for t, _ in arrivals]
             with app.app_context():
                 writes, writes_cpu = write_floor(replay, vendor)
@@ -378,7 +388,7 @@ def bench(vendor: str, customers: int, latency: float, database_url: str | None,
                             floor, kind, writes, TARGETS.get(vendor, TARGET),
                             over_the_limit(vendor, arrivals, handle.info),
                             most_in_window(times, (documented or {}).get("window", 1.0)),
-                            smallest_gap(times), cpu, writes_cpu,
+                            smallest_gap(times), cpu, writes_cpu, busy_time(answering),
                             dict(sorted(Counter(endpoint(p) for _, p in arrivals).items())))
             for name, (_, pattern) in (documented or {}).get("named", {}).items():
                 named = [t for t, path in arrivals if re.search(pattern, path)]
@@ -421,6 +431,11 @@ def report(label: str, r: Result) -> None:
           f"simulator's share included); "
           f"{r.write_floor_cpu:.2f} s during the write floor")
     print(f"  floor          {r.floor + r.write_floor:8.2f} s   pacing + writes")
+    if r.vendor_busy > r.floor:
+        bound = r.vendor_busy + r.write_floor
+        print(f"  vendor's time  {r.vendor_busy:8.2f} s   the simulator answering (its added latency and its own "
+              f"work; overlaps once), longer than the pacing floor: no plugin finishes its requests sooner. "
+              f"Against it + writes ({bound:.2f} s): {r.wall / bound:.2f} x")
     print(f"  ratio          {to_combined:8.2f} x  to the floor (target <= {r.target}: "
           f"{'met' if to_combined <= r.target else 'NOT met'}); {to_pacing:.2f} x to the pacing floor alone")
     gap = f"{r.smallest_gap * 1000:.0f} ms" if r.smallest_gap is not None else "-"

@@ -36,12 +36,29 @@ class ArrivalRecorder:
     def __init__(self, app, label: Callable[[dict], str] = lambda environ: environ.get("PATH_INFO", "")) -> None:
         self.app, self.label = app, label
         self.arrivals: list[tuple[float, str]] = []
+        #: (arrival, answer made) of each request: the time the vendor itself spent on it, added latency included
+        self.answering: list[tuple[float, float]] = []
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        arrived = time.perf_counter()
         with self._lock:
-            self.arrivals.append((time.perf_counter(), self.label(environ)))
-        return self.app(environ, start_response)
+            self.arrivals.append((arrived, self.label(environ)))
+        answer = self.app(environ, start_response)
+        with self._lock:
+            self.answering.append((arrived, time.perf_counter()))
+        return answer
+
+
+def busy_time(intervals: list[tuple[float, float]]) -> float:
+    """How long at least one of ``intervals`` was under way (overlaps counted once): the time the vendor
+    spent answering, which no plugin can finish its requests in less than."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
 
 
 @dataclass

@@ -86,3 +86,11 @@ def test_plugin_sync_takes_the_documented_limits_of_a_plugin_it_does_not_know_fr
     # what the table says wins for the vendors it names; no documented limit stays none
     assert plugin_sync.documented_for("bitdefender", info) is plugin_sync.DOCUMENTED_LIMITS["bitdefender"]
     assert plugin_sync.documented_for("acme", Paced(own=4, documented=None).hub_vendor_info()) is None
+
+
+def test_busy_time_counts_overlapping_answers_once():
+    from hub.plugin_host.benchmark import busy_time
+
+    assert busy_time([]) == 0
+    assert busy_time([(0.0, 1.0), (0.5, 1.5), (3.0, 4.0)]) == 2.5
+    assert busy_time([(2.0, 3.0), (0.0, 10.0)]) == 10.0
