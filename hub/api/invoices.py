@@ -20,6 +20,7 @@ from hub.billing import export, invoices
 from hub.billing.invoicing import reissue_invoice
 from hub.billing.errors import BillingError
 from hub.delivery import outbox
+from hub.delivery.pdf import pdf_download
 from hub.delivery import status as delivery_status
 from hub.destinations import payments, queue
 from hub.extensions import db
@@ -260,3 +261,12 @@ def export_invoice(args, invoice_id: int):
     invoice = _invoice(invoice_id)
     return export_file(args["format"], f"invoice-{invoice.number or invoice.id}", lambda: export.invoice_csv(invoice),
                        lambda: export.invoice_json(invoice))
+
+
+@blp.route("/invoices/<id:invoice_id>/pdf", methods=["GET"])
+@roles(read=ANYONE)
+@blp.doc(responses={"200": {"description": "the invoice as a PDF: the document its e-mail attaches",
+                            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def invoice_pdf(invoice_id: int):
+    """The invoice as a PDF, the same bytes the panel's download and the e-mail give (byte-stable)."""
+    return pdf_download(_invoice(invoice_id))

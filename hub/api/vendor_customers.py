@@ -6,15 +6,20 @@ SLUG --json`` prints.
 
 from __future__ import annotations
 
+from datetime import timezone
+
 import marshmallow as ma
 from flask import jsonify
 from sqlalchemy import case, func
 
 from hub import integrations
+from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import fail
 from hub.api.spec import Blueprint
-from hub.models import MapStatus, Organization, VendorCustomer
+from hub.billing.usage_report import count_history
+from hub.extensions import db
+from hub.models import MapStatus, Organization, VendorCustomer, VendorSku
 from hub.web.access import ANYONE, roles
 from hub.web.mapping_query import STATUS_ORDER, TableQuery, filters, licenses_for, one_row, row_dict, row_select, status_counts
 
@@ -129,3 +134,35 @@ def customer_row_or_404(customer_id: int) -> dict:
 def get_vendor_customer(customer_id: int):
     """Read one vendor customer."""
     return customer_row_or_404(customer_id)
+
+
+class HistoryArgs(ma.Schema):
+    sku_id = Id(load_default=None, metadata={"description": "only this SKU's counts"})
+    since = UtcDateTime(load_default=None, metadata={"description": "only changes recorded at or after this time"})
+
+
+class HistoryPointSchema(ma.Schema):
+    recorded_at = UtcDateTime(metadata={"description": "when a sync recorded the count"})
+    sku = ma.fields.String()
+    quantity = DecimalText()
+    previous_quantity = DecimalText(allow_none=True, metadata={"description": "null: the first count of the SKU"})
+    sync_run_id = ma.fields.Integer(allow_none=True)
+
+
+class HistorySchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(HistoryPointSchema), metadata={"description": "oldest first"})
+
+
+@blp.route("/vendor-customers/<id:customer_id>/history", methods=["GET"])
+@roles(read=ANYONE)
+@blp.arguments(HistoryArgs, location="query")
+@blp.response(200, HistorySchema)
+def get_count_history(args, customer_id: int):
+    """How the vendor customer's counts moved over time, per SKU (the usage report's history page)."""
+    customer_row_or_404(customer_id)
+    if args["sku_id"] is not None and db.session.get(VendorSku, args["sku_id"]) is None:
+        fail(404, f"no SKU with id {args['sku_id']}")
+    since = args["since"]
+    if since is not None and since.tzinfo is not None:  # the hub keeps naive UTC
+        since = since.astimezone(timezone.utc).replace(tzinfo=None)
+    return {"items": count_history(customer_id, args["sku_id"], since)}

@@ -40,3 +40,11 @@ def pdf_filename(invoice: Invoice) -> str:
 
     name = label(invoice.number) if invoice.number else f"draft-{invoice.id}"
     return f"invoice-{''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)}.pdf"
+
+
+def pdf_download(invoice: Invoice):
+    """The invoice's PDF as a download (the panel's link and the API's ``/invoices/{id}/pdf``)."""
+    from flask import Response
+
+    return Response(render_invoice_pdf(invoice), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{pdf_filename(invoice)}"'})

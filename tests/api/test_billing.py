@@ -173,3 +173,34 @@ def test_issuing_a_draft_honours_an_idempotency_key(api, world):
     assert api.post(f"/api/v1/invoices/{draft_id}/issue").status_code == 409  # without the key: not a draft
     spec = api.get("/api/v1/openapi.json").json["paths"]["/api/v1/invoices/{invoice_id}/issue"]["post"]
     assert "Idempotency-Key" in [p["name"] for p in spec["parameters"]]
+
+
+def test_an_invoice_as_a_pdf_is_the_panels_document(api, world, client):
+    """The same bytes as the panel's download (and the e-mail's attachment): byte-stable."""
+    got = api.get(f"/api/v1/invoices/{world['invoice_id']}/pdf")
+    assert got.status_code == 200 and got.mimetype == "application/pdf" and got.data.startswith(b"%PDF-")
+    assert "attachment" in got.headers["Content-Disposition"]
+    from hub.delivery.pdf import render_invoice_pdf
+
+    assert got.data == render_invoice_pdf(db.session.get(Invoice, world["invoice_id"]))
+    assert api.get("/api/v1/invoices/999/pdf").status_code == 404
+
+
+def test_a_vendor_customers_count_history(api, world):
+    from hub.models import LicenseCountHistory
+
+    customer_id = world["customers"]["c-1"].id
+    got = api.get(f"/api/v1/vendor-customers/{customer_id}/history")
+    assert got.status_code == 200
+    stored = db.session.execute(db.select(LicenseCountHistory).filter_by(vendor_customer_id=customer_id)).scalars().all()
+    assert len(got.json["items"]) == len(stored) > 0
+    first = got.json["items"][0]
+    assert set(first) == {"recorded_at", "sku", "quantity", "previous_quantity", "sync_run_id"}
+    assert first["recorded_at"].endswith("+00:00")
+    from decimal import Decimal
+
+    assert sorted(Decimal(p["quantity"]) for p in got.json["items"]) == sorted(Decimal(h.quantity) for h in stored)
+    later = api.get(f"/api/v1/vendor-customers/{customer_id}/history?since=2999-01-01T00:00:00%2B00:00")
+    assert later.json["items"] == []
+    assert api.get(f"/api/v1/vendor-customers/{customer_id}/history?sku_id=999").status_code == 404
+    assert api.get("/api/v1/vendor-customers/999999/history").status_code == 404

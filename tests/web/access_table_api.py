@@ -21,6 +21,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     # vendor customers and mappings
     ("v1_vendor_customers.list_vendor_customers", "GET"): ANYONE,
     ("v1_vendor_customers.get_vendor_customer", "GET"): ANYONE,
+    ("v1_vendor_customers.get_count_history", "GET"): ANYONE,
     ("v1_mappings.get_mapping", "GET"): ANYONE,
     ("v1_mappings.put_mapping", "PUT"): BILLING,
     ("v1_mappings.delete_mapping", "DELETE"): BILLING,
@@ -78,6 +79,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_invoices.void", "POST"): BILLING,
     ("v1_invoices.reissue", "POST"): BILLING,
     ("v1_invoices.export_invoice", "GET"): ANYONE,
+    ("v1_invoices.invoice_pdf", "GET"): ANYONE,
     ("v1_invoices.send", "POST"): BILLING,
     ("v1_invoices.push_now", "POST"): BILLING,
     # hold policy: billing and admins, as on the panel's page

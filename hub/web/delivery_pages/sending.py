@@ -3,11 +3,11 @@ send-on-issue choice."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from hub.billing.numbering import label
 from hub.delivery import contacts, outbox
-from hub.delivery.pdf import pdf_filename, render_invoice_pdf
+from hub.delivery.pdf import pdf_download
 from hub.extensions import db
 from hub.models import Invoice, Organization, RecurringInvoice
 from hub.web.access import ANYONE, BILLING, roles
@@ -19,9 +19,7 @@ from hub.web.helpers import actor
 @bp.get("/billing/invoices/<int:invoice_id>.pdf")
 @roles(read=ANYONE)
 def invoice_pdf(invoice_id: int):
-    invoice = db.get_or_404(Invoice, invoice_id)
-    return Response(render_invoice_pdf(invoice), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{pdf_filename(invoice)}"'})
+    return pdf_download(db.get_or_404(Invoice, invoice_id))
 
 
 @bp.post("/billing/invoices/<int:invoice_id>/send")
