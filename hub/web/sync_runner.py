@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 from flask import Flask, current_app
 
 from hub.extensions import db
-from hub.models import SyncRun
+from hub.models import SyncLease, SyncRun, SyncStatus
 from hub.sync import AlreadyRunning, SyncNotPossible
 from hub.sync.lease import holder_of
 from hub.timeutil import utcnow
@@ -42,9 +43,32 @@ def is_running(integration_id: int) -> bool:
     return lease is not None and lease.expires_at > utcnow()
 
 
+#: a sync saves its outcome a moment before it lets its lease go: a click in that moment waits this long
+#: for the lease rather than answer "already running" about a run the page already shows as ended
+FINISHING_WAIT_SECONDS = 3.0
+
+
+def _newest_run_ended(integration_id: int) -> bool:
+    status = db.session.execute(db.select(SyncRun.status).where(SyncRun.integration_id == integration_id)
+                                .order_by(SyncRun.id.desc()).limit(1)).scalar()
+    return status is not None and status != SyncStatus.RUNNING.value
+
+
+def _lease_let_go_within(integration_id: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        expires = db.session.execute(db.select(SyncLease.expires_at)  # a fresh read, not the identity map
+                                     .where(SyncLease.integration_id == integration_id)).scalar()
+        if expires is None or expires <= utcnow():
+            return True
+    return False
+
+
 def start(slug: str, integration_id: int, work: Callable[[], SyncRun], label: str) -> Started:
     """Run ``work`` (a run_sync or confirm_review call) now or in a thread."""
-    if is_running(integration_id):
+    if is_running(integration_id) and not (_newest_run_ended(integration_id)
+                                           and _lease_let_go_within(integration_id, FINISHING_WAIT_SECONDS)):
         return Started("already_running", f"A sync of {slug} is already running.")
     app = current_app._get_current_object()
     if not in_background(app):

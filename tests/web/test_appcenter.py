@@ -147,6 +147,49 @@ def test_sync_now_when_one_is_running_says_so(client, auth, fake_integration):
     assert _count(SyncRun) == 0
 
 
+def _ended_run_holding_its_lease(integration_id: int) -> None:
+    """The moment between a run saving its outcome and letting its lease go."""
+    db.session.add(SyncRun(integration_id=integration_id, trigger="manual", status="succeeded", started_at=utcnow(),
+                           finished_at=utcnow()))
+    db.session.add(SyncLease(integration_id=integration_id, holder="finishing", acquired_at=utcnow(),
+                             expires_at=utcnow().replace(year=utcnow().year + 1)))
+    db.session.commit()
+
+
+def test_sync_now_while_the_last_run_lets_its_lease_go_waits_for_it(app, client, auth, fake_integration,
+                                                                    fake_vendor):
+    import threading
+    import time
+
+    fake_vendor.add("c-1", "Contoso", seats=3)
+    _ended_run_holding_its_lease(fake_integration.id)
+
+    def let_go():
+        time.sleep(0.3)
+        with app.app_context():
+            db.session.execute(db.delete(SyncLease))
+            db.session.commit()
+            db.session.remove()
+
+    releasing = threading.Thread(target=let_go)
+    auth.login("admin")
+    releasing.start()
+    response = client.post("/admin/apps/fake/sync", follow_redirects=True)
+    releasing.join()
+    assert "Sync finished: 1 customers seen, 1 added" in response.data.decode()
+    assert _count(SyncRun) == 2
+
+
+def test_a_lease_still_held_after_the_wait_is_already_running(client, auth, fake_integration, monkeypatch):
+    from hub.web import sync_runner
+
+    monkeypatch.setattr(sync_runner, "FINISHING_WAIT_SECONDS", 0.2)
+    _ended_run_holding_its_lease(fake_integration.id)
+    auth.login("admin")
+    assert "already running" in client.post("/admin/apps/fake/sync", follow_redirects=True).data.decode()
+    assert _count(SyncRun) == 1
+
+
 def test_sync_now_in_the_background(app, client, auth, fake_integration, fake_vendor):
     from hub.web.sync_runner import join_all
 
