@@ -23,6 +23,9 @@ def test_api_reference_renders_locally(page, live_server):
     for resource in ("Organizations", "Vendor customers", "Mappings", "Integrations", "Recurring invoices",
                      "Invoices", "Pending changes", "API tokens"):
         assert any(t.startswith(resource) for t in tags), (resource, tags)
+    # every tag starts folded; opening one shows its operations (all of them rendered, not only the first tags')
+    page.locator(".opblock-tag", has_text="Webhooks").first.click()
+    page.locator(".opblock-summary-path", has_text="/api/v1/webhooks/event-types").first.wait_for(timeout=10_000)
     screenshot(page, "api-reference")
     assert not console_errors, console_errors
     assert not outside, outside
