@@ -48,6 +48,13 @@ def is_running(integration_id: int) -> bool:
 FINISHING_WAIT_SECONDS = 3.0
 
 
+def _held_by(integration_id: int) -> str:
+    """Who holds the lease, for the message: an admin can release it here if that process is gone."""
+    row = db.session.execute(db.select(SyncLease.holder, SyncLease.expires_at)
+                             .where(SyncLease.integration_id == integration_id)).first()
+    return "" if row is None else f" ({row.holder}, lease renewed until {row.expires_at:%H:%M:%S} UTC)"
+
+
 def _newest_run_ended(integration_id: int) -> bool:
     status = db.session.execute(db.select(SyncRun.status).where(SyncRun.integration_id == integration_id)
                                 .order_by(SyncRun.id.desc()).limit(1)).scalar()
@@ -69,7 +76,7 @@ def start(slug: str, integration_id: int, work: Callable[[], SyncRun], label: st
     """Run ``work`` (a run_sync or confirm_review call) now or in a thread."""
     if is_running(integration_id) and not (_newest_run_ended(integration_id)
                                            and _lease_let_go_within(integration_id, FINISHING_WAIT_SECONDS)):
-        return Started("already_running", f"A sync of {slug} is already running.")
+        return Started("already_running", f"A sync of {slug} is already running{_held_by(integration_id)}.")
     app = current_app._get_current_object()
     if not in_background(app):
         try:

@@ -53,6 +53,8 @@ def _sync_now_and_wait(app, page):
         db.session.remove()
     page.click("#sync button:has-text('Sync now')")
     page.wait_for_url("**/admin/apps/**")
+    # started in the background (not "already running", which names the lease's holder)
+    expect(page.locator(".flash-info")).to_contain_text("Sync started")
     expect(page.locator("#runs tbody tr")).to_have_count(runs, timeout=30_000)
     expect(page.locator("#runs tbody tr").first.locator(".badge")).to_have_text("succeeded", timeout=30_000)
     # and the newest run by id (the table's order by start time can tie on PostgreSQL, whose now() is the
