@@ -361,6 +361,10 @@ class _Billed:
     quantity: Decimal = ZERO
     value: Decimal = ZERO  # billed quantity x monthly price, to weigh prices of several lines
     first_price: Decimal | None = None
+    #: the first line's monthly price as computed, and whether another line's differs from it: while all
+    #: lines share one price, the weighted price (value / quantity) is that price, with no division
+    first_monthly: Decimal | None = None
+    mixed_prices: bool = False
     #: the product's unit cost (taken as monthly), for a row of its own (no_count)
     unit_cost: Decimal | None = None
     currencies: set = field(default_factory=set)
@@ -378,7 +382,7 @@ class _Billed:
         """``monthly_price``, each distinct (value, quantity) divided once in ``quotients`` (shared by a report)."""
         if len(self.currencies) > 1:
             return None  # lines in several currencies have no one price
-        if not self.quantity:
+        if not self.quantity or not self.mixed_prices:
             return self.first_price
         key = (self.value, self.quantity)
         price = quotients.get(key)
@@ -467,7 +471,9 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
         billed.currencies.add(currency)
         billed.do_not_bill = billed.do_not_bill and dnb
         if billed.first_price is None:
-            billed.first_price = prices[1]
+            billed.first_price, billed.first_monthly = prices[1], monthly
+        elif monthly != billed.first_monthly:
+            billed.mixed_prices = True
         if held or kept:
             billed.line_state = "held" if held else (billed.line_state or "kept")
             # read as text (no JSON decoding for the thousands of rows without it)

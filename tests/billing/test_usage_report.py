@@ -258,3 +258,30 @@ def test_counts_read_apart_come_in_the_order_of_one_joined_query(data, vendor, m
             (c[1], c[3]) for c in counted}]  # the report leaves out rows with nothing counted or billed
         assert counted == joined, filters
         assert counted
+
+
+def test_lines_of_one_product_at_different_prices_are_weighed_and_at_one_price_keep_it(vendor, make_org,
+                                                                                       make_product):
+    """Two vendor lines of one Organization, vendor and product bill one key: at different prices the row
+    shows the price weighed by their quantities, at one price that price (here a quarterly 10.00, 3.3333 a
+    month) with nothing lost to dividing."""
+    seats = make_product("SEATS", "10.00")
+    mixed, same = make_org("Mixed"), make_org("Same")
+    vendor.fake.add("m1", "Mixed Co", seats=4)
+    vendor.fake.add("s1", "Same Co", seats=5)
+    vendor.sync()
+    vendor.map("m1", mixed)
+    vendor.map("s1", same)
+    vendor.map_sku("seats", seats)
+    for org, first, second, frequency in ((mixed, {"unit_price_override": "9"}, {}, "monthly"),
+                                          (same, {}, {}, "quarterly")):
+        schedule = recurring.create_recurring_invoice(org.id, ADMIN, next_run_date=date(2024, 1, 1),
+                                                      frequency=frequency)
+        recurring.add_line(schedule.id, ADMIN, kind="vendor", product_id=seats.id,
+                           integration_id=vendor.integration.id, **first)
+        recurring.add_line(schedule.id, ADMIN, kind="vendor", product_id=seats.id,
+                           integration_id=vendor.integration.id, **second)
+    rows = {r.customer: r for r in usage_report().rows}
+    # each line follows the counts (4, and 4 again): 8 billed at (4 x 9.00 + 4 x 10.00) / 8 = 9.50
+    assert (rows["Mixed Co"].billed_quantity, rows["Mixed Co"].monthly_unit_price) == (D("8"), D("9.5000"))
+    assert (rows["Same Co"].billed_quantity, rows["Same Co"].monthly_unit_price) == (D("10"), D("3.3333"))
