@@ -136,8 +136,8 @@ def sync_now(slug: str):
     who = current_user.email  # the thread has no request, so capture the name now
     started = sync_runner.start(slug, found.id, lambda: run_sync(slug, trigger="manual", triggered_by=who), "Sync")
     _report(started)
-    # ?started=1 lets the page follow a run whose thread has not taken the lease yet
-    return back(url_for(".integration", slug=slug, started=1 if started.kind == "started" else None))
+    # ?started=1 lets the page follow a run whose thread has not taken the lease yet, wherever it goes back to
+    return back(url_for(".integration", slug=slug), started=1 if started.kind == "started" else None)
 
 
 @bp.post("/<slug>/release")
@@ -169,7 +169,8 @@ def review_confirm(run_id: int):
     started = sync_runner.start(slug, run.integration_id, lambda: confirm_review(run_id, who),
                                 "Review confirmed; a sync that may detach customers")
     _report(started)
-    return back(url_for(".integration", slug=slug, started=1 if started.kind == "started" else None))
+    # ?started=1 lets the page follow a run whose thread has not taken the lease yet, wherever it goes back to
+    return back(url_for(".integration", slug=slug), started=1 if started.kind == "started" else None)
 
 
 @bp.post("/runs/<int:run_id>/dismiss")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import abort, current_app, redirect, request
 from flask_login import current_user
@@ -19,13 +19,19 @@ def registry():
     return current_app.extensions["hub.plugins"]
 
 
-def back(default: str):
-    """Redirect to the form's ``next`` (same-site paths only) or ``default``."""
+def back(default: str, **query):
+    """Redirect to the form's ``next`` (same-site paths only) or ``default``, with ``query`` (its None values
+    left out) added to the target's own query string."""
     target = request.form.get("next") or ""
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return redirect(target)
-    return redirect(default)
+    if not (target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme):
+        target = default
+    extra = {name: value for name, value in query.items() if value is not None}
+    if extra:
+        parts = urlsplit(target)
+        merged = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in extra]
+        target = urlunsplit(parts._replace(query=urlencode(merged + [(k, str(v)) for k, v in extra.items()])))
+    return redirect(target)
 
 
 def integration_or_404(slug: str) -> VendorIntegration:

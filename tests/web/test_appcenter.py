@@ -208,6 +208,22 @@ def test_sync_now_in_the_background(app, client, auth, fake_integration, fake_ve
                                                                              "error": None}
 
 
+def test_sync_now_from_another_page_still_follows_the_run(app, client, auth, fake_integration, fake_vendor):
+    """The vendor console's Sync now goes back to the integration page through ``next``: that page must
+    follow the run too (it rendered before the thread took the lease, CI saw it never reload)."""
+    from hub.web.sync_runner import join_all
+
+    app.config["HUB_SYNC_IN_BACKGROUND"] = True
+    auth.login("admin")
+    response = client.post("/admin/apps/fake/sync", data={"next": "/admin/apps/fake?tab=runs"})
+    join_all(app)
+    assert response.headers["Location"].endswith("/admin/apps/fake?tab=runs&started=1")
+    # an outside target is still refused, and gets the marker on the default
+    response = client.post("/admin/apps/fake/sync", data={"next": "https://evil.example/x"})
+    join_all(app)
+    assert response.headers["Location"].endswith("/admin/apps/fake?started=1")
+
+
 def test_enable_disable_and_schedule(client, auth, fake_integration):
     auth.login("admin")
     client.post("/admin/apps/fake/disable")
