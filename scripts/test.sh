@@ -17,8 +17,9 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 # --durations: the slowest tests are named in every run, to keep the suite inside its CI budget
+# HUB_TEST_WHEELS=1 (CI sets it) also builds and installs the wheels (tests/packaging): once, in the SQLite run
 sqlite_suite() { env -u HUB_TEST_DATABASE_URL .venv/bin/python -m pytest --durations=15 "$@"; }
-postgresql_suite() { .venv/bin/python -m pytest --durations=15 "$@"; }
+postgresql_suite() { env -u HUB_TEST_WHEELS .venv/bin/python -m pytest --durations=15 "$@"; }
 
 if [ -z "${HUB_TEST_DATABASE_URL:-}" ] || [ "${HUB_TEST_SERIAL:-}" = 1 ]; then
   echo "== test suite on SQLite"
