@@ -26,14 +26,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.url_rule_class = url_rule_class()  # URL builders compiled when first used (see hub.routing)
 
-    from hub.config import ensure_secret_key, load_config
+    from hub.config import KeyedSessionInterface, ensure_secret_key, load_config
 
     load_config(app, test_config)
     level = app.config.get("HUB_LOG_LEVEL", "INFO")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if str(level).upper() != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)  # no migration chatter on ordinary commands
-    app.before_request(ensure_secret_key)  # first: CSRF and the session need the key
+    app.session_interface = KeyedSessionInterface()  # the first request's session needs the key already
+    app.before_request(ensure_secret_key)  # first: CSRF needs the key (a request that opens no session)
 
     from hub.extensions import csrf, db, login_manager, migrate
 

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask.sessions import SecureCookieSessionInterface
 
 from hub.security.secrets import load_or_create_key_file, read_or_create
 
@@ -92,12 +93,22 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     # secret), so read-only commands (`hub plugins`, `--help`) write nothing
 
 
-def ensure_secret_key() -> None:
-    """Before a request: the session key, generated into the instance folder the first time."""
-    app = current_app
+def ensure_secret_key(app: Flask | None = None) -> None:
+    """The session key, generated into the instance folder the first time a request needs it."""
+    app = app or current_app
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create(Path(app.instance_path) / "secret_key",
                                                   lambda: secrets.token_urlsafe(48))
+
+
+class KeyedSessionInterface(SecureCookieSessionInterface):
+    """Flask opens the session before any ``before_request`` runs: without a key it hands the first request
+    of a fresh instance a null session, and its CSRF token fails (a 500 on the very first page). So the key
+    is made here, as the session opens."""
+
+    def open_session(self, app: Flask, request):
+        ensure_secret_key(app)
+        return super().open_session(app, request)
 
 
 def encryption_keys(app: Flask) -> list[str]:

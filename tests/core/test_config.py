@@ -61,6 +61,20 @@ def test_embedded_default_needs_nothing(env, tmp_path):
         assert integrations.secret_box().decrypt(token) == {"k": "v"}
 
 
+def test_the_first_page_of_a_fresh_instance_opens_its_session(env, tmp_path):
+    """Flask opens the session before any before_request: the very first page with a form (the sign-in
+    page, on a hub just started) must find the key made already, not a null session and a 500."""
+    from hub.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+    assert not (tmp_path / "instance" / "secret_key").exists()
+    first = app.test_client().get("/login")
+    assert first.status_code == 200 and 'name="csrf-token"' in first.get_data(as_text=True)
+    assert (tmp_path / "instance" / "secret_key").exists()
+
+
 @pytest.mark.parametrize("given, expected", [
     ("postgres://hub:pw@db.example:5432/hub", "postgresql+psycopg://hub:pw@db.example:5432/hub"),
     ("postgresql://hub@127.0.0.1/hub", "postgresql+psycopg://hub@127.0.0.1/hub"),
