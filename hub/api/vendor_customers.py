@@ -159,7 +159,8 @@ class HistorySchema(ma.Schema):
 @blp.response(200, HistorySchema)
 def get_count_history(args, customer_id: int):
     """How the vendor customer's counts moved over time, per SKU (the usage report's history page)."""
-    customer_row_or_404(customer_id)
+    if db.session.get(VendorCustomer, customer_id) is None:  # existence only: not the whole mapping row
+        fail(404, f"vendor customer {customer_id} does not exist")
     if args["sku_id"] is not None and db.session.get(VendorSku, args["sku_id"]) is None:
         fail(404, f"no SKU with id {args['sku_id']}")
     since = args["since"]
