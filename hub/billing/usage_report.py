@@ -1,9 +1,10 @@
 """The Third-Party Vendor Usage Report: what vendors count against what recurring invoices bill.
 
-One row per vendor, vendor customer and SKU. Four queries whatever the size: the SKUs (with their
-product), the vendor customers (with their mapping), the counts, joined here by id, and the vendor lines of
-active recurring invoices. A vendor line bills an (Organization, integration, product); its billed quantity
-is spread over that key's rows in order (attached customers first, Detached last; any excess, e.g. a
+One row per vendor, vendor customer and SKU. A fixed number of narrow queries whatever the size, joined here
+by id: the SKUs (with their product), the vendor customers (with their mapping), the counts; the vendor lines
+of active recurring invoices bare, the catalog's prices, and the few lines with a held or rejected change
+(four small ones more describe lines that bill with no count). A vendor line bills an (Organization,
+integration, product); its billed quantity is spread over that key's rows in order (attached customers first, Detached last; any excess, e.g. a
 minimum, on the last row), so each row shows what it is billed and the columns add up to the invoices, for any data:
 
 - a line with no count behind it at all (an Organization with no mapped vendor customer billing its
@@ -234,10 +235,10 @@ def usage_report(*, vendor: str | None = None, organization_id: int | None = Non
 
 def report_rows(vendor: str | None = None, organization_id: int | None = None) -> list[UsageRow]:
     """The report's rows (unfiltered but for vendor and Organization), each with what it bills: the one
-    computation behind the report, its CSV, the API and the dashboard's unbilled value. Four queries."""
+    computation behind the report, its CSV, the API and the dashboard's unbilled value."""
     with collections_paused():  # the rows live to the end (bulk_read)
-        rows = _count_rows(vendor, organization_id)
-        rows += _allocate(rows, _billed_lines(vendor, organization_id))
+        rows, by_key = _count_rows(vendor, organization_id)
+        rows += _allocate(by_key, _billed_lines(vendor, organization_id))
         rows = [r for r in rows if r.vendor_quantity or r.billed_quantity]
         rows.sort(key=_vendor_order)  # stable: the query's order, no_count rows last
         return rows
@@ -278,8 +279,9 @@ def check_filters(*, vendor: str | None = None, organization_id: int | None = No
         raise BillingError(f"organization_id: no Organization with id {organization_id}", "organization_id")
 
 
-def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRow]:
-    """One row per count, in the report's order (vendor, customer name and id, SKU). Three narrow queries joined
+def _count_rows(vendor: str | None, organization_id: int | None) -> tuple[list[UsageRow], dict[tuple, list]]:
+    """One row per count, in the report's order (vendor, customer name and id, SKU), and the rows of SKUs mapped to
+    a product by (Organization or None, integration, product): what a vendor line bills. Three narrow queries joined
     here by id: the SKUs with their product, the customers with their Organization, and the counts as bare ids
     and quantities. One wide join would repeat each customer's and SKU's text on every count, which costs more
     to read than everything else the report does."""
@@ -326,7 +328,7 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRo
         if sku is not None and customer is not None:
             counts.append((sku[0], customer[0], sku[1], customer[1], sku, qty))
     counts.sort(key=_count_order)
-    rows = []
+    rows, by_key = [], defaultdict(list)
     append = rows.append
     for _, _, _, (cid, cname, ext, vstatus, detached, oid, oname), (
             _, _, iid, slug, sid, sku, sname, pid, pcode, price, cost, pcurrency, unit, billable), qty in counts:
@@ -340,24 +342,23 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> list[UsageRo
         if status in UNBILLED_STATUSES and qty > 0:  # nothing bills it (a row that a line bills is redone there)
             unbilled, value = qty, None if price is None else amounts[qty, price]
         # positional: this runs once per count (tens of thousands)
-        append(UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
-                        ZERO if detached else qty, qty, unit, ZERO, price, pcurrency, status, "", unbilled, value,
-                        cost))
-    return rows
+        row = UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
+                       ZERO if detached else qty, qty, unit, ZERO, price, pcurrency, status, "", unbilled, value, cost)
+        append(row)
+        if pid is not None:
+            by_key[(oid, iid, pid)].append(row)
+    return rows, by_key
 
 
 #: vendor, customer (name, id), SKU: the places the queries gave them
 _count_order = itemgetter(0, 1, 2)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Billed:
-    """What the vendor lines of one (Organization, integration, product) bill, and how it is described."""
+    """What the vendor lines of one (Organization, integration, product) bill. How it is described (vendor,
+    Organization, product, unit) is only needed for a ``no_count`` row, and is read for those alone."""
 
-    integration: str = ""
-    organization: str = ""
-    product_code: str = ""
-    unit: str = "license"
     quantity: Decimal = ZERO
     value: Decimal = ZERO  # billed quantity x monthly price, to weigh prices of several lines
     first_price: Decimal | None = None
@@ -365,9 +366,9 @@ class _Billed:
     #: lines share one price, the weighted price (value / quantity) is that price, with no division
     first_monthly: Decimal | None = None
     mixed_prices: bool = False
-    #: the product's unit cost (taken as monthly), for a row of its own (no_count)
-    unit_cost: Decimal | None = None
-    currencies: set = field(default_factory=set)
+    #: the currency of the first line, and whether another line's differs from it
+    first_currency: str | None = None
+    mixed_currencies: bool = False
     do_not_bill: bool = True
     #: held / kept, see LINE_STATES
     line_state: str = ""
@@ -380,7 +381,7 @@ class _Billed:
 
     def monthly_price_of(self, quotients: dict) -> Decimal | None:
         """``monthly_price``, each distinct (value, quantity) divided once in ``quotients`` (shared by a report)."""
-        if len(self.currencies) > 1:
+        if self.mixed_currencies:
             return None  # lines in several currencies have no one price
         if not self.quantity or not self.mixed_prices:
             return self.first_price
@@ -392,54 +393,57 @@ class _Billed:
 
     @property
     def currency(self) -> str | None:
-        return next(iter(self.currencies)) if len(self.currencies) == 1 else None
+        return None if self.mixed_currencies else self.first_currency
 
 
-def _line_states():
-    """Per line that has a held or rejected change: its last applied change id, whether one is pending, its last
-    rejection id. One aggregate over those lines' changes (found through the status index), joined by line:
-    the thousands of lines whose changes were all applied are not read."""
+def _line_states() -> dict[int, tuple[bool, bool, str | None]]:
+    """line id -> (held, kept, evidence of the change that set its quantity) for each line with a change waiting
+    for approval or rejected since its last applied one. Found through the status index: the thousands of lines
+    whose changes were all applied are not read."""
     applied = (ChangeStatus.APPLIED.value, ChangeStatus.APPROVED.value)
     asked = (db.select(QuantityChange.line_id)
              .where(QuantityChange.status.in_((ChangeStatus.PENDING.value, ChangeStatus.REJECTED.value))))
-    return (db.select(QuantityChange.line_id.label("line_id"),
-                      func.max(case((QuantityChange.status.in_(applied), QuantityChange.id))).label("last_applied"),
-                      func.max(case((QuantityChange.status == ChangeStatus.PENDING.value, 1), else_=0)).label("held"),
-                      func.max(case((QuantityChange.status == ChangeStatus.REJECTED.value, QuantityChange.id)))
-                      .label("last_rejected"))
-            .where(QuantityChange.line_id.in_(asked))
-            .group_by(QuantityChange.line_id).subquery("line_states"))
+    states = (db.select(QuantityChange.line_id.label("line_id"),
+                        func.max(case((QuantityChange.status.in_(applied), QuantityChange.id))).label("last_applied"),
+                        func.max(case((QuantityChange.status == ChangeStatus.PENDING.value, 1), else_=0))
+                        .label("held"),
+                        func.max(case((QuantityChange.status == ChangeStatus.REJECTED.value, QuantityChange.id)))
+                        .label("last_rejected"))
+              .where(QuantityChange.line_id.in_(asked))
+              .group_by(QuantityChange.line_id).subquery("line_states"))
+    held = states.c.held == 1
+    kept = states.c.last_rejected > func.coalesce(states.c.last_applied, 0)
+    basis = aliased(QuantityChange)  # the change that set the quantity
+    query = (db.select(states.c.line_id, func.coalesce(held, False), func.coalesce(kept, False),
+                       cast(basis.evidence, Text))
+             .outerjoin(basis, basis.id == states.c.last_applied)
+             .where(or_(held, kept)))
+    return {line_id: (bool(h), bool(k), evidence)
+            for line_id, h, k, evidence in db.session.connection().execute(query)}
 
 
 def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple, _Billed]:
-    """(organization, integration, product) -> what the vendor lines of active recurring invoices bill."""
-    units = (db.select(VendorSku.integration_id, VendorSku.product_id, func.min(VendorSku.unit).label("unit"))
-             .where(VendorSku.product_id.is_not(None))
-             .group_by(VendorSku.integration_id, VendorSku.product_id).subquery("units"))
-    states = _line_states()
-    held = states.c.held == 1
-    kept = states.c.last_rejected > func.coalesce(states.c.last_applied, 0)
-    basis = aliased(QuantityChange)  # the change that set the quantity, read only while held or kept
-    query = (db.select(RecurringInvoice.organization_id, RecurringLine.integration_id, RecurringLine.product_id,
-                       raw(RecurringLine.quantity), raw(RecurringLine.min_quantity), RecurringLine.do_not_bill,
-                       raw(RecurringLine.unit_price_override), raw(RecurringLine.markup_pct), raw(Product.unit_price),
-                       raw(Product.unit_cost), RecurringInvoice.frequency, RecurringInvoice.currency, VendorIntegration.slug,
-                       Organization.name, Product.code, units.c.unit, func.coalesce(held, False),
-                       func.coalesce(kept, False), cast(basis.evidence, Text))
+    """(organization, integration, product) -> what the vendor lines of active recurring invoices bill.
+
+    The lines are read bare (ids, quantities, prices as stored): their products' prices come from the
+    products table read whole (a catalog, not a ledger), and the few lines with a held or rejected change
+    from ``_line_states``; joining those onto ten thousand lines costs more than the rest of this."""
+    query = (db.select(RecurringLine.id, RecurringInvoice.organization_id, RecurringLine.integration_id,
+                       RecurringLine.product_id, raw(RecurringLine.quantity), raw(RecurringLine.min_quantity),
+                       RecurringLine.do_not_bill, raw(RecurringLine.unit_price_override),
+                       raw(RecurringLine.markup_pct), RecurringInvoice.frequency, RecurringInvoice.currency)
              .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
-             .join(Organization, Organization.id == RecurringInvoice.organization_id)
-             .join(Product, Product.id == RecurringLine.product_id)
-             .outerjoin(units, (units.c.integration_id == RecurringLine.integration_id)
-                        & (units.c.product_id == RecurringLine.product_id))
-             .outerjoin(states, states.c.line_id == RecurringLine.id)
-             .outerjoin(basis, (basis.id == states.c.last_applied) & or_(held, kept))
-             .join(VendorIntegration, VendorIntegration.id == RecurringLine.integration_id)
              .where(RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None),
                     RecurringInvoice.active.is_(True)))
     if vendor:
-        query = query.where(VendorIntegration.slug == vendor)
+        query = query.where(RecurringLine.integration_id.in_(
+            db.select(VendorIntegration.id).where(VendorIntegration.slug == vendor)))
     if organization_id is not None:
         query = query.where(RecurringInvoice.organization_id == organization_id)
+    connection = db.session.connection()
+    products = {pid: (price, cost) for pid, price, cost in connection.execute(
+        db.select(Product.id, raw(Product.unit_price), raw(Product.unit_cost)))}
+    states = _line_states()
     out: dict[tuple, _Billed] = {}
     months = {f.value: f.months for f in Frequency}
     quantity_of, money, percent = (converter(RecurringLine.quantity), converter(Product.unit_price),
@@ -447,18 +451,16 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
     # lines priced alike (most of them) are priced once: inputs -> (monthly price, to four places)
     monthly_prices: dict[tuple, tuple[Decimal, Decimal]] = {}
     quantities: dict[tuple, Decimal] = {}  # (quantity, minimum, do not bill) as read -> the billed quantity
-    costs: dict = {}  # product cost as read -> to four places
-    for (oid, iid, pid, qty, minimum, dnb, override, markup, price, cost, frequency, currency, slug, oname, pcode,
-         sku_unit, held, kept, evidence) in db.session.connection().execute(query).all():
-        billed = out.get((oid, iid, pid))
+    for (line_id, oid, iid, pid, qty, minimum, dnb, override, markup, frequency, currency
+         ) in connection.execute(query).all():
+        key = (oid, iid, pid)
+        billed = out.get(key)
         if billed is None:
-            unit_cost = costs.get(cost)
-            if unit_cost is None:
-                unit_cost = costs[cost] = four(money(cost))
-            billed = out[(oid, iid, pid)] = _Billed(slug, oname, pcode, sku_unit or "unit", unit_cost=unit_cost)
-        inputs = (price, cost, override, markup, frequency)
+            billed = out[key] = _Billed()
+        inputs = (pid, override, markup, frequency)
         prices = monthly_prices.get(inputs)
         if prices is None:
+            price, cost = products[pid]
             monthly = unit_price(money(price), money(cost), money(override), percent(markup)) / months[frequency]
             prices = monthly_prices[inputs] = (monthly, four(monthly))
         monthly = prices[0]
@@ -468,13 +470,17 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
             quantity = quantities[counted] = billed_quantity(quantity_of(qty), quantity_of(minimum), dnb)
         billed.quantity += quantity
         billed.value += quantity * monthly
-        billed.currencies.add(currency)
         billed.do_not_bill = billed.do_not_bill and dnb
         if billed.first_price is None:
-            billed.first_price, billed.first_monthly = prices[1], monthly
-        elif monthly != billed.first_monthly:
-            billed.mixed_prices = True
-        if held or kept:
+            billed.first_price, billed.first_monthly, billed.first_currency = prices[1], monthly, currency
+        else:
+            if monthly != billed.first_monthly:
+                billed.mixed_prices = True
+            if currency != billed.first_currency:
+                billed.mixed_currencies = True
+        state = states.get(line_id)
+        if state is not None:
+            held, kept, evidence = state
             billed.line_state = "held" if held else (billed.line_state or "kept")
             # read as text (no JSON decoding for the thousands of rows without it)
             billed.carried_by |= {c["customer_id"] for c in json.loads(evidence or "{}").get("counts", ())
@@ -489,29 +495,30 @@ def _allocation_order(key: tuple):
     return lambda r: (r.organization_id != organization_id, r.map_status == "detached", r.customer_id, r.sku)
 
 
-def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageRow]:
-    """Spread each key's billed quantity over its rows; returns the extra rows of lines with no count."""
-    groups: dict[tuple, list[UsageRow]] = defaultdict(list)
+def _allocate(by_key: dict[tuple, list[UsageRow]], billed: dict[tuple, _Billed]) -> list[UsageRow]:
+    """Spread each key's billed quantity over its rows (``by_key``, from ``_count_rows``: changed, not kept);
+    returns the extra rows of lines with no count."""
+    groups = {key: rows for key, rows in by_key.items() if key[0] is not None and key in billed}
     carried = {cid for line in billed.values() for cid in line.carried_by}
     loose: dict[tuple, list[UsageRow]] = defaultdict(list)  # (customer, integration, product) -> carried rows
-    for r in rows:
-        if r.product_id is None:
-            continue
-        key = (r.organization_id, r.integration_id, r.product_id)
-        if r.organization_id is not None and key in billed:
-            groups[key].append(r)
-        elif r.customer_id in carried:
-            loose[(r.customer_id, r.integration_id, r.product_id)].append(r)
+    if carried:
+        for key, rows in by_key.items():
+            if key not in groups:
+                for r in rows:
+                    if r.customer_id in carried:
+                        loose[(r.customer_id, r.integration_id, r.product_id)].append(r)
     for key, line in billed.items():
         if line.carried_by:  # customers unmapped while the line's drop is held or kept: still billed there
             for cid in line.carried_by:
-                groups[key] += loose.pop((cid, key[1], key[2]), [])
-    extra, amounts, quotients = [], Amounts(), {}
+                found = loose.pop((cid, key[1], key[2]), None)
+                if found:
+                    groups[key] = groups.get(key, []) + found
+    uncounted, amounts, quotients = [], Amounts(), {}
     for key, line in billed.items():
         members = groups.get(key)
         if not members:
             if line.quantity:
-                extra.append(_no_count_row(key, line))
+                uncounted.append((key, line))
             continue
         if len(members) > 1:
             members.sort(key=_allocation_order(key))
@@ -531,16 +538,47 @@ def _allocate(rows: list[UsageRow], billed: dict[tuple, _Billed]) -> list[UsageR
                 if r.status in UNBILLED_STATUSES:
                     r.unbilled_quantity = difference
                     r.unbilled_value = None if price is None else amounts[difference, price]
-    return extra
+    return _no_count_rows(uncounted, quotients)
 
 
-def _no_count_row(key: tuple, line: _Billed) -> UsageRow:
-    """A line that bills with no vendor count behind it (e.g. an Organization's minimum)."""
-    oid, iid, pid = key
-    return UsageRow(iid, line.integration, None, "", "", "", "", oid, line.organization, None, "", None, pid,
-                    line.product_code, vendor_quantity=ZERO, last_quantity=ZERO, unit=line.unit,
-                    billed_quantity=line.quantity, monthly_unit_price=line.monthly_price, currency=line.currency,
-                    status="no_count", line_state=line.line_state, monthly_unit_cost=line.unit_cost)
+#: up to this many ids are looked up in one IN list; more, by a query of their own kind
+_FEW = 500
+
+
+def _no_count_rows(uncounted: list[tuple[tuple, _Billed]], quotients: dict) -> list[UsageRow]:
+    """A row for each line that bills with no vendor count behind it (e.g. an Organization's minimum), described
+    by its vendor, Organization, product and the unit its SKUs count: read for these keys alone."""
+    if not uncounted:
+        return []
+    connection = db.session.connection()
+    organization_ids = {oid for (oid, _, _), _ in uncounted}
+    slugs = dict(connection.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
+    names = db.select(Organization.id, Organization.name)
+    if len(organization_ids) <= _FEW:
+        names = names.where(Organization.id.in_(organization_ids))
+    else:  # many: every Organization with an active recurring invoice, in one plain query
+        names = names.where(Organization.id.in_(db.select(RecurringInvoice.organization_id)
+                                                .where(RecurringInvoice.active.is_(True))))
+    organizations = dict(connection.execute(names).all())
+    products = {pid: (code, cost) for pid, code, cost in connection.execute(  # the catalog: read whole
+        db.select(Product.id, Product.code, raw(Product.unit_cost)))}
+    units = {(iid, pid): unit for iid, pid, unit in connection.execute(
+        db.select(VendorSku.integration_id, VendorSku.product_id, func.min(VendorSku.unit))
+        .where(VendorSku.product_id.is_not(None)).group_by(VendorSku.integration_id, VendorSku.product_id))}
+    money, costs = converter(Product.unit_cost), {}
+    rows = []
+    for (oid, iid, pid), line in uncounted:
+        code, cost = products[pid]
+        unit_cost = costs.get(cost)
+        if unit_cost is None:
+            unit_cost = costs[cost] = four(money(cost))
+        rows.append(UsageRow(iid, slugs[iid], None, "", "", "", "", oid, organizations[oid], None, "", None, pid, code,
+                             vendor_quantity=ZERO, last_quantity=ZERO, unit=units.get((iid, pid)) or "unit",
+                             billed_quantity=line.quantity, monthly_unit_price=line.monthly_price_of(quotients),
+                             currency=line.currency, status="no_count", line_state=line.line_state,
+                             monthly_unit_cost=unit_cost))
+    return rows
+
 
 
 CSV_COLUMNS = ["vendor", "vendor_customer", "external_id", "vendor_status", "map_status", "organization", "sku",
