@@ -65,6 +65,10 @@ def get_integration(slug: str) -> VendorIntegration | None:
 _INSTANCE_SLUG = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 
 
+class SlugTaken(VendorConfigError):
+    """Another integration (or a plugin) already has this slug: the API answers 409, not 422."""
+
+
 def add_instance(plugin: str, slug: str, display_name: str, actor: Actor) -> VendorIntegration:
     """A new integration of a plugin that allows several (``VendorInfo.instances``), not configured yet.
 
@@ -81,7 +85,7 @@ def add_instance(plugin: str, slug: str, display_name: str, actor: Actor) -> Ven
         raise VendorConfigError("use 2-40 lower-case letters, digits, '-' or '_', starting with a letter",
                                 field="slug")
     if registry().get(slug) is not None or get_integration(slug) is not None:
-        raise VendorConfigError(f"{slug!r} is already taken", field="slug")
+        raise SlugTaken(f"{slug!r} is already taken", field="slug")
     if not name or len(name) > 120:
         raise VendorConfigError("give a name of 1 to 120 characters", field="display_name")
     integration = VendorIntegration(

@@ -172,7 +172,7 @@ def add_instance(args):
     except VendorError as err:
         db.session.rollback()
         field = getattr(err, "field", None)
-        raise Problem(409 if "already taken" in err.message else 422, err.message,
+        raise Problem(409 if isinstance(err, integrations.SlugTaken) else 422, err.message,
                       errors=[field_error(field, err.message)] if field else None) from None
     db.session.commit()
     return _describe(added.slug, added, None), 201, {"Location": f"/api/v1/integrations/{added.slug}"}

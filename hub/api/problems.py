@@ -14,6 +14,8 @@ from http import HTTPStatus
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
+from hub.billing.errors import Taken
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -107,7 +109,11 @@ def service_error(err, path_fields: tuple[str, ...] = (), status: int = 422) -> 
 
 def taken_or_invalid(err) -> Problem:
     """409 when the one thing wrong is a name or code another row already has, else 422 naming each field."""
-    only_clash = "already exists" in str(err) and len(getattr(err, "errors", None) or {None: 1}) == 1
+    every = getattr(err, "errors", None)
+    if every:  # several fields checked at once: a clash only when it is the one thing wrong
+        only_clash = len(every) == 1 and set(every) <= getattr(err, "taken", frozenset())
+    else:
+        only_clash = isinstance(err, Taken)
     return service_error(err, status=409 if only_clash else 422)
 
 

@@ -14,7 +14,7 @@ from hub.api.spec import Blueprint
 from hub.extensions import db
 from hub.models import Role, User
 from hub.web.access import ADMIN, roles
-from hub.web.users import UserError, create_user, delete_user, update_user
+from hub.web.users import EmailTaken, UserError, create_user, delete_user, update_user
 
 blp = Blueprint("v1_users", __name__, tag="Users")
 
@@ -58,7 +58,7 @@ def create(args):
         user = create_user(args["email"], args["role"], args["password"], actor=actor())
     except UserError as err:
         db.session.rollback()
-        raise service_error(err, status=409 if "already exists" in str(err) else 422) from None
+        raise service_error(err, status=409 if isinstance(err, EmailTaken) else 422) from None
     return user, 201, {"Location": f"/api/v1/users/{user.id}"}
 
 

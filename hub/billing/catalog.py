@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from hub.audit import Actor, record
 from hub.billing import validate
-from hub.billing.errors import BillingError
+from hub.billing.errors import BillingError, Taken
 from hub.billing.money import ZERO, parse_decimal
 from hub.billing.quantities import Trigger, recalculate_lines, vendor_lines_of
 from hub.extensions import db
@@ -58,7 +58,7 @@ def _clean_product_field(key: str, value: Any, product: Product | None) -> Any:
         taken = db.session.execute(db.select(Product.id).where(
             func.lower(Product.code) == code.lower(), Product.id != (product.id if product else -1))).first()
         if taken:
-            raise BillingError(f"Code: a product with the code {shown(code)} already exists", "code")
+            raise Taken(f"Code: a product with the code {shown(code)} already exists", "code")
         return code
     if key == "name":
         return validate.text(value, "name", max_len=200)

@@ -10,3 +10,8 @@ class BillingError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class Taken(BillingError):
+    """The value is fine but another row already has it (a name or code that must be unique): the API
+    answers 409, not 422. Told apart by type, never by the wording of the message."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from hub.audit import Actor, record
 from hub.billing import validate
-from hub.billing.errors import BillingError
+from hub.billing.errors import BillingError, Taken
 from hub.billing.money import HUNDRED, ZERO, cents, fmt_money, fmt_quantity, parse_decimal
 from hub.extensions import db
 from hub.inputs import shown
@@ -114,7 +114,7 @@ def _clean_rate_field(key: str, value):
     if key == "name":
         name = validate.text(value, "name", max_len=100)
         if db.session.execute(db.select(TaxRate.id).where(db.func.lower(TaxRate.name) == name.lower())).first():
-            raise BillingError(f"Name: a tax rate named {shown(name)} already exists", "name")
+            raise Taken(f"Name: a tax rate named {shown(name)} already exists", "name")
         return name
     if key == "percent":
         percent = parse_decimal(value, "percent", places=4, maximum=None)

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from hub import inputs
-from hub.billing.errors import BillingError
+from hub.billing.errors import BillingError, Taken
 from hub.inputs import MAX_INT, shown, whole_number
 from hub.extensions import db
 
@@ -113,23 +113,29 @@ class FieldErrors(BillingError):
     """Several fields wrong at once: ``errors`` maps each field to its message, so a form shows them all.
     ``field`` and ``message`` are the first one's (callers that show one error still name a field)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], taken: set[str] | frozenset[str] = frozenset()) -> None:
         first = next(iter(errors))
         super().__init__("; ".join(errors.values()) if len(errors) > 1 else errors[first], first)
         self.errors = errors
+        #: the fields whose value another row already has (hub.billing.errors.Taken)
+        self.taken = frozenset(taken)
 
 
 def each_field(values: dict[str, Any], clean_one, errors_class: type[FieldErrors] = FieldErrors) -> dict[str, Any]:
     """``clean_one(key, value)`` for every field; every field's BillingError at once as ``errors_class``."""
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    taken: set[str] = set()
     for key, value in values.items():
         try:
             clean[key] = clean_one(key, value)
         except BillingError as err:
-            errors.setdefault(err.field or key, err.message)
+            name = err.field or key
+            if name not in errors and isinstance(err, Taken):
+                taken.add(name)
+            errors.setdefault(name, err.message)
     if errors:
-        raise errors_class(errors)
+        raise errors_class(errors, taken)
     return clean
 
 

@@ -22,6 +22,10 @@ class UserError(ValueError):
         self.field = field
 
 
+class EmailTaken(UserError):
+    """Another user already has this e-mail address (the API answers 409)."""
+
+
 def new_password() -> str:
     """A random password for generated accounts (demo admin)."""
     return secrets.token_urlsafe(15)
@@ -56,7 +60,7 @@ def create_user(email: str, role: str | Role, password: str, actor: Actor | None
         raise UserError(f"role must be one of {', '.join(r.value for r in Role)}", "role") from None
     check_password_rules(password)
     if find_user(email) is not None:
-        raise UserError(f"a user {email} already exists", "email")
+        raise EmailTaken(f"a user {email} already exists", "email")
     user = User(email=email, role=role, active=True)
     user.set_password(password)
     db.session.add(user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hub.extensions import db
 from hub.models import AuditEvent, IdempotencyRecord, Organization
 
@@ -123,3 +125,32 @@ def test_a_retry_while_the_first_is_still_answered_is_409(api):
     db.session.commit()
     retry = api.post("/api/v1/organizations", json={"name": "Acme"}, headers=headers)
     assert retry.status_code == 409 and org_count() == 1
+
+
+def test_409_or_422_follows_the_errors_kind_not_its_wording(app):
+    """A clash (a value another row has) is a 409 because of what was raised: a message that happens to say
+    "already exists" is still a 422, and a clash worded otherwise is still a 409; with several fields wrong at
+    once a clash among them is a 422 (the request is invalid whatever the other rows hold)."""
+    from hub.api.problems import taken_or_invalid
+    from hub.billing.errors import BillingError, Taken
+    from hub.billing.validate import FieldErrors, each_field
+
+    def status(err) -> int:
+        return taken_or_invalid(err).code
+
+    assert status(Taken("Code: that code is in use", "code")) == 409
+    assert status(BillingError("Memo: 'already exists' is not allowed here", "memo")) == 422
+
+    def clean(key, value):
+        if key == "code":
+            raise Taken("Code: that code is in use", "code")
+        if value == "bad":
+            raise BillingError(f"{key}: bad", key)
+        return value
+
+    with pytest.raises(FieldErrors) as one:
+        each_field({"code": "x", "name": "ok"}, clean)
+    assert one.value.taken == {"code"} and status(one.value) == 409
+    with pytest.raises(FieldErrors) as two:
+        each_field({"code": "x", "name": "bad"}, clean)
+    assert status(two.value) == 422 and set(two.value.errors) == {"code", "name"}
