@@ -3,9 +3,10 @@
 One row per vendor, vendor customer and SKU. A fixed number of narrow queries whatever the size, joined here
 by id: the SKUs (with their product), the vendor customers (with their mapping), the counts; the vendor lines
 of active recurring invoices bare, the catalog's prices, and the few lines with a held or rejected change
-(four small ones more describe lines that bill with no count). A vendor line bills an (Organization,
-integration, product); its billed quantity is spread over that key's rows in order (attached customers first, Detached last; any excess, e.g. a
-minimum, on the last row), so each row shows what it is billed and the columns add up to the invoices, for any data:
+(three small ones more describe lines that bill with no count). A vendor line bills an (Organization,
+integration, product); its billed quantity is spread over that key's rows in order (attached customers first,
+Detached last; any excess, e.g. a minimum, on the last row), so each row shows what it is billed and the columns
+add up to the invoices, for any data:
 
 - a line with no count behind it at all (an Organization with no mapped vendor customer billing its
   minimum) gets a row of its own, status ``no_count``;
@@ -238,7 +239,8 @@ def report_rows(vendor: str | None = None, organization_id: int | None = None) -
     computation behind the report, its CSV, the API and the dashboard's unbilled value."""
     with collections_paused():  # the rows live to the end (bulk_read)
         rows, by_key = _count_rows(vendor, organization_id)
-        rows += _allocate(by_key, _billed_lines(vendor, organization_id))
+        catalog = _catalog()
+        rows += _allocate(by_key, _billed_lines(vendor, organization_id, catalog), catalog)
         rows = [r for r in rows if r.vendor_quantity or r.billed_quantity]
         rows.sort(key=_vendor_order)  # stable: the query's order, no_count rows last
         return rows
@@ -375,12 +377,9 @@ class _Billed:
     #: customers the quantity was counted from when it was last applied (while held or kept)
     carried_by: set = field(default_factory=set)
 
-    @property
-    def monthly_price(self) -> Decimal | None:
-        return self.monthly_price_of({})
-
     def monthly_price_of(self, quotients: dict) -> Decimal | None:
-        """``monthly_price``, each distinct (value, quantity) divided once in ``quotients`` (shared by a report)."""
+        """The lines' monthly price, weighted by quantity; each distinct (value, quantity) is divided once in
+        ``quotients`` (shared by a report)."""
         if self.mixed_currencies:
             return None  # lines in several currencies have no one price
         if not self.quantity or not self.mixed_prices:
@@ -422,12 +421,19 @@ def _line_states() -> dict[int, tuple[bool, bool, str | None]]:
             for line_id, h, k, evidence in db.session.connection().execute(query)}
 
 
-def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple, _Billed]:
+def _catalog() -> dict[int, tuple]:
+    """product id -> (unit price, unit cost, code), as stored: the products table read whole (a catalog, not a
+    ledger), once per report, for pricing the lines and describing those with no count."""
+    return {pid: (price, cost, code) for pid, price, cost, code in db.session.connection().execute(
+        db.select(Product.id, raw(Product.unit_price), raw(Product.unit_cost), Product.code))}
+
+
+def _billed_lines(vendor: str | None, organization_id: int | None, catalog: dict[int, tuple]) -> dict[tuple, _Billed]:
     """(organization, integration, product) -> what the vendor lines of active recurring invoices bill.
 
-    The lines are read bare (ids, quantities, prices as stored): their products' prices come from the
-    products table read whole (a catalog, not a ledger), and the few lines with a held or rejected change
-    from ``_line_states``; joining those onto ten thousand lines costs more than the rest of this."""
+    The lines are read bare (ids, quantities, prices as stored): their products' prices come from
+    ``catalog``, and the few lines with a held or rejected change from ``_line_states``; joining those onto
+    ten thousand lines costs more than the rest of this."""
     query = (db.select(RecurringLine.id, RecurringInvoice.organization_id, RecurringLine.integration_id,
                        RecurringLine.product_id, raw(RecurringLine.quantity), raw(RecurringLine.min_quantity),
                        RecurringLine.do_not_bill, raw(RecurringLine.unit_price_override),
@@ -441,8 +447,6 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
     if organization_id is not None:
         query = query.where(RecurringInvoice.organization_id == organization_id)
     connection = db.session.connection()
-    products = {pid: (price, cost) for pid, price, cost in connection.execute(
-        db.select(Product.id, raw(Product.unit_price), raw(Product.unit_cost)))}
     states = _line_states()
     out: dict[tuple, _Billed] = {}
     months = {f.value: f.months for f in Frequency}
@@ -460,7 +464,7 @@ def _billed_lines(vendor: str | None, organization_id: int | None) -> dict[tuple
         inputs = (pid, override, markup, frequency)
         prices = monthly_prices.get(inputs)
         if prices is None:
-            price, cost = products[pid]
+            price, cost, _ = catalog[pid]
             monthly = unit_price(money(price), money(cost), money(override), percent(markup)) / months[frequency]
             prices = monthly_prices[inputs] = (monthly, four(monthly))
         monthly = prices[0]
@@ -495,9 +499,10 @@ def _allocation_order(key: tuple):
     return lambda r: (r.organization_id != organization_id, r.map_status == "detached", r.customer_id, r.sku)
 
 
-def _allocate(by_key: dict[tuple, list[UsageRow]], billed: dict[tuple, _Billed]) -> list[UsageRow]:
-    """Spread each key's billed quantity over its rows (``by_key``, from ``_count_rows``: changed, not kept);
-    returns the extra rows of lines with no count."""
+def _allocate(by_key: dict[tuple, list[UsageRow]], billed: dict[tuple, _Billed],
+              catalog: dict[int, tuple]) -> list[UsageRow]:
+    """Spread each key's billed quantity over its rows (``by_key``, from ``_count_rows``; its lists are sorted
+    in place); returns the extra rows of lines with no count."""
     groups = {key: rows for key, rows in by_key.items() if key[0] is not None and key in billed}
     carried = {cid for line in billed.values() for cid in line.carried_by}
     loose: dict[tuple, list[UsageRow]] = defaultdict(list)  # (customer, integration, product) -> carried rows
@@ -538,14 +543,16 @@ def _allocate(by_key: dict[tuple, list[UsageRow]], billed: dict[tuple, _Billed])
                 if r.status in UNBILLED_STATUSES:
                     r.unbilled_quantity = difference
                     r.unbilled_value = None if price is None else amounts[difference, price]
-    return _no_count_rows(uncounted, quotients)
+    return _no_count_rows(uncounted, quotients, catalog)
 
 
-#: up to this many ids are looked up in one IN list; more, by a query of their own kind
+#: up to this many Organizations are named through one IN list; more, by reading every one with an active
+#: recurring invoice (one plain query, instead of a list of thousands of parameters)
 _FEW = 500
 
 
-def _no_count_rows(uncounted: list[tuple[tuple, _Billed]], quotients: dict) -> list[UsageRow]:
+def _no_count_rows(uncounted: list[tuple[tuple, _Billed]], quotients: dict,
+                   catalog: dict[int, tuple]) -> list[UsageRow]:
     """A row for each line that bills with no vendor count behind it (e.g. an Organization's minimum), described
     by its vendor, Organization, product and the unit its SKUs count: read for these keys alone."""
     if not uncounted:
@@ -560,15 +567,13 @@ def _no_count_rows(uncounted: list[tuple[tuple, _Billed]], quotients: dict) -> l
         names = names.where(Organization.id.in_(db.select(RecurringInvoice.organization_id)
                                                 .where(RecurringInvoice.active.is_(True))))
     organizations = dict(connection.execute(names).all())
-    products = {pid: (code, cost) for pid, code, cost in connection.execute(  # the catalog: read whole
-        db.select(Product.id, Product.code, raw(Product.unit_cost)))}
     units = {(iid, pid): unit for iid, pid, unit in connection.execute(
         db.select(VendorSku.integration_id, VendorSku.product_id, func.min(VendorSku.unit))
         .where(VendorSku.product_id.is_not(None)).group_by(VendorSku.integration_id, VendorSku.product_id))}
     money, costs = converter(Product.unit_cost), {}
     rows = []
     for (oid, iid, pid), line in uncounted:
-        code, cost = products[pid]
+        _, cost, code = catalog[pid]
         unit_cost = costs.get(cost)
         if unit_cost is None:
             unit_cost = costs[cost] = four(money(cost))
