@@ -4,8 +4,9 @@ One row per vendor, vendor customer and SKU. A fixed number of narrow queries wh
 by id: the SKUs (with their product), the vendor customers (with their mapping), the counts; the vendor lines
 of active recurring invoices bare, the catalog's prices, and the few lines with a held or rejected change
 (three small ones more describe lines that bill with no count). A vendor line bills an (Organization,
-integration, product); its billed quantity is spread over that key's rows in order (attached customers first,
-Detached last; any excess, e.g. a minimum, on the last row), so each row shows what it is billed and the columns
+integration, product); its billed quantity fills that key's rows top to bottom as the report lists them (attached
+customers first, then Detached ones, then any unmapped while the line is held or kept; each row up to its count, any
+excess, e.g. a minimum, on the last row), so each row shows what it is billed and the columns
 add up to the invoices, for any data:
 
 - a line with no count behind it at all (an Organization with no mapped vendor customer billing its
@@ -238,16 +239,13 @@ def report_rows(vendor: str | None = None, organization_id: int | None = None) -
     """The report's rows (unfiltered but for vendor and Organization), each with what it bills: the one
     computation behind the report, its CSV, the API and the dashboard's unbilled value."""
     with collections_paused():  # the rows live to the end (bulk_read)
-        rows, by_key = _count_rows(vendor, organization_id)
         catalog = _catalog()
-        rows += _allocate(by_key, _billed_lines(vendor, organization_id, catalog), catalog)
+        billed = _billed_lines(vendor, organization_id, catalog)
+        rows, by_key = _count_rows(vendor, organization_id, billed)
+        rows += _allocate(by_key, billed, catalog)
         rows = [r for r in rows if r.vendor_quantity or r.billed_quantity]
-        rows.sort(key=_vendor_order)  # stable: the query's order, no_count rows last
+        rows.sort(key=attrgetter("vendor"))  # stable: the query's order, no_count rows (added last) after
         return rows
-
-
-def _vendor_order(row: UsageRow) -> tuple:
-    return row.vendor, row.customer_id is None
 
 
 def unbilled_value(rows: list[UsageRow]) -> tuple[dict[str, Decimal], int]:
@@ -281,7 +279,8 @@ def check_filters(*, vendor: str | None = None, organization_id: int | None = No
         raise BillingError(f"organization_id: no Organization with id {organization_id}", "organization_id")
 
 
-def _count_rows(vendor: str | None, organization_id: int | None) -> tuple[list[UsageRow], dict[tuple, list]]:
+def _count_rows(vendor: str | None, organization_id: int | None,
+                billed: dict[tuple, _Billed]) -> tuple[list[UsageRow], dict[tuple, list]]:
     """One row per count, in the report's order (vendor, customer name and id, SKU), and the rows of SKUs mapped to
     a product by (Organization or None, integration, product): what a vendor line bills. Three narrow queries joined
     here by id: the SKUs with their product, the customers with their Organization, and the counts as bare ids
@@ -330,7 +329,7 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> tuple[list[U
         if sku is not None and customer is not None:
             counts.append((sku[0], customer[0], sku[1], customer[1], sku, qty))
     counts.sort(key=_count_order)
-    rows, by_key = [], defaultdict(list)
+    rows, by_key, late = [], defaultdict(list), defaultdict(list)
     append = rows.append
     for _, _, _, (cid, cname, ext, vstatus, detached, oid, oname), (
             _, _, iid, slug, sid, sku, sname, pid, pcode, price, cost, pcurrency, unit, billable), qty in counts:
@@ -341,14 +340,19 @@ def _count_rows(vendor: str | None, organization_id: int | None) -> tuple[list[U
         map_status = "detached" if detached else "mapped" if oid is not None else "not_mapped"
         qty = quantity(qty)
         unbilled, value = ZERO, ZERO
-        if status in UNBILLED_STATUSES and qty > 0:  # nothing bills it (a row that a line bills is redone there)
+        if status in UNBILLED_STATUSES and qty > 0 and (oid, iid, pid) not in billed:  # a line's rows: _allocate
             unbilled, value = qty, None if price is None else amounts[qty, price]
         # positional: this runs once per count (tens of thousands)
         row = UsageRow(iid, slug, cid, cname, ext, vstatus, map_status, oid, oname, sid, sku, sname, pid, pcode,
                        ZERO if detached else qty, qty, unit, ZERO, price, pcurrency, status, "", unbilled, value, cost)
         append(row)
         if pid is not None:
-            by_key[(oid, iid, pid)].append(row)
+            if detached:  # filled after the key's attached rows: kept apart, so no key's rows need sorting
+                late[(oid, iid, pid)].append(row)
+            else:
+                by_key[(oid, iid, pid)].append(row)
+    for key, detached_rows in late.items():
+        by_key[key] += detached_rows
     return rows, by_key
 
 
@@ -375,7 +379,7 @@ class _Billed:
     #: held / kept, see LINE_STATES
     line_state: str = ""
     #: customers the quantity was counted from when it was last applied (while held or kept)
-    carried_by: set = field(default_factory=set)
+    carried_by: frozenset = frozenset()
 
     def monthly_price_of(self, quotients: dict) -> Decimal | None:
         """The lines' monthly price, weighted by quantity; each distinct (value, quantity) is divided once in
@@ -492,17 +496,10 @@ def _billed_lines(vendor: str | None, organization_id: int | None, catalog: dict
     return out
 
 
-def _allocation_order(key: tuple):
-    """The order a key's billed quantity fills its rows: the Organization's attached customers, then its
-    Detached ones, then customers unmapped while the line is held or kept."""
-    organization_id = key[0]
-    return lambda r: (r.organization_id != organization_id, r.map_status == "detached", r.customer_id, r.sku)
-
-
 def _allocate(by_key: dict[tuple, list[UsageRow]], billed: dict[tuple, _Billed],
               catalog: dict[int, tuple]) -> list[UsageRow]:
-    """Spread each key's billed quantity over its rows (``by_key``, from ``_count_rows``; its lists are sorted
-    in place); returns the extra rows of lines with no count."""
+    """Spread each key's billed quantity over its rows (``by_key``, from ``_count_rows``: in the report's order,
+    Detached ones last); returns the extra rows of lines with no count."""
     groups = {key: rows for key, rows in by_key.items() if key[0] is not None and key in billed}
     carried = {cid for line in billed.values() for cid in line.carried_by}
     loose: dict[tuple, list[UsageRow]] = defaultdict(list)  # (customer, integration, product) -> carried rows
@@ -514,7 +511,7 @@ def _allocate(by_key: dict[tuple, list[UsageRow]], billed: dict[tuple, _Billed],
                         loose[(r.customer_id, r.integration_id, r.product_id)].append(r)
     for key, line in billed.items():
         if line.carried_by:  # customers unmapped while the line's drop is held or kept: still billed there
-            for cid in line.carried_by:
+            for cid in sorted(line.carried_by):
                 found = loose.pop((cid, key[1], key[2]), None)
                 if found:
                     groups[key] = groups.get(key, []) + found
@@ -525,8 +522,6 @@ def _allocate(by_key: dict[tuple, list[UsageRow]], billed: dict[tuple, _Billed],
             if line.quantity:
                 uncounted.append((key, line))
             continue
-        if len(members) > 1:
-            members.sort(key=_allocation_order(key))
         left, last = line.quantity, members[-1]
         price, currency, state = line.monthly_price_of(quotients), line.currency, line.line_state
         for r in members:

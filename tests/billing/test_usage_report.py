@@ -287,3 +287,22 @@ def test_lines_of_one_product_at_different_prices_are_weighed_and_at_one_price_k
     # each line follows the counts (4, and 4 again): 8 billed at (4 x 9.00 + 4 x 10.00) / 8 = 9.50
     assert (rows["Mixed Co"].billed_quantity, rows["Mixed Co"].monthly_unit_price) == (D("8"), D("9.5000"))
     assert (rows["Same Co"].billed_quantity, rows["Same Co"].monthly_unit_price) == (D("10"), D("3.3333"))
+
+
+def test_a_lines_quantity_fills_its_rows_in_the_order_the_report_shows_them(vendor, make_org, make_product):
+    """Two customers of one Organization, the first listed by the vendor named last: the line's quantity fills
+    the rows top to bottom as the report lists them (by name), and what is left over (here a minimum) lands on
+    the row shown last, whatever order the vendor listed them in."""
+    seats = make_product("SEATS", "10.00")
+    org = make_org("Acme")
+    vendor.fake.add("z1", "Zed Co", seats=3)
+    vendor.fake.add("a1", "Amy Co", seats=4)
+    vendor.sync()
+    vendor.map("z1", org)
+    vendor.map("a1", org)
+    vendor.map_sku("seats", seats)
+    schedule = recurring.create_recurring_invoice(org.id, ADMIN, next_run_date=date(2024, 1, 1))
+    recurring.add_line(schedule.id, ADMIN, kind="vendor", product_id=seats.id, integration_id=vendor.integration.id,
+                       min_quantity="10")
+    rows = [(r.customer, r.vendor_quantity, r.billed_quantity, r.status) for r in usage_report().rows]
+    assert rows == [("Amy Co", D(4), D(4), "billed"), ("Zed Co", D(3), D(6), "over_billed")]
