@@ -132,9 +132,16 @@ def known_vendor(slug: str, param_hint: str = "VENDOR"):
 
 def known_organization(organization_id: int | None, param_hint: str = "--organization") -> int | None:
     """``organization_id`` when that Organization exists (or None), else a usage error (exit 2)."""
-    from hub.extensions import db
     from hub.models import Organization
 
-    if organization_id is not None and db.session.get(Organization, organization_id) is None:
-        raise click.BadParameter(f"no Organization with id {organization_id}", param_hint=param_hint)
-    return organization_id
+    return known_row(Organization, organization_id, param_hint, "Organization")
+
+
+def known_row(model, row_id: int | None, param_hint: str, label: str) -> int | None:
+    """``row_id`` when a ``model`` row has it (or None), else a usage error (exit 2) naming the option: a filter
+    on an id that does not exist is a mistake, never an empty listing."""
+    from hub.extensions import db
+
+    if row_id is not None and db.session.get(model, row_id) is None:
+        raise click.BadParameter(f"no {label} with id {row_id}", param_hint=param_hint)
+    return row_id

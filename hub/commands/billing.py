@@ -9,7 +9,7 @@ from datetime import date
 import click
 from flask import Flask
 
-from hub.cli import emit, known_organization
+from hub.cli import emit, known_organization, known_row
 
 
 def _date(_ctx, _param, value):
@@ -104,13 +104,16 @@ def register(app: Flask) -> None:
         from hub.billing.invoices import list_invoices
         from hub.billing.money import fmt_money
         from hub.billing.numbering import label
+        from hub.models import RecurringInvoice
 
         rows = [{"id": i.id, "number": label(i.number), "status": i.status, "organization": i.organization.name,
                  "recurring_invoice_id": i.recurring_invoice_id,
                  "invoice_date": i.invoice_date.isoformat(), "period": f"{i.period_start}..{i.period_end}",
                  "total": fmt_money(i.total), "currency": i.currency}
                 for i in list_invoices(status=status, organization_id=known_organization(organization_id),
-                                       recurring_invoice_id=recurring_invoice_id, limit=limit)]
+                                       recurring_invoice_id=known_row(RecurringInvoice, recurring_invoice_id,
+                                                                      "--recurring", "recurring invoice"),
+                                       limit=limit)]
         emit(rows, ["id", "number", "status", "organization", "recurring_invoice_id", "invoice_date", "period",
                     "total", "currency"], as_json)
 

@@ -8,7 +8,8 @@ import click
 from flask import Flask
 
 from hub.audit import Actor
-from hub.cli import emit
+from hub.cli import emit, known_row
+from hub.models.webhook import WebhookDeliveryStatus, WebhookEndpoint
 
 
 def _fail(err) -> None:
@@ -73,7 +74,7 @@ def register(app: Flask) -> None:
 
     @webhook_group.command("deliveries")
     @click.option("--endpoint", "endpoint_id", type=int, help="Only this endpoint's deliveries.")
-    @click.option("--status", help="pending, delivering, succeeded or failed.")
+    @click.option("--status", type=click.Choice([s.value for s in WebhookDeliveryStatus]))
     @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500))
     @click.option("--json", "as_json", is_flag=True)
     def deliveries_command(endpoint_id: int | None, status: str | None, limit: int, as_json: bool) -> None:
@@ -81,6 +82,7 @@ def register(app: Flask) -> None:
         from hub.webhooks.deliveries import list_deliveries
         from hub.webhooks.endpoints import WebhookError
 
+        endpoint_id = known_row(WebhookEndpoint, endpoint_id, "--endpoint", "webhook endpoint")
         try:
             rows = [delivery_row(d, e) for d, e in list_deliveries(endpoint_id=endpoint_id, status=status,
                                                                     limit=limit)]

@@ -46,6 +46,11 @@ def list_events():
         stmt = stmt.where(func.lower(AuditEvent.actor).contains(filters["actor"].lower(), autoescape=True))
     if filters["entity_type"]:
         stmt = stmt.where(AuditEvent.entity_type == filters["entity_type"])
+        # a type no event has is a typo, not an empty log (one lookup through the entity index)
+        if db.session.execute(select(AuditEvent.id).where(AuditEvent.entity_type == filters["entity_type"])
+                              .limit(1)).first() is None:
+            errors["entity_type"] = (f"No event is about a {filters['entity_type']!r}: choose one of "
+                                     f"{', '.join(_recent_choices()[1]) or '(none yet)'}.")
     if filters["entity_id"]:
         stmt = stmt.where(AuditEvent.entity_id == filters["entity_id"])
     if start and "to" not in errors:

@@ -17,7 +17,7 @@ from hub.models import DestinationPush, MappingKind, PushState
 from hub.plugins import VendorError
 from hub.web import CSP
 from hub.web.access import ADMIN, ANYONE, BILLING, roles
-from hub.web.helpers import actor, back, registry
+from hub.web.helpers import actor, back, filter_choice, registry
 from hub.web.schema_form import form_fields, initial_values, read_form
 
 log = logging.getLogger("hub.web")
@@ -263,9 +263,9 @@ def unmap(slug: str, kind: str):
 @bp.get("/queue")
 @roles(read=ANYONE)
 def queue_page():
-    state = request.args.get("state") or ""
     states = [s.value for s in PushState]
-    pushes = queue.list_pushes(states=[state] if state in states else None, limit=500)
+    state = filter_choice("state", states)
+    pushes = queue.list_pushes(states=[state] if state else None, limit=500)
     return render_template("destinations/queue.html", pushes=pushes, state=state, states=states,
                            names={p.slug: p.info.display_name for p in registry().destinations.values()})
 

@@ -18,7 +18,8 @@ def test_invoices_run_preview_export(runner, billed):
     assert preview.exit_code == 0, preview.output
     assert json.loads(preview.output)["lines"][0]["quantity"] == "20"
     table = runner.invoke(args=["invoices", "preview", str(schedule.id)])
-    assert "total 200.00 USD" in table.output and "20 counted at Fake fake" in table.output
+    # overdue (its run date is long past): at issue means the count of its issue day, from history
+    assert "total 200.00 USD" in table.output and "at issue 20: the count on 2024-01-31" in table.output
 
     result = runner.invoke(args=["invoices", "run", "--date", "2024-01-31"])
     assert result.exit_code == 0, result.output
@@ -70,7 +71,9 @@ def test_invoices_list_names_and_filters_by_the_recurring_invoice(runner, billed
     only = runner.invoke(args=["invoices", "list", "--recurring", str(schedule.id), "--json"])
     assert [r["number"] for r in json.loads(only.output)] == ["INV-000001"]
     other = runner.invoke(args=["invoices", "list", "--recurring", str(schedule.id + 1), "--json"])
-    assert json.loads(other.output) == []
+    # an id that names no recurring invoice is a mistake, not an empty listing
+    assert other.exit_code == 2 and "--recurring" in other.output
+    assert f"no recurring invoice with id {schedule.id + 1}" in other.output
 
 
 def test_invoices_list_refuses_an_unknown_organization(runner, billed):

@@ -75,7 +75,8 @@ def test_unknown_filter_values_are_refused_by_name(client, auth, billing_world, 
                                   "/billing/invoices?recurring_id=abc", "/billing/skus?vendor=999999",
                                   "/billing/skus?status=whatever", "/billing/pending?vendor=999999",
                                   "/billing/pending?organization_id=x", "/billing/recurring?organization_id=999999",
-                                  "/admin/sync-runs/?vendor=acronsi", "/admin/sync-runs/?status=done"])
+                                  "/admin/sync-runs/?vendor=acronsi", "/admin/sync-runs/?status=done",
+                                  "/admin/destinations/queue?state=bogus"])
 def test_every_billing_and_history_filter_refuses_unknown_values(client, auth, billing_world, path):
     auth.login("viewer")
     response = client.get(path)

@@ -47,6 +47,10 @@ def test_audit_log_filters(client, auth, mapped_world):
     contoso = mapped_world["customers"]["c-1"]
     entity = _events(client.get(f"/admin/audit/?entity_type=vendor_customer&entity_id={contoso.id}").data.decode())
     assert entity.count("mapping.map") == 1  # Contoso's mapping, not Northwind's
+    typo = client.get("/admin/audit/?entity_type=vendor_custmer")  # no event is about that: a typo, not "none"
+    assert typo.status_code == 400
+    assert "No event is about a 'vendor_custmer': choose one of" in typo.data.decode().replace("&#39;", "'")
+    assert "vendor_customer" in typo.data.decode()
 
 
 def test_audit_log_date_range_and_paging(client, auth, users, app_ctx):

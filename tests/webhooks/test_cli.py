@@ -55,8 +55,11 @@ def test_bad_input_names_the_field_and_changes_nothing(app_ctx, runner):
     assert result.exit_code == 6 and "events: unknown event type(s): 'invoice.eaten'" in result.output
     result = runner.invoke(args=["webhook", "add", "ftp://x.example/", "--events", "*"])
     assert result.exit_code == 6 and result.output.startswith("Error: url:")
+    # filters: an unknown value is a usage error (exit 2) naming the option and the valid values
     result = runner.invoke(args=["webhook", "deliveries", "--status", "lost"])
-    assert result.exit_code == 6 and "status:" in result.output
+    assert result.exit_code == 2 and "--status" in result.output and "succeeded" in result.output
+    result = runner.invoke(args=["webhook", "deliveries", "--endpoint", "99"])
+    assert result.exit_code == 2 and "--endpoint" in result.output and "no webhook endpoint with id 99" in result.output
     assert runner.invoke(args=["webhook", "disable", "99"]).exit_code == 6
     assert db.session.execute(db.select(db.func.count(WebhookEndpoint.id))).scalar_one() == 0
 
