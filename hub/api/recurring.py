@@ -40,8 +40,10 @@ class LineSchema(ma.Schema):
     hold_decrease_over_seats = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(0, 1_000_000))
     hold_decrease_over_pct = DecimalText(allow_none=True)
     basis = ma.fields.String(validate=ma.validate.OneOf([b.value for b in QuantityBasis]), metadata={
-        "description": "vendor lines: what the line bills over its invoice's period: the quantity at issue "
-                       "(default), the peak, the daily average or the count at the period's end"})
+        "description": "vendor lines: what the line bills over its invoice's period: the count at issue "
+                       "(default: on the invoice's issue day, the period's first day in advance and its last in "
+                       "arrears, from the count history when the invoice is made later), the peak, the daily "
+                       "average or the count at the period's end"})
     archived_at = UtcDateTime(dump_only=True, allow_none=True)
     updated_at = UtcDateTime(dump_only=True)
 

@@ -2,9 +2,12 @@
 invoices at once (the dashboard's next run). The run's own services price it, so the figure is the sum
 of what each invoice would bill (its preview's subtotal, the pending one-off charges it takes included):
 
-- lines billed as counted at issue (standard lines, vendor lines on the at-issue basis): grouped by their
-  pricing inputs in the database and priced once per group (``pricing.subtotals``);
-- vendor lines on a period basis (peak, average, end) and the proration lines of invoices that prorate:
+- lines billed as they stand (standard lines, vendor lines on the at-issue basis of an invoice whose issue
+  day has not passed): grouped by their pricing inputs in the database and priced once per group
+  (``pricing.subtotals``);
+- vendor lines on a period basis (peak, average, end), at-issue vendor lines of an invoice made after its
+  issue day (``schedule.dated_modes``: they bill that day's counts) and the proration lines of invoices that
+  prorate:
   priced by ``price_lines`` and ``proration_lines`` over just those invoices, their count history read in
   one query (``period_counts.tracks_for_invoices``), as the run reads it;
 - pending one-off charges: where the run puts them (``one_off.pending_for``).
@@ -22,7 +25,7 @@ from sqlalchemy import or_
 from hub.billing import one_off, period_counts, proration
 from hub.billing.money import ZERO
 from hub.billing.pricing import measured_line, price_lines, subtotals
-from hub.billing.schedule import Period, period_for
+from hub.billing.schedule import Period, dated_modes, period_for
 from hub.extensions import db
 from hub.models import LineKind, OneOffCharge, Proration, RecurringInvoice, RecurringLine
 from hub.timeutil import utcnow
@@ -35,9 +38,11 @@ def run_totals(day: date, as_of: date | None = None) -> dict[str, Decimal]:
     counts known up to ``as_of`` (default today, as the run and the preview measure them)."""
     as_of = as_of or utcnow().date()
     due = (RecurringInvoice.active.is_(True), RecurringInvoice.next_run_date == day)
-    totals = subtotals(*due, ~measured_line())
+    measured_lines = measured_line(dated_modes(day, as_of))  # a run after the issue day: at-issue lines too
+    totals = subtotals(*due, ~measured_lines)
     measured = (db.select(RecurringLine.recurring_invoice_id)
-                .where(RecurringLine.archived_at.is_(None), measured_line()))
+                .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
+                .where(RecurringLine.archived_at.is_(None), measured_lines))
     charged = db.select(OneOffCharge.organization_id).where(OneOffCharge.invoice_id.is_(None))
     # only the invoices something more than their at-issue lines may bill on: a line to measure, proration
     # turned on (``previous_period`` decides), pending charges of their Organization (all its due invoices,
@@ -58,7 +63,7 @@ def run_totals(day: date, as_of: date | None = None) -> dict[str, Decimal]:
         tracks = period_counts.tracks_for_invoices(wanted, as_of, proration.wanted(whole, wanted))
         # the lines to measure; and every vendor line of an invoice that prorates (proration reads them)
         priced = price_lines([r.id for r in whole if r.id not in prorating], wanted, as_of=as_of, tracks=tracks,
-                             only=measured_line())
+                             only=measured_lines)
         priced.update(price_lines(sorted(prorating), wanted, as_of=as_of, tracks=tracks,
                                   only=RecurringLine.kind == LineKind.VENDOR.value))
         prorated = proration.proration_lines(whole, wanted, priced, as_of, tracks)

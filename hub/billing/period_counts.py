@@ -33,6 +33,7 @@ from sqlalchemy import and_, func, union_all
 
 from hub.billing.bulk_read import converter, raw
 from hub.billing.money import FOUR, ZERO, fmt_quantity
+from hub.billing.schedule import issue_day
 from hub.extensions import db
 from hub.models import LicenseCountHistory, QuantityBasis, VendorCustomer, VendorSku
 
@@ -88,8 +89,10 @@ class Measure:
     def note(self) -> str:
         """ "peak 14 on 2026-03-12", "average 10.5 over 31 days", "end 9 on 2026-03-31"."""
         if self.quantity is None:
-            return f"{self.basis}: no count history up to {self.window_end.isoformat()}"
+            return f"{self.basis.replace('_', ' ')}: no count history up to {self.window_end.isoformat()}"
         q = fmt_quantity(self.quantity)
+        if self.basis == QuantityBasis.AT_ISSUE.value:  # an invoice made after its issue day: that day's count
+            return f"at issue {q}: the count on {self.on.isoformat()}"
         if not self.segments:
             return f"{self.basis} {q}: the count carried to {self.window_start.isoformat()} (period not begun)"
         if self.basis == QuantityBasis.AVERAGE.value:
@@ -209,7 +212,8 @@ def load_for_periods(keyed_periods, as_of: date) -> dict[Key, list[Track]]:
 
 
 def tracks_for_invoices(periods: dict, as_of: date, extra=()) -> dict[Key, list[Track]]:
-    """Tracks for the period-basis vendor lines of these recurring invoices (id -> period being billed), and
+    """Tracks for the period-basis vendor lines of these recurring invoices (id -> period being billed), their
+    at-issue vendor lines where the issue day has passed (``schedule.issue_day``), and
     for ``extra`` [(key, period)] (proration's previous periods): one history read for all."""
     from hub.models import LineKind, RecurringInvoice, RecurringLine
 
@@ -218,12 +222,14 @@ def tracks_for_invoices(periods: dict, as_of: date, extra=()) -> dict[Key, list[
     for at in range(0, len(ids), ORG_CHUNK):
         lines = db.session.connection().execute(  # Core rows: no ORM loading
             db.select(RecurringLine.recurring_invoice_id, RecurringInvoice.organization_id,
-                      RecurringLine.integration_id, RecurringLine.product_id)
+                      RecurringLine.integration_id, RecurringLine.product_id, RecurringLine.basis,
+                      RecurringInvoice.period_mode)
             .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
             .where(RecurringLine.recurring_invoice_id.in_(ids[at:at + ORG_CHUNK]),
-                   RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None),
-                   RecurringLine.basis != QuantityBasis.AT_ISSUE.value)).all()
-        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product in lines]
+                   RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None))).all()
+        # at-issue lines only where their invoice's issue day has passed: they bill that day's counts
+        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product, basis, mode in lines
+                  if basis != QuantityBasis.AT_ISSUE.value or issue_day(periods[rid], mode) < as_of]
     return load_for_periods(keyed + list(extra), as_of)
 
 

@@ -99,15 +99,17 @@ class InvoicePreview:
         return None if self.last_invoice is None else Decimal(self.last_invoice.total)
 
 
-def preview_invoice(recurring_id: int, run_date: date | None = None) -> InvoicePreview:
-    """What the next invoice of ``recurring_id`` would be, if issued on ``run_date`` (default: its next run)."""
+def preview_invoice(recurring_id: int, run_date: date | None = None, as_of: date | None = None) -> InvoicePreview:
+    """What the next invoice of ``recurring_id`` would be, if issued on ``run_date`` (default: its next run) by a
+    run on ``as_of`` (default today: an overdue invoice bills its issue day's counts, as the run would)."""
     recurring = validate.existing(RecurringInvoice, recurring_id, "recurring_id")
     run_date = validate.day(run_date, "run_date") if run_date else recurring.next_run_date
+    as_of = as_of or utcnow().date()
     period = period_for(run_date, recurring.frequency, recurring.period_mode, recurring.anchor_day)
-    by_recurring = price_lines([recurring.id], {recurring.id: period})
+    by_recurring = price_lines([recurring.id], {recurring.id: period}, as_of=as_of)
     priced = by_recurring.get(recurring.id, [])
     priced = priced + proration.proration_lines([recurring], {recurring.id: period}, by_recurring,
-                                                utcnow().date()).get(recurring.id, [])
+                                                as_of).get(recurring.id, [])
     last = db.session.execute(
         db.select(Invoice).where(Invoice.recurring_invoice_id == recurring.id,
                                  Invoice.status != InvoiceStatus.VOID.value)

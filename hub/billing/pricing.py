@@ -7,7 +7,10 @@ whose quantity is not what its counts say now says so: ``held`` while a change w
 vendor" for a quantity no current count supports.
 
 Given the periods being billed, a vendor line with a period basis (peak, average, end; see
-``period_counts``) bills what its counts were over that period instead of its quantity now. Two
+``period_counts``) bills what its counts were over that period instead of its quantity now; a line at
+issue bills its quantity now only while its invoice's issue day (``schedule.issue_day``: the period's first
+day in advance, its last in arrears) is today or later: made later (a catch-up, an invoice in arrears, a
+reissue), it bills the counts of that day, from the count history, never today's. Two
 guards keep that safe: a line with no count history up to the period's end bills its quantity at issue
 and asks for review (``needs_review``: the invoice run makes it a draft), and a line whose quantity is
 held or kept never bills a period figure below it (a drop waiting for, or refused by, a person).
@@ -24,7 +27,7 @@ from sqlalchemy import func
 
 from hub.billing.money import ZERO, billed_quantity, fmt_price, fmt_quantity, line_amount, unit_price
 from hub.billing.period_counts import Measure, load_for_periods, measure
-from hub.billing.schedule import Period
+from hub.billing.schedule import Period, issue_day
 from hub.extensions import db
 from hub.integrations import display_names
 from hub.models import (
@@ -89,9 +92,14 @@ def is_measured(kind: str, basis: str) -> bool:
     return kind == VENDOR and basis != AT_ISSUE
 
 
-def measured_line():
-    """``is_measured`` as a condition on RecurringLine rows (for queries that select or leave out those lines)."""
-    return (RecurringLine.kind == LineKind.VENDOR.value) & (RecurringLine.basis != QuantityBasis.AT_ISSUE.value)
+def measured_line(dated_modes=()):
+    """``is_measured`` as a condition on RecurringLine rows (for queries that select or leave out those lines);
+    with ``dated_modes`` (``schedule.dated_modes``) the at-issue vendor lines of invoices in those period modes
+    too, whose issue day has passed (the query must join RecurringInvoice)."""
+    measured = RecurringLine.basis != QuantityBasis.AT_ISSUE.value
+    if dated_modes:
+        measured = measured | RecurringInvoice.period_mode.in_(dated_modes)
+    return (RecurringLine.kind == LineKind.VENDOR.value) & measured
 
 
 def line_price(quantity, minimum, do_not_bill, price, cost, override, markup) -> tuple[Decimal, Decimal, Decimal]:
@@ -119,7 +127,8 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
                       RecurringLine.description, RecurringLine.quantity, RecurringLine.integration_id,
                       RecurringLine.min_quantity, RecurringLine.unit_price_override, RecurringLine.markup_pct,
                       RecurringLine.do_not_bill, Product.id, Product.code, Product.name, Product.unit_price,
-                      Product.unit_cost, Product.taxable, RecurringLine.basis, RecurringInvoice.organization_id)
+                      Product.unit_cost, Product.taxable, RecurringLine.basis, RecurringInvoice.organization_id,
+                      RecurringInvoice.period_mode)
             .join(Product, Product.id == RecurringLine.product_id)
             .join(RecurringInvoice, RecurringInvoice.id == RecurringLine.recurring_invoice_id)
             .where(RecurringLine.recurring_invoice_id.in_(ids[start:start + CHUNK]),
@@ -132,7 +141,12 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
     slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
     periods = periods or {}
     as_of = as_of or utcnow().date()
-    measured_rows = [r for r in rows if r[1] in periods and is_measured(r[3], r[17])]
+    # the day each invoice's at-issue counts are taken, where that day has passed (catch-up, in arrears,
+    # reissue): its at-issue vendor lines bill that day's counts from history, never today's
+    modes = {r[1]: r[19] for r in rows if r[1] in periods}
+    dated = {rid: day for rid, mode in modes.items() for day in (issue_day(periods[rid], mode),) if day < as_of}
+    measured_rows = [r for r in rows
+                     if r[1] in periods and (is_measured(r[3], r[17]) or (r[3] == VENDOR and r[1] in dated))]
     if tracks is None and measured_rows:
         tracks = load_for_periods([((r[18], r[6], r[11]), periods[r[1]]) for r in measured_rows], as_of)
     names = display_names()  # the source sentence is read by people (invoices too): "at Acronis ...", not "at acronis"
@@ -140,17 +154,18 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
     prices: dict[tuple, tuple[Decimal, str]] = {}  # lines priced alike (most of them) are priced once
     for r in rows:
         (line_id, rid, position, kind, description, quantity, integration_id, minimum, override, markup,
-         do_not_bill, product_id, code, name, price, cost, taxable, basis, organization_id) = r
+         do_not_bill, product_id, code, name, price, cost, taxable, basis, organization_id, _mode) = r
         counted = Decimal(quantity)
         minimum = None if minimum is None else Decimal(minimum)
         change_id, run_id = changes.get(line_id, (None, None))
         state = states.get(line_id, ("counted", None, None)) if kind == VENDOR else ("", None, None)
         measured, review, basis_text = None, None, None
         # the line's own basis decides, never another line's of the same key (an at-issue line stays at issue)
-        if rid in periods and is_measured(kind, basis):
+        if rid in periods and kind == VENDOR and (basis != AT_ISSUE or rid in dated):
             period = periods[rid]
+            # at issue: the window ends on the invoice's issue day (one day in advance, the period in arrears)
             measured = measure(basis, (tracks or {}).get((organization_id, integration_id, product_id), ()),
-                               period.start, period.end, as_of)
+                               period.start, period.end if basis != AT_ISSUE else dated[rid], as_of)
             counted, review, basis_text = _period_quantity(measured, counted, state[0])
         inputs = _price_inputs(price, cost, override, markup)
         priced = prices.get(inputs)

@@ -2,8 +2,9 @@
 
 A recurring invoice billed in advance with ``proration`` on bills, on each new invoice, what changed in the
 period its *previous* invoice billed: for each vendor line on that invoice (billed quantity ``B`` at unit
-price ``P``), the line's daily counts over that period (``period_counts``; minimum and "do not bill"
-applied as on any invoice) are compared with ``B``:
+price ``P``), or on the recurring invoice when that invoice was made but billing nothing then (``B`` = 0 at
+its price now: a line counting 0 stays off an invoice), the line's daily counts over that period
+(``period_counts``; minimum and "do not bill" applied as on any invoice) are compared with ``B``:
 
 - a day counting more than ``B`` is charged; a day counting less is credited only when the proration is
   ``credits`` *and* the hold policy would have let that decrease apply at once (``policy.hold_reasons``
@@ -76,19 +77,30 @@ def proration_lines(recurring_rows, periods: dict, priced: dict, as_of, tracks=N
     if not previous:
         return {}
     rows = {r.id: r for r in recurring_rows}
-    billed = _billed_before(previous)
-    if not billed:
+    invoices = _invoices_before(previous)
+    if not invoices:
         return {}
+    billed = _billed_before(previous, invoices)
+    # a vendor line that was on the recurring invoice when its previous invoice was made, but billed nothing
+    # then (a count of 0 keeps a line off the invoice): it billed 0, at its price now, and an increase from 0
+    # is charged like any other
+    current = {rid: {ln.recurring_line_id: ln for ln in priced.get(rid, ()) if ln.kind == LineKind.VENDOR.value}
+               for rid in invoices}
+    created = _created({line_id for lines in current.values() for line_id in lines})
+    for rid, (number, made_at) in invoices.items():
+        before = billed.setdefault(rid, {})
+        for line_id, line in current[rid].items():
+            if line_id not in before and created.get(line_id, made_at) <= made_at:
+                before[line_id] = (ZERO, line.unit_price, number)
     if tracks is None:
         tracks = load_for_periods(wanted([rows[rid] for rid in previous], periods), as_of)
     policies = _policies({line_id for lines in billed.values() for line_id in lines})
     out: dict[int, list[PricedLine]] = {}
     for rid, before in billed.items():
         period = previous[rid]
-        current = {ln.recurring_line_id: ln for ln in priced.get(rid, ()) if ln.kind == LineKind.VENDOR.value}
         made: list[PricedLine] = []
         for line_id, (quantity, price, invoice_number) in before.items():
-            line = current.get(line_id)
+            line = current[rid].get(line_id)
             if line is None or line_id not in policies:
                 continue
             key = (rows[rid].organization_id, line.integration_id, line.product_id)
@@ -130,10 +142,34 @@ def _line_prorations(line: PricedLine, billed: Decimal, price, invoice_number, p
     return out
 
 
-def _billed_before(previous: dict) -> dict[int, dict[int, tuple]]:
-    """recurring invoice id -> {vendor line id: (quantity billed, unit price, invoice number)} on its live
-    invoice for the previous period."""
+def _invoices_before(previous: dict) -> dict[int, tuple]:
+    """recurring invoice id -> (number, created at) of its live invoice for the previous period, where it has one."""
     ids = sorted(previous)
+    out: dict[int, tuple] = {}
+    for start in range(0, len(ids), CHUNK):
+        for rid, period_start, number, created_at in db.session.execute(
+                db.select(Invoice.recurring_invoice_id, Invoice.period_start, Invoice.number, Invoice.created_at)
+                .where(Invoice.recurring_invoice_id.in_(ids[start:start + CHUNK]),
+                       Invoice.status != InvoiceStatus.VOID.value)):
+            if period_start == previous[rid].start:
+                out[rid] = (number, created_at)
+    return out
+
+
+def _created(line_ids) -> dict:
+    """line id -> when it was added to its recurring invoice."""
+    ids = sorted(line_ids)
+    out = {}
+    for start in range(0, len(ids), CHUNK):
+        out.update(db.session.execute(db.select(RecurringLine.id, RecurringLine.created_at)
+                                      .where(RecurringLine.id.in_(ids[start:start + CHUNK]))).all())
+    return out
+
+
+def _billed_before(previous: dict, invoices: dict) -> dict[int, dict[int, tuple]]:
+    """recurring invoice id -> {vendor line id: (quantity billed, unit price, invoice number)} on its live
+    invoice for the previous period (``invoices``)."""
+    ids = sorted(invoices)
     out: dict[int, dict[int, tuple]] = {}
     for start in range(0, len(ids), CHUNK):
         for rid, period_start, line_id, quantity, price, number in db.session.execute(

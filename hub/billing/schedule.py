@@ -48,3 +48,17 @@ def period_for(run_date: date, frequency: str, period_mode: str, anchor_day: int
     if PeriodMode(period_mode) is PeriodMode.IN_ADVANCE:
         return Period(run_date, next_run(run_date, frequency, anchor_day) - timedelta(days=1))
     return Period(previous_run(run_date, frequency, anchor_day), run_date - timedelta(days=1))
+
+
+def issue_day(period: Period, period_mode: str) -> date:
+    """The day an invoice's at-issue counts are taken: the first day of a period billed in advance, the last
+    day of one billed in arrears. An invoice made later than that (a catch-up, an invoice in arrears, a
+    reissue) bills the counts of that day from the count history, never the counts of the day it is made."""
+    return period.start if PeriodMode(period_mode) is PeriodMode.IN_ADVANCE else period.end
+
+
+def dated_modes(run_date: date, as_of: date) -> tuple[str, ...]:
+    """The period modes whose invoice of ``run_date``, made on ``as_of``, takes its at-issue counts from
+    history (``issue_day`` before ``as_of``): the same for every schedule, whatever its frequency."""
+    days = {PeriodMode.IN_ADVANCE: run_date, PeriodMode.IN_ARREARS: run_date - timedelta(days=1)}
+    return tuple(mode.value for mode, day in days.items() if day < as_of)

@@ -9,6 +9,9 @@ customers first, then Detached ones, then any unmapped while the line is held or
 excess, e.g. a minimum, on the last row), so each row shows what it is billed and the columns
 add up to the invoices, for any data:
 
+- a line bills what its next invoice bills (the preview's figure): its quantity as it stands, but for a line
+  on a period basis (peak, average, end) or of an invoice already past its issue day (overdue, or in arrears
+  and due), which bills a figure from the count history (``_measured_quantities``);
 - a line with no count behind it at all (an Organization with no mapped vendor customer billing its
   minimum) gets a row of its own, status ``no_count``;
 - while a line's drop waits for approval (``held``) or after a person rejected it (``kept``), the
@@ -43,6 +46,8 @@ from hub.billing.bulk_read import collections_paused, converter, raw
 from hub.billing.errors import BillingError
 from hub.billing.export import safe_cell
 from hub.billing.money import ZERO, billed_quantity, cents, fmt_money, fmt_price, fmt_quantity, four, unit_price
+from hub.billing.pricing import price_lines
+from hub.billing.schedule import dated_modes, period_for
 from hub.extensions import db
 from hub.inputs import shown
 from hub.models import (
@@ -54,6 +59,7 @@ from hub.models import (
     MapStatus,
     Organization,
     Product,
+    QuantityBasis,
     QuantityChange,
     RecurringInvoice,
     RecurringLine,
@@ -61,6 +67,7 @@ from hub.models import (
     VendorIntegration,
     VendorSku,
 )
+from hub.timeutil import utcnow
 
 #: billing statuses of a row; the ones marked * count as unbilled when the difference is positive
 STATUSES = ("billed", "under_billed*", "over_billed", "no_line*", "not_mapped*", "sku_unmapped*",
@@ -425,6 +432,31 @@ def _line_states() -> dict[int, tuple[bool, bool, str | None]]:
             for line_id, h, k, evidence in db.session.connection().execute(query)}
 
 
+def _measured_quantities(organization_id: int | None) -> dict[int, Decimal]:
+    """line id -> what its recurring invoice's next invoice bills, for the vendor lines that bill a figure from
+    the count history there rather than their quantity as it stands: lines on a period basis, and every vendor
+    line of an invoice already past its issue day (overdue, or in arrears and due). Priced as the preview
+    prices them (``price_lines``, today), for just those invoices: usually none, one small query."""
+    today = utcnow().date()
+    by_basis = (db.select(RecurringLine.recurring_invoice_id)
+                .where(RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None),
+                       RecurringLine.basis != QuantityBasis.AT_ISSUE.value))
+    # past the issue day (schedule.issue_day): due before today, or due today in a mode whose issue day was earlier
+    dated = (RecurringInvoice.next_run_date < today) | (
+        (RecurringInvoice.next_run_date == today) & RecurringInvoice.period_mode.in_(dated_modes(today, today)))
+    query = (db.select(RecurringInvoice.id, RecurringInvoice.next_run_date, RecurringInvoice.frequency,
+                       RecurringInvoice.period_mode, RecurringInvoice.anchor_day)
+             .where(RecurringInvoice.active.is_(True), RecurringInvoice.id.in_(by_basis) | dated))
+    if organization_id is not None:
+        query = query.where(RecurringInvoice.organization_id == organization_id)
+    periods = {r.id: period_for(r.next_run_date, r.frequency, r.period_mode, r.anchor_day)
+               for r in db.session.connection().execute(query)}
+    if not periods:
+        return {}
+    priced = price_lines(list(periods), periods, as_of=today, only=RecurringLine.kind == LineKind.VENDOR.value)
+    return {ln.recurring_line_id: ln.quantity for lines in priced.values() for ln in lines}
+
+
 def _catalog() -> dict[int, tuple]:
     """product id -> (unit price, unit cost, code), as stored: the products table read whole (a catalog, not a
     ledger), once per report, for pricing the lines and describing those with no count."""
@@ -452,6 +484,7 @@ def _billed_lines(vendor: str | None, organization_id: int | None, catalog: dict
         query = query.where(RecurringInvoice.organization_id == organization_id)
     connection = db.session.connection()
     states = _line_states()
+    measured = _measured_quantities(organization_id)
     out: dict[tuple, _Billed] = {}
     months = {f.value: f.months for f in Frequency}
     quantity_of, money, percent = (converter(RecurringLine.quantity), converter(Product.unit_price),
@@ -472,10 +505,12 @@ def _billed_lines(vendor: str | None, organization_id: int | None, catalog: dict
             monthly = unit_price(money(price), money(cost), money(override), percent(markup)) / months[frequency]
             prices = monthly_prices[inputs] = (monthly, four(monthly))
         monthly = prices[0]
-        counted = (qty, minimum, dnb)
-        quantity = quantities.get(counted)
-        if quantity is None:
-            quantity = quantities[counted] = billed_quantity(quantity_of(qty), quantity_of(minimum), dnb)
+        quantity = measured.get(line_id) if measured else None
+        if quantity is None:  # as it stands (nearly every line)
+            counted = (qty, minimum, dnb)
+            quantity = quantities.get(counted)
+            if quantity is None:
+                quantity = quantities[counted] = billed_quantity(quantity_of(qty), quantity_of(minimum), dnb)
         billed.quantity += quantity
         billed.value += quantity * monthly
         billed.do_not_bill = billed.do_not_bill and dnb

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from hub import mapping
 from hub.audit import Actor
 from hub.billing import catalog, recurring
 from hub.extensions import db
-from hub.models import VendorCustomer, VendorSku
+from hub.models import LicenseCountHistory, VendorCustomer, VendorSku
 from hub.sync import run_sync
 
 ADMIN = Actor.cli("billing-test")
@@ -93,6 +93,10 @@ def billed(vendor, contoso, seats):
     vendor.sync()
     vendor.map("c1", contoso)
     vendor.map_sku("seats", seats)
+    # the tests live in 2024: the hub has known these counts since before their first run (catch-up and
+    # reissued invoices bill their issue day's counts from this history)
+    db.session.execute(db.update(LicenseCountHistory).values(recorded_at=datetime(2023, 12, 1, 9)))
+    db.session.commit()
     invoice = recurring.create_recurring_invoice(contoso.id, ADMIN, next_run_date=date(2024, 1, 31))
     line = recurring.add_line(invoice.id, ADMIN, kind="vendor", product_id=seats.id,
                               integration_id=vendor.integration.id)

@@ -60,7 +60,7 @@ def _issued_line(invoice_id: int) -> InvoiceLine:
 
 
 # basis -> (quantity billed for March at 10.00, the note); see test_period_counts for the arithmetic
-BASES = [("at_issue", D("9"), None), ("peak", D("14"), "peak 14 on 2026-03-12"),
+BASES = [("at_issue", D("9"), "at issue 9: the count on 2026-03-31"), ("peak", D("14"), "peak 14 on 2026-03-12"),
          ("average", D("11"), "average 11 over 31 days (2026-03-01 to 2026-03-31)"),
          ("end", D("9"), "end 9 on 2026-03-31")]
 
@@ -74,12 +74,9 @@ def test_the_run_bills_each_basis_over_the_period(arrears, basis, quantity, note
     billed = _issued_line(issued)
     assert (billed.quantity, billed.amount) == (quantity, quantity * D("10.00"))
     assert db.session.get(Invoice, issued).status == "issued"
-    if note is None:
-        assert "basis" not in billed.details or billed.details["basis"] == "at_issue"
-        assert "measured" not in billed.details
-    else:
-        assert billed.details["basis"] == basis and billed.details["measured"]["note"] == note
-        assert billed.source.startswith(note)
+    # in arrears, at issue is the count of the period's last day (the issue day), from history
+    assert billed.details["basis"] == basis and billed.details["measured"]["note"] == note
+    assert billed.source.startswith(note)
 
 
 def test_existing_lines_keep_billing_at_issue(arrears):
@@ -163,6 +160,64 @@ def test_reissue_bills_the_void_period_with_its_own_counts(vendor, arrears):
     assert _issued_line(again).quantity == D("14")
 
 
+#: c1's seats over the first quarter of 2026 (30 now, synced later): what an at-issue line counted on its days
+QUARTER = [("2026-01-10T08:00", "10"), ("2026-02-15T08:00", "14"), ("2026-03-20T08:00", "9")]
+
+# (next run date, period mode, the run's day) -> [(period start, quantity billed, status)], worked out by hand:
+# an invoice made after its issue day (the period's first day in advance, its last in arrears) bills the
+# count of that day (the last row on or before it), never today's 30; on its day it bills the line as it
+# stands (30); before the first row there is no history: the count now, as a draft for a person
+AT_ISSUE_DAYS = [
+    # a catch-up in advance: Feb 1 (10, carried since Jan 10), Mar 1 (14), Apr 1 (9)
+    ((date(2026, 2, 1), "in_advance", date(2026, 4, 5)),
+     [("2026-02-01", D("10"), "issued"), ("2026-03-01", D("14"), "issued"), ("2026-04-01", D("9"), "issued")]),
+    # anchored on the 31st: Jan 31 (10), Feb 28, the month's end (14)
+    ((date(2026, 1, 31), "in_advance", date(2026, 3, 5)),
+     [("2026-01-31", D("10"), "issued"), ("2026-02-28", D("14"), "issued")]),
+    # in arrears, on time: February is billed on March 1st at its last day's count (14), not today's
+    ((date(2026, 3, 1), "in_arrears", date(2026, 3, 1)), [("2026-02-01", D("14"), "issued")]),
+    # in arrears, caught up: January (10 on the 31st), February (14 on the 28th), March (9 on the 31st)
+    ((date(2026, 2, 1), "in_arrears", date(2026, 4, 5)),
+     [("2026-01-01", D("10"), "issued"), ("2026-02-01", D("14"), "issued"), ("2026-03-01", D("9"), "issued")]),
+    # on its day, in advance: the line as it stands now
+    ((date(2026, 3, 1), "in_advance", date(2026, 3, 1)), [("2026-03-01", D("30"), "issued")]),
+    # issued late, but before any history (Jan 1 < Jan 10): billed at issue, waiting for a person
+    ((date(2026, 1, 1), "in_advance", date(2026, 1, 5)), [("2026-01-01", D("30"), "draft")]),
+]
+
+
+@pytest.mark.parametrize("when,expected", AT_ISSUE_DAYS, ids=[f"{w[1]}-{w[0]}-run-{w[2]}" for w, _ in AT_ISSUE_DAYS])
+def test_an_at_issue_line_made_after_its_issue_day_bills_that_days_count(vendor, contoso, seats, when, expected):
+    next_run_date, mode, today = when
+    invoice, line = counted_line(vendor, contoso, seats, 30, next_run_date, period_mode=mode)
+    dated_history(vendor, "c1", "seats", QUARTER)
+    result = run_due_invoices(today, ADMIN)
+    made = sorted((db.session.get(Invoice, i) for i in result.issued + result.drafts), key=lambda i: i.period_start)
+    assert [(i.period_start.isoformat(), i.lines[0].quantity, i.status) for i in made] == expected
+    for i in made:
+        details = i.lines[0].details
+        assert details["basis"] == "at_issue"
+        if i.status == "draft":
+            assert "no count history" in details["needs_review"]
+        elif "measured" in details:  # made after its issue day: says which day's count it bills
+            assert i.lines[0].source.startswith(f"at issue {details['measured']['quantity']}: the count on ")
+        else:
+            assert i.lines[0].source.startswith("30 counted at")
+
+
+def test_a_reissued_at_issue_line_bills_its_periods_count_not_todays(vendor, contoso, seats):
+    invoice, line = counted_line(vendor, contoso, seats, 30, date(2026, 2, 1))
+    dated_history(vendor, "c1", "seats", QUARTER)
+    [first] = run_due_invoices(date(2026, 2, 1), ADMIN).issued  # on its day: the line as it stands, 30
+    assert _issued_line(first).quantity == D("30")
+    invoices.void_invoice(first, ADMIN, reason="counted before the vendor's cleanup")
+    again = reissue_invoice(first, ADMIN, today=date(2026, 3, 5))  # February's issue day: 10
+    assert _issued_line(again).quantity == D("10")
+    assert _issued_line(again).details["measured"]["note"] == "at issue 10: the count on 2026-02-01"
+    preview_now = preview.preview_invoice(invoice.id, as_of=date(2026, 3, 5))  # March, due Mar 1: 14 that day
+    assert preview_now.lines[0].line.quantity == D("14")
+
+
 # -- proration ---------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -190,6 +245,29 @@ def test_an_increase_is_charged_pro_rata_on_the_next_invoice(advance):
         ("proration", D("1.0323"), D("10.32"),
          "Product SEATS: +4 from 2026-03-12 to 2026-03-19 (8 of 31 days), prorated")]
     assert db.session.get(Invoice, second).subtotal == D("110.32")
+
+
+def test_an_increase_from_zero_is_charged_pro_rata(vendor, contoso, seats, make_product):
+    """c1 counted 0 when March was invoiced, so the vendor line billed nothing and was not on that invoice (a
+    support line was); 4 seats from the 12th: April's invoice charges them for March's last 20 days."""
+    vendor.policy(None, None)
+    invoice, line = counted_line(vendor, contoso, seats, 0, date(2026, 3, 1), proration="increases")
+    support = make_product("SUPPORT", price="50.00", cost="0")
+    recurring.add_line(invoice.id, ADMIN, kind="standard", product_id=support.id, quantity="1")
+    dated_history(vendor, "c1", "seats", [("2026-02-20T08:00", "0")])
+    [first] = run_due_invoices(date(2026, 3, 1), ADMIN).issued
+    assert [kind for kind, *_ in _lines(first)] == ["standard"]  # the vendor line billed 0: not on it
+    vendor.fake.add("c1", "Contoso Ltd", seats=4)
+    vendor.sync()  # the line follows: 0 -> 4
+    dated_history(vendor, "c1", "seats", [("2026-02-20T08:00", "0"), ("2026-03-12T10:00", "4")])
+    [second] = run_due_invoices(date(2026, 4, 1), ADMIN).issued
+    # +4 from the 12th to the 31st: 20 of 31 days; 4 x 20 / 31 = 2.58064.. -> 2.5806; x 10.00 = 25.806 -> 25.81
+    assert _lines(second) == [
+        ("vendor", D("4"), D("40.00"), "Product SEATS"), ("standard", D("1"), D("50.00"), "Product SUPPORT"),
+        ("proration", D("2.5806"), D("25.81"),
+         "Product SEATS: +4 from 2026-03-12 to 2026-03-31 (20 of 31 days), prorated")]
+    [prorated] = [ln for ln in db.session.get(Invoice, second).lines if ln.kind == "proration"]
+    assert "billed 0 for 2026-03-01 to 2026-03-31" in prorated.source
 
 
 def test_decreases_are_credited_only_when_chosen_and_within_the_hold_policy(vendor, advance):

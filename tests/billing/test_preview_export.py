@@ -27,7 +27,7 @@ def test_first_preview_shows_every_line_as_new_with_its_source(billed, vendor, m
     _standard_line(schedule, make_product)
     vendor.fake.counts["c1"]["extra_sku"] = 4  # licenses on a SKU nobody mapped yet
     vendor.sync()
-    preview = preview_invoice(schedule.id)
+    preview = preview_invoice(schedule.id, as_of=date(2024, 1, 31))  # on its day: the count now
     assert (preview.run_date, preview.period.start, preview.period.end) == (
         date(2024, 1, 31), date(2024, 1, 31), date(2024, 2, 28))
     seats, support = preview.lines

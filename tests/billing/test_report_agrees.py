@@ -19,6 +19,10 @@ from hub.models import Invoice, QuantityChange
 from .conftest import ADMIN
 
 
+#: the run date of ``_line_and_schedule``'s invoices: previews taken that day bill the counts now
+ON_TIME = date(2024, 1, 31)
+
+
 def _line_and_schedule(org, product, vendor, **fields):
     schedule = recurring.create_recurring_invoice(org.id, ADMIN, next_run_date=date(2024, 1, 31))
     line = recurring.add_line(schedule.id, ADMIN, kind="vendor", product_id=product.id,
@@ -67,16 +71,16 @@ def test_reject_then_unmap_asks_again_and_never_bills_unseen(vendor, make_org, s
     [held] = pending.list_pending_changes()
     assert {"drop_to_zero", "customer_detached"} <= set(held.change.reasons)
     pending.reject_change(held.change.id, actor, note="they still use it")
-    [pl] = preview_invoice(schedule.id).lines
+    [pl] = preview_invoice(schedule.id, as_of=ON_TIME).lines
     assert pl.line.quantity_state == "kept" and "kept by a person" in pl.line.source
 
     vendor.unmap("d1")  # archived: nothing counts for Contoso any more
     [again] = pending.list_pending_changes()
     assert (again.change.cause, again.change.old_quantity, again.change.new_quantity) == ("mapping", 2, 0)
-    [pl] = preview_invoice(schedule.id).lines
+    [pl] = preview_invoice(schedule.id, as_of=ON_TIME).lines
     assert pl.line.quantity == 2 and pl.line.quantity_state == "held"
     assert "counted at" not in pl.line.source and "waiting for approval" in pl.line.source
-    assert preview_to_dict(preview_invoice(schedule.id))["lines"][0]["quantity_state"] == "held"
+    assert preview_to_dict(preview_invoice(schedule.id, as_of=ON_TIME))["lines"][0]["quantity_state"] == "held"
     [row] = _rows_of(usage_report(), "Contoso")
     assert (row.status, row.billed_quantity, row.line_state) == ("no_count", 2, "held")
 

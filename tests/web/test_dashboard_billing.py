@@ -73,7 +73,7 @@ def world(fake_integration, fake_vendor, users):
         return recurring.add_line(rid, ADMIN, kind="vendor", product_id=seats.id, integration_id=integration, **kw)
 
     # Contoso, in arrears (bills March): peak (14 on the 12th), and an at-issue line of the same key (11 now;
-    # March ended on 9)
+    # March ended on 9, and in arrears at issue is the period's last day)
     peak = schedule("Contoso", period_mode="in_arrears")
     vendor_line(peak.id, basis="peak")
     recurring.add_line(peak.id, ADMIN, kind="standard", product_id=support.id, quantity="1.5")
@@ -120,9 +120,9 @@ def _previews() -> dict[str, D]:
 
 def test_the_next_run_is_the_sum_of_the_previews_and_pending_charges(world, client, auth):
     expected = _previews()
-    # peak 14 (not 11 at issue) + 1.5 support; 11 (not March's end) + 2 x 0.3333; March's average (10 for 15 days,
-    # 16 for 16: 13.10 -> 13); April's peak (16) + the +6 of March's 16th to 31st prorated (6 x 16 / 31 = 3.0968)
-    assert expected["USD"] == (D("140.00") + D("149.99") + D("110.00") + D("0.67") + D("130.00") + D("160.00")
+    # peak 14 (not 11 at issue) + 1.5 support; 9 (at issue in arrears: March's last day, not 11 now) + 2 x 0.3333;
+    # March's average (10 for 15 days, 16 for 16: 13.10 -> 13); April's peak (16) + the +6 of March's 16th to 31st prorated (6 x 16 / 31 = 3.0968)
+    assert expected["USD"] == (D("140.00") + D("149.99") + D("90.00") + D("0.67") + D("130.00") + D("160.00")
                                + D("30.97") + D("240.00"))
     assert expected["EUR"] == D("182.00") + D("80.25")  # the minimum of 4
     run = dashboard_facts.next_invoice_run()
@@ -143,9 +143,10 @@ def test_the_next_run_is_what_the_run_then_bills(world):
     for invoice in made:
         billed[invoice.currency] = billed.get(invoice.currency, ZERO) + invoice.subtotal
     assert figures == billed and len(result.issued + result.drafts) == 5
-    # the at-issue line bills its own quantity, though a peak line of the same key is priced with it
+    # the at-issue line bills its own basis (March's last day: 9, not 11 now and not the peak line's 14 of the
+    # same key)
     at_issue = db.session.execute(db.select(Invoice).filter_by(recurring_invoice_id=world["at_issue"])).scalar_one()
-    assert [ln.quantity for ln in at_issue.lines if ln.kind == "vendor"] == [D("11")]
+    assert [ln.quantity for ln in at_issue.lines if ln.kind == "vendor"] == [D("9")]
 
 
 def _next_run_shown(client) -> str:

@@ -47,7 +47,8 @@ PRORATIONS = [(Proration.OFF.value, "Off"),
               (Proration.INCREASES.value, "Charge increases during a period pro rata on the next invoice"),
               (Proration.INCREASES_AND_CREDITS.value,
                "Charge increases and credit decreases the hold policy lets through, pro rata")]
-BASES = [(QuantityBasis.AT_ISSUE.value, "At issue: the count when the invoice is made"),
+BASES = [(QuantityBasis.AT_ISSUE.value, "At issue: the count on the invoice's issue day (the period's first day in "
+                                        "advance, its last in arrears), from the history when made later"),
          (QuantityBasis.PEAK.value, "Peak: the highest daily count in the period"),
          (QuantityBasis.AVERAGE.value, "Average: the daily counts' average over the period"),
          (QuantityBasis.END.value, "End: the count on the period's last day")]
