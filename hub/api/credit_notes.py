@@ -21,6 +21,7 @@ from hub.api.problems import clash_or_invalid, get_or_404
 from hub.api.spec import Blueprint, ExportArgs, export_file, offers_csv
 from hub.billing import credit_notes
 from hub.billing.errors import BillingError
+from hub.delivery.pdf import credit_note_pdf_download
 from hub.extensions import db
 from hub.models import CreditNote, Invoice
 from hub.web.access import ANYONE, BILLING, roles
@@ -129,3 +130,12 @@ def export_credit_note(args, note_id: int):
     return export_file(args["format"], f"credit-note-{credit_notes.label(note.number)}",
                        lambda: credit_notes.credit_note_csv(note),
                        lambda: json.dumps(credit_notes.credit_note_to_dict(note), indent=2))
+
+
+@blp.route("/credit-notes/<id:note_id>/pdf", methods=["GET"])
+@roles(read=ANYONE)
+@blp.doc(responses={"200": {"description": "the credit note as a PDF, laid out like its invoice's",
+                            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def credit_note_pdf(note_id: int):
+    """The credit note as a PDF, the same bytes as the panel's download (byte-stable)."""
+    return credit_note_pdf_download(_note(note_id))

@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import date
 
-from flask import current_app, render_template
+from flask import current_app
 
 from hub.audit import Actor, record
 from hub.billing import numbering, validate
@@ -113,5 +113,8 @@ def credit_note_csv(note: CreditNote) -> str:
 
 
 def render_credit_note_html(note: CreditNote) -> str:
-    """The printable page (standalone, like the invoice's). Needs an app context."""
-    return render_template("billing/credit_note.html", note=credit_note_to_dict(note))
+    """The printable page: the credit note document the PDF is also made from (``hub.delivery.document``),
+    with the MSP's header like the invoice's. Needs an app context."""
+    from hub.delivery.document import render_credit_note_document
+
+    return render_credit_note_document(note)

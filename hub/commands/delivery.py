@@ -1,4 +1,5 @@
-"""``hub invoices pdf|send|send-due``: the invoice document and its e-mail from the command line."""
+"""``hub invoices pdf|send|send-due`` and ``hub credit-notes pdf``: the billing documents and the invoice's
+e-mail from the command line."""
 
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ def register(app: Flask) -> None:
             output.write(render_invoice_pdf(get_invoice(invoice_id)))
         except BillingError as err:
             raise click.ClickException(err.message) from None
+
+    @app.cli.commands["credit-notes"].command("pdf")  # the group is made by hub.commands.billing
+    @click.argument("note_id", type=int)
+    @click.option("--output", "-o", type=click.File("wb"), required=True, help="File to write ('-': stdout).")
+    def credit_note_pdf_command(note_id: int, output) -> None:
+        """Write credit note NOTE_ID as PDF, laid out like its invoice (the same bytes every time)."""
+        from hub.delivery.pdf import render_credit_note_pdf
+        from hub.extensions import db
+        from hub.models import CreditNote
+
+        note = db.session.get(CreditNote, note_id)
+        if note is None:
+            raise click.ClickException(f"note_id: no credit note with id {note_id}")
+        output.write(render_credit_note_pdf(note))
 
     @invoices_group.command("send")
     @click.argument("invoice_id", type=int)

@@ -56,6 +56,10 @@ def test_notes_listed_read_and_exported(api, billing_world):
     as_json = api.get(f"/api/v1/credit-notes/{note['id']}/export")
     assert as_json.mimetype == "application/json" and as_json.json["total"] == note["total"]
     assert api.get("/api/v1/credit-notes/999999").status_code == 404
+    pdf = api.as_role("viewer").get(f"/api/v1/credit-notes/{note['id']}/pdf")  # printed like an invoice
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    assert pdf.headers["Content-Disposition"] == f'attachment; filename="credit-note-{note["number"]}.pdf"'
+    assert api.get("/api/v1/credit-notes/999999/pdf").status_code == 404
     # the invoice service refuses to void a credited invoice (credit the rest instead)
     assert api.post(f"/api/v1/invoices/{invoice_id}/void", json={"reason": "duplicate"}).status_code == 409
 

@@ -93,7 +93,7 @@ def test_report_usage_refuses_unknown_filter_values(runner, billed, args, option
     assert option in result.output and valid in result.output and "unbilled" not in result.output
 
 
-def test_credit_notes_cli(runner, billed):
+def test_credit_notes_cli(runner, billed, tmp_path):
     runner.invoke(args=["invoices", "run", "--date", "2024-01-31"])
     invoice_id = db.session.execute(db.select(Invoice.id)).scalar_one()
     made = runner.invoke(args=["credit-notes", "create", str(invoice_id), "--reason", "refund"])
@@ -103,3 +103,8 @@ def test_credit_notes_cli(runner, billed):
     note_id = made.output.split("(id ")[1].split(")")[0]
     exported = runner.invoke(args=["credit-notes", "export", note_id, "--format", "json"])
     assert json.loads(exported.output)["total"] == "200.00"
+    pdf = tmp_path / "cn.pdf"
+    printed = runner.invoke(args=["credit-notes", "pdf", note_id, "-o", str(pdf)])
+    assert printed.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF-")
+    missing = runner.invoke(args=["credit-notes", "pdf", "999", "-o", str(tmp_path / "x.pdf")])
+    assert missing.exit_code != 0 and "no credit note with id 999" in missing.output

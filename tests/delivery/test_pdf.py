@@ -8,14 +8,15 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
+from hub.billing import credit_notes
 from hub.billing.invoicing import run_due_invoices
 from hub.delivery import company
-from hub.delivery.document import render_invoice_document
+from hub.delivery.document import render_credit_note_document, render_invoice_document
 from hub.billing.errors import BillingError
-from hub.delivery.pdf import render_invoice_pdf
+from hub.delivery.pdf import render_credit_note_pdf, render_invoice_pdf
 from hub.billing.export import invoice_to_dict, render_invoice_html
 from hub.extensions import db
-from hub.models import AuditEvent, Invoice
+from hub.models import AuditEvent, CreditNote, Invoice
 from tests.delivery.conftest import SETUP
 
 
@@ -55,6 +56,26 @@ def test_the_pdf_carries_the_invoice_and_the_company(issued):
     assert any(reader.pages[0].images), "the logo is drawn"
     assert reader.metadata.title.startswith("Invoice INV-000001")
     assert reader.metadata.creation_date.date() == issued.issued_at.date()
+
+
+def test_a_credit_note_is_printed_like_its_invoice(issued, app):
+    """The credit note's PDF: the MSP's header, logo and footer as on the invoice, the lines credited with their
+    tax, the totals; one document with its printable page; byte-stable."""
+    note = credit_notes.create_credit_note(issued.id, SETUP, "seats counted twice")
+    pdf = render_credit_note_pdf(note)
+    assert pdf.startswith(b"%PDF-")
+    text = text_of(pdf)
+    for expected in ("Example MSP GmbH", "1 Main Street", "DE123456789", "Credit note CN-000001",
+                     "Against invoice INV-000001", "Contoso", "Product SEATS", "20", "10.00", "200.00",
+                     "Total credited USD", "seats counted twice", "Registered in Berlin", "Page 1 of 1"):
+        assert expected in text, expected
+    reader = PdfReader(io.BytesIO(pdf))
+    assert any(reader.pages[0].images), "the logo is drawn"
+    assert reader.metadata.title.startswith("Credit note CN-000001")
+    assert credit_notes.render_credit_note_html(note) == render_credit_note_document(note)
+    db.session.expire_all()
+    with app.test_request_context():
+        assert render_credit_note_pdf(db.session.get(CreditNote, note.id)) == pdf
 
 
 def test_re_rendering_gives_the_same_bytes(issued, app):

@@ -47,6 +47,7 @@ BILLING_EXPECTED: dict[tuple[str, str], object] = {
     ("billing.credit_note_create", "POST"): BILLING,
     ("billing.credit_note_print", "GET"): ANYONE,
     ("billing.credit_note_csv", "GET"): ANYONE,
+    ("billing.credit_note_pdf", "GET"): ANYONE,
     ("billing.tax_rates", "GET"): ANYONE,
     ("billing.tax_rates", "POST"): BILLING,
     ("billing.organization_tax", "GET"): BILLING,

@@ -163,3 +163,7 @@ def test_credit_notes_from_the_invoice_page(client, auth, billing_world):
         "Content-Security-Policy"]
     exported = client.get(f"/billing/credit-notes/{note.id}.csv")
     assert exported.mimetype == "text/csv" and "CN-000001" in exported.data.decode()
+    assert f'href="/billing/credit-notes/{note.id}.pdf"' in page
+    pdf = client.get(f"/billing/credit-notes/{note.id}.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    assert pdf.headers["Content-Disposition"] == 'attachment; filename="credit-note-CN-000001.pdf"'

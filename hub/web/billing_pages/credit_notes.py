@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, request, url_for
 
 from hub.billing import credit_notes
+from hub.delivery.pdf import credit_note_pdf_download
 from hub.extensions import db
 from hub.models import CreditNote
 from hub.web.access import ANYONE, BILLING, roles
@@ -35,6 +36,12 @@ def credit_note_create(invoice_id: int):
 @roles(read=ANYONE)
 def credit_note_print(note_id: int):
     return printable_response(credit_notes.render_credit_note_html(db.get_or_404(CreditNote, note_id)))
+
+
+@bp.get("/credit-notes/<int:note_id>.pdf")
+@roles(read=ANYONE)
+def credit_note_pdf(note_id: int):
+    return credit_note_pdf_download(db.get_or_404(CreditNote, note_id))
 
 
 @bp.get("/credit-notes/<int:note_id>.csv")

@@ -221,3 +221,30 @@ def test_every_billing_page_opens_without_script_errors_or_csp_violations(page, 
     assert page.locator("td.num").first.evaluate("td => getComputedStyle(td).textAlign") == "right"
     assert not errors, errors
     screenshot(page, "billing-invoice-print")
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_a_credit_note_made_on_the_invoice_page_prints_like_its_invoice(page, billing_ids, width):
+    """Made from the invoice page's form, the credit note prints with the invoice's layout and style (its one
+    inline <style> allowed by hash: no CSP error), fits a phone's width, and downloads as a PDF."""
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "billing")
+    page.goto(f"/billing/invoices/{billing_ids['invoice_id']}")
+    page.fill("#f-credit-reason", "Seats returned")
+    page.locator("#credit-form button[type=submit]").click()
+    notes = page.locator("#credit-notes")
+    expect(notes).to_contain_text("CN-000001")
+    pdf_href = notes.get_by_role("link", name="PDF").get_attribute("href")
+    notes.get_by_role("link", name="print").click()
+    expect(page.locator("h1")).to_have_text("Credit note CN-000001")
+    expect(page.locator(".parties")).to_contain_text("Credit to")
+    page.wait_for_load_state("load")
+    assert page.locator("td.num").first.evaluate("td => getComputedStyle(td).textAlign") == "right"
+    # nothing runs off the side, on a phone too (the document's narrow-screen rules)
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    assert not errors, errors
+    screenshot(page, f"billing-credit-note-print-{width}")
+    pdf = page.request.get(pdf_href)
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
