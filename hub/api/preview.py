@@ -22,6 +22,7 @@ class ContributionSchema(ma.Schema):
     detached = ma.fields.Boolean(metadata={"description": "shown, not counted: the vendor no longer lists it"})
     sku = ma.fields.String()
     quantity = DecimalText(dump_only=True)
+    unit = ma.fields.String(metadata={"description": "what the SKU counts (license, GB, ...)"})
 
 
 class RemovedLineSchema(ma.Schema):

@@ -227,6 +227,8 @@ def map_sku(sku_id: int, product_id: int | None, actor: Actor, *, commit: bool =
     old = sku.product_id
     if old == new:
         return sku
+    if product is not None:
+        _check_one_unit(sku, product)
     sku.product_id = new
     record(actor, "sku.map" if new else "sku.unmap", "vendor_sku", sku.id, field="product_id", old=old, new=new,
            integration_id=sku.integration_id,
@@ -238,6 +240,19 @@ def map_sku(sku_id: int, product_id: int | None, actor: Actor, *, commit: bool =
     if commit:
         db.session.commit()
     return sku
+
+
+def _check_one_unit(sku: VendorSku, product: Product) -> None:
+    """A product counts one unit: a SKU of another unit mapped to it would have a line add gigabytes to seats
+    (and bill them at one price). Raises a BillingError naming ``product_id``."""
+    other = db.session.execute(
+        db.select(VendorSku.sku, VendorSku.unit, VendorIntegration.slug)
+        .join(VendorIntegration, VendorIntegration.id == VendorSku.integration_id)
+        .where(VendorSku.product_id == product.id, VendorSku.id != sku.id, VendorSku.unit != sku.unit)
+        .order_by(VendorSku.id).limit(1)).first()
+    if other is not None:
+        raise BillingError(f"product {product.code} counts {other.unit} (SKU {other.sku} at {other.slug}); SKU "
+                           f"{sku.sku} counts {sku.unit}: map it to a product of its own unit", "product_id")
 
 
 def accept_suggestions(sku_ids, actor: Actor) -> list[VendorSku]:

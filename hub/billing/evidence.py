@@ -36,6 +36,8 @@ class Contribution:
     count_updated_at: datetime | None
     count_sync_run_id: int | None
     history_id: int | None
+    #: what the SKU counts (license, GB, ...)
+    unit: str = "license"
 
     @property
     def counted(self) -> bool:
@@ -55,7 +57,7 @@ def load_contributions(keys: set[Key]) -> dict[Key, list[Contribution]]:
             db.select(VendorCustomer.organization_id, VendorSku.integration_id, VendorSku.product_id,
                       VendorCustomer.id, VendorCustomer.name, VendorCustomer.external_id, VendorCustomer.detached_at,
                       VendorSku.id, VendorSku.sku, LicenseCount.quantity, LicenseCount.updated_at,
-                      LicenseCount.sync_run_id)
+                      LicenseCount.sync_run_id, VendorSku.unit)
             .join(VendorCustomer, VendorCustomer.id == LicenseCount.vendor_customer_id)
             .join(VendorSku, VendorSku.id == LicenseCount.sku_id)
             .where(VendorCustomer.organization_id.in_(orgs[start:start + CHUNK]),
@@ -68,7 +70,8 @@ def load_contributions(keys: set[Key]) -> dict[Key, list[Contribution]]:
     for r in rows:
         out[(r[0], r[1], r[2])].append(Contribution(
             customer_id=r[3], customer=r[4], external_id=r[5], detached=r[6] is not None, sku_id=r[7], sku=r[8],
-            quantity=Decimal(r[9]), count_updated_at=r[10], count_sync_run_id=r[11], history_id=history.get((r[3], r[7]))))
+            quantity=Decimal(r[9]), count_updated_at=r[10], count_sync_run_id=r[11],
+            history_id=history.get((r[3], r[7])), unit=r[12]))
     return out
 
 
@@ -92,7 +95,8 @@ def evidence_json(organization_id: int, integration_id: int, product_id: int, ro
         "organization_id": organization_id, "integration_id": integration_id, "product_id": product_id,
         "total": fmt_quantity(total),
         "counts": [{"customer_id": c.customer_id, "customer": c.customer, "external_id": c.external_id,
-                    "sku_id": c.sku_id, "sku": c.sku, "quantity": fmt_quantity(c.quantity), "counted": c.counted,
+                    "sku_id": c.sku_id, "sku": c.sku, "quantity": fmt_quantity(c.quantity), "unit": c.unit,
+                    "counted": c.counted,
                     "history_id": c.history_id, "count_sync_run_id": c.count_sync_run_id}
                    for c in rows],
     }

@@ -216,7 +216,8 @@ def preview_to_dict(preview: InvoicePreview) -> dict:
                          "new": fmt_quantity(c.new_quantity), "at": c.created_at.isoformat(timespec="seconds"),
                          "sync_run_id": c.sync_run_id, "reasons": c.reasons} for c in pl.changes],
             "counts": [{"customer": c.customer, "external_id": c.external_id, "sku": c.sku,
-                        "quantity": fmt_quantity(c.quantity), "counted": c.counted, "history_id": c.history_id}
+                        "quantity": fmt_quantity(c.quantity), "unit": c.unit, "counted": c.counted,
+                        "history_id": c.history_id}
                        for c in pl.contributions],
         } for pl in preview.lines],
     }

@@ -25,7 +25,7 @@ def test_preview_against_the_last_invoice_with_the_held_change(api, world):
     seats = next(line for line in body["lines"] if line["recurring_line_id"] == world["line_id"])
     assert seats["status"] == "unchanged" and seats["pending_change_id"] == world["change_id"]
     assert seats["quantity_state"] == "held" and Decimal(seats["quantity"]) == Decimal("5")
-    assert [c["external_id"] for c in seats["contributions"]] == ["c-1"]
+    assert [(c["external_id"], c["unit"]) for c in seats["contributions"]] == [("c-1", "license")]
     assert any("waiting for approval" in w for w in body["warnings"])
 
 

@@ -33,7 +33,9 @@ def test_first_preview_shows_every_line_as_new_with_its_source(billed, vendor, m
     seats, support = preview.lines
     assert [pl.status for pl in preview.lines] == ["new", "new"]
     assert (seats.line.quantity, seats.line.amount, seats.line.vendor) == (D(20), D("200.00"), "fake")
-    assert [(c.customer, c.sku, c.quantity) for c in seats.contributions] == [("Contoso Ltd", "seats", D(20))]
+    assert [(c.customer, c.sku, c.quantity, c.unit) for c in seats.contributions] == [
+        ("Contoso Ltd", "seats", D(20), "license")]  # each count with what its SKU counts
+    assert preview_to_dict(preview)["lines"][0]["counts"][0]["unit"] == "license"
     assert seats.line.source.startswith("20 counted at Fake fake (change ")
     assert support.line.source == "fixed quantity"
     assert preview.total == D("399.90") and preview.previous_total is None

@@ -99,8 +99,10 @@ def _build(vendor, s: dict) -> None:
     orgs = [mapping.create_organization(f"Org {n}", ADMIN) for n in range(3)]
     products = [catalog.create_product(f"P{n}", f"Product {n}", str(Decimal(p) / 100), ADMIN)
                 for n, p in enumerate(s["prices"])]
+    product_units: dict[int, str] = {}  # a product counts one unit (catalog.map_sku refuses a second)
     for sku, product in s["sku_products"].items():
-        if product is not None and any(sku in c["counts"] for c in s["customers"]):
+        if product is not None and any(sku in c["counts"] for c in s["customers"]) \
+                and product_units.setdefault(product, s["units"][sku]) == s["units"][sku]:
             vendor.map_sku(sku, products[product])
     for n, c in enumerate(s["customers"]):
         if c["org"] is not None:

@@ -159,3 +159,23 @@ def test_removing_lines_and_schedules(contoso, seats):
     recurring.delete_recurring_invoice(empty.id, ADMIN)
     assert db.session.get(RecurringInvoice, empty.id) is None
     assert db.session.execute(db.select(RecurringLine).filter_by(recurring_invoice_id=empty.id)).first() is None
+
+
+def test_a_product_counts_one_unit(vendor, seats):
+    """A SKU counting gigabytes mapped to a product whose SKUs count licenses would have its lines add the two
+    (and bill gigabytes at a seat's price): refused, naming the field, and nothing changes."""
+    vendor.fake.units["backup"] = "GB"
+    vendor.fake.add("c1", "Contoso Ltd", seats=5, backup=100)
+    vendor.sync()
+    vendor.map_sku("seats", seats)
+    with pytest.raises(BillingError) as mixed:
+        vendor.map_sku("backup", seats)
+    assert mixed.value.field == "product_id"
+    assert "product SEATS counts license (SKU seats at fake); SKU backup counts GB" in str(mixed.value)
+    db.session.rollback()
+    assert vendor.sku("backup").product_id is None
+    assert db.session.execute(db.select(AuditEvent).filter_by(action="sku.map", entity_id=str(
+        vendor.sku("backup").id))).first() is None
+    backup = catalog.create_product("BACKUP", "Backup", "0.05", ADMIN)
+    vendor.map_sku("backup", backup)  # a product of its own unit
+    assert vendor.sku("backup").product_id == backup.id
