@@ -86,6 +86,9 @@ class UsageArgs(ma.Schema):
     organization_id = Id(load_default=None)
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
     map_status = ma.fields.String(load_default=None, validate=ma.validate.OneOf([s.value for s in MapStatus]))
+    line_state = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(service.LINE_STATES)), metadata={
+        "description": "only rows billed at a quantity that is not what the counts say now: held (a change waits "
+                       "for approval) or kept (a person rejected the change)"})
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
 
 

@@ -226,18 +226,22 @@ class UsageReport:
 
 
 def usage_report(*, vendor: str | None = None, organization_id: int | None = None, status: str | None = None,
-                 map_status: str | None = None) -> UsageReport:
-    """Rows and totals, filtered by vendor slug, Organization, billing status and/or map status.
+                 map_status: str | None = None, line_state: str | None = None) -> UsageReport:
+    """Rows and totals, filtered by vendor slug, Organization, billing status, map status and/or line state
+    (``held``, ``kept``: rows billed at a quantity that is not what the counts say now, see LINE_STATES).
 
     An unknown filter value is a BillingError naming the filter and its valid values, never an empty report.
     """
-    check_filters(vendor=vendor, organization_id=organization_id, status=status, map_status=map_status)
+    check_filters(vendor=vendor, organization_id=organization_id, status=status, map_status=map_status,
+                  line_state=line_state)
     with collections_paused():  # tens of thousands of rows that live to the end (bulk_read)
         rows = report_rows(vendor, organization_id)
         if status:
             rows = [r for r in rows if r.status == status]
         if map_status:
             rows = [r for r in rows if r.map_status == map_status]
+        if line_state:
+            rows = [r for r in rows if r.line_state == line_state]
         by_vendor = {slug: UsageTotals.of(list(group)) for slug, group in groupby(rows, key=attrgetter("vendor"))}
         return UsageReport(rows, UsageTotals.merged(by_vendor.values()), by_vendor)
 
@@ -270,13 +274,16 @@ def unbilled_value(rows: list[UsageRow]) -> tuple[dict[str, Decimal], int]:
 
 
 def check_filters(*, vendor: str | None = None, organization_id: int | None = None, status: str | None = None,
-                  map_status: str | None = None) -> None:
+                  map_status: str | None = None, line_state: str | None = None) -> None:
     """Raise a BillingError naming the first unknown filter value and listing the valid ones."""
     if status and status not in STATUS_VALUES:
         raise BillingError(f"status must be one of {', '.join(STATUS_VALUES)}, not {shown(status)}", "status")
     if map_status and map_status not in MAP_STATUS_VALUES:
         raise BillingError(f"map_status must be one of {', '.join(MAP_STATUS_VALUES)}, not {shown(map_status)}",
                            "map_status")
+    if line_state and line_state not in LINE_STATES:
+        raise BillingError(f"line_state must be one of {', '.join(LINE_STATES)}, not {shown(line_state)}",
+                           "line_state")
     if vendor:
         slugs = list(db.session.execute(db.select(VendorIntegration.slug).order_by(VendorIntegration.slug)).scalars())
         if vendor not in slugs:

@@ -166,8 +166,10 @@ def register(app: Flask) -> None:
     @click.option("--organization", "organization_id", type=int)
     @click.option("--status", help="Only rows with this billing status (e.g. under_billed, not_mapped).")
     @click.option("--map-status", "map_status", help="Only rows with this map status (mapped, not_mapped, detached).")
+    @click.option("--line-state", "line_state", help="Only rows billed at a quantity the counts do not say now "
+                  "(held, kept).")
     @click.option("--csv", "as_csv", is_flag=True, help="Write CSV instead of a table.")
-    def usage_command(vendor, organization_id, status, map_status, as_csv: bool) -> None:
+    def usage_command(vendor, organization_id, status, map_status, line_state, as_csv: bool) -> None:
         """The Third-Party Vendor Usage Report: vendor counts against billed quantities, and unbilled money."""
         from hub.billing.errors import BillingError
         from hub.billing.money import fmt_money, fmt_quantity
@@ -175,7 +177,7 @@ def register(app: Flask) -> None:
 
         try:
             report = usage_report(vendor=vendor, organization_id=organization_id, status=status,
-                                  map_status=map_status)
+                                  map_status=map_status, line_state=line_state)
         except BillingError as err:  # an unknown filter value: a usage error (exit 2) naming the valid ones
             raise click.BadParameter(err.message, param_hint=f"--{(err.field or '').replace('_id', '')}"
                                      .replace("_", "-")) from None

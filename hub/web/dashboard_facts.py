@@ -57,6 +57,8 @@ class BillingSummary:
     skus_without_product: int
     next_run: InvoiceRun | None
     last_run: InvoiceRun | None
+    #: vendor lines billing a quantity a person kept though the counts say otherwise (a rejected change)
+    kept_lines: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,12 +128,15 @@ def billing_summary() -> BillingSummary:
 
 
 def compute_billing_summary() -> BillingSummary:
-    unbilled, unpriced = unbilled_value(report_rows())  # the usage report's figure, without its other totals
+    rows = report_rows()
+    unbilled, unpriced = unbilled_value(rows)  # the usage report's figure, without its other totals
     return BillingSummary(
         unbilled={cur: value for cur, value in sorted(unbilled.items()) if value},
         unpriced_unbilled_rows=unpriced,
         skus_without_product=catalog.count_skus_without_product(),
-        next_run=next_invoice_run(), last_run=last_invoice_run())
+        next_run=next_invoice_run(), last_run=last_invoice_run(),
+        kept_lines=len({(r.organization_id, r.integration_id, r.product_id) for r in rows
+                        if r.line_state == "kept" and r.status != "still_billed"}))
 
 
 def customer_counts() -> dict[int, dict[str, int]]:

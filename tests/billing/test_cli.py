@@ -86,6 +86,7 @@ def test_invoices_list_refuses_an_unknown_organization(runner, billed):
     (["--map-status", "gone"], "--map-status", "detached"),
     (["--vendor", "acronsi"], "--vendor", "fake"),
     (["--organization", "999"], "--organization", "no Organization with id 999"),
+    (["--line-state", "stuck"], "--line-state", "held, kept"),
 ])
 def test_report_usage_refuses_unknown_filter_values(runner, billed, args, option, valid):
     result = runner.invoke(args=["report", "usage", *args])

@@ -15,6 +15,7 @@ from hub.billing.preview import preview_invoice, preview_to_dict
 from hub.billing.usage_report import usage_report
 from hub.extensions import db
 from hub.models import Invoice, QuantityChange
+from hub.web.dashboard_facts import compute_billing_summary
 
 from .conftest import ADMIN
 
@@ -87,6 +88,10 @@ def test_reject_then_unmap_asks_again_and_never_bills_unseen(vendor, make_org, s
     pending.reject_change(again.change.id, actor, note="still theirs")  # a person decides again: kept
     [row] = _rows_of(usage_report(), "Contoso")
     assert row.line_state == "kept"
+    # found by the report's filter, and the dashboard says so (nothing is pending any more to point at it)
+    assert [r.organization for r in usage_report(line_state="kept").rows] == ["Contoso"]
+    assert usage_report(line_state="held").rows == []
+    assert compute_billing_summary().kept_lines == 1
     vendor.fake.counts["x1"]["seats"] = 3  # a later sync that changes nothing for Contoso does not nag
     vendor.sync()
     assert pending.list_pending_changes() == []

@@ -126,3 +126,15 @@ def test_hold_policy_page_edits_the_integration_wide_rules(client, auth, billing
     assert (view.over_seats, view.over_pct, view.drop_to_zero, view.detached) == (3, None, False, True)
     assert audit_count("billing.hold_policy") == 2  # seats and zero (the percent limit was blank already)
     assert client.get("/billing/hold-policy/nope").status_code == 404
+
+
+def test_a_rejected_change_leaves_a_kept_line_on_the_dashboard_until_the_counts_agree(client, auth, two_held):
+    """Once a person rejects a drop, nothing is pending, yet the line bills what no count says now: the
+    dashboard points at it (the usage report filtered to kept lines) instead of falling silent."""
+    auth.login("billing")
+    client.post("/billing/pending", data={"one": f"reject:{two_held['change_id']}"})
+    html = client.get("/dashboard/billing").data.decode()
+    assert "1 vendor line billing a quantity a person kept" in text_of(html)
+    assert 'href="/billing/reports/usage?line_state=kept"' in html
+    report = client.get("/billing/reports/usage?line_state=kept").data.decode()
+    assert report.count('data-line-state="kept"') == 1 and "1–1 of 1" in text_of(report)

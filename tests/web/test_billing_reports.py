@@ -61,6 +61,7 @@ def test_filters(client, auth, billing_world):
     ("status=unmapped", "Unknown status 'unmapped': choose one of billed, under_billed, over_billed, no_line, "
                         "not_mapped,"),
     ("map_status=gone", "Unknown map_status 'gone': choose one of mapped, not_mapped, detached."),
+    ("line_state=stuck", "Unknown line_state 'stuck': choose one of held, kept."),
     ("organization_id=x", "Unknown organization_id 'x': no Organization with that id."),
     ("organization_id=999999", "Unknown organization_id '999999'"),
 ])

@@ -34,12 +34,14 @@ def _filters() -> dict:
     return {"vendor": filter_choice("vendor", [i.slug for i in integration_choices()]),
             "organization_id": filter_id("organization_id", Organization, "Organization"),
             "status": filter_choice("status", service.STATUS_VALUES),
-            "map_status": filter_choice("map_status", service.MAP_STATUS_VALUES)}
+            "map_status": filter_choice("map_status", service.MAP_STATUS_VALUES),
+            "line_state": filter_choice("line_state", service.LINE_STATES)}
 
 
 def _report(filters: dict):
     return service.usage_report(vendor=filters["vendor"] or None, organization_id=filters["organization_id"],
-                                status=filters["status"] or None, map_status=filters["map_status"] or None)
+                                status=filters["status"] or None, map_status=filters["map_status"] or None,
+                                line_state=filters["line_state"] or None)
 
 
 @bp.get("/reports/usage")
@@ -54,7 +56,8 @@ def usage_report():
     days = int_arg("days", 90, 1, 366)
     days = days if days in CHART_DAYS else 90
     # archived customers belong to the trend of an unfiltered report: they were counted in the past
-    unfiltered = not (filters["organization_id"] or filters["status"] or filters["map_status"])
+    unfiltered = not (filters["organization_id"] or filters["status"] or filters["map_status"]
+                      or filters["line_state"])
     series = report_series(report.rows, days, utcnow().date(), filters["organization_id"],
                            include_archived=unfiltered)
     chart = build_chart(relabelled(series, display_names()))  # "Acronis Cyber Protect Cloud", not "acronis"
