@@ -51,6 +51,25 @@ def test_credit_chosen_lines_then_the_rest(issued):
         invoices.void_invoice(issued.id, ADMIN, "oops")
 
 
+# which lines -> (subtotal, tax, total), by hand: seats 20 x 10.00 = 200.00 with GST 5 % = 10.00; support
+# 99.95, not taxable; each line credited whole with the tax its invoice line carried
+CREDIT_TABLE = [
+    (["SEATS"], ("200.00", "10.00", "210.00")),
+    (["SUPPORT"], ("99.95", "0.00", "99.95")),
+    (["SEATS", "SUPPORT"], ("299.95", "10.00", "309.95")),
+    (None, ("299.95", "10.00", "309.95")),  # none chosen: every line not credited yet
+]
+
+
+@pytest.mark.parametrize("codes, totals", CREDIT_TABLE, ids=["seats", "support", "both", "whole"])
+def test_credit_note_totals(issued, codes, totals):
+    ids = None if codes is None else [ln.id for ln in issued.lines if ln.product_code in codes]
+    note = credit_notes.create_credit_note(issued.id, ADMIN, "table", line_ids=ids)
+    assert (str(note.subtotal), str(note.tax_total), str(note.total)) == totals
+    assert note.total == note.subtotal + note.tax_total == sum((ln.amount + ln.tax_amount for ln in note.lines), D(0))
+    assert note.currency == issued.currency and note.number == 1  # the first of its own series
+
+
 @pytest.mark.parametrize("kwargs, field", [
     ({"reason": ""}, "reason"),
     ({"reason": "x", "line_ids": []}, "line_ids"),

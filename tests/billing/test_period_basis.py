@@ -270,6 +270,39 @@ def test_an_increase_from_zero_is_charged_pro_rata(vendor, contoso, seats, make_
     assert "billed 0 for 2026-03-01 to 2026-03-31" in prorated.source
 
 
+# (first run, its history, the next run, the history then) -> the next invoice's proration lines, by hand:
+# (quantity = difference x days / days in the period, rounded half-up to 4 places; amount at 10.00, to cents)
+PRORATION_TABLE = [
+    # anchored on the 31st: January's invoice bills Jan 31 to Feb 27 (28 days); +2 from the 20th: 8 days,
+    # 2 x 8 / 28 = 0.571428.. -> 0.5714, x 10.00 = 5.714 -> 5.71
+    ((date(2026, 1, 31), [("2026-01-20T08:00", "10")], date(2026, 2, 28),
+      [("2026-01-20T08:00", "10"), ("2026-02-20T09:00", "12")]),
+     [("proration", D("0.5714"), D("5.71"),
+       "Product SEATS: +2 from 2026-02-20 to 2026-02-27 (8 of 28 days), prorated")]),
+    # a gap in the history carries the count: one row on March 5th (14) holds to the month's end: 27 of 31
+    # days, 4 x 27 / 31 = 3.483870.. -> 3.4839, x 10.00 = 34.839 -> 34.84
+    ((date(2026, 3, 1), [("2026-02-20T08:00", "10")], date(2026, 4, 1),
+      [("2026-02-20T08:00", "10"), ("2026-03-05T08:00", "14")]),
+     [("proration", D("3.4839"), D("34.84"),
+       "Product SEATS: +4 from 2026-03-05 to 2026-03-31 (27 of 31 days), prorated")]),
+    # no history in the period billed before (its only row came after it): nothing is known, nothing charged
+    ((date(2026, 3, 1), [("2026-02-20T08:00", "10")], date(2026, 4, 1), [("2026-04-02T08:00", "15")]), []),
+]
+
+
+@pytest.mark.parametrize("when,expected", PRORATION_TABLE, ids=["month-end", "history-gap", "no-history"])
+def test_proration_table(vendor, contoso, seats, when, expected):
+    first_day, first_history, next_day, next_history = when
+    vendor.policy(None, None)
+    counted_line(vendor, contoso, seats, 10, first_day, proration="increases")
+    dated_history(vendor, "c1", "seats", first_history)
+    [first] = run_due_invoices(first_day, ADMIN).issued
+    assert _lines(first) == [("vendor", D("10"), D("100.00"), "Product SEATS")]
+    dated_history(vendor, "c1", "seats", next_history)
+    [second] = run_due_invoices(next_day, ADMIN).issued
+    assert [ln for ln in _lines(second) if ln[0] == "proration"] == expected
+
+
 def test_decreases_are_credited_only_when_chosen_and_within_the_hold_policy(vendor, advance):
     invoice, _ = advance
     recurring.update_recurring_invoice(invoice.id, ADMIN, proration="credits")
