@@ -43,6 +43,8 @@ class InvoiceLineSchema(ma.Schema):
     product_code = ma.fields.String()
     description = ma.fields.String()
     quantity = DecimalText(dump_only=True)
+    unit = ma.fields.String(metadata={"description": "vendor lines: what their SKUs count (license, GB, ...); "
+                                                    "empty for other lines"})
     unit_price = DecimalText(dump_only=True)
     amount = DecimalText(dump_only=True)
     taxable = ma.fields.Boolean()

@@ -11,7 +11,8 @@ from hub.billing.numbering import label
 from hub.models import Invoice
 
 CSV_COLUMNS = ["invoice_number", "invoice_date", "due_date", "period_start", "period_end", "organization",
-               "currency", "status", "position", "product_code", "description", "quantity", "unit_price", "amount",
+               "currency", "status", "position", "product_code", "description", "quantity", "unit", "unit_price",
+               "amount",
                "taxable", "tax_amount", "source", "quantity_change_id", "sync_run_id"]
 
 
@@ -31,8 +32,8 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         "void_reason": invoice.void_reason,
         "lines": [{
             "position": ln.position, "kind": ln.kind, "product_code": ln.product_code, "description": ln.description,
-            "quantity": fmt_quantity(ln.quantity), "unit_price": fmt_price(ln.unit_price),
-            "amount": fmt_money(ln.amount), "taxable": ln.taxable, "tax_amount": fmt_money(ln.tax_amount),
+            "quantity": fmt_quantity(ln.quantity), "unit": (ln.details or {}).get("unit") or "",
+            "unit_price": fmt_price(ln.unit_price), "amount": fmt_money(ln.amount), "taxable": ln.taxable, "tax_amount": fmt_money(ln.tax_amount),
             "source": ln.source,
             "evidence": {"quantity_change_id": ln.quantity_change_id, "sync_run_id": ln.sync_run_id,
                          "recurring_line_id": ln.recurring_line_id},
@@ -56,7 +57,8 @@ def invoice_csv(invoice: Invoice) -> str:
             "period_start": data["period_start"], "period_end": data["period_end"],
             "organization": safe_cell(data["organization"]["name"]), "currency": data["currency"],
             "status": data["status"], "position": ln["position"], "product_code": safe_cell(ln["product_code"]),
-            "description": safe_cell(ln["description"]), "quantity": ln["quantity"], "unit_price": ln["unit_price"],
+            "description": safe_cell(ln["description"]), "quantity": ln["quantity"], "unit": safe_cell(ln["unit"]),
+            "unit_price": ln["unit_price"],
             "amount": ln["amount"], "taxable": "yes" if ln["taxable"] else "no", "tax_amount": ln["tax_amount"],
             "source": safe_cell(ln["source"] or ""),
             "quantity_change_id": ln["evidence"]["quantity_change_id"] or "",

@@ -327,6 +327,7 @@ def _line_row(invoice_id: int, position: int, ln: PricedLine, tax, unit_cost=Non
                 details={"counted_quantity": str(ln.counted_quantity), "price_source": ln.price_source,
                          "vendor": ln.vendor, "quantity_state": ln.quantity_state,
                          **({"basis": ln.basis} if ln.basis else {}),
+                         **({"unit": ln.unit} if ln.unit else {}),
                          **({"measured": ln.measure.as_dict_once} if ln.measure else {}),
                          **({"needs_review": ln.needs_review} if ln.needs_review else {})})
 

@@ -39,6 +39,7 @@ from hub.models import (
     RecurringInvoice,
     RecurringLine,
     VendorIntegration,
+    VendorSku,
 )
 from hub.timeutil import utcnow
 
@@ -76,6 +77,8 @@ class PricedLine:
     measure: Measure | None = None
     #: why a person must look before this line is issued (no count history for its period); None: fine
     needs_review: str | None = None
+    #: vendor lines: what their SKUs count (license, GB, ...; a product counts one unit, catalog.map_sku)
+    unit: str = ""
 
     @property
     def on_invoice(self) -> bool:
@@ -139,6 +142,7 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
     changes = last_applied_changes(vendor_line_ids)
     states = quantity_states(vendor_line_ids, {line_id: change_id for line_id, (change_id, _) in changes.items()})
     slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
+    units = sku_units() if vendor_line_ids else {}
     periods = periods or {}
     as_of = as_of or utcnow().date()
     # the day each invoice's at-issue counts are taken, where that day has passed (catch-up, in arrears,
@@ -183,9 +187,17 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
             integration_id=integration_id, vendor=slugs.get(integration_id), quantity_change_id=change_id,
             sync_run_id=run_id, quantity_state=state[0], basis=basis if kind == VENDOR else "",
             measure=measured, needs_review=review,
+            unit=units.get((integration_id, product_id), "") if kind == VENDOR else "",
             source=_quantity_source(kind, counted, minimum, do_not_bill, names.get(slugs.get(integration_id)),
                                     change_id, run_id, state, basis_text)))
     return out
+
+
+def sku_units() -> dict[tuple[int, int], str]:
+    """(integration id, product id) -> the unit its SKUs count: one small grouped read (a catalog, not a ledger)."""
+    return {(iid, pid): unit for iid, pid, unit in db.session.connection().execute(
+        db.select(VendorSku.integration_id, VendorSku.product_id, func.min(VendorSku.unit))
+        .where(VendorSku.product_id.is_not(None)).group_by(VendorSku.integration_id, VendorSku.product_id))}
 
 
 def _price_inputs(*values) -> tuple:

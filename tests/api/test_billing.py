@@ -113,6 +113,7 @@ def test_invoices_filters_void_and_export(api, world):
     assert api.get("/api/v1/invoices?period_to=2000-01-01").json["items"] == []
     invoice = api.get(f"/api/v1/invoices/{world['invoice_id']}").json
     assert invoice["status"] == "issued" and invoice["lines"][0]["evidence"]
+    assert {ln["kind"]: ln["unit"] for ln in invoice["lines"]}.get("vendor") == "license"  # what its SKUs count
     exported = api.get(f"/api/v1/invoices/{world['invoice_id']}/export?format=csv")
     assert exported.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))

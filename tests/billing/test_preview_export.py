@@ -91,8 +91,9 @@ def _issued(billed, make_product, org_name=None, description=None):
 def test_csv_and_json_exports(billed, make_product):
     invoice = _issued(billed, make_product, description="=HYPERLINK(\"http://evil\")")
     rows = list(csv.DictReader(io.StringIO(export.invoice_csv(invoice))))
-    assert [(r["product_code"], r["quantity"], r["unit_price"], r["amount"]) for r in rows] == [
-        ("SEATS", "20", "10.00", "200.00"), ("SUPPORT", "3", "0.335", "1.01")]  # 1.005 rounds half-up
+    assert [(r["product_code"], r["quantity"], r["unit"], r["unit_price"], r["amount"]) for r in rows] == [
+        ("SEATS", "20", "license", "10.00", "200.00"),  # a vendor line: what its SKUs count
+        ("SUPPORT", "3", "", "0.335", "1.01")]  # 1.005 rounds half-up
     assert rows[0]["invoice_number"] == "INV-000001" and rows[0]["organization"] == "Contoso"
     assert rows[0]["quantity_change_id"] != "" and rows[1]["quantity_change_id"] == ""
     assert rows[1]["description"].startswith("'=")  # never a live spreadsheet formula

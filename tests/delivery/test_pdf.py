@@ -49,7 +49,7 @@ def test_the_pdf_carries_the_invoice_and_the_company(issued):
     assert pdf.startswith(b"%PDF-")
     text = text_of(pdf)
     for expected in ("Example MSP GmbH", "1 Main Street", "DE123456789", "INV-000001", "Contoso",
-                     "2024-01-31", "Due date", "Net 30 days", "Product SEATS", "20", "10.00", "200.00",
+                     "2024-01-31", "Due date", "Net 30 days", "Product SEATS", "20 license", "10.00", "200.00",
                      "Total USD", "IBAN DE00 1234 5678 9012 3456 78", "Registered in Berlin", "Page 1 of 1"):
         assert expected in text, expected
     reader = PdfReader(io.BytesIO(pdf))
