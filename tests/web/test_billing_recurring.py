@@ -111,7 +111,8 @@ def test_detail_shows_each_vendor_lines_quantity_and_its_source(client, auth, bi
     # the held decrease to 2 is not billed yet, and the line says so: not "counted", held
     assert "5 held: the counts at Fake fake say 2, waiting for approval (change" in text and "5 counted at" not in text
     assert "Held: change to 2 waiting for approval" in text
-    assert "Contoso Ltd · seats : 2" in text and f"sync run {billing_world['run_id']}" in text
+    assert "Contoso Ltd · seats : 2 license" in text and f"sync run {billing_world['run_id']}" in text
+    assert '<span class="sub line-unit">license</span>' in html  # the vendor line's quantity, with its unit
     assert "fixed quantity" in text and "Next invoice total (USD) 200.00" in text
     assert "/lines/new" not in html  # viewers get no edit links
 
