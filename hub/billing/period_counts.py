@@ -33,7 +33,7 @@ from sqlalchemy import and_, func, union_all
 
 from hub.billing.bulk_read import converter, raw
 from hub.billing.money import FOUR, ZERO, fmt_quantity
-from hub.billing.schedule import issue_day
+from hub.billing.schedule import past_issue_days
 from hub.extensions import db
 from hub.models import LicenseCountHistory, QuantityBasis, VendorCustomer, VendorSku
 
@@ -228,8 +228,9 @@ def tracks_for_invoices(periods: dict, as_of: date, extra=()) -> dict[Key, list[
             .where(RecurringLine.recurring_invoice_id.in_(ids[at:at + ORG_CHUNK]),
                    RecurringLine.kind == LineKind.VENDOR.value, RecurringLine.archived_at.is_(None))).all()
         # at-issue lines only where their invoice's issue day has passed: they bill that day's counts
-        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product, basis, mode in lines
-                  if basis != QuantityBasis.AT_ISSUE.value or issue_day(periods[rid], mode) < as_of]
+        dated = past_issue_days(periods, {rid: mode for rid, *_, mode in lines}, as_of)
+        keyed += [((org, integration, product), periods[rid]) for rid, org, integration, product, basis, _ in lines
+                  if basis != QuantityBasis.AT_ISSUE.value or rid in dated]
     return load_for_periods(keyed + list(extra), as_of)
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import func
 
 from hub.billing.money import ZERO, billed_quantity, fmt_price, fmt_quantity, line_amount, unit_price
 from hub.billing.period_counts import Measure, load_for_periods, measure
-from hub.billing.schedule import Period, issue_day
+from hub.billing.schedule import Period, past_issue_days
 from hub.extensions import db
 from hub.integrations import display_names
 from hub.models import (
@@ -147,8 +147,7 @@ def price_lines(recurring_ids, periods: dict[int, Period] | None = None, *, as_o
     as_of = as_of or utcnow().date()
     # the day each invoice's at-issue counts are taken, where that day has passed (catch-up, in arrears,
     # reissue): its at-issue vendor lines bill that day's counts from history, never today's
-    modes = {r[1]: r[19] for r in rows if r[1] in periods}
-    dated = {rid: day for rid, mode in modes.items() for day in (issue_day(periods[rid], mode),) if day < as_of}
+    dated = past_issue_days(periods, {r[1]: r[19] for r in rows if r[1] in periods}, as_of)
     measured_rows = [r for r in rows
                      if r[1] in periods and (is_measured(r[3], r[17]) or (r[3] == VENDOR and r[1] in dated))]
     if tracks is None and measured_rows:

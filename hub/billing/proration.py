@@ -80,14 +80,14 @@ def proration_lines(recurring_rows, periods: dict, priced: dict, as_of, tracks=N
     invoices = _invoices_before(previous)
     if not invoices:
         return {}
-    billed = _billed_before(previous, invoices)
+    billed = _billed_before(invoices)
     # a vendor line that was on the recurring invoice when its previous invoice was made, but billed nothing
     # then (a count of 0 keeps a line off the invoice): it billed 0, at its price now, and an increase from 0
     # is charged like any other
     current = {rid: {ln.recurring_line_id: ln for ln in priced.get(rid, ()) if ln.kind == LineKind.VENDOR.value}
                for rid in invoices}
     created = _created({line_id for lines in current.values() for line_id in lines})
-    for rid, (number, made_at) in invoices.items():
+    for rid, (number, made_at, _) in invoices.items():
         before = billed.setdefault(rid, {})
         for line_id, line in current[rid].items():
             if line_id not in before and created.get(line_id, made_at) <= made_at:
@@ -143,16 +143,18 @@ def _line_prorations(line: PricedLine, billed: Decimal, price, invoice_number, p
 
 
 def _invoices_before(previous: dict) -> dict[int, tuple]:
-    """recurring invoice id -> (number, created at) of its live invoice for the previous period, where it has one."""
+    """recurring invoice id -> (number, created at, invoice id) of its live invoice for the previous period,
+    where it has one."""
     ids = sorted(previous)
     out: dict[int, tuple] = {}
     for start in range(0, len(ids), CHUNK):
-        for rid, period_start, number, created_at in db.session.execute(
-                db.select(Invoice.recurring_invoice_id, Invoice.period_start, Invoice.number, Invoice.created_at)
+        for rid, period_start, number, created_at, invoice_id in db.session.execute(
+                db.select(Invoice.recurring_invoice_id, Invoice.period_start, Invoice.number, Invoice.created_at,
+                          Invoice.id)
                 .where(Invoice.recurring_invoice_id.in_(ids[start:start + CHUNK]),
                        Invoice.status != InvoiceStatus.VOID.value)):
             if period_start == previous[rid].start:
-                out[rid] = (number, created_at)
+                out[rid] = (number, created_at, invoice_id)
     return out
 
 
@@ -166,21 +168,20 @@ def _created(line_ids) -> dict:
     return out
 
 
-def _billed_before(previous: dict, invoices: dict) -> dict[int, dict[int, tuple]]:
+def _billed_before(invoices: dict) -> dict[int, dict[int, tuple]]:
     """recurring invoice id -> {vendor line id: (quantity billed, unit price, invoice number)} on its live
-    invoice for the previous period (``invoices``)."""
-    ids = sorted(invoices)
+    invoice for the previous period (``invoices``, from ``_invoices_before``)."""
+    by_invoice = {invoice_id: (rid, number) for rid, (number, _, invoice_id) in invoices.items()}
+    ids = sorted(by_invoice)
     out: dict[int, dict[int, tuple]] = {}
     for start in range(0, len(ids), CHUNK):
-        for rid, period_start, line_id, quantity, price, number in db.session.execute(
-                db.select(Invoice.recurring_invoice_id, Invoice.period_start, InvoiceLine.recurring_line_id,
-                          InvoiceLine.quantity, InvoiceLine.unit_price, Invoice.number)
-                .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-                .where(Invoice.recurring_invoice_id.in_(ids[start:start + CHUNK]),
-                       Invoice.status != InvoiceStatus.VOID.value, InvoiceLine.kind == LineKind.VENDOR.value,
-                       InvoiceLine.recurring_line_id.is_not(None))):
-            if period_start == previous[rid].start:
-                out.setdefault(rid, {})[line_id] = (Decimal(quantity), Decimal(price), number)
+        for invoice_id, line_id, quantity, price in db.session.execute(
+                db.select(InvoiceLine.invoice_id, InvoiceLine.recurring_line_id, InvoiceLine.quantity,
+                          InvoiceLine.unit_price)
+                .where(InvoiceLine.invoice_id.in_(ids[start:start + CHUNK]),
+                       InvoiceLine.kind == LineKind.VENDOR.value, InvoiceLine.recurring_line_id.is_not(None))):
+            rid, number = by_invoice[invoice_id]
+            out.setdefault(rid, {})[line_id] = (Decimal(quantity), Decimal(price), number)
     return out
 
 

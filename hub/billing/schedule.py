@@ -57,6 +57,12 @@ def issue_day(period: Period, period_mode: str) -> date:
     return period.start if PeriodMode(period_mode) is PeriodMode.IN_ADVANCE else period.end
 
 
+def past_issue_days(periods: dict, modes: dict, as_of: date) -> dict:
+    """id -> its issue day, for the invoices (id -> period being billed, id -> period mode) made after that day:
+    their at-issue lines bill that day's counts from history."""
+    return {key: day for key, mode in modes.items() if (day := issue_day(periods[key], mode)) < as_of}
+
+
 def dated_modes(run_date: date, as_of: date) -> tuple[str, ...]:
     """The period modes whose invoice of ``run_date``, made on ``as_of``, takes its at-issue counts from
     history (``issue_day`` before ``as_of``): the same for every schedule, whatever its frequency."""

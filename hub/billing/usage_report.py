@@ -46,7 +46,7 @@ from hub.billing.bulk_read import collections_paused, converter, raw
 from hub.billing.errors import BillingError
 from hub.billing.export import safe_cell
 from hub.billing.money import ZERO, billed_quantity, cents, fmt_money, fmt_price, fmt_quantity, four, unit_price
-from hub.billing.pricing import price_lines
+from hub.billing.pricing import price_lines, sku_units
 from hub.billing.schedule import dated_modes, period_for
 from hub.extensions import db
 from hub.inputs import shown
@@ -604,9 +604,7 @@ def _no_count_rows(uncounted: list[tuple[tuple, _Billed]], quotients: dict,
         names = names.where(Organization.id.in_(db.select(RecurringInvoice.organization_id)
                                                 .where(RecurringInvoice.active.is_(True))))
     organizations = dict(connection.execute(names).all())
-    units = {(iid, pid): unit for iid, pid, unit in connection.execute(
-        db.select(VendorSku.integration_id, VendorSku.product_id, func.min(VendorSku.unit))
-        .where(VendorSku.product_id.is_not(None)).group_by(VendorSku.integration_id, VendorSku.product_id))}
+    units = sku_units()
     money, costs = converter(Product.unit_cost), {}
     rows = []
     for (oid, iid, pid), line in uncounted:
