@@ -4,6 +4,9 @@ A vendor customer maps to at most one Organization; an Organization may have man
 across vendors. Unmapping a Detached vendor customer *archives* it: it leaves the mapping table and the
 current counts (the vendor no longer knows it, nobody bills it), but its row and count history stay for
 reports of past periods, evidence and audit. If the vendor lists it again it comes back Not mapped.
+
+Every mapping that ends (remap, unmap, archive) leaves a ``PastMapping``: periods before the change still
+count the customer for the Organization it belonged to then.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from hub import events
 from hub.audit import Actor, record
 from hub.extensions import db
 from hub.inputs import MAX_INT, check_each, whole_number
-from hub.models import LicenseCount, LicenseCountHistory, MapStatus, Organization, VendorCustomer, name_key
+from hub.models import (LicenseCount, LicenseCountHistory, MapStatus, Organization, PastMapping, VendorCustomer,
+                        name_key)
 from hub.timeutil import utcnow
 
 
@@ -45,6 +49,17 @@ def _customer(customer_id: int) -> VendorCustomer:
     return customer
 
 
+def _end_mapping(customer: VendorCustomer, now) -> None:
+    """Keep the mapping that ends now: the customer's first Organization held it from the beginning of its
+    history, a later one from when it was mapped (``mapped_at``)."""
+    if customer.organization_id is None:
+        return
+    ended_before = db.session.execute(
+        db.select(PastMapping.id).filter_by(vendor_customer_id=customer.id).limit(1)).first() is not None
+    db.session.add(PastMapping(vendor_customer_id=customer.id, organization_id=customer.organization_id,
+                               mapped_from=customer.mapped_at if ended_before else None, mapped_until=now))
+
+
 def map_customer(customer_id: int, organization_id: int, actor: Actor) -> VendorCustomer:
     customer = _customer(customer_id)
     organization = db.session.get(Organization, _id(organization_id, "organization_id"))
@@ -55,11 +70,13 @@ def map_customer(customer_id: int, organization_id: int, actor: Actor) -> Vendor
     old = customer.organization_id
     if old == organization.id:
         return customer
+    now = utcnow()
+    _end_mapping(customer, now)
     customer.organization_id = organization.id
-    customer.mapped_at = utcnow()
+    customer.mapped_at = now
     record(actor, "mapping.map" if old is None else "mapping.remap", "vendor_customer", customer.id,
            field="organization_id", old=old, new=organization.id, integration_id=customer.integration_id,
-           details={"customer": customer.name, "organization": organization.name})
+           details={"customer": customer.name, "organization": organization.name}, at=now)
     events.mapping_changed.send(customer, customer_id=customer.id, old_organization_id=old,
                                 new_organization_id=organization.id, actor=actor)
     db.session.commit()
@@ -77,12 +94,12 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
                "organization": customer.organization.name if customer.organization else None}
     events.mapping_changed.send(customer, customer_id=customer.id, old_organization_id=old,
                                 new_organization_id=None, actor=actor)
+    now = utcnow()  # the audit event's moment is the mapping's end (migration 0023 replays the log)
     if status is MapStatus.DETACHED:
         record(actor, "mapping.archive_detached", "vendor_customer", customer.id, field="organization_id",
-               old=old, new=None, integration_id=customer.integration_id, details=details)
+               old=old, new=None, integration_id=customer.integration_id, details=details, at=now)
         # out of the current counts (nothing counts it any more); LicenseCountHistory keeps its past and
         # records the end: each count that leaves goes to 0 now, so the history still adds up over time
-        now = utcnow()
         ends = [dict(vendor_customer_id=customer.id, sku_id=sku_id, quantity=0, previous_quantity=quantity,
                      recorded_at=now)
                 for sku_id, quantity in db.session.execute(
@@ -91,15 +108,17 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
         if ends:
             db.session.execute(db.insert(LicenseCountHistory), ends)
         db.session.execute(db.delete(LicenseCount).filter_by(vendor_customer_id=customer.id))
+        _end_mapping(customer, now)
         customer.organization_id = None
         customer.mapped_at = None
         customer.archived_at = now
         db.session.commit()
         return None
+    _end_mapping(customer, now)
     customer.organization_id = None
     customer.mapped_at = None
     record(actor, "mapping.unmap", "vendor_customer", customer.id, field="organization_id", old=old, new=None,
-           integration_id=customer.integration_id, details=details)
+           integration_id=customer.integration_id, details=details, at=now)
     db.session.commit()
     return customer
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.audit import Actor, record
 from hub.extensions import db
 from hub.mapping import MappingError
-from hub.models import Invoice, Organization, RecurringInvoice, VendorCustomer
+from hub.models import Invoice, Organization, PastMapping, RecurringInvoice, VendorCustomer
 from hub.inputs import check_each, shown
 
 FIELDS = ("name", "domain", "external_ref")
@@ -108,5 +108,7 @@ def delete_organization(organization_id: Any, actor: Actor) -> None:
             raise MappingError(f"Organization {organization.name} has {what}; it cannot be deleted", "organization_id")
     record(actor, "organization.delete", "organization", organization.id, field="name", old=organization.name,
            details={"external_ref": organization.external_ref})
+    # the mappings it once had: nothing bills an Organization with no recurring invoices or invoices
+    db.session.execute(db.delete(PastMapping).where(PastMapping.organization_id == organization.id))
     db.session.delete(organization)
     db.session.commit()

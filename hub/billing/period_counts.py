@@ -8,6 +8,10 @@ mapped to its product. Over a period each (customer, SKU) has a *track*: its his
   A day with no row carries the previous count (history has a row per change, so gaps are the norm).
 - **Before a track's first row** it counts nothing (the hub had not seen that count yet); **from the day a
   customer turned Detached** it counts nothing (the vendor no longer lists it).
+- **A customer counts for the Organization it belonged to that day** (``PastMapping``): a remapped,
+  unmapped or archived customer still counts for its old Organization up to the day before the change,
+  and for a new one from the day it was mapped. A customer that never changed Organization counts for
+  its Organization over its whole history.
 - **The window** is the period, cut at ``as_of`` (today): an in-advance invoice issued on its period's first
   day sees that day's count so far; catch-up and in-arrears invoices see their whole past period, never
   today's counts. A period that starts after ``as_of`` takes the count carried to its start.
@@ -35,7 +39,7 @@ from hub.billing.bulk_read import converter, raw
 from hub.billing.money import FOUR, ZERO, fmt_quantity
 from hub.billing.schedule import past_issue_days
 from hub.extensions import db
-from hub.models import LicenseCountHistory, QuantityBasis, VendorCustomer, VendorSku
+from hub.models import LicenseCountHistory, PastMapping, QuantityBasis, VendorCustomer, VendorSku
 
 Key = tuple[int, int, int]  # organization id, integration id, product id
 ONE = Decimal(1)
@@ -53,6 +57,9 @@ class Track:
     rows: tuple[tuple[datetime, Decimal], ...]
     #: the day the customer turned Detached: it counts nothing from then on
     detached_on: date | None = None
+    #: the days the line's Organization held the customer, as (first, stop) day ordinals (stop excluded,
+    #: None: open); None: it always has (the customer never changed Organization)
+    spans: tuple[tuple[int | None, int | None], ...] | None = None
 
 
 class Segment(NamedTuple):
@@ -127,6 +134,27 @@ def window(start: date, end: date, as_of: date) -> tuple[date, date]:
     return start, min(end, as_of)
 
 
+def _held_only(track: Track, value: Decimal, changes: dict[int, Decimal], first: int,
+               days: int) -> tuple[Decimal, dict[int, Decimal]]:
+    """A track's count carried into the window and its changes by day index, with every day the line's
+    Organization did not hold the customer (``Track.spans``), or the customer was Detached, counted 0."""
+    cut = None if track.detached_on is None else track.detached_on.toordinal() - first
+    spans = [(None if a is None else a - first, None if b is None else b - first) for a, b in track.spans]
+
+    def held(index: int) -> bool:
+        return ((cut is None or index < cut)
+                and any((a is None or a <= index) and (b is None or index < b) for a, b in spans))
+
+    bounds = {x for span in spans for x in span if x is not None}
+    if cut is not None:
+        bounds.add(cut)
+    raw, masked = value, {}
+    for index in sorted(set(changes) | {x for x in bounds if 0 < x < days}):
+        raw = changes.get(index, raw)
+        masked[index] = raw if held(index) else ZERO
+    return (value if held(0) else ZERO), masked
+
+
 def day_segments(tracks, start: date, end: date) -> tuple[list[Segment], Decimal, bool]:
     """The line's daily counts from ``start`` to ``end`` as constant runs, the count carried into ``start``,
     and whether any track has a row on or before ``end``.
@@ -151,6 +179,9 @@ def day_segments(tracks, start: date, end: date) -> tuple[list[Segment], Decimal
             else:
                 changes[day - first] = quantity  # the day's last row wins
         detached_on = track.detached_on
+        if track.spans is not None:
+            value, changes = _held_only(track, value, changes, first, days)
+            detached_on = None  # in the mask
         if detached_on is not None and detached_on <= end:
             cut = max(detached_on.toordinal() - first, 0)
             changes = {i: q for i, q in changes.items() if i < cut}
@@ -236,7 +267,9 @@ def tracks_for_invoices(periods: dict, as_of: date, extra=()) -> dict[Key, list[
 
 def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]:
     """Every (customer, SKU) track behind the vendor lines ``keys`` between ``first_day`` and ``last_day``:
-    each track's rows in that range plus its last row before it. One query (per 10,000 Organizations)."""
+    each track's rows in that range plus its last row before it, for the customers mapped to the keys'
+    Organizations now and those that belonged to them before (``PastMapping``). One query per 10,000
+    Organizations, and one more for customers that changed Organization, when there are any."""
     keys = set(keys)
     if not keys:
         return {}
@@ -245,34 +278,81 @@ def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]
     products = sorted({k[2] for k in keys})
     begin = datetime.combine(first_day, datetime.min.time())
     stop = datetime.combine(last_day + timedelta(days=1), datetime.min.time())
-    h = LicenseCountHistory
     out: dict[Key, dict[tuple[int, int], list]] = defaultdict(lambda: defaultdict(list))
     detached: dict[int, date] = {}
-    count = converter(h.quantity)
-    for at in range(0, len(orgs), ORG_CHUNK):
-        scope = and_(VendorCustomer.organization_id.in_(orgs[at:at + ORG_CHUNK]),
-                     VendorSku.integration_id.in_(integrations), VendorSku.product_id.in_(products))
-        # raw: a month of history repeats a few counts, converted once each (bulk_read)
-        columns = (VendorCustomer.organization_id, VendorSku.integration_id, VendorSku.product_id,
-                   h.vendor_customer_id, h.sku_id, h.recorded_at, h.id, raw(h.quantity), VendorCustomer.detached_at)
-        joined = (lambda q: q.join(VendorCustomer, VendorCustomer.id == h.vendor_customer_id)
-                  .join(VendorSku, VendorSku.id == h.sku_id).where(scope))
-        inside = joined(db.select(*columns)).where(h.recorded_at >= begin, h.recorded_at < stop)
-        before = (db.select(h.vendor_customer_id.label("cid"), h.sku_id.label("sid"),
-                            func.max(h.recorded_at).label("at"))
-                  .join(VendorCustomer, VendorCustomer.id == h.vendor_customer_id)
-                  .join(VendorSku, VendorSku.id == h.sku_id)
-                  .where(scope, h.recorded_at < begin).group_by(h.vendor_customer_id, h.sku_id).subquery())
-        carried = joined(db.select(*columns)).join(before, and_(
-            before.c.cid == h.vendor_customer_id, before.c.sid == h.sku_id, before.c.at == h.recorded_at))
-        rows = db.session.connection().execute(union_all(inside, carried)).all()  # Core rows: no ORM loading
+    count = converter(LicenseCountHistory.quantity)
+    in_scope = and_(VendorSku.integration_id.in_(integrations), VendorSku.product_id.in_(products))
+
+    def add(rows, owners) -> None:
         for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in rows:
-            key = (org, integration, product)
-            if key in keys:
-                out[key][cid, sid].append((recorded, hid, count(quantity)))
-                if detached_at is not None:
-                    detached[cid] = detached_at.date()
+            for owner in owners(cid, org):
+                key = (owner, integration, product)
+                if key in keys:
+                    out[key][cid, sid].append((recorded, hid, count(quantity)))
+                    if detached_at is not None:
+                        detached[cid] = detached_at.date()
+
+    current = lambda cid, org: (org,)  # noqa: E731 - the Organization a customer is mapped to now
+    for at in range(0, len(orgs), ORG_CHUNK):
+        add(_history_rows(and_(VendorCustomer.organization_id.in_(orgs[at:at + ORG_CHUNK]), in_scope), begin, stop),
+            current)
+    spans, earlier = _mapping_spans(orgs)
+    moved = sorted(earlier)
+    for at in range(0, len(moved), ORG_CHUNK):  # their history, for the Organizations they left
+        add(_history_rows(and_(VendorCustomer.id.in_(moved[at:at + ORG_CHUNK]), in_scope), begin, stop),
+            lambda cid, org: earlier[cid] - {org})
     # oldest first; rows of the same moment in insertion order
-    return {key: [Track(cid, sid, tuple((at, q) for at, _, q in sorted(rows)), detached.get(cid))
+    return {key: [Track(cid, sid, tuple((at, q) for at, _, q in sorted(rows)), detached.get(cid),
+                        spans.get((cid, key[0])))
                   for (cid, sid), rows in sorted(tracks.items())]
             for key, tracks in out.items()}
+
+
+def _history_rows(scope, begin: datetime, stop: datetime):
+    """History rows of the customers and SKUs ``scope`` selects from ``begin`` to ``stop``, plus each
+    track's last row before ``begin``, with the customer's current Organization: Core rows, no ORM."""
+    h = LicenseCountHistory
+    # raw: a month of history repeats a few counts, converted once each (bulk_read)
+    columns = (VendorCustomer.organization_id, VendorSku.integration_id, VendorSku.product_id,
+               h.vendor_customer_id, h.sku_id, h.recorded_at, h.id, raw(h.quantity), VendorCustomer.detached_at)
+    joined = (lambda q: q.join(VendorCustomer, VendorCustomer.id == h.vendor_customer_id)
+              .join(VendorSku, VendorSku.id == h.sku_id).where(scope))
+    inside = joined(db.select(*columns)).where(h.recorded_at >= begin, h.recorded_at < stop)
+    before = (db.select(h.vendor_customer_id.label("cid"), h.sku_id.label("sid"), func.max(h.recorded_at).label("at"))
+              .join(VendorCustomer, VendorCustomer.id == h.vendor_customer_id)
+              .join(VendorSku, VendorSku.id == h.sku_id)
+              .where(scope, h.recorded_at < begin).group_by(h.vendor_customer_id, h.sku_id).subquery())
+    carried = joined(db.select(*columns)).join(before, and_(
+        before.c.cid == h.vendor_customer_id, before.c.sid == h.sku_id, before.c.at == h.recorded_at))
+    return db.session.connection().execute(union_all(inside, carried)).all()
+
+
+def _day(moment: datetime | None) -> int | None:
+    return None if moment is None else moment.date().toordinal()
+
+
+def _mapping_spans(orgs) -> tuple[dict[tuple[int, int], tuple], dict[int, set[int]]]:
+    """For customers that changed Organization and touch ``orgs``: (customer, Organization) -> the days it
+    held the customer (``Track.spans``), and customer -> the Organizations of ``orgs`` it left."""
+    pm, vc = PastMapping, VendorCustomer
+    found: dict[int, tuple] = {}
+    for at in range(0, len(orgs), ORG_CHUNK):
+        chunk = orgs[at:at + ORG_CHUNK]
+        found.update((row[0], row[1:]) for row in db.session.connection().execute(
+            db.select(pm.id, pm.vendor_customer_id, pm.organization_id, pm.mapped_from, pm.mapped_until,
+                      vc.organization_id, vc.mapped_at)
+            .join(vc, vc.id == pm.vendor_customer_id)
+            .where(pm.organization_id.in_(chunk) | vc.organization_id.in_(chunk))))
+    held: dict[tuple[int, int], list] = defaultdict(list)
+    current: dict[int, tuple[int, datetime | None]] = {}
+    earlier: dict[int, set[int]] = defaultdict(set)
+    wanted = set(orgs)
+    for cid, org, mapped_from, mapped_until, now_org, mapped_at in found.values():
+        held[cid, org].append((_day(mapped_from), _day(mapped_until)))
+        if org in wanted:
+            earlier[cid].add(org)
+        if now_org is not None:
+            current[cid] = (now_org, mapped_at)
+    for cid, (org, mapped_at) in current.items():  # the mapping in force, since it was made
+        held[cid, org].append((_day(mapped_at), None))
+    return {pair: tuple(days) for pair, days in held.items()}, earlier

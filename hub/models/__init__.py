@@ -2,7 +2,7 @@
 
 from .organization import Organization, name_key
 from .integration import IntegrationState, VendorIntegration
-from .vendor_customer import LicenseCount, LicenseCountHistory, MapStatus, VendorCustomer, VendorSku
+from .vendor_customer import LicenseCount, LicenseCountHistory, MapStatus, PastMapping, VendorCustomer, VendorSku
 from .sync_run import SyncLease, SyncRun, SyncStatus
 from .audit import AuditEvent
 from .user import Role, User
@@ -39,6 +39,7 @@ __all__ = [
     "VendorSku",
     "LicenseCount",
     "LicenseCountHistory",
+    "PastMapping",
     "MapStatus",
     "SyncRun",
     "SyncLease",

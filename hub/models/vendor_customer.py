@@ -124,3 +124,24 @@ class LicenseCountHistory(db.Model):
     previous_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+
+
+class PastMapping(db.Model):
+    """A mapping that ended: the vendor customer belonged to this Organization until ``mapped_until``
+    (it was remapped, unmapped, or archived while Detached).
+
+    Periods before the end still count the customer for the Organization it belonged to then
+    (``hub.billing.period_counts``); the current mapping is ``VendorCustomer.organization_id``, in force
+    since ``VendorCustomer.mapped_at`` when the customer has past mappings, since its history began
+    when it has none. Written only by ``hub.mapping``.
+    """
+
+    __tablename__ = "past_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_customer_id: Mapped[int] = mapped_column(ForeignKey("vendor_customers.id", ondelete="CASCADE"),
+                                                    index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    #: None: the customer's first Organization, which holds its history from the beginning
+    mapped_from: Mapped[datetime | None]
+    mapped_until: Mapped[datetime]

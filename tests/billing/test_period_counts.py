@@ -6,6 +6,7 @@ A day's count is the count at the end of that day; a day without a row carries t
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
@@ -155,14 +156,16 @@ def _day_by_day(tracks, start, end):
         count = D(0)
         for t in tracks:
             rows = [q for at, q in t.rows if at.date() <= day]
-            if rows and not (t.detached_on is not None and t.detached_on <= day):
+            held = t.spans is None or any((a is None or a <= day.toordinal()) and (b is None or day.toordinal() < b)
+                                          for a, b in t.spans)
+            if rows and held and not (t.detached_on is not None and t.detached_on <= day):
                 count += rows[-1]
         out.append(count)
         day += timedelta(days=1)
     return out
 
 
-def _random_tracks(rng):
+def _random_tracks(rng, with_spans=False):
     base = datetime(2026, 2, 1)
     tracks = []
     for customer in range(rng.randint(0, 4)):
@@ -170,8 +173,20 @@ def _random_tracks(rng):
                          for _ in range(rng.randint(0, 6)))
         rows = tuple((at, D(rng.choice(["0", "1", "3", "7", "7.0000", "2.5", "12", "0.0000"]))) for at in moments)
         detached = rng.choice([None, None, date(2026, 2, 1) + timedelta(days=rng.randint(0, 75))])
-        tracks.append(Track(customer, 1, rows, detached))
+        tracks.append(Track(customer, 1, rows, detached, _random_spans(rng, base) if with_spans else None))
     return tracks
+
+
+def _random_spans(rng, base):
+    """The days an Organization held a customer that changed Organization: one to three spans, open or not."""
+    cuts = sorted(rng.sample(range(-5, 80), rng.randint(1, 4)))
+    days = [base.toordinal() + c for c in cuts]
+    spans = [(days[n], days[n + 1]) for n in range(0, len(days) - 1, 2)]
+    if len(days) % 2:
+        spans.append((days[-1], None))
+    if rng.random() < 0.3:
+        spans[0] = (None, spans[0][1])
+    return tuple(spans)
 
 
 @pytest.mark.parametrize("seed", range(300))
@@ -187,3 +202,19 @@ def test_day_segments_agree_with_the_reference_and_the_day_by_day_counts(seed):
     segments, _opening, _known = got
     daily = [s.quantity for s in segments for _ in range(s.days)]
     assert daily == (_day_by_day(tracks, start, end) if tracks else [])  # no track: no runs at all
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_a_customer_counts_only_on_the_days_the_organization_held_it(seed):
+    """Tracks of customers that changed Organization (``spans``), Detached or not: the runs are the
+    day-by-day counts, and the count carried into a period not begun is its first day's."""
+    rng = random.Random(seed)
+    tracks = _random_tracks(rng, with_spans=True)
+    start = date(2026, 2, 1) + timedelta(days=rng.randint(0, 60))
+    end = start + timedelta(days=rng.randint(-2, 40))
+    segments, opening, _known = day_segments(tracks, start, end)
+    daily = [s.quantity for s in segments for _ in range(s.days)]
+    assert daily == (_day_by_day(tracks, start, end) if tracks else [])
+    if end < start:  # the count carried to the period's first day, from the rows known by ``end``
+        known = [replace(t, rows=tuple(r for r in t.rows if r[0].date() <= end)) for t in tracks]
+        assert opening == sum(_day_by_day(known, start, start), D(0))
