@@ -301,11 +301,15 @@ def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]
     for at in range(0, len(moved), ORG_CHUNK):  # their history, for the Organizations they left
         add(_history_rows(and_(VendorCustomer.id.in_(moved[at:at + ORG_CHUNK]), in_scope), begin, stop),
             lambda cid, org: earlier[cid] - {org})
-    # oldest first; rows of the same moment in insertion order
-    return {key: [Track(cid, sid, tuple((at, q) for at, _, q in sorted(rows)), detached.get(cid),
-                        spans.get((cid, key[0])))
-                  for (cid, sid), rows in sorted(tracks.items())]
+    return {key: _as_tracks(tracks, detached, lambda cid, org=key[0]: spans.get((cid, org)))
             for key, tracks in out.items()}
+
+
+def _as_tracks(grouped: dict[tuple[int, int], list], detached: dict[int, date], spans_of) -> list[Track]:
+    """(customer, SKU) -> [(recorded_at, history id, quantity)] as Tracks: rows oldest first, rows of the
+    same moment in insertion order."""
+    return [Track(cid, sid, tuple((at, q) for at, _, q in sorted(rows)), detached.get(cid), spans_of(cid))
+            for (cid, sid), rows in sorted(grouped.items())]
 
 
 def _history_rows(scope, begin: datetime, stop: datetime):
@@ -356,3 +360,27 @@ def _mapping_spans(orgs) -> tuple[dict[tuple[int, int], tuple], dict[int, set[in
     for cid, (org, mapped_at) in current.items():  # the mapping in force, since it was made
         held[cid, org].append((_day(mapped_at), None))
     return {pair: tuple(days) for pair, days in held.items()}, earlier
+
+
+def organization_tracks(organization_id: int, first_day: date, last_day: date,
+                        integration_ids=None) -> dict[int, list[Track]]:
+    """Per integration, the tracks of every SKU of the customers that changed Organization and that this
+    Organization held at some time, each with the days it held them (the usage report's trend of one
+    Organization draws them from here; customers that never moved follow their current mapping)."""
+    spans, _ = _mapping_spans([organization_id])
+    ids = sorted({cid for cid, org in spans if org == organization_id})
+    begin = datetime.combine(first_day, datetime.min.time())
+    stop = datetime.combine(last_day + timedelta(days=1), datetime.min.time())
+    out: dict[int, dict[tuple[int, int], list]] = defaultdict(lambda: defaultdict(list))
+    detached: dict[int, date] = {}
+    count = converter(LicenseCountHistory.quantity)
+    for at in range(0, len(ids), ORG_CHUNK):
+        scope = VendorCustomer.id.in_(ids[at:at + ORG_CHUNK])
+        if integration_ids is not None:
+            scope = and_(scope, VendorSku.integration_id.in_(sorted(integration_ids)))
+        for _, integration, _, cid, sid, recorded, hid, quantity, detached_at in _history_rows(scope, begin, stop):
+            out[integration][cid, sid].append((recorded, hid, count(quantity)))
+            if detached_at is not None:
+                detached[cid] = detached_at.date()
+    return {integration: _as_tracks(tracks, detached, lambda cid: spans[cid, organization_id])
+            for integration, tracks in out.items()}

@@ -176,3 +176,34 @@ def test_the_chart_keeps_an_archived_customers_past(app_ctx, billing_world, fake
     assert values[today] == 2  # ... and not today: only c-1's 2 seats
     [narrow] = report_series(rows, 30, today)  # a filtered report leaves archived customers out
     assert dict(narrow.points)[today - timedelta(days=15)] == 0
+
+
+def test_one_organizations_trend_counts_a_customer_on_the_days_it_held_it(app_ctx, billing_world):
+    """c-1 counted 5 seats from 10 days ago and 2 from today; 4 days ago it moved from Contoso to Northwind.
+    Each Organization's trend shows c-1 on its own days; a filtered report (status) draws only its rows."""
+    from hub import mapping
+    from hub.models import PastMapping, VendorCustomer
+    from tests.web.billing_fixtures import SETUP
+
+    c1 = billing_world["customers"]["c-1"].id
+    _age_history(c1, sku("seats").id, 10)
+    contoso, northwind = billing_world["orgs"]["Contoso"].id, billing_world["orgs"]["Northwind"].id
+    mapping.map_customer(c1, northwind, SETUP)
+    moved_at = utcnow() - timedelta(days=4)
+    db.session.execute(db.update(PastMapping).filter_by(vendor_customer_id=c1).values(mapped_until=moved_at))
+    db.session.execute(db.update(VendorCustomer).filter_by(id=c1).values(mapped_at=moved_at))
+    db.session.commit()
+    today = utcnow().date()
+
+    def trend(organization_id, **kw):
+        rows = usage_report.usage_report(organization_id=organization_id, **kw).rows
+        [series] = report_series(rows, 30, today, organization_id, include_archived=not kw, **kw)
+        return dict(series.points)
+
+    days_ago = lambda n: today - timedelta(days=n)  # noqa: E731
+    was = trend(contoso)
+    assert (was[days_ago(11)], was[days_ago(10)], was[days_ago(5)], was[days_ago(4)], was[today]) == (0, 5, 5, 0, 0)
+    now = trend(northwind)  # Northwind also holds c-3 (Detached today, 1 seat until today)
+    assert (now[days_ago(5)], now[days_ago(4)], now[days_ago(1)], now[today]) == (0, 5, 5, 2)
+    assert trend(northwind, vendor="fake")[days_ago(4)] == 5
+    assert report_series([], 30, today, contoso, include_archived=True, vendor="no-such-vendor") == []

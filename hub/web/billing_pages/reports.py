@@ -55,11 +55,11 @@ def usage_report():
         page = Page(page.pages, per_page, len(report.rows))
     days = int_arg("days", 90, 1, 366)
     days = days if days in CHART_DAYS else 90
-    # archived customers belong to the trend of an unfiltered report: they were counted in the past
-    unfiltered = not (filters["organization_id"] or filters["status"] or filters["map_status"]
-                      or filters["line_state"])
+    # customers that left (archived; for one Organization also moved or unmapped) belong to the trend of
+    # a report filtered by no more than vendor and Organization: they were counted in the past
+    unfiltered = not (filters["status"] or filters["map_status"] or filters["line_state"])
     series = report_series(report.rows, days, utcnow().date(), filters["organization_id"],
-                           include_archived=unfiltered)
+                           include_archived=unfiltered, vendor=filters["vendor"] or None)
     chart = build_chart(relabelled(series, display_names()))  # "Acronis Cyber Protect Cloud", not "acronis"
     return render_template("billing_web/usage_report.html", report=report, filters=filters, page=page,
                            rows=report.rows[page.offset:page.offset + per_page], chart=chart, days=days,

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from hub.billing.money import fmt_quantity
 from hub.extensions import db
-from hub.models import LicenseCountHistory, VendorCustomer, VendorSku
+from hub.billing.period_counts import day_segments, organization_tracks
+from hub.models import LicenseCountHistory, VendorCustomer, VendorIntegration, VendorSku
 
 ZERO = Decimal(0)
 PALETTE = 6  # classes series-0 .. series-5
@@ -33,19 +34,31 @@ class Series:
 
 
 def report_series(rows, days: int, today: date, organization_id: int | None = None,
-                  include_archived: bool = False) -> list[Series]:
+                  include_archived: bool = False, vendor: str | None = None) -> list[Series]:
     """One daily series per vendor over the last ``days`` days for the (customer, SKU) pairs of ``rows``
-    (usage report rows), each pair's count today being its last count (``last_quantity``). With
-    ``include_archived``, archived customers of those vendors count too: their history ends at 0 when they
-    were archived, so they add to the past, not to today."""
-    if not rows:
+    (usage report rows), each pair's count today being its last count (``last_quantity``).
+
+    With ``include_archived`` the customers that left count in the past too. With no Organization: the
+    archived customers of those vendors (their history ends at 0 when they were archived). For one
+    Organization: every customer it held and that changed Organization since (moved, unmapped, archived),
+    on the days it held them (``period_counts.organization_tracks``), of the ``vendor`` when one is given."""
+    start = today - timedelta(days=days - 1)
+    left: dict[str, list[Decimal]] = {}  # vendor -> daily counts of the customers that changed Organization
+    if include_archived and organization_id is not None:
+        slugs = dict(db.session.execute(db.select(VendorIntegration.id, VendorIntegration.slug)).all())
+        only = None if vendor is None else {i for i, slug in slugs.items() if slug == vendor}
+        tracks = organization_tracks(organization_id, start, today, only)
+        left = {slugs[integration]: _daily(held, start, today) for integration, held in tracks.items()}
+        moved = {t.customer_id for held in tracks.values() for t in held}
+        rows = [r for r in rows if r.customer_id not in moved]  # drawn from their tracks instead
+        include_archived = False
+    if not rows and not left:
         return []
     vendor_of = {(r.customer_id, r.sku_id): r.vendor for r in rows}
     slug_of = {r.integration_id: r.vendor for r in rows} if include_archived else {}
     now: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for r in rows:
         now[r.vendor] += r.last_quantity
-    start = today - timedelta(days=days - 1)
     query = (db.select(LicenseCountHistory.vendor_customer_id, LicenseCountHistory.sku_id,
                        LicenseCountHistory.recorded_at, LicenseCountHistory.quantity,
                        LicenseCountHistory.previous_quantity, VendorSku.integration_id, VendorCustomer.archived_at)
@@ -56,20 +69,27 @@ def report_series(rows, days: int, today: date, organization_id: int | None = No
     if organization_id is not None:
         query = query.where(VendorCustomer.organization_id == organization_id)
     # per vendor and day: how much that day's changes moved the total
-    moved: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    moved_by: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for customer_id, sku_id, at, quantity, previous, integration_id, archived_at in db.session.execute(query):
-        vendor = vendor_of.get((customer_id, sku_id)) or (slug_of.get(integration_id) if archived_at else None)
-        if vendor is not None:
-            moved[vendor][at.date()] += Decimal(quantity) - Decimal(previous or 0)
+        vendor_slug = vendor_of.get((customer_id, sku_id)) or (slug_of.get(integration_id) if archived_at else None)
+        if vendor_slug is not None:
+            moved_by[vendor_slug][at.date()] += Decimal(quantity) - Decimal(previous or 0)
     out = []
-    for vendor in sorted(now):
-        running, points = now[vendor], []
+    for vendor_slug in sorted(set(now) | set(left)):
+        running, points = now[vendor_slug], []
         for n in range(days):  # today back to the window's first day
             day = today - timedelta(days=n)
             points.append((day, running))
-            running -= moved[vendor].get(day, ZERO)
-        out.append(Series(vendor, points[::-1]))
+            running -= moved_by[vendor_slug].get(day, ZERO)
+        daily = left.get(vendor_slug) or [ZERO] * days
+        out.append(Series(vendor_slug, [(day, value + daily[n]) for n, (day, value) in enumerate(points[::-1])]))
     return out
+
+
+def _daily(tracks, start: date, today: date) -> list[Decimal]:
+    """The tracks' added-up count on each day from ``start`` to ``today``."""
+    segments, _, _ = day_segments(tracks, start, today)
+    return [s.quantity for s in segments for _ in range(s.days)] or [ZERO] * ((today - start).days + 1)
 
 
 def relabelled(series: list[Series], names: dict[str, str]) -> list[Series]:
