@@ -123,6 +123,17 @@ def unmap_customer(customer_id: int, actor: Actor) -> VendorCustomer | None:
     return customer
 
 
+def past_mappings(customer_id: int) -> list[dict]:
+    """The Organizations a vendor customer belonged to before, oldest first: ``organization`` ({id, name}),
+    ``mapped_from`` (None: from the beginning of its history) and ``mapped_until``."""
+    rows = db.session.execute(
+        db.select(PastMapping.organization_id, Organization.name, PastMapping.mapped_from, PastMapping.mapped_until)
+        .join(Organization, Organization.id == PastMapping.organization_id)
+        .where(PastMapping.vendor_customer_id == customer_id).order_by(PastMapping.mapped_until, PastMapping.id))
+    return [{"organization": {"id": org_id, "name": name}, "mapped_from": since, "mapped_until": until}
+            for org_id, name, since, until in rows]
+
+
 def organization_name_taken(name: str, except_id: int | None = None) -> bool:
     """Whether another Organization has this name, compared on ``name_key`` (case, accents' forms, spaces)."""
     stmt = db.select(Organization.id).where(Organization.name_key == name_key(name))

@@ -12,7 +12,7 @@ import marshmallow as ma
 from flask import jsonify
 from sqlalchemy import case, func
 
-from hub import integrations
+from hub import integrations, mapping
 from hub.api.fields import DecimalText, Id, UtcDateTime
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import fail
@@ -54,6 +54,18 @@ class VendorCustomerSchema(ma.Schema):
     organization = ma.fields.Nested(OrganizationRefSchema, allow_none=True)
     count_error = ma.fields.String(allow_none=True)
     licenses = ma.fields.List(ma.fields.Nested(LicenseSchema))
+
+
+class PastMappingSchema(ma.Schema):
+    organization = ma.fields.Nested(OrganizationRefSchema)
+    mapped_from = UtcDateTime(allow_none=True, metadata={
+        "description": "null: the customer's first Organization, which holds its history from the beginning"})
+    mapped_until = UtcDateTime(metadata={"description": "when it was remapped, unmapped or archived"})
+
+
+class VendorCustomerDetailSchema(VendorCustomerSchema):
+    past_mappings = ma.fields.List(ma.fields.Nested(PastMappingSchema), metadata={
+        "description": "the Organizations it belonged to before, oldest first: past periods count it for them"})
 
 
 class CountsSchema(ma.Schema):
@@ -130,10 +142,10 @@ def customer_row_or_404(customer_id: int) -> dict:
 
 @blp.route("/vendor-customers/<id:customer_id>", methods=["GET"])
 @roles(read=ANYONE)
-@blp.response(200, VendorCustomerSchema)
+@blp.response(200, VendorCustomerDetailSchema)
 def get_vendor_customer(customer_id: int):
-    """Read one vendor customer."""
-    return customer_row_or_404(customer_id)
+    """Read one vendor customer, with the Organizations it belonged to before."""
+    return {**customer_row_or_404(customer_id), "past_mappings": mapping.past_mappings(customer_id)}
 
 
 class HistoryArgs(ma.Schema):

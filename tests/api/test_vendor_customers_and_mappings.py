@@ -170,3 +170,22 @@ def test_create_organization_takes_a_typed_name_checked_like_any_name(api, mappe
     plain = api.post(f"/api/v1/vendor-customers/{c['c-5'].id}/create-organization")
     assert plain.status_code == 201 and plain.json["organization"]["name"] == "Wingtip"
     assert orgs["Contoso"].name == "Contoso"
+
+
+def test_a_customer_names_the_organizations_it_belonged_to(api, mapped_world, client, auth):
+    """Remapped, the customer keeps who held it before and until when, in the API and on its counts page."""
+    customer = mapped_world["customers"]["c-2"]
+    contoso, northwind = mapped_world["orgs"]["Contoso"], mapped_world["orgs"]["Northwind"]
+    url = f"/api/v1/vendor-customers/{customer.id}/mapping"
+    assert api.get(f"/api/v1/vendor-customers/{customer.id}").json["past_mappings"] == []
+    api.put(url, json={"organization_id": contoso.id})
+    api.put(url, json={"organization_id": northwind.id})
+    api.delete(url)
+    got = api.get(f"/api/v1/vendor-customers/{customer.id}").json["past_mappings"]
+    assert [(p["organization"]["name"], p["mapped_from"] is None) for p in got] == [("Contoso", True),
+                                                                                     ("Northwind", False)]
+    assert got[0]["mapped_until"] == got[1]["mapped_from"] and got[1]["mapped_until"].endswith("+00:00")
+    auth.login("viewer")
+    html = client.get(f"/billing/reports/usage/customers/{customer.id}").data.decode()
+    page = html.split('id="past-mappings"', 1)[1].split("</ul>", 1)[0]
+    assert page.index("Contoso") < page.index("Northwind") and "until" in page

@@ -204,3 +204,4 @@ def test_an_organization_with_only_past_mappings_can_be_deleted(vendor, fabrikam
     delete_organization(fabrikam.id, ADMIN)
     assert db.session.execute(db.select(PastMapping).filter_by(organization_id=fabrikam.id)).first() is None
     assert db.session.get(VendorCustomer, vendor.customer("c1").id).organization_id == contoso.id
+

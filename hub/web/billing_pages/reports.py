@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template
 
+from hub import mapping
 from hub.billing import usage_report as service
 from hub.extensions import db
 from hub.integrations import display_names
@@ -92,4 +93,5 @@ def usage_history(customer_id: int):
     chart = build_chart(relabelled(customer_series(history, utcnow().date()), sku_names))
     organization = db.session.get(Organization, customer.organization_id) if customer.organization_id else None
     return render_template("billing_web/usage_history.html", customer=customer, organization=organization,
-                           history=history[::-1], chart=chart, sku_id=sku_id)
+                           history=history[::-1], chart=chart, sku_id=sku_id,
+                           past_mappings=mapping.past_mappings(customer.id))
