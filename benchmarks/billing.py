@@ -10,8 +10,9 @@ Targets (issue 4): the invoice run for 5,000 recurring invoices of 5 lines each 
 (issue 8) the usage report over 10,000 vendor customers under 250 ms at the median, also printed as a ratio
 to a raw query reading the same rows (the counts with their customer, SKU, Organization and product, and
 the vendor lines with their prices, as tuples). Issue 8: the same invoice run with tax and a
-peak / average basis on every vendor line (each measured from a month of count history) under 5 s on
-SQLite, printed also as a ratio to one raw query reading the same rows. Data is inserted in bulk (that is
+peak / average basis on every vendor line (each measured from a month of count history; one mapped
+customer in 20 moved between Organizations mid-period) under 5 s on SQLite, printed also as a ratio to one
+raw query reading the same rows. Data is inserted in bulk (that is
 set-up, not measured); what is measured goes through the real services.
 """
 
@@ -39,6 +40,7 @@ from hub.models import (  # noqa: E402
     LicenseCount,
     LicenseCountHistory,
     OrganizationTaxRate,
+    PastMapping,
     TaxRate,
     Organization,
     name_key,
@@ -217,6 +219,8 @@ def run(args, url: str, folder: Path) -> None:
 
 
 BASIS_RUN_DATE = date(2024, 3, 31)  # in arrears: bills 2024-02-29 .. 2024-03-30, a month of history
+MOVED_EVERY = 20
+MOVED_AT = datetime(2024, 3, 15, 10)
 
 
 def seed_period_basis(info: dict) -> None:
@@ -241,7 +245,19 @@ def seed_period_basis(info: dict) -> None:
             history.append(dict(vendor_customer_id=cid, sku_id=sid, quantity=Decimal(q) + extra,
                                 recorded_at=datetime.combine(day, datetime.min.time()).replace(hour=9)))
     db.session.execute(db.insert(LicenseCountHistory), history)
+    # one mapped customer in 20 moved to its Organization on March 15th from another one, which still
+    # counts it before that day (past mappings: a second history read and masked tracks)
+    mapped = db.session.execute(db.select(VendorCustomer.id, VendorCustomer.organization_id)
+                                .where(VendorCustomer.organization_id.is_not(None))
+                                .order_by(VendorCustomer.id)).all()[::MOVED_EVERY]
+    all_orgs = sorted(set(org_ids))
+    db.session.execute(db.insert(PastMapping), [
+        dict(vendor_customer_id=cid, organization_id=all_orgs[(all_orgs.index(org) + 1) % len(all_orgs)],
+             mapped_from=None, mapped_until=MOVED_AT) for cid, org in mapped])
+    db.session.execute(db.update(VendorCustomer).where(VendorCustomer.id.in_([cid for cid, _ in mapped]))
+                       .values(mapped_at=MOVED_AT))
     db.session.commit()
+    info["moved"] = len(mapped)
 
 
 RAW_BASIS_ROWS = """
@@ -258,8 +274,8 @@ WHERE ri.active AND ri.next_run_date <= :today
 
 def period_basis_run(info: dict) -> None:
     seconds, _ = timed(seed_period_basis, info)
-    print(f"set-up: tax and a peak / average basis on every vendor line, a month of history ({seconds:.1f} s, "
-          f"not measured)")
+    print(f"set-up: tax and a peak / average basis on every vendor line, a month of history, "
+          f"{info['moved']} customers moved between Organizations mid-period ({seconds:.1f} s, not measured)")
     from hub.billing.invoicing import run_due_invoices
 
     # the rows the run reads, in one raw query: every due line with its product and its counts' history
