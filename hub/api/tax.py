@@ -35,8 +35,17 @@ class TaxRateSchema(ma.Schema):
     percent = DecimalText(required=True, metadata={"description": "0 to 100, up to four places"})
     compound = ma.fields.Boolean(load_default=False,
                                  metadata={"description": "applies to the line plus its non-compound taxes"})
-    active = ma.fields.Boolean(dump_only=True)
+    active = ma.fields.Boolean(dump_only=True, metadata={"description": "false: retired, offered to no Organization"})
     created_at = UtcDateTime(dump_only=True)
+
+
+class TaxRateChangeSchema(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(1, 100))
+    percent = DecimalText(metadata={"description": "0 to 100, up to four places; the next invoices use it, "
+                                                   "issued ones keep the tax they printed"})
+    compound = ma.fields.Boolean()
+    active = ma.fields.Boolean(metadata={"description": "false retires the rate; refused (409) while an "
+                                                        "Organization is taxed at it"})
 
 
 class OrganizationTaxSchema(ma.Schema):
@@ -88,6 +97,38 @@ def create_tax_rate(args):
         db.session.rollback()
         raise taken_or_invalid(err) from None
     return rate, 201, {"Location": "/api/v1/tax-rates"}
+
+
+@blp.route("/tax-rates/<id:rate_id>", methods=["GET"])
+@roles(read=ANYONE)
+@blp.response(200, TaxRateSchema)
+def get_tax_rate(rate_id: int):
+    """Read one tax rate (with its ETag)."""
+    return with_etag(TaxRateSchema, get_or_404(TaxRate, rate_id, "tax rate"))
+
+
+@blp.route("/tax-rates/<id:rate_id>", methods=["PATCH"])
+@roles(read=ANYONE, change=BILLING)
+@uses_if_match
+@blp.arguments(TaxRateChangeSchema)
+@blp.response(200, TaxRateSchema)
+def update_tax_rate(args, rate_id: int):
+    """Change a rate's name, percent or compound flag, or retire it (`active`: false). Each change is
+    audited; issued invoices keep the tax they printed."""
+    check_if_match(TaxRateSchema, get_or_404(TaxRate, rate_id, "tax rate"))
+    try:
+        rate = tax.update_tax_rate(rate_id, actor(), **args)
+    except BillingError as err:
+        db.session.rollback()
+        raise _rate_error(err) from None
+    return with_etag(TaxRateSchema, rate)
+
+
+def _rate_error(err: BillingError):
+    """A name taken is a 409, so is retiring a rate Organizations are taxed at; the rest a 422 naming the field."""
+    if err.field == "active" and not getattr(err, "errors", None):
+        return service_error(err, status=409)
+    return taken_or_invalid(err)
 
 
 @blp.route("/organizations/<id:organization_id>/tax", methods=["GET"])

@@ -93,8 +93,9 @@ def rates_for(organization_ids) -> dict[int, list[Rate]]:
 
 # -- managing rates and an Organization's tax --------------------------------------------------------
 
-def list_tax_rates() -> list[TaxRate]:
-    return list(db.session.execute(db.select(TaxRate).order_by(TaxRate.name)).scalars())
+def list_tax_rates(*, active_only: bool = False) -> list[TaxRate]:
+    query = db.select(TaxRate).order_by(TaxRate.name)
+    return list(db.session.execute(query.where(TaxRate.active.is_(True)) if active_only else query).scalars())
 
 
 def create_tax_rate(name: str, percent, actor: Actor, *, compound: bool = False) -> TaxRate:
@@ -110,10 +111,42 @@ def create_tax_rate(name: str, percent, actor: Actor, *, compound: bool = False)
     return rate
 
 
-def _clean_rate_field(key: str, value):
+def update_tax_rate(rate_id, actor: Actor, **changes) -> TaxRate:
+    """Change a rate's ``name``, ``percent``, ``compound`` or ``active`` (false: retired, offered to no
+    Organization). Every bad field at once; each change audited. Commits.
+
+    Issued invoices keep the tax they printed (their tax summary and line taxes are stored); the next
+    invoices of the Organizations taxed at the rate use the new figures. A rate that Organizations are taxed
+    at cannot be retired (field ``active``, naming them): their invoices would silently lose that tax."""
+    rate = validate.existing(TaxRate, rate_id, "tax_rate_id")
+    unknown = sorted(set(changes) - {"name", "percent", "compound", "active"})
+    if unknown:
+        raise BillingError(f"{unknown[0]}: not a field of a tax rate", unknown[0])
+    values = validate.each_field(changes, lambda key, value: _clean_rate_field(key, value, rate))
+    if values.get("active") is False and rate.active:
+        users = db.session.execute(
+            db.select(Organization.name).join(OrganizationTaxRate, OrganizationTaxRate.organization_id == Organization.id)
+            .where(OrganizationTaxRate.tax_rate_id == rate.id).order_by(Organization.name_key)).scalars().all()
+        if users:
+            named = ", ".join(shown(n) for n in users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+            raise BillingError(f"Active: {len(users)} Organization{'s are' if len(users) > 1 else ' is'} taxed at "
+                               f"{shown(rate.name)} ({named}); choose another rate for them first", "active")
+    for key, value in values.items():
+        old = getattr(rate, key)
+        if old != value:
+            setattr(rate, key, value)
+            record(actor, "tax.rate_update", "tax_rate", rate.id, field=key,
+                   old=fmt_quantity(old) if key == "percent" else old,
+                   new=fmt_quantity(value) if key == "percent" else value, details={"name": rate.name})
+    db.session.commit()
+    return rate
+
+
+def _clean_rate_field(key: str, value, rate: TaxRate | None = None):
     if key == "name":
         name = validate.text(value, "name", max_len=100)
-        if db.session.execute(db.select(TaxRate.id).where(db.func.lower(TaxRate.name) == name.lower())).first():
+        same = db.select(TaxRate.id).where(db.func.lower(TaxRate.name) == name.lower())
+        if db.session.execute(same if rate is None else same.where(TaxRate.id != rate.id)).first():
             raise Taken(f"Name: a tax rate named {shown(name)} already exists", "name")
         return name
     if key == "percent":
@@ -128,13 +161,17 @@ def set_organization_tax(organization_id, actor: Actor, *, rate_ids=(), exempt: 
     """An Organization's default rates and its exemption, replaced as a whole. Audited. Commits."""
     organization = validate.existing(Organization, organization_id, "organization_id")
     wanted = sorted({validate.integer(r, "tax_rate_ids", minimum=1) for r in rate_ids})
-    known = set(db.session.execute(db.select(TaxRate.id).where(TaxRate.id.in_(wanted))).scalars())
+    known = dict(db.session.execute(db.select(TaxRate.id, TaxRate.active).where(TaxRate.id.in_(wanted))).all())
     missing = [r for r in wanted if r not in known]
     if missing:
         raise BillingError(f"Tax rates: no tax rate with id {missing[0]}", "tax_rate_ids")
-    exempt = validate.boolean(exempt, "tax_exempt")
     before = sorted(db.session.execute(db.select(OrganizationTaxRate.tax_rate_id)
                                        .filter_by(organization_id=organization.id)).scalars())
+    retired = [r for r in wanted if not known[r] and r not in before]  # one it already has may stay
+    if retired:
+        name = db.session.get(TaxRate, retired[0]).name
+        raise BillingError(f"Tax rates: {shown(name)} is retired", "tax_rate_ids")
+    exempt = validate.boolean(exempt, "tax_exempt")
     if before != wanted:
         db.session.execute(db.delete(OrganizationTaxRate).filter_by(organization_id=organization.id))
         db.session.add_all(OrganizationTaxRate(organization_id=organization.id, tax_rate_id=r) for r in wanted)

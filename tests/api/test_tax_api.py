@@ -57,3 +57,30 @@ def test_organization_tax_read_and_set_with_if_match(api, mapped_world):
     assert api.get("/api/v1/organizations/9999/tax").status_code == 404
     assert api.put("/api/v1/organizations/9999/tax", json={"tax_rate_ids": []}).status_code == 404
     assert api.as_role("viewer").get(url).status_code == 403
+
+
+def test_a_rate_changed_with_if_match_and_retired_only_when_no_one_uses_it(api, mapped_world):
+    contoso = mapped_world["orgs"]["Contoso"].id
+    billing = api.as_role("billing")
+    vat = billing.post("/api/v1/tax-rates", json={"name": "VAT", "percent": "20"}).json["id"]
+    read = api.as_role("viewer").get(f"/api/v1/tax-rates/{vat}")
+    assert read.status_code == 200 and read.json["active"] is True
+    url = f"/api/v1/tax-rates/{vat}"
+    assert api.as_role("viewer").patch(url, json={"percent": "19"}).status_code == 403
+    changed = billing.patch(url, json={"percent": "19"}, headers={"If-Match": read.headers["ETag"]})
+    assert changed.status_code == 200 and changed.json["percent"] == "19.0000"
+    stale = billing.patch(url, json={"percent": "18"}, headers={"If-Match": read.headers["ETag"]})
+    assert stale.status_code == 412
+    bad = billing.patch(url, json={"percent": "150"})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "percent"
+    api.put(f"/api/v1/organizations/{contoso}/tax", json={"tax_rate_ids": [vat]})
+    in_use = billing.patch(url, json={"active": False})
+    assert in_use.status_code == 409 and "Contoso" in in_use.json["detail"]
+    api.put(f"/api/v1/organizations/{contoso}/tax", json={"tax_rate_ids": []})
+    assert billing.patch(url, json={"active": False}).json["active"] is False
+    retired = api.put(f"/api/v1/organizations/{contoso}/tax", json={"tax_rate_ids": [vat]})
+    assert retired.status_code == 422 and retired.json["errors"][0]["field"] == "tax_rate_ids"
+    assert billing.patch("/api/v1/tax-rates/999999", json={"percent": "1"}).status_code == 404
+    audited = db.session.execute(db.select(AuditEvent.field, AuditEvent.old_value, AuditEvent.new_value)
+                                 .filter_by(action="tax.rate_update").order_by(AuditEvent.id)).all()
+    assert audited == [("percent", "20", "19"), ("active", "True", "False")]

@@ -119,3 +119,49 @@ def test_unknown_rates_and_duplicates_are_refused(contoso):
     with pytest.raises(BillingError) as info:
         tax.set_organization_tax(contoso.id, ADMIN, rate_ids=[999])
     assert info.value.field == "tax_rate_ids"
+
+
+def test_a_rate_changed_bills_the_next_invoice_and_leaves_issued_ones(taxed, contoso):
+    """GST 5 -> 6 %: the issued invoice keeps 10.00 of GST; the next one bills 6 % of 200.00 = 12.00 and QST
+    9.975 % of 212.00 = 21.147 -> 21.15. Each change audited with its old and new value."""
+    run_due_invoices(date(2024, 1, 31))
+    issued = db.session.execute(db.select(Invoice)).scalar_one()
+    gst = next(r for r in tax.list_tax_rates() if r.name == "GST")
+    tax.update_tax_rate(gst.id, ADMIN, percent="6", name="GST (2024)")
+    db.session.expire_all()
+    assert db.session.get(Invoice, issued.id).tax_summary[0] == {
+        "name": "GST", "percent": "5", "compound": False, "taxable": "200.00", "tax": "10.00"}
+    preview = preview_invoice(taxed.id)
+    assert [(t.rate.name, t.tax) for t in preview.taxes.summary] == [("GST (2024)", D("12.00")), ("QST", D("21.15"))]
+    changes = db.session.execute(db.select(AuditEvent.field, AuditEvent.old_value, AuditEvent.new_value)
+                                 .filter_by(action="tax.rate_update").order_by(AuditEvent.id)).all()
+    assert sorted(changes) == [("name", "GST", "GST (2024)"), ("percent", "5", "6")]
+
+
+def test_a_rate_in_use_cannot_be_retired_and_a_retired_one_is_offered_to_no_one(taxed, contoso, make_org):
+    gst = next(r for r in tax.list_tax_rates() if r.name == "GST")
+    with pytest.raises(BillingError) as refused:
+        tax.update_tax_rate(gst.id, ADMIN, active=False, percent="7")
+    assert refused.value.field == "active" and "Contoso" in str(refused.value)
+    db.session.rollback()
+    assert db.session.get(type(gst), gst.id).percent == D("5")  # nothing changed
+    qst = next(r for r in tax.list_tax_rates() if r.name == "QST")
+    tax.set_organization_tax(contoso.id, ADMIN, rate_ids=[qst.id])
+    tax.update_tax_rate(gst.id, ADMIN, active=False)
+    assert [r.name for r in tax.list_tax_rates(active_only=True)] == ["QST"]
+    with pytest.raises(BillingError) as retired:
+        tax.set_organization_tax(make_org("Fabrikam").id, ADMIN, rate_ids=[gst.id])
+    assert retired.value.field == "tax_rate_ids" and "retired" in str(retired.value)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"percent": "101"}, "percent"), ({"name": ""}, "name"), ({"name": "qst"}, "name"),
+    ({"compound": "maybe"}, "compound"), ({"rate": "5"}, "rate"),
+])
+def test_bad_rate_changes_name_the_field_and_change_nothing(taxed, changes, field):
+    gst = next(r for r in tax.list_tax_rates() if r.name == "GST")
+    with pytest.raises(BillingError) as info:
+        tax.update_tax_rate(gst.id, ADMIN, **changes)
+    assert info.value.field == field
+    db.session.rollback()
+    assert (gst.name, gst.percent, gst.compound) == ("GST", D("5"), False)

@@ -85,9 +85,11 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     # hold policy: billing and admins, as on the panel's page
     ("v1_hold_policy.get_hold_policy", "GET"): BILLING,
     ("v1_hold_policy.update_hold_policy", "PATCH"): BILLING,
-    # tax: everyone reads the rates, billing creates them and reads or sets an Organization's (as the panel)
+    # tax: everyone reads the rates, billing creates and changes them and reads or sets an Organization's (as the panel)
     ("v1_tax.list_tax_rates", "GET"): ANYONE,
     ("v1_tax.create_tax_rate", "POST"): BILLING,
+    ("v1_tax.get_tax_rate", "GET"): ANYONE,
+    ("v1_tax.update_tax_rate", "PATCH"): BILLING,
     ("v1_tax.get_organization_tax", "GET"): BILLING,
     ("v1_tax.set_organization_tax", "PUT"): BILLING,
     # credit notes: everyone reads, billing makes them (as the panel's invoice page)

@@ -50,6 +50,8 @@ BILLING_EXPECTED: dict[tuple[str, str], object] = {
     ("billing.credit_note_pdf", "GET"): ANYONE,
     ("billing.tax_rates", "GET"): ANYONE,
     ("billing.tax_rates", "POST"): BILLING,
+    ("billing.tax_rate", "GET"): BILLING,
+    ("billing.tax_rate", "POST"): BILLING,
     ("billing.organization_tax", "GET"): BILLING,
     ("billing.organization_tax", "POST"): BILLING,
     ("billing.hold_policy_edit", "GET"): BILLING,

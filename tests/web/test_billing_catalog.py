@@ -188,3 +188,34 @@ def test_tax_rates_and_an_organizations_tax(client, auth, billing_world):
     assert bad.status_code == 400 and "no tax rate with id 999" in bad.data.decode()
     db.session.expire_all()
     assert db.session.get(Organization, contoso.id).tax_exempt is False  # nothing changed
+
+
+def test_a_tax_rate_is_edited_and_retired_on_its_page(client, auth, billing_world):
+    from hub.billing import tax
+    from hub.models import AuditEvent, TaxRate
+    from tests.web.billing_fixtures import SETUP
+
+    gst = tax.create_tax_rate("GST <b>", "5", SETUP)
+    contoso = billing_world["orgs"]["Contoso"]
+    tax.set_organization_tax(contoso.id, SETUP, rate_ids=[gst.id])
+    auth.login("viewer")
+    listing = client.get("/billing/tax-rates").data.decode()
+    assert "GST &lt;b&gt;" in listing and f'href="/billing/tax-rates/{gst.id}"' not in listing
+    assert client.get(f"/billing/tax-rates/{gst.id}").status_code == 403
+    auth.login("billing")
+    page = client.get(f"/billing/tax-rates/{gst.id}").data.decode()
+    assert 'value="GST &lt;b&gt;"' in page and "1 Organization is taxed at this rate" in page
+    refused = client.post(f"/billing/tax-rates/{gst.id}", data={"name": "GST <b>", "percent": "6"})  # unticked
+    assert refused.status_code == 400 and "choose another rate for them first" in refused.data.decode()
+    assert db.session.get(TaxRate, gst.id).percent == Decimal("5")  # nothing changed
+    saved = client.post(f"/billing/tax-rates/{gst.id}", data={"name": "GST", "percent": "6", "active": "true"})
+    assert saved.status_code == 303
+    db.session.expire_all()
+    assert (db.session.get(TaxRate, gst.id).name, db.session.get(TaxRate, gst.id).percent) == ("GST", Decimal("6"))
+    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent)
+                              .filter_by(action="tax.rate_update")).scalar() == 2
+    tax.set_organization_tax(contoso.id, SETUP, rate_ids=[])
+    assert client.post(f"/billing/tax-rates/{gst.id}", data={"name": "GST", "percent": "6"}).status_code == 303
+    assert "retired" in client.get("/billing/tax-rates").data.decode()
+    assert f'value="{gst.id}"' not in client.get(f"/billing/organizations/{contoso.id}/tax").data.decode()
+    assert client.get("/billing/tax-rates/999999").status_code == 404
