@@ -12,7 +12,7 @@ from hub import mapping
 from hub.audit import Actor
 from hub.billing import catalog, recurring
 from hub.extensions import db
-from hub.models import QuantityChange, RecurringInvoice, RecurringLine, VendorCustomer
+from hub.models import Organization, QuantityChange, RecurringInvoice, RecurringLine, VendorCustomer
 from hub.timeutil import utcnow
 from tests.web.billing_fixtures import build_billing, fake_integration_id, sku
 from tests.web.browser.conftest import screenshot, sign_in
@@ -248,3 +248,36 @@ def test_a_credit_note_made_on_the_invoice_page_prints_like_its_invoice(page, bi
     screenshot(page, f"billing-credit-note-print-{width}")
     pdf = page.request.get(pdf_href)
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_a_tax_rate_edited_then_retired_and_a_moved_customers_past(page, billing_ids, width):
+    """A billing user adds a rate, opens it from the list, changes its percent and retires it; the counts
+    page of a customer moved between Organizations names who held it before. Nothing overflows a phone."""
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.set_viewport_size({"width": width, "height": 900})
+    customer = billing_ids["customer_id"]
+    northwind = db.session.execute(db.select(Organization.id).filter_by(name="Northwind")).scalar_one()
+    mapping.map_customer(customer, northwind, SETUP)  # from Contoso
+    db.session.remove()
+    sign_in(page, "billing")
+    page.goto("/billing/tax-rates")
+    page.fill("#f-name", "GST")
+    page.fill("#f-percent", "5")
+    page.locator("#tax-rate-form button[type=submit]").click()
+    page.locator("#tax-rates").get_by_role("link", name="GST").click()
+    expect(page.locator("#f-percent")).to_have_value("5")
+    page.fill("#f-percent", "6.5")
+    page.uncheck("#f-active")
+    page.locator("#tax-rate-edit-form button[type=submit]").click()
+    expect(page.locator(".flash, .alert, [role=status]").first).to_contain_text("Issued invoices keep the tax")
+    row = page.locator("#tax-rates tr", has_text="GST")
+    expect(row).to_contain_text("6.5%")
+    expect(row).to_contain_text("retired")
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    page.goto(f"/billing/reports/usage/customers/{customer}")
+    expect(page.locator("#past-mappings")).to_contain_text("Contoso")
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    assert not errors, errors
+    screenshot(page, f"billing-past-mappings-{width}")
