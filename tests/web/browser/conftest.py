@@ -127,6 +127,15 @@ def sign_in(page, role: str, password: str | None = None) -> None:
     page.wait_for_url("**/")
 
 
+def assert_fits(page, what: str = "the page") -> None:
+    """Nothing runs off the side of the viewport (a phone's too). Measured once the page has loaded: text can
+    match while the stylesheet of a page just navigated to is still on its way, and an unstyled table is
+    wider than the phone (seen once in CI, at load, on PostgreSQL)."""
+    page.wait_for_load_state("load")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{what} scrolls sideways by {overflow} px at {page.viewport_size['width']} px"
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from hub.extensions import db
 from tests.web.billing_fixtures import build_billing
-from tests.web.browser.conftest import screenshot, sign_in
+from tests.web.browser.conftest import assert_fits, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -56,8 +56,7 @@ def test_dashboard_shows_what_needs_me_and_fetches_its_billing_figures(page, bil
     expect(page.locator("#attention-unmapped-fake")).to_contain_text("not mapped to an Organization")
     expect(page.locator("#next-run")).to_contain_text("1 invoice,")  # the fragment arrived and replaced its placeholder
     expect(page.locator("#billing-summary")).not_to_have_attribute("aria-busy", "true")
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the dashboard scrolls sideways by {overflow}px at {width}"
+    assert_fits(page, "the dashboard")
     screenshot(page, f"dashboard-{width}")
     page.click("#attention-pending a")
     page.wait_for_url("**/billing/pending")
@@ -68,8 +67,7 @@ def test_mapping_page_at_phone_width_is_a_list_of_cards_with_a_folded_menu(page,
     sign_in(page, "billing")
     page.goto("/admin/mapping/?vendor=fake")
     expect(page.locator("#main-nav")).to_be_hidden()  # folded behind the Menu button
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the mapping page scrolls sideways by {overflow}px"
+    assert_fits(page, "the mapping page")
     first = page.locator("#mapping-table tbody tr").first
     box = first.bounding_box()
     assert box["width"] <= 390 and first.evaluate("e => getComputedStyle(e).display") == "block"  # a card

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser.conftest import screenshot, sign_in
+from tests.web.browser.conftest import assert_fits, screenshot, sign_in
 from tests.web.browser.test_billing_browser import billing_ids  # noqa: F401  (the fixture)
 from tests.web.browser.test_first_hour_browser import serious_violations
 from tests.web.browser.test_mapping_details_browser import sized_page  # noqa: F401  (the fixture)
@@ -34,7 +34,7 @@ def test_three_bad_fields_show_three_errors_at_once(sized_page, billing_ids):
     for field in ("organization_id", "next_run_date", "due_days"):  # each error sits in its field's box
         assert page.locator(f'[data-field="{field}"] .field-error').count() == 1
         assert page.get_attribute(f"#f-{field}", "aria-invalid") == "true"
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_fits(page)
     screenshot(page, f"form-three-errors-{page.width_name}")
 
 
@@ -62,7 +62,7 @@ def test_the_product_form_shows_every_bad_field_at_once(sized_page, billing_ids)
         "unit_price": "Unit price: enter a number like 12.50, not 'xxx", "currency": "Currency: enter a three-letter code"})
     assert len(page.locator('[data-field="unit_price"] .field-error').inner_text()) < 120
     expect(page.locator("#form-error")).to_contain_text("Fix the fields marked below")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_fits(page)
     assert not serious_violations(page)
     screenshot(page, f"form-product-errors-{page.width_name}")
 
@@ -76,7 +76,7 @@ def test_the_tax_rate_form_shows_every_bad_field_at_once(sized_page, billing_ids
     page.click("#tax-rate-form button[type=submit]")
     _every_error_beside_its_field(page, "#tax-rate-form",
                                   {"name": "Name is required", "percent": "Percent: enter 100 or less"})
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_fits(page)
     assert not serious_violations(page)
     screenshot(page, f"form-tax-rate-errors-{page.width_name}")
 
