@@ -85,3 +85,15 @@ def _make_instance_folder_on_connect(app: Flask, db) -> None:
     folder = Path(app.instance_path)
     with app.app_context():
         event.listen(db.engine, "do_connect", lambda *_: folder.mkdir(parents=True, exist_ok=True))
+        if app.config.get("HUB_SQLITE_WAL", True):
+            event.listen(db.engine, "connect", _write_ahead_log)
+
+
+def _write_ahead_log(dbapi_connection, _record) -> None:
+    """WAL: the panel's reads never wait for a sync's write, nor a sync's commit for a long report (one
+    writer, many readers); NORMAL sync is durable with WAL but for the last commits before a power cut.
+    A file in memory ignores it ("memory")."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -54,6 +54,8 @@ def make_hub_app(workdir: Path, database_url: str, *, load_entry_points: bool,
         "HUB_DISABLED_PLUGINS": ",".join(disabled or ()),
         "WTF_CSRF_ENABLED": False,
     }
+    if fast_sqlite:
+        config["HUB_SQLITE_WAL"] = False  # its journal is kept in memory instead (_no_fsync)
     config.update(extra)
     app = create_app(config)
     if fast_sqlite and database_url.startswith("sqlite"):

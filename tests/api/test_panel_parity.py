@@ -77,6 +77,7 @@ PARITY: dict[str, tuple[str, ...]] = {
     "billing.credit_note_create": ("v1_credit_notes.create_credit_note",),
     "billing.manual_invoice": ("v1_manual_invoices.create_manual_invoice",),
     "billing.tax_rates": ("v1_tax.create_tax_rate",),
+    "billing.tax_rate": ("v1_tax.update_tax_rate",),
     "billing.organization_tax": ("v1_tax.set_organization_tax",),
     "delivery.invoice_send": ("v1_invoices.send",),
     "delivery.recurring_delivery": ("v1_delivery_settings.set_send_on_issue",),
