@@ -77,3 +77,18 @@ def test_the_openapi_document_describes_send_and_delivery(client):
     note = spec["components"]["schemas"]["CreditNote"]["properties"]
     assert "delivery" in note
     assert "send_on_issue" in spec["components"]["schemas"]["NewCreditNote"]["properties"]
+
+
+def test_the_credit_note_e_mail_template(api, app_ctx):
+    url = "/api/v1/settings/email-template?kind=credit_note"
+    read = api.get(url)
+    assert read.status_code == 200 and "{credit_note_number}" in read.json["subject"]
+    assert "credit_date" in read.json["placeholders"] and "due_date" not in read.json["placeholders"]
+    bad = api.put(url, headers={"If-Match": read.headers["ETag"]}, json={"subject": "{due_date}", "body": "x"})
+    assert bad.status_code == 422 and [e["field"] for e in bad.json["errors"]] == ["subject"]
+    saved = api.put(url, headers={"If-Match": read.headers["ETag"]},
+                    json={"subject": "Credit {credit_note_number}", "body": "For {invoice_number}"})
+    assert saved.status_code == 200 and saved.json["subject"] == "Credit {credit_note_number}"
+    assert "{invoice_number}" in api.get("/api/v1/settings/email-template").json["subject"]  # the invoice's kept
+    unknown = api.get("/api/v1/settings/email-template?kind=receipt")
+    assert unknown.status_code == 422 and unknown.json["errors"][0]["field"] == "kind"
