@@ -23,5 +23,10 @@ mapping_changed = _signals.signal("mapping-changed")
 #: e-mail whatever their recurring invoice says (a manual invoice issued with "e-mail it")
 invoices_issued = _signals.signal("invoices-issued")
 
+#: sent when a credit note is made (it is issued when made), before commit.
+#: kwargs: credit_note_ids (list[int]), actor (hub.audit.Actor); optional send_ids (list[int]): credit notes
+#: to e-mail whatever the recurring invoice of the invoice they credit says (the maker asked for it)
+credit_notes_issued = _signals.signal("credit-notes-issued")
+
 #: sent when an invoice is voided, before commit. kwargs: invoice_id (int), actor (hub.audit.Actor)
 invoice_voided = _signals.signal("invoice-voided")

@@ -1,9 +1,11 @@
-"""Credit notes: make one against an issued invoice (the whole invoice, or chosen lines), list, read, and
-export as JSON or CSV.
+"""Credit notes: make one against an issued invoice (the whole invoice, or chosen lines), list, read,
+export as JSON or CSV, print as PDF, send (or resend) its e-mail.
 
 Thin over ``hub.billing.credit_notes``, the service the panel's invoice page calls (the rules: only an
-issued invoice, each line credited whole and at most once, a gapless number; the audit). Roles as the
-panel's: everyone reads, billing and admins make them. A credit note never changes, so it has no ETag.
+issued invoice, each line credited whole and at most once, a gapless number; the audit), and
+``hub.delivery.outbox`` for the e-mail, as for invoices. Each credit note carries its e-mail delivery
+state (``hub.delivery.status``). Roles as the panel's: everyone reads, billing and admins make and send
+them. A credit note never changes, so it has no ETag.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from sqlalchemy import select
 from hub.api.auth import actor
 from hub.api.fields import Id
 from hub.api.idempotency import idempotent
+from hub.api.invoices import DeliveryStateSchema, EmailSchema, SendSchema
+from hub.api.invoices import _call as call_service
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import clash_or_invalid, get_or_404
 from hub.api.spec import Blueprint, ExportArgs, export_file, offers_csv
 from hub.billing import credit_notes
 from hub.billing.errors import BillingError
+from hub.delivery import outbox
+from hub.delivery import status as delivery_status
 from hub.delivery.pdf import credit_note_pdf_download
 from hub.extensions import db
 from hub.models import CreditNote, Invoice
@@ -58,6 +64,7 @@ class CreditNoteSchema(ma.Schema):
     tax_total = ma.fields.String()
     total = ma.fields.String()
     lines = ma.fields.List(ma.fields.Nested(CreditNoteLineSchema))
+    delivery = ma.fields.Nested(DeliveryStateSchema, metadata={"description": "the e-mail delivery state"})
 
 
 class NewCreditNoteSchema(ma.Schema):
@@ -65,6 +72,9 @@ class NewCreditNoteSchema(ma.Schema):
     line_ids = ma.fields.List(Id(), load_default=None, allow_none=True,
                               metadata={"description": "the invoice lines to credit; left out: every line not "
                                                        "credited yet"})
+    send_on_issue = ma.fields.Boolean(load_default=False, metadata={
+        "description": "queue its e-mail to the Organization's billing contacts (it is queued anyway when the "
+                       "invoice's recurring invoice sends on issue)"})
 
 
 class CreditNoteFilter(PageArgs):
@@ -79,6 +89,12 @@ def _note(note_id: int) -> CreditNote:
     return get_or_404(CreditNote, note_id, "credit note")
 
 
+def _described(found: list[CreditNote]) -> list[dict]:
+    """The credit notes as the API shows them: the export's dict with the e-mail state (one more query)."""
+    states = delivery_status.credit_note_states([n.id for n in found])
+    return [{**credit_notes.credit_note_to_dict(n), "delivery": states[n.id]} for n in found]
+
+
 @blp.route("/credit-notes", methods=["GET"])
 @roles(read=ANYONE)
 @blp.arguments(CreditNoteFilter, location="query")
@@ -91,7 +107,7 @@ def list_credit_notes(args):
     if args["organization_id"] is not None:
         stmt = stmt.where(CreditNote.organization_id == args["organization_id"])
     rows, cursor = keyset_page(stmt, [Key(CreditNote.id, True)], args["limit"], args["cursor"], "credit-notes")
-    return page_response([credit_notes.credit_note_to_dict(r.CreditNote) for r in rows], cursor)
+    return page_response(_described([r.CreditNote for r in rows]), cursor)
 
 
 @blp.route("/invoices/<id:invoice_id>/credit-notes", methods=["POST"])
@@ -101,22 +117,37 @@ def list_credit_notes(args):
 @blp.response(201, CreditNoteSchema)
 def create_credit_note(args, invoice_id: int):
     """Credit an issued invoice: the chosen lines, or every line not credited yet (409 for a draft or void
-    invoice)."""
+    invoice). Its e-mail is queued when the invoice's recurring invoice sends on issue or `send_on_issue`
+    asks (sent by the outbox within a minute)."""
     get_or_404(Invoice, invoice_id, "invoice")
     try:
-        note = credit_notes.create_credit_note(invoice_id, actor(), args["reason"], line_ids=args["line_ids"])
+        note = credit_notes.create_credit_note(invoice_id, actor(), args["reason"], line_ids=args["line_ids"],
+                                               send_on_issue=args["send_on_issue"])
     except BillingError as err:
         db.session.rollback()
         raise clash_or_invalid(err, "invoice_id") from None
-    return credit_notes.credit_note_to_dict(note), 201, {"Location": f"/api/v1/credit-notes/{note.id}"}
+    return _described([note])[0], 201, {"Location": f"/api/v1/credit-notes/{note.id}"}
 
 
 @blp.route("/credit-notes/<id:note_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, CreditNoteSchema)
 def get_credit_note(note_id: int):
-    """Read a credit note with its lines."""
-    return credit_notes.credit_note_to_dict(_note(note_id))
+    """Read a credit note with its lines and its e-mail delivery state."""
+    return _described([_note(note_id)])[0]
+
+
+@blp.route("/credit-notes/<id:note_id>/send", methods=["POST"])
+@roles(read=BILLING, change=BILLING)
+@blp.arguments(SendSchema)
+@blp.response(200, EmailSchema)
+def send_credit_note(args, note_id: int):
+    """E-mail a credit note, its PDF attached, to its Organization's billing contacts now (as the panel's Send
+    button); a failure stays queued for the retries and shows in `status` and `last_error`. 409 while
+    another e-mail of it is queued."""
+    _note(note_id)
+    return call_service(outbox.send_credit_note, note_id, "credit_note_id",
+                        trigger="resend" if args["resend"] else "manual")
 
 
 @blp.route("/credit-notes/<id:note_id>/export", methods=["GET"])

@@ -139,7 +139,8 @@ class VoidSchema(ma.Schema):
 
 
 class SendSchema(ma.Schema):
-    resend = ma.fields.Boolean(load_default=False, metadata={"description": "send again an invoice already e-mailed"})
+    resend = ma.fields.Boolean(load_default=False, metadata={"description": "record it as a resend (of an e-mail "
+                                                                            "already sent or failed)"})
 
 
 InvoicePage = page_schema(InvoiceSchema, "InvoicePage")

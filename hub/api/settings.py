@@ -220,30 +220,39 @@ def send_test(args):
     return {"sent": True, "to": args["test_to"].strip(), "reply": reply}
 
 
-def _template() -> dict:
+class TemplateKindArgs(ma.Schema):
+    kind = ma.fields.String(load_default=templates.INVOICE, validate=ma.validate.OneOf(list(templates.KINDS)),
+                            metadata={"description": "which e-mail: the invoice's (the default) or the credit note's"})
+
+
+def _template(kind: str) -> dict:
     db.session.expire_all()  # the tag reflects what is stored, whoever changed it
-    subject, body = templates.get_template()
-    return {"subject": subject, "body": body, "placeholders": dict(templates.PLACEHOLDERS)}
+    subject, body = templates.get_template(kind)
+    return {"subject": subject, "body": body, "placeholders": dict(templates.KINDS[kind].placeholders)}
 
 
 @blp.route("/settings/email-template", methods=["GET"])
 @roles(read=ADMIN)
+@blp.arguments(TemplateKindArgs, location="query", as_kwargs=True)
 @blp.response(200, EmailTemplateSchema)
-def get_email_template():
-    """The invoice e-mail's subject and body (the defaults until one is saved), with the placeholders."""
-    return with_etag(EmailTemplateSchema, _template())
+def get_email_template(kind: str):
+    """The invoice (or, with `kind=credit_note`, the credit note) e-mail's subject and body (the defaults until
+    one is saved), with the placeholders."""
+    return with_etag(EmailTemplateSchema, _template(kind))
 
 
 @blp.route("/settings/email-template", methods=["PUT"])
 @roles(read=ADMIN, change=ADMIN)
 @uses_if_match
+@blp.arguments(TemplateKindArgs, location="query", as_kwargs=True)
 @blp.arguments(EmailTemplateSchema)
 @blp.response(200, EmailTemplateSchema)
-def save_email_template(args):
-    """Save the invoice e-mail's subject and body (each bad field named; none saved then). Audited per field."""
-    check_if_match(EmailTemplateSchema, _template())
+def save_email_template(args, kind: str):
+    """Save the invoice (or, with `kind=credit_note`, the credit note) e-mail's subject and body (each bad
+    field named; none saved then). Audited per field."""
+    check_if_match(EmailTemplateSchema, _template(kind))
     try:
-        templates.update_template(args["subject"], args["body"], actor())
+        templates.update_template(args["subject"], args["body"], actor(), kind)
     except BillingError as err:
         raise _delivery_problem(err) from None
-    return with_etag(EmailTemplateSchema, _template())
+    return with_etag(EmailTemplateSchema, _template(kind))

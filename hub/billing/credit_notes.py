@@ -10,6 +10,7 @@ from datetime import date
 
 from flask import current_app
 
+from hub import events
 from hub.audit import Actor, record
 from hub.billing import numbering, validate
 from hub.billing.errors import BillingError
@@ -33,8 +34,11 @@ def credited_line_ids(invoice_id: int) -> set[int]:
 
 
 def create_credit_note(invoice_id, actor: Actor, reason: str, *, line_ids=None,
-                       credit_date: date | None = None) -> CreditNote:
-    """Credit ``line_ids`` of an issued invoice (None: every line not credited yet). Commits."""
+                       credit_date: date | None = None, send_on_issue: bool = False) -> CreditNote:
+    """Credit ``line_ids`` of an issued invoice (None: every line not credited yet). Commits.
+
+    It is e-mailed (queued in this transaction) when the invoice's recurring invoice sends on issue, or
+    when ``send_on_issue`` asks for it, as a manual invoice's issuer does."""
     invoice = validate.existing(Invoice, invoice_id, "invoice_id")
     if invoice.status != InvoiceStatus.ISSUED.value:
         raise BillingError(f"invoice {invoice.id} is {invoice.status}; only an issued invoice can be credited",
@@ -68,6 +72,9 @@ def create_credit_note(invoice_id, actor: Actor, reason: str, *, line_ids=None,
     record(actor, "credit_note.create", "credit_note", note.id, field="total", new=fmt_money(note.total),
            details={"number": note.number, "invoice_id": invoice.id, "invoice_line_ids": [ln.id for ln in chosen],
                     "reason": reason})
+    # the e-mail outbox listens to this, inside this transaction: a rolled-back note queues nothing
+    events.credit_notes_issued.send(None, credit_note_ids=[note.id], actor=actor,
+                                    send_ids=[note.id] if send_on_issue else [])
     db.session.commit()
     return note
 

@@ -126,7 +126,9 @@ def register(app: Flask) -> None:
     @click.option("--reason", required=True, help="Why (kept on the credit note and in the audit log).")
     @click.option("--line", "line_ids", type=int, multiple=True, help="An invoice line id to credit; repeat. "
                   "Default: every line not credited yet.")
-    def credit_create_command(invoice_id: int, reason: str, line_ids) -> None:
+    @click.option("--send", "send_on_issue", is_flag=True, help="E-mail it to the billing contacts (it is "
+                  "anyway when the invoice's recurring invoice sends on issue).")
+    def credit_create_command(invoice_id: int, reason: str, line_ids, send_on_issue: bool) -> None:
         """Credit INVOICE_ID, whole or chosen lines."""
         from hub.audit import Actor
         from hub.billing import credit_notes
@@ -135,7 +137,7 @@ def register(app: Flask) -> None:
 
         try:
             note = credit_notes.create_credit_note(invoice_id, Actor.cli("hub credit-notes create"), reason,
-                                                   line_ids=list(line_ids) or None)
+                                                   line_ids=list(line_ids) or None, send_on_issue=send_on_issue)
         except BillingError as err:
             _fail(err)
         click.echo(f"credit note {credit_notes.label(note.number)} (id {note.id}): {fmt_money(note.total)} "

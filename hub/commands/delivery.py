@@ -1,5 +1,5 @@
-"""``hub invoices pdf|send|send-due`` and ``hub credit-notes pdf``: the billing documents and the invoice's
-e-mail from the command line."""
+"""``hub invoices pdf|send|send-due`` and ``hub credit-notes pdf|send``: the billing documents and their
+e-mails from the command line."""
 
 from __future__ import annotations
 
@@ -45,20 +45,19 @@ def register(app: Flask) -> None:
     @click.option("--resend", is_flag=True, help="Record it as a resend.")
     def send_command(invoice_id: int, resend: bool) -> None:
         """E-mail INVOICE_ID to its Organization's billing contacts now (exit 1 when not sent)."""
-        from hub.audit import Actor
-        from hub.billing.errors import BillingError
         from hub.delivery.outbox import send_invoice
 
-        try:
-            delivery = send_invoice(invoice_id, Actor.cli("hub invoices send"),
-                                    trigger="resend" if resend else "manual")
-        except BillingError as err:
-            raise click.ClickException(err.message) from None
-        if delivery.status == "sent":
-            click.echo(f"sent to {', '.join(delivery.to_addresses)} ({delivery.message_id})")
-            return
-        click.echo(f"not sent ({delivery.status}): {delivery.last_error}", err=True)
-        sys.exit(1)
+        _send(send_invoice, invoice_id, resend, "hub invoices send")
+
+    @app.cli.commands["credit-notes"].command("send")
+    @click.argument("note_id", type=int)
+    @click.option("--resend", is_flag=True, help="Record it as a resend.")
+    def credit_note_send_command(note_id: int, resend: bool) -> None:
+        """E-mail credit note NOTE_ID, its PDF attached, to its Organization's billing contacts now (exit 1 when
+        not sent)."""
+        from hub.delivery.outbox import send_credit_note
+
+        _send(send_credit_note, note_id, resend, "hub credit-notes send")
 
     @invoices_group.command("send-due")
     def send_due_command() -> None:
@@ -66,3 +65,18 @@ def register(app: Flask) -> None:
         from hub.delivery.outbox import send_due
 
         click.echo(f"{len(send_due())} e-mail(s) tried")
+
+
+def _send(send, document_id: int, resend: bool, command: str) -> None:
+    from hub.audit import Actor
+    from hub.billing.errors import BillingError
+
+    try:
+        delivery = send(document_id, Actor.cli(command), trigger="resend" if resend else "manual")
+    except BillingError as err:
+        raise click.ClickException(err.message) from None
+    if delivery.status == "sent":
+        click.echo(f"sent to {', '.join(delivery.to_addresses)} ({delivery.message_id})")
+        return
+    click.echo(f"not sent ({delivery.status}): {delivery.last_error}", err=True)
+    sys.exit(1)

@@ -58,11 +58,15 @@ def pdf_download(invoice: Invoice):
     return _download(render_invoice_pdf(invoice), pdf_filename(invoice))
 
 
-def credit_note_pdf_download(note: CreditNote):
-    """The credit note's PDF as a download (the panel's link and the API's ``/credit-notes/{id}/pdf``)."""
+def credit_note_pdf_filename(note: CreditNote) -> str:
     from hub.billing.credit_notes import label
 
-    return _download(render_credit_note_pdf(note), _safe_name(f"credit-note-{label(note.number)}") + ".pdf")
+    return _safe_name(f"credit-note-{label(note.number)}") + ".pdf"
+
+
+def credit_note_pdf_download(note: CreditNote):
+    """The credit note's PDF as a download (the panel's link and the API's ``/credit-notes/{id}/pdf``)."""
+    return _download(render_credit_note_pdf(note), credit_note_pdf_filename(note))
 
 
 def _safe_name(name: str) -> str:

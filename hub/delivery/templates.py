@@ -1,4 +1,5 @@
-"""The invoice e-mail's subject and body, with a few {placeholders}.
+"""The e-mails' subjects and bodies (one template per kind of document: the invoice's, the credit note's),
+with a few {placeholders}.
 
 Filled by plain substitution of known names: text typed by a user is never run as template code
 (no Jinja, no ``str.format`` attribute lookups). ``{{`` and ``}}`` are literal braces. An unknown
@@ -16,9 +17,10 @@ from hub.billing.money import fmt_money
 from hub.billing.numbering import label
 from hub.delivery.errors import DeliveryError, DeliveryFieldErrors
 from hub.extensions import db
-from hub.models import EmailTemplate, Invoice
+from hub.models import CreditNote, EmailTemplate, Invoice
 
 INVOICE = "invoice"
+CREDIT_NOTE = "credit_note"
 PLACEHOLDERS = {
     "invoice_number": "the invoice's number (INV-000042)",
     "organization": "the billed Organization's name",
@@ -32,18 +34,53 @@ DEFAULT_BODY = ("Hello {organization},\n\n"
                 "please find attached invoice {invoice_number} for {period}.\n"
                 "The total of {total} is due on {due_date}.\n\n"
                 "Thank you,\n{company}\n")
+CREDIT_NOTE_PLACEHOLDERS = {
+    "credit_note_number": "the credit note's number (CN-000007)",
+    "invoice_number": "the number of the invoice it credits (INV-000042)",
+    "organization": "the credited Organization's name",
+    "total": "the credited total with its currency (123.45 USD)",
+    "credit_date": "the credit note's date (YYYY-MM-DD)",
+    "company": "your company's name (Company settings)",
+}
+CREDIT_NOTE_SUBJECT = "Credit note {credit_note_number} for invoice {invoice_number}"
+CREDIT_NOTE_BODY = ("Hello {organization},\n\n"
+                    "please find attached credit note {credit_note_number} of {credit_date}, "
+                    "crediting {total} against invoice {invoice_number}.\n\n"
+                    "Thank you,\n{company}\n")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of e-mail: its placeholders and the subject and body it has until one is saved."""
+
+    title: str
+    placeholders: dict[str, str]
+    subject: str
+    body: str
+
+
+KINDS = {INVOICE: Kind("Invoice e-mail", PLACEHOLDERS, DEFAULT_SUBJECT, DEFAULT_BODY),
+         CREDIT_NOTE: Kind("Credit note e-mail", CREDIT_NOTE_PLACEHOLDERS, CREDIT_NOTE_SUBJECT, CREDIT_NOTE_BODY)}
+
+
+def kind_of(name: str) -> Kind:
+    if name not in KINDS:
+        raise DeliveryError(f"kind: must be one of {', '.join(KINDS)}, not {name!r}", "kind")
+    return KINDS[name]
+
+
 TOKEN = re.compile(r"\{\{|\}\}|\{([a-z_]*)\}|[{}]")
 
 
-def _clean_field(key: str, value: str) -> str:
+def _clean_field(key: str, value: str, placeholders: dict[str, str]) -> str:
     text = validate.text(value, key, max_len=300 if key == "subject" else 20000)
     if key == "subject" and ("\n" in text or "\r" in text):
         raise DeliveryError("Subject: keep it to one line", key)
-    _check(text, key)
+    _check(text, key, placeholders)
     return text
 
 
-def _check(template: str, field: str) -> None:
+def _check(template: str, field: str, placeholders: dict[str, str]) -> None:
     for match in TOKEN.finditer(template):
         token = match.group(0)
         if token in ("{{", "}}"):
@@ -51,9 +88,9 @@ def _check(template: str, field: str) -> None:
         name = match.group(1)
         if name is None:
             raise DeliveryError(f"{validate.label(field)}: a lone {token!r}; write {token * 2!r} for a literal brace", field)
-        if name not in PLACEHOLDERS:
+        if name not in placeholders:
             raise DeliveryError(f"{validate.label(field)}: unknown placeholder {{{name}}}; use one of "
-                                + ", ".join(f"{{{n}}}" for n in PLACEHOLDERS), field)
+                                + ", ".join(f"{{{n}}}" for n in placeholders), field)
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -67,42 +104,45 @@ def fill(template: str, values: dict[str, str]) -> str:
     return TOKEN.sub(one, template)
 
 
-def get_template() -> tuple[str, str]:
-    """(subject, body) of the invoice e-mail: the saved ones or the defaults."""
-    row = db.session.get(EmailTemplate, INVOICE)
-    return (row.subject, row.body) if row else (DEFAULT_SUBJECT, DEFAULT_BODY)
+def get_template(kind: str = INVOICE) -> tuple[str, str]:
+    """(subject, body) of a kind of e-mail: the saved ones or the defaults."""
+    defaults = kind_of(kind)
+    row = db.session.get(EmailTemplate, kind)
+    return (row.subject, row.body) if row else (defaults.subject, defaults.body)
 
 
-def update_template(subject: str, body: str, actor: Actor) -> EmailTemplate:
-    checked = validate.each_field({"subject": subject, "body": body}, _clean_field, DeliveryFieldErrors)
+def update_template(subject: str, body: str, actor: Actor, kind: str = INVOICE) -> EmailTemplate:
+    placeholders = kind_of(kind).placeholders
+    checked = validate.each_field({"subject": subject, "body": body},
+                                  lambda key, value: _clean_field(key, value, placeholders), DeliveryFieldErrors)
     subject, body = checked["subject"], checked["body"]
-    row = db.session.get(EmailTemplate, INVOICE)
-    old = (row.subject, row.body) if row else (DEFAULT_SUBJECT, DEFAULT_BODY)
+    old = get_template(kind)
+    row = db.session.get(EmailTemplate, kind)
     if row is None:
-        row = EmailTemplate(name=INVOICE, subject=subject, body=body)
+        row = EmailTemplate(name=kind, subject=subject, body=body)
         db.session.add(row)
     row.subject, row.body = subject, body
     for field, before, after in (("subject", old[0], subject), ("body", old[1], body)):
         if before != after:
-            record(actor, "email_template.update", "email_template", INVOICE, field=field, old=before, new=after)
+            record(actor, "email_template.update", "email_template", kind, field=field, old=before, new=after)
     db.session.commit()
     return row
 
 
 @dataclass(frozen=True)
-class InvoiceEmailTemplate:
-    """What filling needs besides the invoice: read once for a batch of invoices."""
+class LoadedTemplate:
+    """What filling needs besides the document: read once for a batch of documents."""
 
     subject: str
     body: str
     company: str
 
 
-def email_template() -> InvoiceEmailTemplate:
+def email_template(kind: str = INVOICE) -> LoadedTemplate:
     from hub.delivery.company import get_company
 
-    subject, body = get_template()
-    return InvoiceEmailTemplate(subject, body, get_company().name or "")
+    subject, body = get_template(kind)
+    return LoadedTemplate(subject, body, get_company().name or "")
 
 
 def invoice_values(invoice: Invoice, company: str) -> dict[str, str]:
@@ -116,8 +156,19 @@ def invoice_values(invoice: Invoice, company: str) -> dict[str, str]:
     }
 
 
-def render_invoice_email(invoice: Invoice, template: InvoiceEmailTemplate | None = None) -> tuple[str, str]:
-    """(subject, body) for ``invoice``; the subject on one line whatever the names hold."""
-    template = template or email_template()
-    values = invoice_values(invoice, template.company)
+def credit_note_values(note: CreditNote, company: str) -> dict[str, str]:
+    from hub.billing.credit_notes import label as credit_label
+
+    return {
+        "credit_note_number": credit_label(note.number),
+        "invoice_number": label(note.invoice.number),
+        "organization": note.organization.name,
+        "total": f"{fmt_money(note.total)} {note.currency}",
+        "credit_date": note.credit_date.isoformat(),
+        "company": company,
+    }
+
+
+def render_email(values: dict[str, str], template: LoadedTemplate) -> tuple[str, str]:
+    """(subject, body) filled with ``values``; the subject on one line whatever the names hold."""
     return " ".join(fill(template.subject, values).split()), fill(template.body, values)

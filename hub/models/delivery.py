@@ -1,8 +1,9 @@
 """Delivery models: the MSP's company details, SMTP settings, the e-mail template, billing contacts,
-the per-recurring-invoice send choice, and the outbox of invoice e-mails with one row per attempt.
+the per-recurring-invoice send choice, and the outbox of document e-mails (an invoice's or a credit
+note's) with one row per attempt.
 
-Settings tables hold one row (id 1). Nothing here touches the invoice tables: an issued invoice
-never changes, so how it was delivered lives beside it.
+Settings tables hold one row (id 1). Nothing here touches the invoice or credit note tables: an issued
+document never changes, so how it was delivered lives beside it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -99,19 +100,27 @@ class DeliveryStatus(str, enum.Enum):
 
 
 class InvoiceDelivery(db.Model):
-    """One e-mail of one invoice: the outbox row and, once done, the record of where it went."""
+    """One e-mail of one document: the outbox row and, once done, the record of where it went.
+
+    The document is an invoice (``invoice_id``) or a credit note (``credit_note_id``), exactly one of
+    them: one outbox, one sender, one attempt log for both kinds."""
 
     __tablename__ = "invoice_deliveries"
     __table_args__ = (
         Index("ix_invoice_deliveries_due", "status", "next_attempt_at"),
-        # at most one e-mail of an invoice waits at a time: two "send" clicks cannot both queue
+        # at most one e-mail of a document waits at a time: two "send" clicks cannot both queue
         Index("uq_invoice_deliveries_open", "invoice_id", unique=True,
               sqlite_where=text("status IN ('queued', 'sending')"),
               postgresql_where=text("status IN ('queued', 'sending')")),
+        Index("uq_invoice_deliveries_open_credit_note", "credit_note_id", unique=True,
+              sqlite_where=text("status IN ('queued', 'sending')"),
+              postgresql_where=text("status IN ('queued', 'sending')")),
+        CheckConstraint("(invoice_id IS NULL) <> (credit_note_id IS NULL)", name="one_document"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.QUEUED.value)
     #: auto (sent on issue), manual (send button), resend
     trigger: Mapped[str] = mapped_column(String(10))
@@ -128,7 +137,13 @@ class InvoiceDelivery(db.Model):
     created_by: Mapped[str] = mapped_column(String(200))
 
     invoice = relationship("Invoice")
+    credit_note = relationship("CreditNote")
     attempt_log = relationship("DeliveryAttempt", order_by="DeliveryAttempt.number", viewonly=True)
+
+    @property
+    def entity(self) -> tuple[str, int]:
+        """(audit entity type, id) of the document this e-mail carries."""
+        return ("invoice", self.invoice_id) if self.invoice_id is not None else ("credit_note", self.credit_note_id)
 
 
 class DeliveryAttempt(db.Model):

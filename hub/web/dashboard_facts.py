@@ -175,9 +175,9 @@ def last_invoice_run() -> InvoiceRun | None:
 
 
 def _failed_emails() -> int:
-    from hub.delivery.status import failing_invoices
+    from hub.delivery.status import failing_documents
 
-    return failing_invoices(limit=0)[0]
+    return failing_documents(limit=0).count
 
 
 def _blocked_pushes() -> int | None:

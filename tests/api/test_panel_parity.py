@@ -80,6 +80,7 @@ PARITY: dict[str, tuple[str, ...]] = {
     "billing.tax_rate": ("v1_tax.update_tax_rate",),
     "billing.organization_tax": ("v1_tax.set_organization_tax",),
     "delivery.invoice_send": ("v1_invoices.send",),
+    "delivery.credit_note_send": ("v1_credit_notes.send_credit_note",),
     "delivery.recurring_delivery": ("v1_delivery_settings.set_send_on_issue",),
     "delivery.organization_contacts": ("v1_delivery_settings.set_billing_contacts",),
     "delivery.company_settings": ("v1_settings.update_company",),

@@ -106,7 +106,7 @@ def test_a_failing_server_is_retried_with_backoff_then_succeeds(auto, smtp_confi
     assert status.summary(invoice.id).state == "failed"
     assert [i.id for i in db.session.execute(db.select(Invoice).where(status.state_clause("failed"))).scalars()] \
         == [invoice.id]
-    assert status.failing_invoices()[0] == 1
+    assert status.failing_documents().count == 1
 
     assert outbox.send_due(now + timedelta(seconds=30)) == []  # not due yet
     outbox.send_due(now + timedelta(minutes=1))
@@ -121,7 +121,7 @@ def test_a_failing_server_is_retried_with_backoff_then_succeeds(auto, smtp_confi
     # every attempt carried one Message-ID: a retry is recognisably the same message
     assert {a.message_id for a in d.attempt_log} == {d.message_id}
     assert [r.message["Message-ID"] for r in smtp_configured.received] == [d.message_id]
-    assert status.summary(invoice.id).state == "emailed" and status.failing_invoices()[0] == 0
+    assert status.summary(invoice.id).state == "emailed" and status.failing_documents().count == 0
     actions = [e.action for e in db.session.execute(db.select(AuditEvent).filter_by(
         entity_type="invoice", entity_id=str(invoice.id)).order_by(AuditEvent.id)).scalars()]
     assert actions[-3:] == ["delivery.retry", "delivery.retry", "delivery.sent"]
@@ -170,7 +170,7 @@ def test_resend_is_refused_while_one_is_queued(auto, smtp_configured):
     db.session.rollback()
     # the database backs the check: a second waiting row for the invoice cannot be written
     with pytest.raises(IntegrityError):
-        outbox._queue([db.session.get(Invoice, invoice.id)], "manual", SETUP)
+        outbox._queue(outbox.INVOICES, [db.session.get(Invoice, invoice.id)], "manual", SETUP)
     db.session.rollback()
     assert [d.status for d in deliveries(invoice.id)] == ["queued"]
 
@@ -259,7 +259,7 @@ def test_an_invoice_voided_while_its_e_mail_waits_is_not_sent(auto, smtp_configu
     outbox.send_due()
     [d] = deliveries(invoice.id)
     assert (d.status, d.last_error) == ("failed", "not sent: the invoice is void")
-    assert smtp_configured.received == [] and status.failing_invoices()[0] == 0  # a void one needs no nagging
+    assert smtp_configured.received == [] and status.failing_documents().count == 0  # a void one needs no nagging
     listed = {state: [i.id for i in invoice_service.list_invoices(delivery_state=state)]
               for state in status.FILTERS}
     assert listed == {"emailed": [], "not_sent": [], "failed": [invoice.id]}

@@ -98,6 +98,7 @@ API_EXPECTED: dict[tuple[str, str], object] = {
     ("v1_credit_notes.get_credit_note", "GET"): ANYONE,
     ("v1_credit_notes.export_credit_note", "GET"): ANYONE,
     ("v1_credit_notes.credit_note_pdf", "GET"): ANYONE,
+    ("v1_credit_notes.send_credit_note", "POST"): BILLING,
     # billing contacts (billing, as the panel's page) and a schedule's send-on-issue (everyone reads)
     ("v1_delivery_settings.get_billing_contacts", "GET"): BILLING,
     ("v1_delivery_settings.set_billing_contacts", "PUT"): BILLING,

@@ -46,6 +46,7 @@ BILLING_EXPECTED: dict[tuple[str, str], object] = {
     ("billing.invoice_reissue", "POST"): BILLING,
     ("billing.credit_note_create", "POST"): BILLING,
     ("billing.credit_note_print", "GET"): ANYONE,
+    ("billing.credit_note_detail", "GET"): ANYONE,
     ("billing.credit_note_csv", "GET"): ANYONE,
     ("billing.credit_note_pdf", "GET"): ANYONE,
     ("billing.tax_rates", "GET"): ANYONE,
@@ -66,6 +67,7 @@ BILLING_EXPECTED: dict[tuple[str, str], object] = {
     # delivery: the PDF as the printable view; sending and contacts as billing changes; settings for admins
     ("delivery.invoice_pdf", "GET"): ANYONE,
     ("delivery.invoice_send", "POST"): BILLING,
+    ("delivery.credit_note_send", "POST"): BILLING,
     ("delivery.recurring_delivery", "POST"): BILLING,
     ("delivery.organization_contacts", "GET"): BILLING,
     ("delivery.organization_contacts", "POST"): BILLING,

@@ -1,15 +1,16 @@
-"""An invoice's PDF, "send" / "resend", an Organization's billing contacts and a recurring invoice's
-send-on-issue choice."""
+"""An invoice's PDF, "send" / "resend" of an invoice or a credit note, an Organization's billing contacts and
+a recurring invoice's send-on-issue choice."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from hub.billing import credit_notes
 from hub.billing.numbering import label
 from hub.delivery import contacts, outbox
 from hub.delivery.pdf import pdf_download
 from hub.extensions import db
-from hub.models import Invoice, Organization, RecurringInvoice
+from hub.models import CreditNote, Invoice, Organization, RecurringInvoice
 from hub.web.access import ANYONE, BILLING, roles
 from hub.web.billing_pages.forms import call
 from hub.web.delivery_pages import bp
@@ -27,15 +28,28 @@ def invoice_pdf(invoice_id: int):
 def invoice_send(invoice_id: int):
     """Queue the invoice's e-mail and send it now; a failure stays queued for the retries."""
     invoice = db.get_or_404(Invoice, invoice_id)
+    _send(outbox.send_invoice, invoice.id, f"Invoice {label(invoice.number)}")
+    return redirect(url_for("billing.invoice_detail", invoice_id=invoice.id), 303)
+
+
+@bp.post("/billing/credit-notes/<int:note_id>/send")
+@roles(read=ANYONE, change=BILLING)
+def credit_note_send(note_id: int):
+    """Queue the credit note's e-mail and send it now, as an invoice's."""
+    note = db.get_or_404(CreditNote, note_id)
+    _send(outbox.send_credit_note, note.id, f"Credit note {credit_notes.label(note.number)}")
+    return redirect(url_for("billing.credit_note_detail", note_id=note.id), 303)
+
+
+def _send(send, document_id: int, name: str) -> None:
     trigger = "resend" if request.form.get("resend") else "manual"
-    done = call(outbox.send_invoice, invoice.id, actor(), trigger=trigger)
+    done = call(send, document_id, actor(), trigger=trigger)
     if not done.ok:
         flash(next(iter(done.errors.values())), "error")
     elif done.result.status == "sent":
-        flash(f"Invoice {label(invoice.number)} e-mailed to {', '.join(done.result.to_addresses)}.", "success")
+        flash(f"{name} e-mailed to {', '.join(done.result.to_addresses)}.", "success")
     else:
-        flash(f"Invoice {label(invoice.number)} not sent yet: {done.result.last_error}", "error")
-    return redirect(url_for("billing.invoice_detail", invoice_id=invoice.id), 303)
+        flash(f"{name} not sent yet: {done.result.last_error}", "error")
 
 
 @bp.route("/organizations/<int:organization_id>/billing-contacts", methods=["GET", "POST"])

@@ -1,9 +1,9 @@
 """Admin settings: the company's details and logo, SMTP (with "send test e-mail" before saving), the
-invoice e-mail's template. The SMTP password is write-only: the page says whether one is stored."""
+invoice and credit note e-mails' templates. The SMTP password is write-only: the page says whether one is stored."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from hub.delivery import company, smtp, templates
@@ -90,16 +90,20 @@ def smtp_settings():
 @bp.route("/settings/email/template", methods=["GET", "POST"])
 @roles(read=ADMIN, change=ADMIN)
 def email_template():
+    """The invoice e-mail's template, or with ``?kind=credit_note`` the credit note e-mail's."""
+    kind = request.args.get("kind", templates.INVOICE)
+    if kind not in templates.KINDS:
+        abort(404)
     if request.method == "GET":
-        subject, body = templates.get_template()
+        subject, body = templates.get_template(kind)
         values, errors, status = {"subject": subject, "body": body}, {}, 200
     else:
         values = form_values(("subject", "body"))
-        done = call(templates.update_template, values["subject"], values["body"], actor(),
+        done = call(templates.update_template, values["subject"], values["body"], actor(), kind,
                     form_fields=("subject", "body"))
         if done.ok:
-            flash("E-mail template saved.", "success")
-            return redirect(url_for(".email_template"), 303)
+            flash(f"{templates.KINDS[kind].title} template saved.", "success")
+            return redirect(url_for(".email_template", kind=kind), 303)
         errors, status = done.errors, 400
-    return render_template("delivery/email_template.html", values=values, errors=errors,
-                           placeholders=templates.PLACEHOLDERS), status
+    return render_template("delivery/email_template.html", values=values, errors=errors, kind=kind,
+                           kinds=templates.KINDS, placeholders=templates.KINDS[kind].placeholders), status
