@@ -8,18 +8,11 @@ from playwright.sync_api import expect
 
 from hub.billing import credit_notes
 from hub.extensions import db
-from tests.web.browser.conftest import screenshot, sign_in
+from tests.web.browser.conftest import assert_fits, screenshot, sign_in
 from tests.web.browser.test_delivery_browser import WIDTHS, invoice_to_send  # noqa: F401  (the fixture)
 from tests.web.billing_fixtures import SETUP
 
 pytestmark = pytest.mark.browser
-
-
-def fits(page) -> None:
-    # main's browser conftest has assert_fits(page) for this: use it once both meet
-    page.wait_for_load_state("load")
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page scrolls sideways by {overflow} px"
 
 
 @pytest.mark.parametrize("size", list(WIDTHS))
@@ -44,5 +37,5 @@ def test_a_credit_note_page_and_its_e_mail(page, app, size, invoice_to_send):
     assert page.url.endswith(f"/billing/credit-notes/{note_id}")
     assert [a.get_filename() for r in server.received for a in r.message.iter_attachments()] \
         == ["credit-note-CN-000001.pdf"]
-    fits(page)
+    assert_fits(page, "the credit note page")
     screenshot(page, f"delivery-credit-note-{size}")
