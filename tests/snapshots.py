@@ -56,7 +56,7 @@ class DatabaseSnapshot:
                 db.engine.dispose()
                 kept = sqlite3.connect(":memory:")
                 try:
-                    kept.deserialize(self.sqlite_bytes)
+                    kept.deserialize(_rollback_journal(self.sqlite_bytes))
                     with _sqlite(db.engine) as target:
                         kept.backup(target)  # every page of the file replaced
                 finally:
@@ -74,6 +74,14 @@ class DatabaseSnapshot:
                     for sequence, value in self.sequences.items():
                         cursor.execute("SELECT setval(%s, %s)", (sequence, value))
             db.engine.dispose()
+
+
+def _rollback_journal(image: bytes) -> bytes:
+    """A WAL database's image as a rollback-journal one (header bytes 18-19: 2 -> 1), which a database in
+    memory can open; the backup into the WAL file marks the copy WAL again."""
+    header = bytearray(image[:100])
+    header[18:20] = b"\x01\x01"
+    return bytes(header) + image[100:]
 
 
 class _sqlite:
