@@ -25,3 +25,7 @@ invoices_issued = _signals.signal("invoices-issued")
 
 #: sent when an invoice is voided, before commit. kwargs: invoice_id (int), actor (hub.audit.Actor)
 invoice_voided = _signals.signal("invoice-voided")
+
+#: sent when a credit note is issued (made: a credit note is issued when it is made), before commit.
+#: kwargs: credit_note_id (int), actor (hub.audit.Actor)
+credit_note_issued = _signals.signal("credit-note-issued")

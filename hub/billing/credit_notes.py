@@ -10,6 +10,7 @@ from datetime import date
 
 from flask import current_app
 
+from hub import events
 from hub.audit import Actor, record
 from hub.billing import numbering, validate
 from hub.billing.errors import BillingError
@@ -68,6 +69,7 @@ def create_credit_note(invoice_id, actor: Actor, reason: str, *, line_ids=None,
     record(actor, "credit_note.create", "credit_note", note.id, field="total", new=fmt_money(note.total),
            details={"number": note.number, "invoice_id": invoice.id, "invoice_line_ids": [ln.id for ln in chosen],
                     "reason": reason})
+    events.credit_note_issued.send(None, credit_note_id=note.id, actor=actor)  # queued pushes commit with it
     db.session.commit()
     return note
 
