@@ -125,7 +125,7 @@ def test_the_credit_note_waits_for_its_invoice_then_reaches_quickbooks_as_a_cred
     # the invoice first, then its credit note in the same run
     assert report.pushed == [invoice_id] and report.credit_notes["pushed"] == [note.id]
     invoice_push, push = push_of(invoice_id=invoice_id), push_of(credit_note_id=note.id)
-    [memo] = qbo_sim.app.credit_memos_numbered("CN-000001")
+    [memo] = qbo_sim.app.credit_notes_numbered("CN-000001")
     customer = mappings.confirmed(invoice_push.connection_id, MappingKind.CUSTOMER)[str(org.id)]
     assert memo["CustomerRef"] == {"value": customer} and memo["TxnDate"] == note.credit_date.isoformat()
     [line] = [ln for ln in memo["Line"] if ln["DetailType"] == "SalesItemLineDetail"]
@@ -156,7 +156,7 @@ def test_a_taxed_credit_note_carries_the_mapped_code_and_the_hubs_tax(qbo, books
     assert note.tax_total > 0
     [report] = run_pushes(session_options=QUIET)
     assert report.credit_notes["pushed"] == [note.id]
-    [memo] = qbo_sim.app.credit_memos_numbered("CN-000001")
+    [memo] = qbo_sim.app.credit_notes_numbered("CN-000001")
     [line] = [ln for ln in memo["Line"] if ln["DetailType"] == "SalesItemLineDetail"]
     assert line["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "5"}
     assert Decimal(str(memo["TxnTaxDetail"]["TotalTax"])) == note.tax_total
@@ -170,11 +170,11 @@ def test_a_timeout_after_quickbooks_committed_does_not_make_a_second_credit_memo
     assert report.credit_notes["retrying"] == [note.id]
     push = push_of(credit_note_id=note.id)
     assert push.state == "retrying" and "timed out" in push.last_error and push.next_attempt_at > utcnow()
-    assert len(qbo_sim.app.credit_memos_numbered("CN-000001")) == 1  # made; the hub never heard
+    assert len(qbo_sim.app.credit_notes_numbered("CN-000001")) == 1  # made; the hub never heard
     assert audited("destination.push_retry")
     make_due(push)
     assert run_pushes(session_options=QUIET)[0].credit_notes["pushed"] == [note.id]
-    [memo] = qbo_sim.app.credit_memos_numbered("CN-000001")
+    [memo] = qbo_sim.app.credit_notes_numbered("CN-000001")
     assert push_of(credit_note_id=note.id).external_id == memo["Id"]
     # the retry found it by its DocNumber and adopted it: one create, no duplicate-number refusal
     assert len(memo_posts(qbo_sim)) == 1 and "6140" not in qbo_sim.app.state.fault_codes

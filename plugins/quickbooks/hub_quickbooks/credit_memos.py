@@ -12,7 +12,8 @@ from __future__ import annotations
 from hub.plugins import CreditNoteToPush, PushRejected, PushResult
 
 from .client import QboClient, QboFault, describe
-from .invoices import DUPLICATE_DOC_NUMBER, by_doc_number, result, sales_lines
+from . import invoices
+from .invoices import DUPLICATE_DOC_NUMBER, by_doc_number, sales_lines
 
 ENTITY = "CreditMemo"
 
@@ -35,8 +36,9 @@ def credit_memo_body(note: CreditNoteToPush, config: dict) -> dict:
     return body
 
 
-def _result(config: dict, note: CreditNoteToPush, found: dict) -> PushResult:
-    return result(config, note, found, document_id=note.credit_note_id, page="creditmemo")  # type: ignore[arg-type]
+def result(config: dict, note: CreditNoteToPush, found: dict) -> PushResult:
+    return invoices.result(config, note, found, document_id=note.credit_note_id,  # type: ignore[arg-type]
+                           page="creditmemo")
 
 
 def push(client: QboClient, config: dict, notes: list[CreditNoteToPush]) -> list[PushResult | PushRejected]:
@@ -45,7 +47,7 @@ def push(client: QboClient, config: dict, notes: list[CreditNoteToPush]) -> list
     answers: list[PushResult | PushRejected] = []
     for note in notes:
         found = existing.get(note.number[:21])
-        answers.append(_result(config, note, found) if found is not None else _create(client, config, note))
+        answers.append(result(config, note, found) if found is not None else _create(client, config, note))
     return answers
 
 
@@ -58,10 +60,10 @@ def _create(client: QboClient, config: dict, note: CreditNoteToPush) -> PushResu
             # "Duplicate Document Number" on our own number: an earlier attempt made it; adopt it
             row = by_doc_number(client, [note.number[:21]], ENTITY).get(note.number[:21])
             if row is not None and str(row.get("PrivateNote", "")).startswith(private_note(note)):
-                return _result(config, note, row)
+                return result(config, note, row)
             return PushRejected(note.credit_note_id, f"QuickBooks already holds another credit memo numbered "
                                 f"{note.number}", field="DocNumber")
         first = err.errors[0] if err.errors else {}
         return PushRejected(note.credit_note_id, f"QuickBooks refused the credit memo: {describe(err.errors)}",
                             field=first.get("element") or f"code {first.get('code')}")
-    return _result(config, note, made)
+    return result(config, note, made)

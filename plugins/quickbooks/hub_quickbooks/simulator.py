@@ -174,7 +174,7 @@ class QboSimulator:
     def invoices_numbered(self, number: str) -> list[dict]:
         return [i for i in self.state.invoices.values() if i.get("DocNumber") == number]
 
-    def credit_memos_numbered(self, number: str) -> list[dict]:
+    def credit_notes_numbered(self, number: str) -> list[dict]:
         return [c for c in self.state.credit_memos.values() if c.get("DocNumber") == number]
 
     def invoice_state(self, external_id: str) -> str | None:
