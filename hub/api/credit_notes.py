@@ -16,12 +16,14 @@ from sqlalchemy import select
 from hub.api.auth import actor
 from hub.api.fields import Id
 from hub.api.idempotency import idempotent
+from hub.api.invoices import PushSchema
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import clash_or_invalid, get_or_404
 from hub.api.spec import Blueprint, ExportArgs, export_file, offers_csv
 from hub.billing import credit_notes
 from hub.billing.errors import BillingError
 from hub.delivery.pdf import credit_note_pdf_download
+from hub.destinations import queue
 from hub.extensions import db
 from hub.models import CreditNote, Invoice
 from hub.web.access import ANYONE, BILLING, roles
@@ -58,6 +60,10 @@ class CreditNoteSchema(ma.Schema):
     tax_total = ma.fields.String()
     total = ma.fields.String()
     lines = ma.fields.List(ma.fields.Nested(CreditNoteLineSchema))
+    pushes = ma.fields.List(ma.fields.Nested(PushSchema), dump_only=True, metadata={
+        "description": "one per accounting destination enabled when it was issued: `queued` (also while it waits "
+                       "for its invoice to reach the destination: `error_field` \"invoice\"), `pushed`, `retrying`, "
+                       "`blocked` (the reason and field), or `unsupported` (that destination takes no credit notes)"})
 
 
 class NewCreditNoteSchema(ma.Schema):
@@ -79,6 +85,12 @@ def _note(note_id: int) -> CreditNote:
     return get_or_404(CreditNote, note_id, "credit note")
 
 
+def _described(notes: list[CreditNote]) -> list[dict]:
+    """The credit notes as the API shows them: the export's dict with their pushes (one query for all)."""
+    pushes = queue.pushes_of_credit_notes([n.id for n in notes])
+    return [{**credit_notes.credit_note_to_dict(n), "pushes": pushes[n.id]} for n in notes]
+
+
 @blp.route("/credit-notes", methods=["GET"])
 @roles(read=ANYONE)
 @blp.arguments(CreditNoteFilter, location="query")
@@ -91,7 +103,7 @@ def list_credit_notes(args):
     if args["organization_id"] is not None:
         stmt = stmt.where(CreditNote.organization_id == args["organization_id"])
     rows, cursor = keyset_page(stmt, [Key(CreditNote.id, True)], args["limit"], args["cursor"], "credit-notes")
-    return page_response([credit_notes.credit_note_to_dict(r.CreditNote) for r in rows], cursor)
+    return page_response(_described([r.CreditNote for r in rows]), cursor)
 
 
 @blp.route("/invoices/<id:invoice_id>/credit-notes", methods=["POST"])
@@ -108,15 +120,15 @@ def create_credit_note(args, invoice_id: int):
     except BillingError as err:
         db.session.rollback()
         raise clash_or_invalid(err, "invoice_id") from None
-    return credit_notes.credit_note_to_dict(note), 201, {"Location": f"/api/v1/credit-notes/{note.id}"}
+    return _described([note])[0], 201, {"Location": f"/api/v1/credit-notes/{note.id}"}
 
 
 @blp.route("/credit-notes/<id:note_id>", methods=["GET"])
 @roles(read=ANYONE)
 @blp.response(200, CreditNoteSchema)
 def get_credit_note(note_id: int):
-    """Read a credit note with its lines."""
-    return credit_notes.credit_note_to_dict(_note(note_id))
+    """Read a credit note with its lines and its push state at each accounting destination."""
+    return _described([_note(note_id)])[0]
 
 
 @blp.route("/credit-notes/<id:note_id>/export", methods=["GET"])
