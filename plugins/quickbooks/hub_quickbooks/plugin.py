@@ -23,8 +23,7 @@ def hub_destination_info():
         slug="quickbooks",
         display_name="QuickBooks Online",
         version=__version__,
-        description=("Pushes issued invoices and credit notes (and their customers and items) to a QuickBooks "
-                     "Online company."),
+        description="Pushes issued invoices and credit notes (with their customers and items) to QuickBooks Online.",
         config_schema=QuickBooksConfig,
         oauth=OAuthSettings(authorize_url="https://appcenter.intuit.com/connect/oauth2",
                             token_url="https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
