@@ -49,7 +49,7 @@ def _queue(kind: str, ids: list[int], actor: Actor) -> None:
 
 
 def _first_state(kind: str, slug: str) -> str:
-    if kind == "credit_note" and not credit_notes_supported(slug):
+    if kind == "credit_note" and credit_notes_supported(slug) is False:
         return PushState.UNSUPPORTED.value
     return PushState.QUEUED.value
 

@@ -298,3 +298,18 @@ def test_a_queued_credit_note_is_marked_unsupported_by_the_run_when_the_plugin_l
     push = push_of(credit_note_id=note.id)
     assert push.state == "unsupported" and "does not take credit notes" in push.last_error
     assert audited("destination.push_unsupported") and qbo_sim.app.state.credit_memos == {}
+
+
+def test_a_credit_note_issued_while_the_plugin_is_not_loaded_waits_queued_for_it(mapped, books, qbo_sim, app):
+    """Unknown is not unsupported: the push stays queued, and the run decides once the plugin is back."""
+    import hub_quickbooks.plugin as qbo
+
+    org, product = mapped
+    invoice_id = books.issue(org, product)
+    registry = app.extensions["hub.plugins"]
+    registry.unregister("quickbooks")
+    note = credit(invoice_id)
+    assert push_of(credit_note_id=note.id).state == "queued"
+    assert registry.register(qbo, "quickbooks") is not None
+    [report] = run_pushes(session_options=QUIET)
+    assert report.pushed == [invoice_id] and report.credit_notes["pushed"] == [note.id]
