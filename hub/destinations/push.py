@@ -341,7 +341,8 @@ def _chunks(ids: list[int], size: int = 500):
 def _maps(connection: DestinationConnection, pushes: list[DestinationPush]) -> _Maps:
     notes, note_lines, credited_lines, invoice_pushes = {}, {}, {}, {}
     for chunk in _chunks([p.credit_note_id for p in pushes if p.credit_note_id is not None]):
-        notes.update({n.id: n for n in db.session.execute(db.select(CreditNote).where(CreditNote.id.in_(chunk))).scalars()})
+        notes.update({n.id: n for n in db.session.execute(
+            db.select(CreditNote).where(CreditNote.id.in_(chunk))).scalars()})
         for line in db.session.execute(db.select(CreditNoteLine).where(CreditNoteLine.credit_note_id.in_(chunk))
                                        .order_by(CreditNoteLine.credit_note_id, CreditNoteLine.position)).scalars():
             note_lines.setdefault(line.credit_note_id, []).append(line)

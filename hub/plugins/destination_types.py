@@ -212,8 +212,9 @@ class PushResult:
 
 @dataclass(frozen=True)
 class PushRejected:
-    """The provider refused this invoice (or credit note, by its ``credit_note_id``) for a reason a person must fix (validation). Nothing was
-    created. ``field`` names what, in the provider's words (``Line[0].Amount``, ``Contact``)."""
+    """The provider refused this invoice (or credit note, by its ``credit_note_id``) for a reason a person
+    must fix (validation). Nothing was created. ``field`` names what, in the provider's words
+    (``Line[0].Amount``, ``Contact``)."""
 
     invoice_id: int
     message: str

@@ -50,7 +50,8 @@ def test_the_invoice_page_shows_each_credit_notes_push_state_escaped_with_push_n
     mappings.auto_match("quickbooks", "item", ADMIN)
     mappings.confirm("quickbooks", "item", [str(product.id)], ADMIN)
     pressed = client.post(f"/admin/destinations/pushes/{push.id}/push-now")
-    assert pressed.status_code == 302 and pressed.headers["Location"].endswith(f"/billing/invoices/{invoice_id}#credit-notes")
+    assert pressed.status_code == 302
+    assert pressed.headers["Location"].endswith(f"/billing/invoices/{invoice_id}#credit-notes")
     run_pushes(session_options=QUIET)
     html = client.get(f"/billing/invoices/{invoice_id}").get_data(as_text=True)
     [(state, item)] = note_items(html, note.id)

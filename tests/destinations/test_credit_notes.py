@@ -94,7 +94,8 @@ def test_a_failure_before_commit_queues_nothing(mapped, books):
         events.credit_note_issued.disconnect(fail_after_queueing)
     db.session.rollback()
     assert db.session.execute(sa.select(sa.func.count()).select_from(CreditNote)).scalar_one() == 0
-    assert db.session.execute(sa.select(DestinationPush).where(DestinationPush.credit_note_id.is_not(None))).first() is None
+    assert db.session.execute(sa.select(DestinationPush).where(
+        DestinationPush.credit_note_id.is_not(None))).first() is None
 
 
 def test_nothing_is_queued_without_an_enabled_destination(mapped, books):

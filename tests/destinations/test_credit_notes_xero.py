@@ -105,7 +105,8 @@ def test_a_lost_answer_does_not_make_a_second_credit_note(customer, books, xero_
     assert push_of(note.id).external_id == made["CreditNoteID"]
     # the retry looked it up by number (no second PUT) and allocated it once
     assert len([c for c in credit_note_calls(xero_sim, "PUT") if c[0].endswith("/CreditNotes")]) == 1
-    wheres = [args.get("where") for path, args, _ in credit_note_calls(xero_sim, "GET") if path.endswith("/CreditNotes")]
+    wheres = [args.get("where") for path, args, _ in credit_note_calls(xero_sim, "GET")
+              if path.endswith("/CreditNotes")]
     assert 'Type=="ACCRECCREDIT" AND CreditNoteNumber=="CN-000001"' in wheres
     assert len(made["Allocations"]) == 1
 
@@ -141,7 +142,8 @@ def test_a_number_xero_holds_for_someone_else_is_refused_naming_it(customer, boo
     org = xero_sim.app.org(TENANT)
     contact = next(iter(org.contacts))
     org.credit_notes["other"] = {"CreditNoteID": "other", "CreditNoteNumber": "CN-000001", "Type": "ACCRECCREDIT",
-                                 "Status": "AUTHORISED", "Reference": "typed in by hand", "Contact": {"ContactID": contact}}
+                                 "Status": "AUTHORISED", "Reference": "typed in by hand",
+                                 "Contact": {"ContactID": contact}}
     note = credit_notes.create_credit_note(invoice_id, ADMIN, "cancelled")
     run_pushes(session_options=QUIET)
     push = push_of(note.id)

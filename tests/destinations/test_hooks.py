@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from hub.destinations import connections
 from hub.destinations.calls import call_with_auth
-from hub.plugins import (ConnectionCheck, CreditNoteToPush, CustomerToPush, DemoSimulator, DestinationAccount, DestinationInfo,
-                         ExternalRecord, InvoiceToPush, LineToPush, PaymentStatus, ProductToPush, PushResult)
+from hub.plugins import (ConnectionCheck, CreditNoteToPush, CustomerToPush, DemoSimulator, DestinationAccount,
+                         DestinationInfo, ExternalRecord, InvoiceToPush, LineToPush, PaymentStatus, ProductToPush,
+                         PushResult)
 
 
 def call(fn):

@@ -4,8 +4,9 @@ Same URLs and shapes as the Accounting API v3 and Intuit's OAuth 2.0: the author
 approves at once and names the realm), the token endpoint (codes, refresh tokens rotated on every
 refresh; a superseded one is refused at once, the fact sheet's safe reading), ``companyinfo``,
 ``query`` (strict about escaping), ``customer``, ``item``, ``invoice`` (create, read, void),
-``creditmemo`` (create, read: validated like an invoice, with ``RemainingCredit``) and ``batch``, with ``requestid`` replaying the first answer, QBO's error bodies (lower-case ``fault``
-on 401) and its limits: 500 requests and 40 batches per minute per realm, 10 at once, 30 per batch.
+``creditmemo`` (create, read: validated like an invoice, with ``RemainingCredit``) and ``batch``,
+with ``requestid`` replaying the first answer, QBO's error bodies (lower-case ``fault`` on 401) and
+its limits: 500 requests and 40 batches per minute per realm, 10 at once, 30 per batch.
 
 ``app.faults`` (hub.plugins.simulator.DestinationFaults) makes it misbehave; ``app.state`` is the
 company's data, read by tests.
@@ -337,8 +338,8 @@ class QboSimulator:
 
     def _table(self, entity: str) -> dict:
         tables = {"Customer": self.state.customers, "Item": self.state.items, "Account": self.state.accounts,
-                  "TaxCode": self.state.tax_codes, "TaxRate": self.state.tax_rates, "Invoice": self.state.invoices, "Vendor": self.state.vendors,
-                  "CreditMemo": self.state.credit_memos}
+                  "TaxCode": self.state.tax_codes, "TaxRate": self.state.tax_rates, "Invoice": self.state.invoices,
+                  "Vendor": self.state.vendors, "CreditMemo": self.state.credit_memos}
         if entity not in tables:
             raise ApiError(400, "4000", "Error parsing query", f"QueryParserError: unknown entity {entity}")
         return tables[entity]

@@ -545,7 +545,7 @@ class XeroSimulator:
                 problems.append("The credit note and the invoice must be for the same contact")
             if not allocation.get("Date"):
                 problems.append("Date is required")
-            if amount <= 0 or amount > Decimal(str(note["RemainingCredit"])) or amount > Decimal(str(invoice["AmountDue"])):
+            if not 0 < amount <= min(Decimal(str(note["RemainingCredit"])), Decimal(str(invoice["AmountDue"]))):
                 problems.append("Amount must be more than zero and no more than the credit left and the amount due")
             if problems:
                 raise validation(problems, allocation)
