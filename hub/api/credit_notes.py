@@ -18,7 +18,7 @@ from sqlalchemy import select
 from hub.api.auth import actor
 from hub.api.fields import Id
 from hub.api.idempotency import idempotent
-from hub.api.invoices import DeliveryStateSchema, EmailSchema, SendSchema
+from hub.api.invoices import DeliveryStateSchema, EmailSchema, PushSchema, SendSchema
 from hub.api.invoices import _call as call_service
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import clash_or_invalid, get_or_404
@@ -28,6 +28,7 @@ from hub.billing.errors import BillingError
 from hub.delivery import outbox
 from hub.delivery import status as delivery_status
 from hub.delivery.pdf import credit_note_pdf_download
+from hub.destinations import queue
 from hub.extensions import db
 from hub.models import CreditNote, Invoice
 from hub.web.access import ANYONE, BILLING, roles
@@ -65,6 +66,10 @@ class CreditNoteSchema(ma.Schema):
     total = ma.fields.String()
     lines = ma.fields.List(ma.fields.Nested(CreditNoteLineSchema))
     delivery = ma.fields.Nested(DeliveryStateSchema, metadata={"description": "the e-mail delivery state"})
+    pushes = ma.fields.List(ma.fields.Nested(PushSchema), dump_only=True, metadata={
+        "description": "one per accounting destination enabled when it was issued: `queued` (also while it waits "
+                       "for its invoice to reach the destination: `error_field` \"invoice\"), `pushed`, `retrying`, "
+                       "`blocked` (the reason and field), or `unsupported` (that destination takes no credit notes)"})
 
 
 class NewCreditNoteSchema(ma.Schema):
@@ -89,10 +94,12 @@ def _note(note_id: int) -> CreditNote:
     return get_or_404(CreditNote, note_id, "credit note")
 
 
-def _described(found: list[CreditNote]) -> list[dict]:
-    """The credit notes as the API shows them: the export's dict with the e-mail state (one more query)."""
-    states = delivery_status.credit_note_states([n.id for n in found])
-    return [{**credit_notes.credit_note_to_dict(n), "delivery": states[n.id]} for n in found]
+def _described(notes: list[CreditNote]) -> list[dict]:
+    """The credit notes as the API shows them: the export's dict with their e-mail state and their pushes
+    (one query each for all)."""
+    ids = [n.id for n in notes]
+    states, pushes = delivery_status.credit_note_states(ids), queue.pushes_of_credit_notes(ids)
+    return [{**credit_notes.credit_note_to_dict(n), "delivery": states[n.id], "pushes": pushes[n.id]} for n in notes]
 
 
 @blp.route("/credit-notes", methods=["GET"])
@@ -133,7 +140,8 @@ def create_credit_note(args, invoice_id: int):
 @roles(read=ANYONE)
 @blp.response(200, CreditNoteSchema)
 def get_credit_note(note_id: int):
-    """Read a credit note with its lines and its e-mail delivery state."""
+    """Read a credit note with its lines, its e-mail delivery state and its push state at each accounting
+    destination."""
     return _described([_note(note_id)])[0]
 
 

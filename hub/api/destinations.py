@@ -20,6 +20,7 @@ from hub.api.invoices import PushSchema
 from hub.api.paging import Key, PageArgs, keyset_page, page_response, page_schema
 from hub.api.problems import Problem, fail, field_error, service_error
 from hub.api.spec import Blueprint
+from hub.billing import credit_notes
 from hub.destinations import connections, mappings, oauth, queue
 from hub.extensions import db
 from hub.models import DestinationConnection, DestinationPush, MappingKind, PushState
@@ -127,11 +128,16 @@ class PushFilter(PageArgs):
     state = ma.fields.String(load_default=None, validate=ma.validate.OneOf([s.value for s in PushState]))
     destination = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 40))
     invoice_id = Id(load_default=None)
+    credit_note_id = Id(load_default=None)
 
 
 class QueuedPushSchema(PushSchema):
-    invoice_id = ma.fields.Integer()
+    invoice_id = ma.fields.Integer(allow_none=True, metadata={"description": "null for a credit note's push"})
     invoice_number = ma.fields.String(attribute="invoice.number", allow_none=True)
+    credit_note_id = ma.fields.Integer(allow_none=True, metadata={"description": "null for an invoice's push"})
+    credit_note_number = ma.fields.Function(
+        lambda push: credit_notes.label(push.credit_note.number) if push.credit_note_id is not None else None,
+        allow_none=True, metadata={"type": "string"})
     reason = ma.fields.String(attribute="last_error", allow_none=True, dump_only=True,
                               metadata={"description": "why it waits (the field at fault is `error_field`)"})
 
@@ -425,6 +431,8 @@ def list_destination_pushes(args):
         stmt = stmt.where(DestinationPush.state == args["state"])
     if args["invoice_id"]:
         stmt = stmt.where(DestinationPush.invoice_id == args["invoice_id"])
+    if args["credit_note_id"]:
+        stmt = stmt.where(DestinationPush.credit_note_id == args["credit_note_id"])
     if args["destination"]:
         connection = connections.get_connection(args["destination"])
         if connection is None:

@@ -82,7 +82,8 @@ class PushSchema(ma.Schema):
     next_attempt_at = UtcDateTime(allow_none=True)
     last_error = ma.fields.String(allow_none=True)
     error_field = ma.fields.String(allow_none=True)
-    external_id = ma.fields.String(allow_none=True, metadata={"description": "the invoice's id at the provider"})
+    external_id = ma.fields.String(allow_none=True,
+                                   metadata={"description": "the id at the provider of the invoice (or credit note)"})
     external_number = ma.fields.String(allow_none=True)
     external_url = ma.fields.String(allow_none=True)
     pushed_at = UtcDateTime(allow_none=True)

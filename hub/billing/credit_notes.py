@@ -72,7 +72,8 @@ def create_credit_note(invoice_id, actor: Actor, reason: str, *, line_ids=None,
     record(actor, "credit_note.create", "credit_note", note.id, field="total", new=fmt_money(note.total),
            details={"number": note.number, "invoice_id": invoice.id, "invoice_line_ids": [ln.id for ln in chosen],
                     "reason": reason})
-    # the e-mail outbox listens to this, inside this transaction: a rolled-back note queues nothing
+    # the e-mail outbox and the destinations' push queue listen, inside this transaction: a rolled-back
+    # note queues nothing
     events.credit_notes_issued.send(None, credit_note_ids=[note.id], actor=actor,
                                     send_ids=[note.id] if send_on_issue else [])
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Destinations: issued invoices leave the hub for the MSP's accounting system, exactly once.
+"""Destinations: issued invoices (and credit notes) leave the hub for the MSP's accounting system, exactly once.
 
 One module per job, shared by the panel, the CLI and the scheduler:
 
@@ -7,7 +7,7 @@ One module per job, shared by the panel, the CLI and the scheduler:
 - ``tokens``: tokens at rest (encrypted), refresh before expiry, one refresh at a time per connection
 - ``calls``: calling a plugin hook with a fresh token (a 401 refreshes once and calls again)
 - ``mappings``: Organization / product / tax treatment -> provider ids; auto-match by name, confirm
-- ``queue``: a push row per issued invoice (in the issuing transaction), void requests, push now
+- ``queue``: a push row per issued invoice or credit note (in the issuing transaction), void requests, push now
 - ``push``: the push run: claim, map, send in batches, record the outcome, retry with backoff
 - ``payments``: reading back whether pushed invoices are paid (stored, audited, ``invoice.paid``)
 - ``jobs``: the scheduler's push and payment ticks
@@ -15,7 +15,7 @@ One module per job, shared by the panel, the CLI and the scheduler:
 
 
 def init_app(app) -> None:
-    """Queue issued invoices for every enabled destination, and push them from the scheduler."""
+    """Queue issued invoices and credit notes for every enabled destination, and push them from the scheduler."""
     from hub.destinations import jobs, queue
 
     queue.connect()

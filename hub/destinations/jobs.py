@@ -19,9 +19,11 @@ def run_push_tick(app: Flask) -> None:
     with app.app_context():
         try:
             for report in run_pushes():
-                if report.pushed or report.blocked or report.retrying or report.voided or report.stopped:
-                    log.info("push %s: %d pushed, %d blocked, %d retrying, %d voided%s", report.slug,
+                notes = {k: len(v) for k, v in report.credit_notes.items() if v}
+                if report.pushed or report.blocked or report.retrying or report.voided or report.stopped or notes:
+                    log.info("push %s: %d pushed, %d blocked, %d retrying, %d voided%s%s", report.slug,
                              len(report.pushed), len(report.blocked), len(report.retrying), len(report.voided),
+                             f"; credit notes: {notes}" if notes else "",
                              f"; stopped: {report.stopped}" if report.stopped else "")
         except Exception:
             log.exception("push run crashed")

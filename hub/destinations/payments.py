@@ -66,6 +66,7 @@ def due_pushes(connection_id: int, now, limit: int | None = None) -> list[Destin
     return list(db.session.execute(
         db.select(DestinationPush).where(
             DestinationPush.connection_id == connection_id, DestinationPush.state == PushState.PUSHED.value,
+            DestinationPush.invoice_id.is_not(None),  # a credit note's push is not paid
             DestinationPush.void_requested_at.is_(None), DestinationPush.external_id.is_not(None),
             db.or_(DestinationPush.payment_state.is_(None), DestinationPush.payment_state != PaymentState.PAID.value),
             db.or_(DestinationPush.payment_checked_at.is_(None), DestinationPush.payment_checked_at <= now - RECHECK))

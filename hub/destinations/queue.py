@@ -1,5 +1,5 @@
-"""The push queue: one ``DestinationPush`` per issued invoice and enabled destination, written in the
-transaction that issues the invoice, so an issued invoice is never forgotten; void requests; "push now".
+"""The push queue: one ``DestinationPush`` per issued invoice (or credit note) and enabled destination,
+written in the transaction that issues it, so an issued invoice is never forgotten; void requests; "push now".
 """
 
 from __future__ import annotations
@@ -23,19 +23,46 @@ WAITING = {PushState.QUEUED.value, PushState.RETRYING.value, PushState.BLOCKED.v
 
 
 def on_invoices_issued(sender, invoice_ids=(), actor=None, **_kw) -> None:
-    connection_ids = list(db.session.execute(
-        db.select(DestinationConnection.id).where(DestinationConnection.enabled.is_(True))).scalars())
-    if not connection_ids or not invoice_ids:
+    _queue("invoice", list(invoice_ids), actor or Actor.system("invoice run"))
+
+
+def on_credit_notes_issued(sender, credit_note_ids=(), actor=None, **_kw) -> None:
+    """A credit note goes to every enabled destination like an invoice; one whose plugin takes no credit
+    notes gets an ``unsupported`` push at once, so the credit note shows it was not sent there."""
+    _queue("credit_note", list(credit_note_ids), actor or Actor.system("credit note"))
+
+
+def _queue(kind: str, ids: list[int], actor: Actor) -> None:
+    """One push per enabled destination and document, in the issuing transaction, each audited."""
+    connections = list(db.session.execute(
+        db.select(DestinationConnection.id, DestinationConnection.slug).where(DestinationConnection.enabled.is_(True))))
+    if not connections or not ids:
         return
     now = utcnow()
-    rows = [dict(connection_id=c, invoice_id=i, state=PushState.QUEUED.value, generation=1, attempts=0,
-                 next_attempt_at=now, created_at=now, updated_at=now)
-            for c in connection_ids for i in invoice_ids]
+    rows = [{"connection_id": c.id, f"{kind}_id": i, "state": _first_state(kind, c.slug), "generation": 1,
+             "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now}
+            for c in connections for i in ids]
     db.session.execute(db.insert(PUSHES), rows)
-    actor = actor or Actor.system("invoice run")
-    record_many([audit_event(actor, "destination.queue", "invoice", r["invoice_id"], field="push",
-                             new=PushState.QUEUED.value, details={"connection_id": r["connection_id"]}, at=now)
+    record_many([audit_event(actor, "destination.queue", kind, r[f"{kind}_id"], field="push", new=r["state"],
+                             details={"connection_id": r["connection_id"]}, at=now)
                  for r in rows])
+
+
+def _first_state(kind: str, slug: str) -> str:
+    if kind == "credit_note" and credit_notes_supported(slug) is False:
+        return PushState.UNSUPPORTED.value
+    return PushState.QUEUED.value
+
+
+def credit_notes_supported(slug: str) -> bool | None:
+    """Whether the destination's plugin takes credit notes; None when its plugin is not loaded (the push
+    waits queued: the run decides once the plugin is back)."""
+    from hub import integrations
+
+    record = integrations.registry().destinations.get(slug)
+    if record is None:
+        return None
+    return integrations.registry().destination_handle(slug).can_push_credit_notes()
 
 
 def unanswered_attempts(push: DestinationPush) -> int:
@@ -69,6 +96,7 @@ def on_invoice_voided(sender, invoice_id=None, actor=None, **_kw) -> None:
 
 def connect() -> None:
     events.invoices_issued.connect(on_invoices_issued)
+    events.credit_notes_issued.connect(on_credit_notes_issued)
     events.invoice_voided.connect(on_invoice_voided)
 
 
@@ -118,12 +146,12 @@ def _make_due(push: DestinationPush, actor: Actor) -> None:
     if push.state == PushState.BLOCKED.value:
         push.state = PushState.QUEUED.value
     push.next_attempt_at = utcnow()
-    record(actor, "destination.push_now", "invoice", push.invoice_id, field="push", old=old, new=push.state,
+    record(actor, "destination.push_now", *push.entity, field="push", old=old, new=push.state,
            details={"connection_id": push.connection_id, "push_id": push.id})
 
 
 def list_pushes(*, connection_id: int | None = None, states=None, limit: int = 200, offset: int = 0) -> list:
-    query = (db.select(DestinationPush).join(Invoice, Invoice.id == DestinationPush.invoice_id)
+    query = (db.select(DestinationPush)
              .order_by(DestinationPush.updated_at.desc(), DestinationPush.id.desc()))
     if connection_id is not None:
         query = query.where(DestinationPush.connection_id == connection_id)
@@ -142,15 +170,25 @@ def push_state_filter(name: str):
     return pushes.where(DestinationPush.state.in_(PUSH_FILTERS[name])).exists()
 
 
+def pushes_of_credit_notes(credit_note_ids: list[int]) -> dict[int, list[DestinationPush]]:
+    """The pushes of many credit notes in one query, each credit note's by destination."""
+    return _pushes_of("credit_note_id", credit_note_ids)
+
+
 def pushes_of_invoice(invoice_id: int) -> list[DestinationPush]:
     return pushes_of_invoices([invoice_id])[invoice_id]
 
 
 def pushes_of_invoices(invoice_ids: list[int]) -> dict[int, list[DestinationPush]]:
     """The pushes of many invoices in one query (the API's invoice list), each invoice's by destination."""
-    found: dict[int, list[DestinationPush]] = {i: [] for i in invoice_ids}
-    if invoice_ids:
-        for push in db.session.execute(db.select(DestinationPush).where(DestinationPush.invoice_id.in_(invoice_ids))
-                                       .order_by(DestinationPush.invoice_id, DestinationPush.connection_id)).scalars():
-            found[push.invoice_id].append(push)
+    return _pushes_of("invoice_id", invoice_ids)
+
+
+def _pushes_of(column: str, ids: list[int]) -> dict[int, list[DestinationPush]]:
+    found: dict[int, list[DestinationPush]] = {i: [] for i in ids}
+    if ids:
+        key = getattr(DestinationPush, column)
+        for push in db.session.execute(db.select(DestinationPush).where(key.in_(ids))
+                                       .order_by(key, DestinationPush.connection_id)).scalars():
+            found[getattr(push, column)].append(push)
     return found

@@ -2,7 +2,8 @@
 
 A ``DestinationConnection`` holds one destination plugin's settings, its OAuth tokens (encrypted) and
 the account the admin picked. ``DestinationMapping`` maps the hub's Organizations, products and tax
-rates to the provider's ids. ``DestinationPush`` is one invoice's way to one destination.
+rates to the provider's ids. ``DestinationPush`` is one invoice's (or one credit note's) way to one
+destination.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -46,6 +47,8 @@ class PushState(str, enum.Enum):
     VOIDED = "voided"
     #: voided in the hub before it ever reached the provider: nothing to send
     CANCELLED = "cancelled"
+    #: a credit note for a destination whose plugin takes no credit notes: never sent, enter it there by hand
+    UNSUPPORTED = "unsupported"
 
 
 class PaymentState(str, enum.Enum):
@@ -114,16 +117,21 @@ class DestinationMapping(db.Model):
 
 
 class DestinationPush(db.Model):
-    """One issued invoice on its way to one destination. Made in the transaction that issues it."""
+    """One issued invoice, or one credit note, on its way to one destination (exactly one of
+    ``invoice_id`` and ``credit_note_id`` is set). Made in the transaction that issues it; both kinds
+    go through the same states, retries and audit."""
 
     __tablename__ = "destination_pushes"
     __table_args__ = (UniqueConstraint("connection_id", "invoice_id"),
+                      UniqueConstraint("connection_id", "credit_note_id"),
+                      CheckConstraint("(invoice_id IS NULL) <> (credit_note_id IS NULL)", name="one_document"),
                       Index("ix_destination_pushes_due", "connection_id", "state", "next_attempt_at"),
                       Index("ix_destination_pushes_payment", "connection_id", "state", "payment_checked_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("destination_connections.id", ondelete="CASCADE"))
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=PushState.QUEUED.value)
     #: part of the idempotency key; moves on only after the provider refused an attempt (nothing made)
     generation: Mapped[int] = mapped_column(default=1)
@@ -151,3 +159,11 @@ class DestinationPush(db.Model):
 
     connection = relationship("DestinationConnection")
     invoice = relationship("Invoice")
+    credit_note = relationship("CreditNote")
+
+    @property
+    def entity(self) -> tuple[str, int]:
+        """("invoice", id) or ("credit_note", id): what the push carries, as the audit names it."""
+        if self.credit_note_id is not None:
+            return "credit_note", self.credit_note_id
+        return "invoice", self.invoice_id

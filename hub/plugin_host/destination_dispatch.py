@@ -45,6 +45,14 @@ class DestinationHandle(VendorHandle):
         return list(self._call("hub_destination_push_invoices", config=config, session=session, auth=auth,
                                invoices=invoices) or ())
 
+    def can_push_credit_notes(self) -> bool:
+        return "hub_destination_push_credit_notes" in self.registry.hooks_of(self.slug)
+
+    def push_credit_notes(self, config: dict, session: VendorSession, auth: DestinationAuth,
+                          credit_notes: list) -> list:
+        return list(self._call("hub_destination_push_credit_notes", config=config, session=session, auth=auth,
+                               credit_notes=credit_notes) or ())
+
     def void_invoice(self, config: dict, session: VendorSession, auth: DestinationAuth, external_id: str) -> None:
         self._call("hub_destination_void_invoice", config=config, session=session, auth=auth,
                    external_id=external_id)

@@ -22,6 +22,7 @@ from .errors import (
 from .parsing import quantity_of, required_field
 from .http import VendorSession, dumps_exact, json_or_data_error, parse_retry_after, raise_for_vendor_status
 from .destination_types import (
+    CreditNoteToPush,
     CustomerToPush,
     DestinationAccount,
     DestinationAuth,
@@ -72,6 +73,7 @@ __all__ = [
     "PluginLoadError",
     "raise_for_vendor_status",
     # destinations (see destination_hookspecs)
+    "CreditNoteToPush",
     "CustomerToPush",
     "DestinationAccount",
     "DestinationAuth",

@@ -24,6 +24,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .destination_types import (
+        CreditNoteToPush,
         CustomerToPush,
         DestinationAccount,
         DestinationAuth,
@@ -132,6 +133,27 @@ def hub_destination_void_invoice(config: dict, session: VendorSession, auth: Des
     Voiding an invoice that is void already succeeds.
 
     .. versionadded:: 0.2
+    """
+
+
+# -- Credit notes --------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def hub_destination_push_credit_notes(config: dict, session: VendorSession, auth: DestinationAuth,
+                                      credit_notes: list[CreditNoteToPush]) -> Iterable[PushResult | PushRejected]:
+    """Optional: create these credit notes (at most ``DestinationInfo.max_batch``) at the provider,
+    idempotently, as ``hub_destination_push_invoices`` does invoices (QBO: a CreditMemo; Xero: an
+    ACCRECCREDIT credit note).
+
+    The same rules: send each ``idempotency_key`` with its create; on ``attempt`` > 1 look the credit
+    note up by its number before creating it; return one ``PushResult`` or ``PushRejected`` per credit
+    note with ``invoice_id`` set to its ``credit_note_id``; raise for failures of the whole call. The
+    hub sends a credit note only after the invoice it credits reached this destination
+    (``invoice_external_id``), so the provider may link or allocate it. A destination without this
+    hook shows credit notes as *not supported* there; the hub never marks them pushed.
+
+    .. versionadded:: 0.4
     """
 
 

@@ -163,8 +163,43 @@ class InvoiceToPush:
 
 
 @dataclass(frozen=True)
+class CreditNoteToPush:
+    """One hub credit note, mapped to the provider's ids: a credit against an invoice the hub issued.
+
+    As for ``InvoiceToPush``: ``idempotency_key`` is the same for every retry of one attempt (QBO's
+    ``requestid``, Xero's ``Idempotency-Key``), ``number`` is the hub's credit note number ("CN-000001")
+    as the document number, and on ``attempt`` > 1 the plugin looks the credit note up by number before
+    creating it again. Answer with ``PushResult`` / ``PushRejected`` whose ``invoice_id`` is this
+    record's ``credit_note_id`` (the id of the hub document the answer is about).
+
+    .. versionadded:: 0.4
+    """
+
+    credit_note_id: int
+    number: str
+    credit_date: date
+    currency: str
+    customer_external_id: str
+    #: the credited invoice lines, amounts positive (the provider's credit document is positive too)
+    lines: tuple[LineToPush, ...]
+    #: lines' amounts + ``tax_total``
+    total: Decimal
+    tax_total: Decimal
+    idempotency_key: str
+    attempt: int = 1
+    #: the hub's number of the invoice it credits
+    invoice_number: str | None = None
+    #: the provider's id of that invoice when the hub pushed it there (None: the invoice never went
+    #: to this destination, e.g. it was issued before the destination was connected)
+    invoice_external_id: str | None = None
+    #: why the credit was given (the hub's reason), for the provider's memo
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class PushResult:
-    """An invoice the provider holds now (created, or found already created by an earlier attempt)."""
+    """An invoice (or credit note: ``invoice_id`` is then its ``credit_note_id``) the provider holds now
+    (created, or found already created by an earlier attempt)."""
 
     invoice_id: int
     external_id: str
@@ -177,8 +212,9 @@ class PushResult:
 
 @dataclass(frozen=True)
 class PushRejected:
-    """The provider refused this invoice for a reason a person must fix (validation). Nothing was
-    created. ``field`` names what, in the provider's words (``Line[0].Amount``, ``Contact``)."""
+    """The provider refused this invoice (or credit note, by its ``credit_note_id``) for a reason a person
+    must fix (validation). Nothing was created. ``field`` names what, in the provider's words
+    (``Line[0].Amount``, ``Contact``)."""
 
     invoice_id: int
     message: str

@@ -57,7 +57,7 @@ class DestinationFaults(Faults):
     #: ``hang_seconds``: the client times out though the provider committed (a lost response)
     commit_then_hang: int = 0
     hang_seconds: float = 1.0
-    #: refuse every invoice create with the provider's validation error naming this field
+    #: refuse every invoice (and credit note) create with the provider's validation error naming this field
     reject_invoices_field: str | None = None
     #: the token revocation endpoint answers this HTTP status (e.g. 503) and revokes nothing
     revoke_status: int | None = None

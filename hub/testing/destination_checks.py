@@ -122,22 +122,48 @@ def push_answers_every_invoice(h: DestinationHarness) -> None:
 def retry_after_lost_answer_does_not_duplicate(h: DestinationHarness) -> None:
     """The provider commits but the answer is lost (timeout); the hub's retries (same key, then a new
     attempt) end with one invoice at the provider, and the plugin reports it."""
+    _one_after_a_lost_answer(h, "push_invoices", "invoices", h.invoice, h.simulator().app.invoices_numbered, "invoice")
+
+
+def _one_after_a_lost_answer(h: DestinationHarness, hook: str, arg: str, make, numbered, noun: str) -> None:
     customer, item = h.targets()
-    invoice = h.invoice(customer, item)
+    document = make(customer, item)
     with h.faults(commit_then_hang=1, hang_seconds=0.8):
-        lost = h.call("push_invoices", invoices=[invoice], session_options={"timeout": (5, 0.3), "max_retries": 0})
+        lost = h.call(hook, **{arg: [document]}, session_options={"timeout": (5, 0.3), "max_retries": 0})
     if not isinstance(lost.error, VendorUnavailableError):
         fail(f"a push whose answer timed out {lost.describe()}; expected VendorUnavailableError")
-    again = h.call("push_invoices", invoices=[invoice])  # the same key: the provider's idempotency answers
-    later = h.call("push_invoices", invoices=[h.invoice(customer, item, attempt=3, number=invoice.number)])
-    held = h.simulator().app.invoices_numbered(invoice.number)
+    again = h.call(hook, **{arg: [document]})  # the same key: the provider's idempotency answers
+    later = h.call(hook, **{arg: [make(customer, item, attempt=3, number=document.number)]})
+    held = numbered(document.number)
     if len(held) != 1:
-        fail(f"after a lost answer and retries the provider holds {len(held)} invoices numbered {invoice.number}: "
-             "send InvoiceToPush.idempotency_key as the provider's idempotency key, and on attempt > 1 look the "
-             "invoice up by number before creating it")
+        fail(f"after a lost answer and retries the provider holds {len(held)} {noun}s numbered {document.number}: "
+             f"send {type(document).__name__}.idempotency_key as the provider's idempotency key, and on attempt > 1 "
+             f"look the {noun} up by number before creating it")
     for label, result in (("the retry with the same key", again), ("a later attempt with a new key", later)):
         if result.error is not None or not any(isinstance(a, PushResult) for a in result.value):
-            fail(f"{label} {result.describe()}; expected a PushResult for the invoice the provider holds")
+            fail(f"{label} {result.describe()}; expected a PushResult for the {noun} the provider holds")
+
+
+@check("credit_notes_pushed_once")
+def credit_notes_pushed_once(h: DestinationHarness) -> None:
+    """The optional hub_destination_push_credit_notes (skipped when not implemented): each credit note is
+    answered by a PushResult naming its credit_note_id, and after a lost answer the hub's retries (same
+    key, then a later attempt) leave one credit note at the provider."""
+    if not h.handle.can_push_credit_notes():
+        return
+    sim = h.simulator().app
+    if not hasattr(sim, "credit_notes_numbered"):
+        fail("the plugin pushes credit notes, but its simulator has no `credit_notes_numbered(number)`: see "
+             "hub.testing.destination_harness")
+    customer, item = h.targets()
+    note = h.credit_note(customer, item)
+    first = h.call("push_credit_notes", credit_notes=[note])
+    if first.error is not None or not any(isinstance(a, PushResult) and a.invoice_id == note.credit_note_id
+                                          for a in first.value):
+        fail(f"hub_destination_push_credit_notes {first.describe()}; expected a PushResult whose invoice_id is the "
+             "credit note's credit_note_id")
+    _one_after_a_lost_answer(h, "push_credit_notes", "credit_notes", h.credit_note, sim.credit_notes_numbered,
+                             "credit note")
 
 
 @check("rejection_names_the_field")

@@ -8,7 +8,8 @@ tests), called through ``DestinationHandle`` with a token the core obtained and 
 A destination simulator is a WSGI app with a ``faults`` attribute holding a
 ``hub.plugins.simulator.DestinationFaults``, and two methods the kit reads:
 ``invoices_numbered(number) -> list`` (what the provider holds under that document number) and
-``invoice_state(external_id) -> "open" | "voided" | None``.
+``invoice_state(external_id) -> "open" | "voided" | None``; a plugin that pushes credit notes also
+needs ``credit_notes_numbered(number) -> list``.
 """
 
 from __future__ import annotations
@@ -190,6 +191,18 @@ class DestinationHarness:
                              due_date=date(2026, 5, 1) + timedelta(days=30), currency="USD",
                              customer_external_id=customer_id, lines=(line,), total=Decimal("37.50"),
                              idempotency_key=key or f"kit-{uuid.uuid4().hex[:20]}", attempt=attempt)
+
+    def credit_note(self, customer_id: str, item_id: str, *, attempt: int = 1, number: str | None = None):
+        from hub.plugins import CreditNoteToPush, LineToPush
+
+        number = number or f"KC{self._run}-{next(self._numbers)}"
+        line = LineToPush(description="Endpoints credited", quantity=Decimal("2"), unit_price=Decimal("12.5"),
+                          amount=Decimal("25.00"), item_external_id=item_id)
+        return CreditNoteToPush(credit_note_id=int(number.rsplit("-", 1)[1]), number=number,
+                                credit_date=date(2026, 5, 2), currency="USD", customer_external_id=customer_id,
+                                lines=(line,), total=Decimal("25.00"), tax_total=Decimal("0"),
+                                idempotency_key=f"kit-{uuid.uuid4().hex[:20]}", attempt=attempt,
+                                reason="conformance kit credit")
 
     def targets(self) -> tuple[str, str]:
         """A customer and an item at the provider, made (or found) through the plugin."""

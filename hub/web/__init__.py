@@ -144,10 +144,11 @@ def _security_headers(response):
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from hub.billing.credit_notes import label as credit_label
     from hub.web import labels, nav
 
     app.jinja_env.globals.update(can=can, nav_sections=nav.nav_sections, url_with=url_with,
-                                 vendor_name=labels.vendor_name, words=labels.words)
+                                 vendor_name=labels.vendor_name, words=labels.words, credit_label=credit_label)
 
     @app.template_filter("when")
     def when(value):

@@ -167,7 +167,8 @@ def sync_status(slug: str):
 
 
 def _push_dict(push) -> dict:
-    return {"id": push.id, "invoice_id": push.invoice_id, "destination": push.connection.slug, "state": push.state,
+    return {"id": push.id, "invoice_id": push.invoice_id, "credit_note_id": push.credit_note_id,
+            "destination": push.connection.slug, "state": push.state,
             "attempts": push.attempts, "external_id": push.external_id, "external_number": push.external_number,
             "external_url": push.external_url, "last_error": push.last_error, "error_field": push.error_field,
             "next_attempt_at": push.next_attempt_at.isoformat() if push.next_attempt_at else None,
@@ -178,7 +179,8 @@ def _push_dict(push) -> dict:
 @bp.get("/pushes")
 @roles(read=ANYONE)
 def pushes():
-    """The push queue: ``state`` (queued, pushing, pushed, retrying, blocked, voided, cancelled), ``invoice_id``."""
+    """The push queue (invoices' and credit notes'): ``state`` (queued, pushing, pushed, retrying, blocked, voided,
+    cancelled, unsupported), ``invoice_id``."""
     from hub.destinations import queue
     from hub.models import PushState
 

@@ -277,7 +277,9 @@ def push_now(push_id: int):
         push = queue.push_now(push_id, actor())
         flash("Pushing now: reload in a few seconds to see the result." if _scheduler_here()
               else "Queued to push at the next run (within a minute).", "success")
-        default = url_for("billing.invoice_detail", invoice_id=push.invoice_id)
+        default = (url_for("billing.invoice_detail", invoice_id=push.invoice_id) if push.credit_note_id is None
+                   else url_for("billing.invoice_detail", invoice_id=push.credit_note.invoice_id,
+                                _anchor="credit-notes"))
     except VendorError as err:
         db.session.rollback()
         flash(err.message, "error")

@@ -24,7 +24,7 @@ def test_the_outbox_keeps_its_rows_and_gains_credit_notes(migrated_app, database
     if database_url is not None:
         pytest.skip("the table copy is SQLite's (PostgreSQL alters in place); the rows need no invoices there")
     runner = migrated_app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade", "0023"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade", "0024"]).exit_code == 0
     with migrated_app.app_context(), db.engine.begin() as conn:
         conn.execute(sa.text(ROW.replace(", credit_note_id", "").replace(", :note_id", "")),
                      {"id": 1, "invoice_id": 7, "status": "sent"})
@@ -46,7 +46,7 @@ def test_the_outbox_keeps_its_rows_and_gains_credit_notes(migrated_app, database
                 conn.execute(sa.text(ROW), {"id": 9, "invoice_id": invoice_id, "note_id": note_id, "status": "failed"})
         with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # one waiting e-mail per note
             conn.execute(sa.text(ROW), {"id": 9, "invoice_id": None, "note_id": 3, "status": "sending"})
-    assert runner.invoke(args=["db", "downgrade", "0023"]).exit_code == 0
+    assert runner.invoke(args=["db", "downgrade", "0024"]).exit_code == 0
     with migrated_app.app_context():
         assert _rows("SELECT id, invoice_id FROM invoice_deliveries ORDER BY id") == [(1, 7), (3, 7)]
         assert _rows("SELECT delivery_id FROM delivery_attempts") == [(1,)]

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from hub.destinations import connections
 from hub.destinations.calls import call_with_auth
-from hub.plugins import (ConnectionCheck, CustomerToPush, DemoSimulator, DestinationAccount, DestinationInfo,
-                         ExternalRecord, InvoiceToPush, LineToPush, PaymentStatus, ProductToPush, PushResult)
+from hub.plugins import (ConnectionCheck, CreditNoteToPush, CustomerToPush, DemoSimulator, DestinationAccount,
+                         DestinationInfo, ExternalRecord, InvoiceToPush, LineToPush, PaymentStatus, ProductToPush,
+                         PushResult)
 
 
 def call(fn):
@@ -63,6 +64,22 @@ def test_hook_hub_destination_push_invoices(qbo, qbo_sim):
     [result] = call(lambda h, c, s, a: h.push_invoices(c, s, a, [invoice(customer.external_id, an_item())]))
     assert isinstance(result, PushResult) and result.external_number == "T-1"
     assert qbo_sim.app.invoice_state(result.external_id) == "open"
+
+
+def test_hook_hub_destination_push_credit_notes(qbo, qbo_sim):
+    customer = call(lambda h, c, s, a: h.customer(c, s, a, CustomerToPush(7, "New Co", "hub-org-7")))
+    item = an_item()
+    [pushed] = call(lambda h, c, s, a: h.push_invoices(c, s, a, [invoice(customer.external_id, item)]))
+    line = LineToPush("Endpoints", Decimal("1"), Decimal("12.5"), Decimal("12.50"), item)
+    note = CreditNoteToPush(4, "CN-000004", date(2026, 5, 2), "USD", customer.external_id, (line,), Decimal("12.50"),
+                            Decimal("0"), "key-c4", invoice_number="T-1", invoice_external_id=pushed.external_id,
+                            reason="one seat unused")
+    assert connections.handle_for("quickbooks").can_push_credit_notes()
+    [result] = call(lambda h, c, s, a: h.push_credit_notes(c, s, a, [note]))
+    assert isinstance(result, PushResult) and result.invoice_id == 4 and result.external_number == "CN-000004"
+    [memo] = qbo_sim.app.credit_notes_numbered("CN-000004")
+    assert memo["Id"] == result.external_id and result.total == Decimal("12.50")
+    assert memo["CustomerMemo"] == {"value": "Credit for invoice T-1: one seat unused"}
 
 
 def test_hook_hub_destination_void_invoice(qbo, qbo_sim):

@@ -16,6 +16,8 @@ from marshmallow import fields
 from hub.plugins import (ConnectionCheck, ExternalRecord, PushRejected, VendorDataError, VendorError,
                          hookimpl)
 from hub_quickbooks.client import QboClient
+from hub_quickbooks.credit_memos import credit_memo_body
+from hub_quickbooks.credit_memos import result as credit_memo_result
 from hub_quickbooks.invoices import invoice_body, result
 from hub_quickbooks.schema import QuickBooksConfig
 
@@ -52,6 +54,10 @@ class Books:
     @hookimpl
     def hub_destination_push_invoices(self, config, session, auth, invoices):
         return qbo.hub_destination_push_invoices(config, session, auth, invoices)
+
+    @hookimpl
+    def hub_destination_push_credit_notes(self, config, session, auth, credit_notes):
+        return qbo.hub_destination_push_credit_notes(config, session, auth, credit_notes)
 
     @hookimpl
     def hub_destination_void_invoice(self, config, session, auth, external_id):
@@ -200,7 +206,19 @@ class RevokeDoesNothing(Books):
 
 
 #: every check name -> at least one broken plugin that fails it
+class CreditNoteNewKeyEveryTime(Books):
+    """Creates each credit memo with a made-up requestid and never looks up what an earlier attempt made."""
+
+    @hookimpl
+    def hub_destination_push_credit_notes(self, config, session, auth, credit_notes):
+        client = QboClient(config, session, auth)
+        return [credit_memo_result(config, note, client.request(
+            "POST", "/creditmemo", params={"requestid": uuid.uuid4().hex}, body=credit_memo_body(note, config))[
+            "CreditMemo"]) for note in credit_notes]
+
+
 BROKEN = [
+    (CreditNoteNewKeyEveryTime, "credit_notes_pushed_once", "the retry with the same key"),
     (WrongSlug, "destination_loads", "does not match the entry-point name"),
     (UnflaggedSecret, "destination_info_valid", "client_secret is not flagged"),
     (NoAccounts, "oauth_connects", "DestinationAccount"),

@@ -6,14 +6,14 @@ has at most one e-mail waiting at a time (a partial unique index). Existing rows
 stay as they are.
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0025'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

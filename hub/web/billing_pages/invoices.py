@@ -115,7 +115,8 @@ def invoice_detail(invoice_id: int, errors=None, status=200):
     return render_template("billing_web/invoice_detail.html", invoice=invoice, errors=errors or {},
                            reason=request.form.get("reason", "") if errors else "", notes=notes,
                            credited=credited_line_ids(invoice.id), credit_label=credit_label,
-                           pushes=queue.pushes_of_invoice(invoice.id), destination_names=destination_names()), status
+                           pushes=queue.pushes_of_invoice(invoice.id), destination_names=destination_names(),
+                           note_pushes=queue.pushes_of_credit_notes([n.id for n in notes])), status
 
 
 def destination_names() -> dict[str, str]:

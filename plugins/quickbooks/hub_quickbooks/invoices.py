@@ -15,9 +15,10 @@ DUPLICATE_DOC_NUMBER = "6140"
 STALE_OBJECT = "5010"
 
 
-def invoice_body(invoice: InvoiceToPush, config: dict) -> dict:
+def sales_lines(lines_to_push, config: dict) -> list[dict]:
+    """``SalesItemLineDetail`` lines (an Invoice's, a CreditMemo's): item, quantity, price, tax code."""
     lines = []
-    for line in invoice.lines:
+    for line in lines_to_push:
         detail = {"ItemRef": {"value": line.item_external_id}, "Qty": line.quantity, "UnitPrice": line.unit_price}
         tax = line.tax_code_external_id or config.get("default_tax_code")
         if tax:
@@ -26,6 +27,11 @@ def invoice_body(invoice: InvoiceToPush, config: dict) -> dict:
         amount = (line.quantity * line.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
         lines.append({"DetailType": "SalesItemLineDetail", "Amount": amount, "Description": line.description[:4000],
                       "SalesItemLineDetail": detail})
+    return lines
+
+
+def invoice_body(invoice: InvoiceToPush, config: dict) -> dict:
+    lines = sales_lines(invoice.lines, config)
     body = {"DocNumber": invoice.number[:21], "TxnDate": invoice.invoice_date.isoformat(),
             "DueDate": invoice.due_date.isoformat(), "CustomerRef": {"value": invoice.customer_external_id},
             "PrivateNote": f"hub invoice {invoice.invoice_id}", "Line": lines}
@@ -37,15 +43,19 @@ def invoice_body(invoice: InvoiceToPush, config: dict) -> dict:
     return body
 
 
-def invoice_url(config: dict, external_id: str) -> str:
+def invoice_url(config: dict, external_id: str, page: str = "invoice") -> str:
     app = "https://app.sandbox.qbo.intuit.com" if "sandbox" in config["base_url"] else "https://app.qbo.intuit.com"
-    return f"{app}/app/invoice?txnId={external_id}"
+    return f"{app}/app/{page}?txnId={external_id}"
 
 
-def result(config: dict, invoice: InvoiceToPush, found: dict) -> PushResult:
+def result(config: dict, invoice: InvoiceToPush, found: dict, *, document_id: int | None = None,
+           page: str = "invoice") -> PushResult:
+    """The hub's answer for a document QuickBooks holds (an Invoice; a CreditMemo with ``document_id``
+    its credit note id and ``page`` "creditmemo")."""
     total = found.get("TotalAmt")
-    return PushResult(invoice.invoice_id, str(found["Id"]), str(found.get("DocNumber") or invoice.number),
-                      invoice_url(config, str(found["Id"])), Decimal(str(total)) if total is not None else None)
+    return PushResult(invoice.invoice_id if document_id is None else document_id, str(found["Id"]),
+                      str(found.get("DocNumber") or invoice.number), invoice_url(config, str(found["Id"]), page),
+                      Decimal(str(total)) if total is not None else None)
 
 
 def batch_request_id(invoices: list[InvoiceToPush]) -> str:
@@ -54,11 +64,11 @@ def batch_request_id(invoices: list[InvoiceToPush]) -> str:
     return "hub" + hashlib.sha256(keys.encode()).hexdigest()[:33]
 
 
-def by_doc_number(client: QboClient, numbers: list[str]) -> dict[str, dict]:
+def by_doc_number(client: QboClient, numbers: list[str], entity: str = "Invoice") -> dict[str, dict]:
     if not numbers:
         return {}
-    rows = client.query(f"select * from Invoice where DocNumber IN ({', '.join(escape(n) for n in numbers)})")
-    return {str(r.get("DocNumber")): r for r in rows.get("Invoice") or []}
+    rows = client.query(f"select * from {entity} where DocNumber IN ({', '.join(escape(n) for n in numbers)})")
+    return {str(r.get("DocNumber")): r for r in rows.get(entity) or []}
 
 
 def push(client: QboClient, config: dict, invoices: list[InvoiceToPush]) -> list[PushResult | PushRejected]:

@@ -9,6 +9,7 @@ from hub.plugins import (ConnectionCheck, DemoSimulator, DestinationAccount, Des
 
 from . import __version__
 from .client import QboClient, QboFault, escape, revoke
+from . import credit_memos
 from .invoices import push, void
 from .schema import QuickBooksConfig
 
@@ -22,7 +23,7 @@ def hub_destination_info():
         slug="quickbooks",
         display_name="QuickBooks Online",
         version=__version__,
-        description="Pushes issued invoices (and their customers and items) to a QuickBooks Online company.",
+        description="Pushes issued invoices and credit notes (with their customers and items) to QuickBooks Online.",
         config_schema=QuickBooksConfig,
         oauth=OAuthSettings(authorize_url="https://appcenter.intuit.com/connect/oauth2",
                             token_url="https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
@@ -129,6 +130,11 @@ def _first_income_account(client: QboClient) -> str:
 @hookimpl
 def hub_destination_push_invoices(config, session, auth, invoices):
     return push(QboClient(config, session, auth), config, list(invoices))
+
+
+@hookimpl
+def hub_destination_push_credit_notes(config, session, auth, credit_notes):
+    return credit_memos.push(QboClient(config, session, auth), config, list(credit_notes))
 
 
 @hookimpl

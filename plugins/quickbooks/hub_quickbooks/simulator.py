@@ -3,9 +3,10 @@
 Same URLs and shapes as the Accounting API v3 and Intuit's OAuth 2.0: the authorize redirect (it
 approves at once and names the realm), the token endpoint (codes, refresh tokens rotated on every
 refresh; a superseded one is refused at once, the fact sheet's safe reading), ``companyinfo``,
-``query`` (strict about escaping), ``customer``, ``item``, ``invoice`` (create, read, void) and
-``batch``, with ``requestid`` replaying the first answer, QBO's error bodies (lower-case ``fault``
-on 401) and its limits: 500 requests and 40 batches per minute per realm, 10 at once, 30 per batch.
+``query`` (strict about escaping), ``customer``, ``item``, ``invoice`` (create, read, void),
+``creditmemo`` (create, read: validated like an invoice, with ``RemainingCredit``) and ``batch``,
+with ``requestid`` replaying the first answer, QBO's error bodies (lower-case ``fault`` on 401) and
+its limits: 500 requests and 40 batches per minute per realm, 10 at once, 30 per batch.
 
 ``app.faults`` (hub.plugins.simulator.DestinationFaults) makes it misbehave; ``app.state`` is the
 company's data, read by tests.
@@ -75,6 +76,7 @@ class SimState:
     tax_codes: dict = field(default_factory=dict)
     tax_rates: dict = field(default_factory=dict)         # the TaxRate entities the sales tax codes point at
     invoices: dict = field(default_factory=dict)
+    credit_memos: dict = field(default_factory=dict)
     replies: dict = field(default_factory=dict)           # requestid -> (status, body)
     replayed: int = 0                                     # answers given again for a repeated requestid
     fault_codes: list = field(default_factory=list)       # every Fault code answered, in order
@@ -160,6 +162,8 @@ class QboSimulator:
             Rule("/v3/company/<realm>/item", endpoint="create_item", methods=["POST"]),
             Rule("/v3/company/<realm>/invoice", endpoint="invoice_write", methods=["POST"]),
             Rule("/v3/company/<realm>/invoice/<iid>", endpoint="read_invoice", methods=["GET"]),
+            Rule("/v3/company/<realm>/creditmemo", endpoint="create_credit_memo", methods=["POST"]),
+            Rule("/v3/company/<realm>/creditmemo/<cid>", endpoint="read_credit_memo", methods=["GET"]),
             Rule("/v3/company/<realm>/batch", endpoint="batch", methods=["POST"]),
         ])
 
@@ -170,6 +174,9 @@ class QboSimulator:
 
     def invoices_numbered(self, number: str) -> list[dict]:
         return [i for i in self.state.invoices.values() if i.get("DocNumber") == number]
+
+    def credit_notes_numbered(self, number: str) -> list[dict]:
+        return [c for c in self.state.credit_memos.values() if c.get("DocNumber") == number]
 
     def invoice_state(self, external_id: str) -> str | None:
         row = self.state.invoices.get(str(external_id))
@@ -264,7 +271,7 @@ class QboSimulator:
                 raise
             self.state.fault_codes.append(err.code)
             status, answer = 400, err.body()
-        writes = endpoint in ("create_customer", "create_item", "invoice_write", "batch")
+        writes = endpoint in ("create_customer", "create_item", "invoice_write", "create_credit_memo", "batch")
         if request_id and writes:
             self.state.replies[request_id] = (status, answer)
         if writes and self.faults.commit_then_hang > 0:
@@ -331,7 +338,8 @@ class QboSimulator:
 
     def _table(self, entity: str) -> dict:
         tables = {"Customer": self.state.customers, "Item": self.state.items, "Account": self.state.accounts,
-                  "TaxCode": self.state.tax_codes, "TaxRate": self.state.tax_rates, "Invoice": self.state.invoices, "Vendor": self.state.vendors}
+                  "TaxCode": self.state.tax_codes, "TaxRate": self.state.tax_rates, "Invoice": self.state.invoices,
+                  "Vendor": self.state.vendors, "CreditMemo": self.state.credit_memos}
         if entity not in tables:
             raise ApiError(400, "4000", "Error parsing query", f"QueryParserError: unknown entity {entity}")
         return tables[entity]
@@ -398,6 +406,11 @@ class QboSimulator:
         return {"Invoice": self._invoice(body)}
 
     def _invoice(self, body: dict) -> dict:
+        return self._sales_transaction(body, self.state.invoices, "Invoice")
+
+    def _sales_transaction(self, body: dict, table: dict, kind: str) -> dict:
+        """An Invoice or a CreditMemo: the same references, line and amount checks; a DocNumber unique
+        among its kind (UNSURE whether QuickBooks checks credit memo numbers: the safe reading, it does)."""
         if self.faults.reject_invoices_field:
             raise ApiError(400, "2050", "A business validation error has occurred",
                            f"Invalid value for {self.faults.reject_invoices_field}",
@@ -432,18 +445,31 @@ class QboSimulator:
         if number is not None and len(str(number)) > 21:
             raise ApiError(400, "2050", "String length is either shorter or longer than supported by specification",
                            "Max allowed length is 21", element="DocNumber")
-        if number and self.invoices_numbered(number):
+        taken = [r for r in table.values() if number and r.get("DocNumber") == number]
+        if taken:
             raise ApiError(400, "6140", "Duplicate Document Number Error",
                            f"Duplicate Document Number Error : You must specify a different number. This number has "
-                           f"already been used. DocNumber={number} is assigned to TxnType=Invoice with TxnId=1")
+                           f"already been used. DocNumber={number} is assigned to TxnType={kind} with "
+                           f"TxnId={taken[0]['Id']}")
         iid = self.state.new_id()
         given = (body.get("TxnTaxDetail") or {}).get("TotalTax")
         tax = Decimal(str(given)) if given is not None else tax
         row = {**body, "Id": iid, "SyncToken": "0", "TotalAmt": total + tax, "Balance": total + tax,
                "TxnTaxDetail": {"TotalTax": tax},
                "Line": lines + [{"DetailType": "SubTotalLineDetail", "Amount": total, "SubTotalLineDetail": {}}]}
-        self.state.invoices[iid] = row
+        if kind == "CreditMemo":
+            row["RemainingCredit"] = total + tax  # nothing applied yet
+        table[iid] = row
         return row
+
+    def create_credit_memo(self, request, body, **_):
+        return {"CreditMemo": self._sales_transaction(body or {}, self.state.credit_memos, "CreditMemo")}
+
+    def read_credit_memo(self, request, body, cid):
+        row = self.state.credit_memos.get(cid)
+        if row is None:
+            raise ApiError(400, "610", "Object Not Found", "Object Not Found")
+        return {"CreditMemo": row}
 
     def _void(self, body: dict) -> dict:
         row = self.state.invoices.get(str(body.get("Id")))

@@ -9,6 +9,7 @@ from hub.plugins import (ConnectionCheck, DemoSimulator, DestinationAccount, Des
 
 from . import __version__
 from .client import XeroClient, XeroValidation, revoke, where_literal
+from . import credit_notes as credit_notes_module
 from .invoices import push, void
 from .schema import DEFAULT_SCOPES, XeroConfig
 
@@ -19,7 +20,7 @@ def hub_destination_info():
         slug="xero",
         display_name="Xero",
         version=__version__,
-        description="Pushes issued invoices (and their contacts and items) to a Xero organisation.",
+        description="Pushes issued invoices and credit notes (and their contacts and items) to a Xero organisation.",
         config_schema=XeroConfig,
         oauth=OAuthSettings(authorize_url="https://login.xero.com/identity/connect/authorize",
                             token_url="https://identity.xero.com/connect/token",
@@ -115,6 +116,11 @@ def hub_destination_item(config, session, auth, product):
 @hookimpl
 def hub_destination_push_invoices(config, session, auth, invoices):
     return push(XeroClient(config, session, auth), config, list(invoices))
+
+
+@hookimpl
+def hub_destination_push_credit_notes(config, session, auth, credit_notes):
+    return credit_notes_module.push(XeroClient(config, session, auth), config, list(credit_notes))
 
 
 @hookimpl

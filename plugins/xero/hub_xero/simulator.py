@@ -4,8 +4,9 @@ Same URLs and shapes as Xero's identity service and Accounting API 2.0: the auth
 approves at once; PKCE checked when a challenge was sent), the token endpoint (refresh tokens rotated
 on every refresh, the previous one good for a 30-minute grace), ``/connections`` (two organisations
 and a practice, so the admin must pick), ``Organisation``, ``Contacts`` (``where`` with ``==``,
-``searchTerm``, by id or ContactNumber), ``Items``, ``TaxRates`` and ``Invoices`` (PUT with
-``summarizeErrors=false``, ``unitdp`` and ``Idempotency-Key`` replaying the first answer; void),
+``searchTerm``, by id or ContactNumber), ``Items``, ``TaxRates``, ``Invoices`` (PUT with
+``summarizeErrors=false``, ``unitdp`` and ``Idempotency-Key`` replaying the first answer; void) and
+``CreditNotes`` (PUT the same way, GET with ``where``, allocations to invoices),
 with Xero's error bodies, MS-JSON dates, its rate-limit headers and limits (60 calls a minute and 5
 at once per organisation; 429 with ``Retry-After`` and ``X-Rate-Limit-Problem``).
 """
@@ -56,6 +57,17 @@ def validation(messages: list[str], element: dict | None = None) -> ApiError:
                           "Elements": [{**(element or {}), "ValidationErrors": [{"Message": m} for m in messages]}]})
 
 
+def _taken(table: dict, number_field: str, element: dict) -> bool:
+    number = element.get(number_field)
+    return bool(number) and any(r.get(number_field) == number and r["Status"] != "DELETED" for r in table.values())
+
+
+def _refused(element: dict, errors: list[str]) -> dict:
+    """An element of a ``summarizeErrors=false`` answer that was not saved."""
+    return {**element, "HasErrors": True, "StatusAttributeString": "ERROR",
+            "ValidationErrors": [{"Message": m} for m in errors]}
+
+
 def ms_date(day: str) -> str:
     when = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
     return f"/Date({int(when.timestamp() * 1000)}+0000)/"
@@ -68,6 +80,7 @@ class Organisation:
     #: TaxType -> {"Name", "TaxType", "Status", "EffectiveRate"}
     tax_rates: dict = field(default_factory=dict)
     invoices: dict = field(default_factory=dict)
+    credit_notes: dict = field(default_factory=dict)
     replies: dict = field(default_factory=dict)
     request_times: collections.deque = field(default_factory=collections.deque)
     in_flight: int = 0
@@ -151,6 +164,9 @@ class XeroSimulator:
             Rule("/api.xro/2.0/TaxRates", endpoint="tax_rates", methods=["GET"]),
             Rule("/api.xro/2.0/Invoices", endpoint="invoices", methods=["GET", "PUT"]),
             Rule("/api.xro/2.0/Invoices/<key>", endpoint="invoice", methods=["GET", "POST"]),
+            Rule("/api.xro/2.0/CreditNotes", endpoint="credit_notes", methods=["GET", "PUT"]),
+            Rule("/api.xro/2.0/CreditNotes/<key>", endpoint="credit_note", methods=["GET"]),
+            Rule("/api.xro/2.0/CreditNotes/<key>/Allocations", endpoint="allocations", methods=["PUT"]),
         ])
 
     # -- what tests read ---------------------------------------------------------------------------
@@ -163,6 +179,12 @@ class XeroSimulator:
 
     def invoices_numbered(self, number: str) -> list[dict]:
         return [i for i in self.all_invoices() if i["InvoiceNumber"] == number and i["Status"] != "DELETED"]
+
+    def all_credit_notes(self) -> list[dict]:
+        return [c for o in self.state.orgs.values() for c in o.credit_notes.values()]
+
+    def credit_notes_numbered(self, number: str) -> list[dict]:
+        return [c for c in self.all_credit_notes() if c.get("CreditNoteNumber") == number and c["Status"] != "DELETED"]
 
     def invoice_state(self, external_id: str) -> str | None:
         found = [i for i in self.all_invoices() if i["InvoiceID"] == external_id]
@@ -407,14 +429,25 @@ class XeroSimulator:
         return {"Invoices": self._page(rows, request)}
 
     def _create(self, org: Organisation, element: dict, unitdp: int) -> dict:
-        errors = []
+        errors = ["Invoice # must be unique."] if _taken(org.invoices, "InvoiceNumber", element) else []
+        lines, subtotal, total_tax = self._lines(org, element, unitdp, errors)
+        if errors:
+            return _refused(element, errors)
+        iid = str(uuid.uuid4())
+        row = {**element, "InvoiceID": iid, "LineItems": lines, "SubTotal": subtotal, "TotalTax": total_tax,
+               "Total": subtotal + total_tax, "AmountDue": subtotal + total_tax, "Date": ms_date(element["Date"]),
+               "DateString": f"{element['Date']}T00:00:00", "DueDate": ms_date(element["DueDate"]),
+               "Status": element.get("Status") or "DRAFT", "StatusAttributeString": "OK", "HasErrors": False}
+        org.invoices[iid] = row
+        return row
+
+    def _lines(self, org: Organisation, element: dict, unitdp: int, errors: list[str]) -> tuple[list, Decimal, Decimal]:
+        """An invoice's or credit note's contact and lines checked (messages added to ``errors``), with
+        Xero's amounts: UnitAmount at ``unitdp``, LineAmount, per-line tax (the given TaxAmount, else the rate)."""
         if self.faults.reject_invoices_field:
             errors.append(f"{self.faults.reject_invoices_field} is not valid")
         if (element.get("Contact") or {}).get("ContactID") not in org.contacts:
             errors.append("Contact is not valid: the contact does not exist")
-        number = element.get("InvoiceNumber")
-        if number and any(i["InvoiceNumber"] == number and i["Status"] != "DELETED" for i in org.invoices.values()):
-            errors.append("Invoice # must be unique.")
         lines, subtotal, total_tax = [], Decimal(0), Decimal(0)
         for line in element.get("LineItems") or []:
             unit = Decimal(str(line.get("UnitAmount", 0))).quantize(FOUR if unitdp == 4 else CENT, rounding=ROUND_HALF_UP)
@@ -433,16 +466,7 @@ class XeroSimulator:
             total_tax += tax
         if not lines:
             errors.append("LineItems must hold at least one line")
-        if errors:
-            return {**element, "HasErrors": True, "StatusAttributeString": "ERROR",
-                    "ValidationErrors": [{"Message": m} for m in errors]}
-        iid = str(uuid.uuid4())
-        row = {**element, "InvoiceID": iid, "LineItems": lines, "SubTotal": subtotal, "TotalTax": total_tax,
-               "Total": subtotal + total_tax, "AmountDue": subtotal + total_tax, "Date": ms_date(element["Date"]),
-               "DateString": f"{element['Date']}T00:00:00", "DueDate": ms_date(element["DueDate"]),
-               "Status": element.get("Status") or "DRAFT", "StatusAttributeString": "OK", "HasErrors": False}
-        org.invoices[iid] = row
-        return row
+        return lines, subtotal, total_tax
 
     def invoice(self, request, org, key):
         found = [i for i in org.invoices.values() if key in (i["InvoiceID"], i["InvoiceNumber"])]
@@ -457,3 +481,83 @@ class XeroSimulator:
             row["Status"] = wanted
             row["AmountDue"] = Decimal(0)
         return {"Invoices": [row]}
+
+    # -- credit notes --------------------------------------------------------------------------------
+
+    def credit_notes(self, request, org):
+        if request.method == "PUT":
+            unitdp = 4 if request.args.get("unitdp") == "4" else 2
+            elements = [self._create_credit_note(org, e, unitdp)
+                        for e in (request.get_json() or {}).get("CreditNotes") or []]
+            if request.args.get("summarizeErrors") != "false" and any(e.get("HasErrors") for e in elements):
+                raise ApiError(400, {"ErrorNumber": 10, "Type": "ValidationException",
+                                     "Message": "A validation exception occurred", "Elements": elements})
+            return {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": "hub", "CreditNotes": elements}
+        # no list-of-numbers filter on GET /CreditNotes (unlike InvoiceNumbers): ``where`` it is
+        return {"CreditNotes": self._page(self._where(list(org.credit_notes.values()), request.args.get("where")),
+                                          request)}
+
+    def _create_credit_note(self, org: Organisation, element: dict, unitdp: int) -> dict:
+        errors = []
+        if element.get("Type") not in ("ACCRECCREDIT", "ACCPAYCREDIT"):
+            errors.append("Type must be ACCRECCREDIT or ACCPAYCREDIT")
+        if not element.get("Date"):
+            errors.append("Date is required")
+        # UNSURE whether Xero refuses a repeated ACCRECCREDIT number (and with which text): the safe reading
+        if _taken(org.credit_notes, "CreditNoteNumber", element):
+            errors.append("Credit Note # must be unique.")
+        lines, subtotal, total_tax = self._lines(org, element, unitdp, errors)
+        if errors:
+            return _refused(element, errors)
+        cid = str(uuid.uuid4())
+        status = element.get("Status") or "DRAFT"
+        total = subtotal + total_tax
+        row = {**element, "CreditNoteID": cid, "LineItems": lines, "SubTotal": subtotal, "TotalTax": total_tax,
+               "Total": total, "RemainingCredit": total if status == "AUTHORISED" else Decimal(0),
+               "Allocations": [], "Date": ms_date(element["Date"]), "DateString": f"{element['Date']}T00:00:00",
+               "Status": status, "StatusAttributeString": "OK", "HasErrors": False}
+        org.credit_notes[cid] = row
+        return row
+
+    def credit_note(self, request, org, key):
+        row = org.credit_notes.get(key)
+        if row is None:
+            raise ApiError(404, "The resource you're looking for cannot be found")
+        return {"CreditNotes": [row]}
+
+    def allocations(self, request, org, key):
+        """Allocate an AUTHORISED credit note to AUTHORISED invoices of the same contact: each amount at most
+        the credit left and the invoice's AmountDue; the invoice's AmountDue (and AmountCredited) and the
+        credit's RemainingCredit move, either is PAID at zero."""
+        note = org.credit_notes.get(key)
+        if note is None:
+            raise ApiError(404, "The resource you're looking for cannot be found")
+        made = []
+        for allocation in (request.get_json() or {}).get("Allocations") or []:
+            invoice = org.invoices.get(str((allocation.get("Invoice") or {}).get("InvoiceID")))
+            amount = Decimal(str(allocation.get("Amount", 0)))
+            if invoice is None:
+                raise validation(["Invoice could not be found"], allocation)
+            problems = []
+            if note["Status"] != "AUTHORISED" or invoice["Status"] != "AUTHORISED":
+                problems.append("Only AUTHORISED credit notes and invoices can be allocated")
+            if invoice["Contact"]["ContactID"] != note["Contact"]["ContactID"]:
+                problems.append("The credit note and the invoice must be for the same contact")
+            if not allocation.get("Date"):
+                problems.append("Date is required")
+            if not 0 < amount <= min(Decimal(str(note["RemainingCredit"])), Decimal(str(invoice["AmountDue"]))):
+                problems.append("Amount must be more than zero and no more than the credit left and the amount due")
+            if problems:
+                raise validation(problems, allocation)
+            invoice["AmountDue"] = Decimal(str(invoice["AmountDue"])) - amount
+            invoice["AmountCredited"] = Decimal(str(invoice.get("AmountCredited") or 0)) + amount
+            note["RemainingCredit"] = Decimal(str(note["RemainingCredit"])) - amount
+            if invoice["AmountDue"] == 0:
+                invoice["Status"] = "PAID"
+            if note["RemainingCredit"] == 0:
+                note["Status"] = "PAID"
+            entry = {"AllocationID": str(uuid.uuid4()), "Amount": amount, "Date": ms_date(allocation["Date"]),
+                     "Invoice": {"InvoiceID": invoice["InvoiceID"], "InvoiceNumber": invoice["InvoiceNumber"]}}
+            note["Allocations"].append(entry)
+            made.append(entry)
+        return {"Allocations": made}
