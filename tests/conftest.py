@@ -128,6 +128,22 @@ def app_ctx(app):
 
 
 @pytest.fixture
+def commit_fails(monkeypatch):
+    """``commit_fails(rows_queued)``: the next commit first asserts ``rows_queued()`` (what the transaction
+    wrote so far, e.g. an outbox row a receiver queued), then fails; the caller rolls back. Failing the commit
+    rather than adding a failing signal receiver: blinker calls receivers in no fixed order."""
+
+    def install(rows_queued) -> None:
+        def failing_commit():
+            assert rows_queued(), "nothing was queued in the transaction"
+            monkeypatch.undo()
+            raise RuntimeError("the transaction fails at its commit")
+
+        monkeypatch.setattr(db.session, "commit", failing_commit)
+    return install
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
