@@ -189,5 +189,5 @@ def test_a_destination_that_needs_reconnecting_is_on_the_dashboard(client, qbo, 
     page = client.get("/").get_data(as_text=True)
     assert 'id="all-clear"' not in page
     item = page[page.index('id="attention-destination-quickbooks"'):].split("</li>")[0]
-    assert "QuickBooks Online needs to be connected again" in item and "1 invoice waiting" in item
+    assert "QuickBooks Online needs to be connected again" in item and "1 invoice or credit note waiting" in item
     assert 'href="/admin/destinations/quickbooks"' in item
