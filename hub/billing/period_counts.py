@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, union_all
+from sqlalchemy import and_, func, true, union_all
 
 from hub.billing.bulk_read import converter, raw
 from hub.billing.money import FOUR, ZERO, fmt_quantity
@@ -274,35 +274,44 @@ def load_tracks(keys, first_day: date, last_day: date) -> dict[Key, list[Track]]
     if not keys:
         return {}
     orgs = sorted({k[0] for k in keys})
-    integrations = sorted({k[1] for k in keys})
-    products = sorted({k[2] for k in keys})
-    begin = datetime.combine(first_day, datetime.min.time())
-    stop = datetime.combine(last_day + timedelta(days=1), datetime.min.time())
-    out: dict[Key, dict[tuple[int, int], list]] = defaultdict(lambda: defaultdict(list))
-    detached: dict[int, date] = {}
-    count = converter(LicenseCountHistory.quantity)
-    in_scope = and_(VendorSku.integration_id.in_(integrations), VendorSku.product_id.in_(products))
-
-    def add(rows, owners) -> None:
-        for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in rows:
-            for owner in owners(cid, org):
-                key = (owner, integration, product)
-                if key in keys:
-                    out[key][cid, sid].append((recorded, hid, count(quantity)))
-                    if detached_at is not None:
-                        detached[cid] = detached_at.date()
-
-    current = lambda cid, org: (org,)  # noqa: E731 - the Organization a customer is mapped to now
-    for at in range(0, len(orgs), ORG_CHUNK):
-        add(_history_rows(and_(VendorCustomer.organization_id.in_(orgs[at:at + ORG_CHUNK]), in_scope), begin, stop),
-            current)
+    in_scope = and_(VendorSku.integration_id.in_(sorted({k[1] for k in keys})),
+                    VendorSku.product_id.in_(sorted({k[2] for k in keys})))
     spans, earlier = _mapping_spans(orgs)
     moved = sorted(earlier)
-    for at in range(0, len(moved), ORG_CHUNK):  # their history, for the Organizations they left
-        add(_history_rows(and_(VendorCustomer.id.in_(moved[at:at + ORG_CHUNK]), in_scope), begin, stop),
-            lambda cid, org: earlier[cid] - {org})
+
+    def now_held(org, integration, product, cid):  # the Organization a customer is mapped to now
+        return ((org, integration, product),)
+
+    def once_held(org, integration, product, cid):  # the Organizations of ``keys`` it left
+        return [(owner, integration, product) for owner in earlier[cid] - {org}]
+
+    batches = [(and_(VendorCustomer.organization_id.in_(orgs[at:at + ORG_CHUNK]), in_scope), now_held)
+               for at in range(0, len(orgs), ORG_CHUNK)]
+    batches += [(and_(VendorCustomer.id.in_(moved[at:at + ORG_CHUNK]), in_scope), once_held)
+                for at in range(0, len(moved), ORG_CHUNK)]
+    grouped, detached = _grouped(batches, first_day, last_day, keep=keys.__contains__)
     return {key: _as_tracks(tracks, detached, lambda cid, org=key[0]: spans.get((cid, org)))
-            for key, tracks in out.items()}
+            for key, tracks in grouped.items()}
+
+
+def _grouped(batches, first_day: date, last_day: date, keep=None) -> tuple[dict, dict[int, date]]:
+    """The history rows of each ``(scope, groups_of)`` batch (``_history_rows``), under every group
+    ``groups_of(org, integration, product, customer)`` names that ``keep`` accepts: group -> (customer, SKU)
+    -> [(recorded_at, history id, quantity)]; and customer -> the day it turned Detached."""
+    begin = datetime.combine(first_day, datetime.min.time())
+    stop = datetime.combine(last_day + timedelta(days=1), datetime.min.time())
+    out: dict = defaultdict(lambda: defaultdict(list))
+    detached: dict[int, date] = {}
+    count = converter(LicenseCountHistory.quantity)
+    for scope, groups_of in batches:
+        for org, integration, product, cid, sid, recorded, hid, quantity, detached_at in _history_rows(
+                scope, begin, stop):
+            for group in groups_of(org, integration, product, cid):
+                if keep is None or keep(group):
+                    out[group][cid, sid].append((recorded, hid, count(quantity)))
+                    if detached_at is not None:
+                        detached[cid] = detached_at.date()
+    return out, detached
 
 
 def _as_tracks(grouped: dict[tuple[int, int], list], detached: dict[int, date], spans_of) -> list[Track]:
@@ -369,18 +378,9 @@ def organization_tracks(organization_id: int, first_day: date, last_day: date,
     Organization draws them from here; customers that never moved follow their current mapping)."""
     spans, _ = _mapping_spans([organization_id])
     ids = sorted({cid for cid, org in spans if org == organization_id})
-    begin = datetime.combine(first_day, datetime.min.time())
-    stop = datetime.combine(last_day + timedelta(days=1), datetime.min.time())
-    out: dict[int, dict[tuple[int, int], list]] = defaultdict(lambda: defaultdict(list))
-    detached: dict[int, date] = {}
-    count = converter(LicenseCountHistory.quantity)
-    for at in range(0, len(ids), ORG_CHUNK):
-        scope = VendorCustomer.id.in_(ids[at:at + ORG_CHUNK])
-        if integration_ids is not None:
-            scope = and_(scope, VendorSku.integration_id.in_(sorted(integration_ids)))
-        for _, integration, _, cid, sid, recorded, hid, quantity, detached_at in _history_rows(scope, begin, stop):
-            out[integration][cid, sid].append((recorded, hid, count(quantity)))
-            if detached_at is not None:
-                detached[cid] = detached_at.date()
+    only = true() if integration_ids is None else VendorSku.integration_id.in_(sorted(integration_ids))
+    batches = [(and_(VendorCustomer.id.in_(ids[at:at + ORG_CHUNK]), only),
+                lambda org, integration, product, cid: (integration,)) for at in range(0, len(ids), ORG_CHUNK)]
+    grouped, detached = _grouped(batches, first_day, last_day)
     return {integration: _as_tracks(tracks, detached, lambda cid: spans[cid, organization_id])
-            for integration, tracks in out.items()}
+            for integration, tracks in grouped.items()}
